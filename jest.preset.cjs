@@ -1,0 +1,28 @@
+/**
+ * Shared Jest setup: TypeScript through SWC (the same settings the build uses,
+ * so decorators and their metadata behave identically), path aliases from
+ * tsconfig.base.json.
+ */
+const path = require('node:path');
+const fs = require('node:fs');
+
+const root = __dirname;
+const swcrc = JSON.parse(fs.readFileSync(path.join(root, '.swcrc'), 'utf8'));
+delete swcrc.$schema;
+const tsconfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8'));
+
+const moduleNameMapper = {};
+for (const [alias, [target]] of Object.entries(tsconfig.compilerOptions.paths)) {
+  moduleNameMapper[`^${alias.replace(/[/.]/g, (c) => '\\' + c)}$`] = path.join(root, target);
+}
+
+exports.project = (dir, overrides = {}) => ({
+  rootDir: dir,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  testMatch: ['<rootDir>/**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  ...overrides,
+});

@@ -1,0 +1,242 @@
+import type { Catalog, FeatureGrant, MeterPeriod, ProductSpec } from '../catalog/catalog';
+import { effectiveFeatures, type Entitlement } from '../entitlement/entitlement.state';
+import { addDays, toMillis } from '../shared/time';
+
+/**
+ * Decision codes in precedence order: a single entitlement is checked top to
+ * bottom and the first failing rule decides. `IN_GRACE` (an allowed `EXPIRED`)
+ * and `OVERAGE` (an allowed `USAGE_CAP_REACHED`) are the allowed variants.
+ */
+export const DECISION_PRECEDENCE = [
+  'NO_ENTITLEMENT',
+  'REVOKED',
+  'SUSPENDED',
+  'NOT_YET_ACTIVE',
+  'EXPIRED',
+  'FEATURE_NOT_INCLUDED',
+  'REGION_BLOCKED',
+  'SEAT_NOT_ASSIGNED',
+  'DEVICE_LIMIT',
+  'USAGE_CAP_REACHED',
+  'OK',
+] as const;
+export type DenialCode = Exclude<(typeof DECISION_PRECEDENCE)[number], 'OK'>;
+export type AllowedCode = 'OK' | 'IN_GRACE' | 'OVERAGE';
+export type DecisionCode = DenialCode | AllowedCode;
+
+export interface CheckRequest {
+  readonly customerId: string;
+  readonly feature: string;
+  /** Restricts the check to one product's entitlements. */
+  readonly productId?: string;
+  readonly userId?: string;
+  readonly deviceId?: string;
+  /** Region code of the caller (e.g. "EU"); plans with a region list block others. */
+  readonly region?: string;
+  /** Units about to be consumed (metered) or held (limits). Defaults to 1. */
+  readonly quantity?: number;
+  /** The instant the check is about. */
+  readonly at: string;
+}
+
+export interface UpgradeHint {
+  readonly kind: 'plan' | 'add_on';
+  readonly sku: string;
+  readonly name: string;
+  readonly productId: string;
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  readonly code: DecisionCode;
+  readonly entitlementId: string | null;
+  /** Units left after this check for limited or metered features; `null` for on/off features. */
+  readonly remaining: number | null;
+  readonly expiresAt: string | null;
+  readonly upgradeHint: UpgradeHint | null;
+  readonly reason: string;
+}
+
+/** Usage so far in the current period; supplied by metering. Must be pure from the check's view. */
+export type UsageLookup = (entitlementId: string, feature: string, period: MeterPeriod | null) => number;
+
+export interface CheckContext {
+  /** The catalog in force, used to name the plan or add-on that would unlock a denial. */
+  readonly catalog?: Catalog;
+  readonly usage?: UsageLookup;
+}
+
+const RANK: Record<DecisionCode, number> = {
+  NO_ENTITLEMENT: 0,
+  REVOKED: 1,
+  SUSPENDED: 2,
+  NOT_YET_ACTIVE: 3,
+  EXPIRED: 4,
+  FEATURE_NOT_INCLUDED: 5,
+  REGION_BLOCKED: 6,
+  SEAT_NOT_ASSIGNED: 7,
+  DEVICE_LIMIT: 8,
+  USAGE_CAP_REACHED: 9,
+  // Allowed outcomes: a clean OK is preferred, then one in grace, then one that bills overage.
+  OVERAGE: 10,
+  IN_GRACE: 11,
+  OK: 12,
+};
+
+/**
+ * May the customer use the feature now? Evaluates every entitlement of the
+ * customer (optionally of one product) and answers with the best outcome:
+ * any allowed decision wins; otherwise the denial that got furthest through
+ * the precedence list, since it is the most specific reason. Never throws for
+ * a business reason and never has side effects.
+ */
+export function check(entitlements: readonly Entitlement[], request: CheckRequest, ctx: CheckContext = {}): Decision {
+  let best: Decision | null = null;
+  for (const e of entitlements) {
+    if (e.customerId !== request.customerId) continue;
+    if (request.productId !== undefined && e.productId !== request.productId) continue;
+    const d = evaluate(e, request, ctx);
+    if (
+      best === null ||
+      RANK[d.code] > RANK[best.code] ||
+      (RANK[d.code] === RANK[best.code] && (d.remaining ?? Infinity) > (best.remaining ?? Infinity))
+    ) {
+      best = d;
+    }
+  }
+  if (best) return best;
+  return {
+    allowed: false,
+    code: 'NO_ENTITLEMENT',
+    entitlementId: null,
+    remaining: null,
+    expiresAt: null,
+    upgradeHint: ctx.catalog ? hintForMissingFeature(ctx.catalog, request.feature, null, -1) : null,
+    reason: `customer ${request.customerId} has no entitlement${request.productId ? ` to ${request.productId}` : ''}`,
+  };
+}
+
+const featureCache = new WeakMap<Entitlement, ReturnType<typeof effectiveFeatures>>();
+function featuresOf(e: Entitlement): ReturnType<typeof effectiveFeatures> {
+  let f = featureCache.get(e);
+  if (!f) {
+    f = effectiveFeatures(e);
+    featureCache.set(e, f);
+  }
+  return f;
+}
+
+function evaluate(e: Entitlement, req: CheckRequest, ctx: CheckContext): Decision {
+  const base = { entitlementId: e.entitlementId, expiresAt: e.validUntil };
+  const deny = (code: DenialCode, reason: string, extra: Partial<Decision> = {}): Decision => ({
+    allowed: false,
+    code,
+    remaining: null,
+    upgradeHint: null,
+    reason,
+    ...base,
+    ...extra,
+  });
+  if (e.status === 'revoked') return deny('REVOKED', `entitlement was revoked: ${e.revokedReason}`);
+  if (e.status === 'suspended') return deny('SUSPENDED', `entitlement is suspended: ${e.suspendedReason}`);
+  const at = toMillis(req.at);
+  if (at < toMillis(e.validFrom)) return deny('NOT_YET_ACTIVE', `entitlement starts at ${e.validFrom}`);
+  if (e.status === 'expired') return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
+  let graceEndsAt: string | null = null;
+  if (e.validUntil !== null && at >= toMillis(e.validUntil)) {
+    graceEndsAt = addDays(e.validUntil, e.graceDays);
+    if (at >= toMillis(graceEndsAt)) return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
+  }
+
+  const grant = featuresOf(e)[req.feature];
+  if (!grant) {
+    return deny('FEATURE_NOT_INCLUDED', `plan ${e.planId} does not include ${req.feature}`, {
+      upgradeHint: ctx.catalog ? hintForMissingFeature(ctx.catalog, req.feature, e.productId, e.tier) : null,
+    });
+  }
+  if (req.region !== undefined && e.regions !== null && !e.regions.includes(req.region)) {
+    return deny('REGION_BLOCKED', `use from ${req.region} is not allowed (allowed: ${e.regions.join(', ')})`);
+  }
+  if (req.userId !== undefined && !e.assignedUsers.includes(req.userId)) {
+    return deny('SEAT_NOT_ASSIGNED', `user ${req.userId} holds no seat (${e.assignedUsers.length}/${e.seats} assigned)`);
+  }
+  if (req.deviceId !== undefined && !e.devices[req.deviceId]) {
+    return deny('DEVICE_LIMIT', `device ${req.deviceId} is not activated on this entitlement`);
+  }
+
+  const quantity = req.quantity ?? 1;
+  let remaining: number | null = null;
+  let overage = false;
+  const cap = capOf(grant);
+  if (cap !== null) {
+    const used = ctx.usage?.(e.entitlementId, req.feature, grant.meter?.period ?? null) ?? 0;
+    if (used + quantity > cap) {
+      if (grant.meter?.capType === 'soft') {
+        overage = true;
+      } else {
+        return deny('USAGE_CAP_REACHED', `${req.feature}: ${used} of ${cap} used, ${quantity} more requested`, {
+          remaining: Math.max(0, cap - used),
+          upgradeHint: ctx.catalog ? hintForCap(ctx.catalog, e, req.feature, cap) : null,
+        });
+      }
+    }
+    remaining = Math.max(0, cap - used - quantity);
+  }
+  const code: AllowedCode = graceEndsAt ? 'IN_GRACE' : overage ? 'OVERAGE' : 'OK';
+  return {
+    allowed: true,
+    code,
+    remaining,
+    upgradeHint: null,
+    reason:
+      code === 'IN_GRACE'
+        ? `expired at ${e.validUntil}, in grace until ${graceEndsAt}`
+        : code === 'OVERAGE'
+          ? `${req.feature} is over its soft cap of ${cap}; usage is billed as overage`
+          : 'ok',
+    ...base,
+  };
+}
+
+function capOf(grant: FeatureGrant): number | null {
+  if (grant.meter) return grant.meter.cap;
+  if (grant.limit !== undefined) return grant.limit;
+  return null;
+}
+
+function hintForMissingFeature(catalog: Catalog, feature: string, productId: string | null, tier: number): UpgradeHint | null {
+  const products = productId ? catalog.products.filter((p) => p.id === productId) : catalog.products;
+  for (const product of products) {
+    const plan = lowestPlan(product, tier, (g) => g !== undefined, feature);
+    if (plan) return plan;
+    const addOn = catalog.addOns.find((a) => a.productId === product.id && a.features[feature] !== undefined);
+    if (addOn) return { kind: 'add_on', sku: addOn.sku, name: addOn.name, productId: product.id };
+  }
+  // The feature belongs to another product: name its entry plan.
+  if (productId) return hintForMissingFeature(catalog, feature, null, -1);
+  return null;
+}
+
+function hintForCap(catalog: Catalog, e: Entitlement, feature: string, currentCap: number): UpgradeHint | null {
+  const product = catalog.products.find((p) => p.id === e.productId);
+  if (!product) return null;
+  const plan = lowestPlan(product, e.tier, (g) => g !== undefined && (capOf(g) ?? Infinity) > currentCap, feature);
+  if (plan) return plan;
+  const addOn = catalog.addOns.find(
+    (a) => a.productId === product.id && (a.features[feature]?.meter !== undefined || a.features[feature]?.limit !== undefined),
+  );
+  return addOn ? { kind: 'add_on', sku: addOn.sku, name: addOn.name, productId: product.id } : null;
+}
+
+function lowestPlan(
+  product: ProductSpec,
+  aboveTier: number,
+  accepts: (g: FeatureGrant | undefined) => boolean,
+  feature: string,
+): UpgradeHint | null {
+  const candidates = product.plans
+    .filter((p) => p.tier > aboveTier && accepts(p.features[feature]))
+    .sort((a, b) => a.tier - b.tier);
+  const plan = candidates[0];
+  return plan ? { kind: 'plan', sku: plan.sku, name: plan.name, productId: product.id } : null;
+}

@@ -1,0 +1,159 @@
+import { mergeFeatures, type FeatureSet } from '../catalog/catalog';
+import { assertNever } from '../shared/envelope';
+import type { EntitlementEvent, GrantOrigin, PlanTerms } from './entitlement.events';
+
+export interface AttachedAddOn {
+  readonly sku: string;
+  readonly addOnId: string;
+  readonly name: string;
+  readonly quantity: number;
+  /** Grants already scaled by `quantity`. */
+  readonly features: FeatureSet;
+}
+
+export interface ActiveDevice {
+  readonly deviceId: string;
+  readonly userId: string | null;
+  readonly activatedAt: string;
+}
+
+export interface EntitlementTerms extends PlanTerms {
+  readonly entitlementId: string;
+  readonly customerId: string;
+  readonly seats: number;
+  readonly validFrom: string;
+  readonly validUntil: string | null;
+  readonly origin: GrantOrigin;
+  readonly addOns: Readonly<Record<string, AttachedAddOn>>;
+  readonly assignedUsers: readonly string[];
+  readonly devices: Readonly<Record<string, ActiveDevice>>;
+  readonly grantedAt: string;
+  readonly updatedAt: string;
+}
+
+export type Entitlement =
+  | (EntitlementTerms & { readonly status: 'active' })
+  | (EntitlementTerms & { readonly status: 'suspended'; readonly suspendedReason: string; readonly suspendedAt: string })
+  | (EntitlementTerms & { readonly status: 'expired'; readonly expiredAt: string })
+  | (EntitlementTerms & { readonly status: 'revoked'; readonly revokedReason: string; readonly revokedAt: string });
+
+export type EntitlementStatus = Entitlement['status'];
+export type EntitlementState = { readonly status: 'none' } | Entitlement;
+
+export const initialEntitlementState: EntitlementState = { status: 'none' };
+
+/** Plan grants plus every attached add-on's grants. */
+export function effectiveFeatures(e: EntitlementTerms): FeatureSet {
+  return mergeFeatures(e.features, ...Object.values(e.addOns).map((a) => a.features));
+}
+
+/** `null` when the plan does not limit devices. */
+export function deviceLimit(e: Pick<EntitlementTerms, 'maxDevicesPerSeat' | 'seats'>): number | null {
+  return e.maxDevicesPerSeat === null ? null : e.maxDevicesPerSeat * e.seats;
+}
+
+function terms(e: Entitlement): EntitlementTerms {
+  // Strip status-specific fields so a status change starts from clean terms.
+  const { status: _s, ...rest } = e as Entitlement & Record<string, unknown>;
+  delete rest['suspendedReason'];
+  delete rest['suspendedAt'];
+  delete rest['expiredAt'];
+  delete rest['revokedReason'];
+  delete rest['revokedAt'];
+  return rest as unknown as EntitlementTerms;
+}
+
+function withTerms(state: Entitlement, patch: Partial<EntitlementTerms>): Entitlement {
+  return { ...state, ...patch } as Entitlement;
+}
+
+export function evolveEntitlement(state: EntitlementState, event: EntitlementEvent): EntitlementState {
+  const at = event.metadata.effectiveAt;
+  if (event.type === 'EntitlementGranted') {
+    const { entitlementId, customerId, seats, validFrom, validUntil, origin, ...plan } = event.data;
+    return {
+      status: 'active',
+      ...plan,
+      entitlementId,
+      customerId,
+      seats,
+      validFrom,
+      validUntil,
+      origin,
+      addOns: {},
+      assignedUsers: [],
+      devices: {},
+      grantedAt: at,
+      updatedAt: at,
+    };
+  }
+  if (state.status === 'none') return state; // events for an unknown entitlement cannot change anything
+  switch (event.type) {
+    case 'PlanChanged': {
+      const d = event.data;
+      // Add-on grants that depended on the old plan's meter settings keep their scaled values.
+      return withTerms(state, {
+        productId: d.productId,
+        planId: d.planId,
+        planSku: d.planSku,
+        tier: d.tier,
+        catalogVersion: d.catalogVersion,
+        features: d.features,
+        term: d.term,
+        graceDays: d.graceDays,
+        seatsPerUnit: d.seatsPerUnit,
+        maxDevicesPerSeat: d.maxDevicesPerSeat,
+        regions: d.regions,
+        seats: d.seats,
+        updatedAt: at,
+      });
+    }
+    case 'AddOnAttached': {
+      const d = event.data;
+      return withTerms(state, {
+        addOns: {
+          ...state.addOns,
+          [d.sku]: { sku: d.sku, addOnId: d.addOnId, name: d.name, quantity: d.totalQuantity, features: d.features },
+        },
+        updatedAt: at,
+      });
+    }
+    case 'AddOnDetached': {
+      const { [event.data.sku]: _removed, ...rest } = state.addOns;
+      return withTerms(state, { addOns: rest, updatedAt: at });
+    }
+    case 'SeatsChanged':
+      return withTerms(state, { seats: event.data.to, updatedAt: at });
+    case 'SeatAssigned':
+      return withTerms(state, { assignedUsers: [...state.assignedUsers, event.data.userId], updatedAt: at });
+    case 'SeatReleased':
+      return withTerms(state, {
+        assignedUsers: state.assignedUsers.filter((u) => u !== event.data.userId),
+        updatedAt: at,
+      });
+    case 'DeviceActivated':
+      return withTerms(state, {
+        devices: {
+          ...state.devices,
+          [event.data.deviceId]: { deviceId: event.data.deviceId, userId: event.data.userId, activatedAt: at },
+        },
+        updatedAt: at,
+      });
+    case 'DeviceDeactivated': {
+      const { [event.data.deviceId]: _gone, ...devices } = state.devices;
+      return withTerms(state, { devices, updatedAt: at });
+    }
+    case 'EntitlementRenewed':
+      return { ...terms(state), validUntil: event.data.validUntil, updatedAt: at, status: 'active' };
+    case 'EntitlementSuspended':
+      return { ...terms(state), updatedAt: at, status: 'suspended', suspendedReason: event.data.reason, suspendedAt: at };
+    case 'EntitlementReinstated':
+      return { ...terms(state), updatedAt: at, status: 'active' };
+    case 'EntitlementRevoked':
+      return { ...terms(state), updatedAt: at, status: 'revoked', revokedReason: event.data.reason, revokedAt: at };
+    case 'EntitlementExpired':
+      return { ...terms(state), updatedAt: at, status: 'expired', expiredAt: at };
+    default:
+      return assertNever(event, 'entitlement event');
+  }
+}
