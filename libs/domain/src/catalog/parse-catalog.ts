@@ -118,7 +118,7 @@ class Validator {
     if (featuresObj) {
       if (Object.keys(featuresObj).length === 0) this.fail(join(path, 'features'), 'must declare at least one feature');
       for (const [key, raw] of Object.entries(featuresObj)) {
-        const fp = join(path, 'features', key);
+        const fp = featurePath(path, key);
         if (!ID.test(key)) this.fail(fp, 'feature keys must be lower-case ids like "reports.export"');
         const def = this.obj(raw, fp);
         if (!def) continue;
@@ -168,7 +168,7 @@ class Validator {
     const features: Record<string, FeatureGrant> = {};
     if (featuresObj) {
       for (const [key, raw] of Object.entries(featuresObj)) {
-        const fp = join(path, 'features', key);
+        const fp = featurePath(path, key);
         if (!declared[key]) {
           this.fail(fp, `feature "${key}" is not declared in the product's features`);
           continue;
@@ -260,7 +260,7 @@ class Validator {
     if (featuresObj && product) {
       if (Object.keys(featuresObj).length === 0) this.fail(join(path, 'features'), 'an add-on must grant at least one feature');
       for (const [key, raw] of Object.entries(featuresObj)) {
-        const fp = join(path, 'features', key);
+        const fp = featurePath(path, key);
         if (!product.features.has(key)) {
           this.fail(fp, `feature "${key}" is not declared by product "${product.id}"`);
           continue;
@@ -355,6 +355,11 @@ function isObj(v: unknown): v is Obj {
 function field(v: unknown, key: string): string | undefined {
   const value = isObj(v) ? v[key] : undefined;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** `features.dashboards`, or `features["reports.export"]` when the key itself has dots. */
+function featurePath(path: string, key: string): string {
+  return join(path, 'features') + (/^[a-z0-9_-]+$/i.test(key) ? `.${key}` : `["${key}"]`);
 }
 
 function join(...parts: string[]): string {

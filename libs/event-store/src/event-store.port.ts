@@ -1,0 +1,154 @@
+/**
+ * The EventStore port. Adapters: SQLite (embedded, this library) and
+ * EventStoreDB (distributed). Both pass the same contract suite
+ * (`@el/event-store/testing`).
+ *
+ * Revisions are per stream, 0-based (the first event of a stream is revision 0;
+ * a missing stream has revision -1). Positions are global, strictly increasing
+ * in commit order, and > 0; `after: 0` means "from the beginning". The SQLite
+ * adapter's positions are also dense (1, 2, 3, ...).
+ */
+
+export type ExpectedRevision =
+  /** Append whatever the stream's state. */
+  | 'any'
+  /** The stream must not exist yet. */
+  | 'no_stream'
+  /** The stream must exist. */
+  | 'stream_exists'
+  /** The stream's last event must have exactly this revision. */
+  | number;
+
+export const NO_STREAM_REVISION = -1;
+
+export interface EventToAppend {
+  /** Unique across the store. Appending an event whose id is already stored is a no-op (see `append`). */
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export interface RecordedEvent<TData = unknown, TMetadata = Record<string, unknown>> {
+  readonly id: string;
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly type: string;
+  readonly data: TData;
+  readonly metadata: TMetadata;
+  /** When the store committed the event (the store's clock). */
+  readonly recordedAt: string;
+}
+
+export interface AppendResult {
+  /** Revision of the last event appended (or found, for a retried append). */
+  readonly revision: number;
+  /** Global position of the last event appended (or found). */
+  readonly position: number;
+  /** True when every event was already stored: a retry that changed nothing. */
+  readonly duplicate: boolean;
+}
+
+export interface AppendOptions {
+  readonly expectedRevision?: ExpectedRevision;
+}
+
+export interface ReadStreamOptions {
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a position greater than this. Default 0. */
+  readonly after?: number;
+  readonly maxCount?: number;
+}
+
+export type BatchHandler = (events: readonly RecordedEvent[]) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** Exclusive start position (typically a stored checkpoint). Default 0. */
+  readonly after?: number;
+  /** Most events handed to the handler at once. Default 500. */
+  readonly batchSize?: number;
+}
+
+export interface Subscription {
+  /** Resolves when stopped; rejects with a `SubscriptionError` if the handler threw. */
+  readonly done: Promise<void>;
+  /** Position of the last event the handler finished. */
+  position(): number;
+  /** Stops after the batch in progress; resolves when the handler is no longer called. */
+  stop(): Promise<void>;
+}
+
+export interface EventStore {
+  /**
+   * Appends atomically. Idempotent by event id: if the first event's id is
+   * already stored and the stored stream holds exactly these ids from there,
+   * nothing is written and the original result is returned with
+   * `duplicate: true` (whatever the expected revision). Throws
+   * `WrongExpectedRevisionError` on a concurrency conflict and
+   * `EventIdConflictError` when ids collide with different events.
+   */
+  append(stream: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
+  /** Events of one stream in revision order; `[]` for a stream that does not exist. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** A page of the global log in position order. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Catch-up subscription to the global log: history first, then live, in order, without gaps or duplicates. */
+  subscribeAll(handler: BatchHandler, options?: SubscribeOptions): Subscription;
+  /** Position of the newest committed event (0 when empty). */
+  headPosition(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
+  readonly code = 'CONCURRENCY.WRONG_EXPECTED_REVISION';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    /** -1 when the stream does not exist. */
+    readonly actual: number,
+  ) {
+    super(`stream ${stream}: expected revision ${String(expected)}, actual ${actual === -1 ? 'no stream' : actual}`);
+  }
+}
+
+export class EventIdConflictError extends Error {
+  override readonly name = 'EventIdConflictError';
+  readonly code = 'EVENT_STORE.EVENT_ID_CONFLICT';
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+    detail: string,
+  ) {
+    super(`stream ${stream}: event id ${eventId} ${detail}`);
+  }
+}
+
+export class SubscriptionError extends Error {
+  override readonly name = 'SubscriptionError';
+  constructor(
+    /** Position of the last event handled successfully: resume after it. */
+    readonly lastHandledPosition: number,
+    override readonly cause: unknown,
+  ) {
+    super(`subscription handler failed after position ${lastHandledPosition}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+export function isConcurrencyError(e: unknown): e is WrongExpectedRevisionError {
+  return e instanceof WrongExpectedRevisionError;
+}
+
+export function checkExpectedRevision(stream: string, expected: ExpectedRevision, actual: number): void {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && actual === NO_STREAM_REVISION) ||
+    (expected === 'stream_exists' && actual !== NO_STREAM_REVISION) ||
+    expected === actual;
+  if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
+}

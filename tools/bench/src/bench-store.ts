@@ -1,0 +1,170 @@
+/**
+ * npm run bench:store — SQLite event store throughput, durable (synchronous=FULL).
+ *
+ *  1. one writer, one event per commit, each awaited: the fsync-bound floor;
+ *  2. concurrent writers processing orders the way the ledger does (three
+ *     dependent appends, four events per order) — group commit at work;
+ *  3. replay: readAll and subscribeAll over a log of BENCH_EVENTS events (default 1,000,000).
+ *
+ * Events are real domain events (granted entitlements of the sample catalog),
+ * so payload sizes are realistic.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { decideEntitlement, formatCatalogIssues, parseCatalog, type CommandMetadata, type PublishedCatalog } from '@el/domain';
+import { SqliteEventStore, type EventToAppend, type FlushStats } from '@el/event-store';
+import { benchDir, fmt, machine, percentile, table } from './bench-util';
+
+const root = join(__dirname, '..', '..', '..', '..');
+const parsed = parseCatalog(parse(readFileSync(join(root, 'catalog', 'sample-catalog.yaml'), 'utf8')));
+if (!parsed.ok) throw new Error(`sample catalog invalid:\n${formatCatalogIssues(parsed.issues)}`);
+const catalog: PublishedCatalog = { version: 1, hash: 'bench', catalog: parsed.catalog };
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const REPLAY_EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+
+function meta(): CommandMetadata {
+  return { now: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID(), actor: { type: 'erp', id: 'bench' }, source: 'erp' };
+}
+
+function grantedEvents(entitlementId: string, customerId: string): EventToAppend[] {
+  const m = meta();
+  const events = decideEntitlement(
+    { type: 'GrantEntitlement', data: { entitlementId, customerId, catalog, sku: 'ANL-PRO', quantity: 5, origin: { kind: 'order', orderId: entitlementId, lineId: '1' } }, metadata: m },
+    { status: 'none' },
+  );
+  return [
+    ...events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })),
+    { id: randomUUID(), type: 'SeatAssigned', data: { entitlementId, userId: 'u-1' }, metadata: m as unknown as Record<string, unknown> },
+  ];
+}
+
+const ev = (type: string, data: unknown): EventToAppend => ({ id: randomUUID(), type, data, metadata: meta() as unknown as Record<string, unknown> });
+
+async function singleWriter(): Promise<string[]> {
+  const { dir, cleanup } = benchDir('single');
+  const store = SqliteEventStore.open({ path: join(dir, 'events.db') });
+  const latencies: number[] = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  let n = 0;
+  while (performance.now() < deadline) {
+    const t = performance.now();
+    await store.append(`s-${n % 100}`, [ev('Ping', { n })]);
+    latencies.push(performance.now() - t);
+    n += 1;
+  }
+  const elapsed = latencies.reduce((a, b) => a + b, 0) / 1000;
+  await store.close();
+  cleanup();
+  latencies.sort((a, b) => a - b);
+  return ['1 writer, 1 event/commit', '1', fmt(n / elapsed), fmt(n / elapsed), '1.0', fmt(percentile(latencies, 50), 2), fmt(percentile(latencies, 99), 2)];
+}
+
+async function concurrentOrders(writers: number): Promise<string[]> {
+  const { dir, cleanup } = benchDir(`orders-${writers}`);
+  const flushes: FlushStats[] = [];
+  const store = SqliteEventStore.open({ path: join(dir, 'events.db'), onFlush: (f) => flushes.push(f) });
+  const latencies: number[] = [];
+  let orders = 0;
+  let events = 0;
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      let i = 0;
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        const orderId = `o-${w}-${i}`;
+        const entitlementId = `e-${w}-${i}`;
+        await store.append(`order-${orderId}`, [ev('OrderReceived', { orderId, customerId: `c-${w}`, lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 5, action: 'new' }] })], { expectedRevision: 'no_stream' });
+        await store.append(`entitlement-${entitlementId}`, grantedEvents(entitlementId, `c-${w}`), { expectedRevision: 'no_stream' });
+        await store.append(`order-${orderId}`, [ev('OrderFulfilled', { orderId, lines: [{ lineId: '1', entitlementId, status: 'fulfilled' }] })], { expectedRevision: 0 });
+        latencies.push(performance.now() - t);
+        orders += 1;
+        events += 4;
+        i += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await store.close();
+  cleanup();
+  latencies.sort((a, b) => a - b);
+  const appends = flushes.reduce((n, f) => n + f.appends, 0);
+  return [
+    `${writers} writers, orders (3 appends, 4 events)`,
+    String(writers),
+    fmt(orders / elapsed),
+    fmt(events / elapsed),
+    fmt(appends / flushes.length, 1),
+    fmt(percentile(latencies, 50), 2),
+    fmt(percentile(latencies, 99), 2),
+  ];
+}
+
+async function replay(): Promise<string[][]> {
+  const { dir, cleanup } = benchDir('replay');
+  const path = join(dir, 'events.db');
+  // Fill quickly without fsync: only reading is measured here.
+  const writer = SqliteEventStore.open({ path, synchronous: 'OFF' });
+  const template = grantedEvents('e-template', 'c-template');
+  let written = 0;
+  while (written < REPLAY_EVENTS) {
+    const pending: Promise<unknown>[] = [];
+    for (let k = 0; k < 500 && written < REPLAY_EVENTS; k++) {
+      const id = `e-${written}`;
+      const batch = template.slice(0, Math.min(2, REPLAY_EVENTS - written)).map((e) => ({ ...e, id: randomUUID(), data: { ...(e.data as object), entitlementId: id } }));
+      pending.push(writer.append(`entitlement-${id}`, batch));
+      written += batch.length;
+    }
+    await Promise.all(pending);
+  }
+  await writer.close();
+
+  const store = SqliteEventStore.open({ path });
+  let t = performance.now();
+  let n = 0;
+  let after = 0;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 1000 });
+    if (page.length === 0) break;
+    n += page.length;
+    after = page[page.length - 1]!.position;
+  }
+  const readAllRate = n / ((performance.now() - t) / 1000);
+
+  t = performance.now();
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    const sub = store.subscribeAll(
+      (batch) => {
+        seen += batch.length;
+        if (seen >= n) void sub.stop().then(resolve);
+      },
+      { batchSize: 1000 },
+    );
+  });
+  const subscribeRate = seen / ((performance.now() - t) / 1000);
+  await store.close();
+  cleanup();
+  return [
+    [`readAll, pages of 1,000`, fmt(n), fmt(readAllRate)],
+    [`subscribeAll catch-up, batches of 1,000`, fmt(seen), fmt(subscribeRate)],
+  ];
+}
+
+async function main() {
+  console.log(`# bench:store — ${machine()}, ${SECONDS}s per write scenario, dir ${process.env['BENCH_DIR'] ?? 'os.tmpdir()'}\n`);
+  const writes: string[][] = [await singleWriter()];
+  for (const w of [16, 64, 256]) writes.push(await concurrentOrders(w));
+  console.log('Durable appends (synchronous=FULL, WAL):\n');
+  console.log(table(['scenario', 'writers', 'orders or appends/s', 'events/s', 'appends per commit', 'p50 ms', 'p99 ms'], writes));
+  console.log('\nReplay:\n');
+  console.log(table(['scenario', 'events', 'events/s'], await replay()));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

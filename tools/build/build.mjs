@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Compiles every app, library and tool to dist/ with SWC (decorator metadata on,
+// CommonJS, source maps), rewriting the @el/* path aliases to relative imports.
+// Type checking is separate (`npm run typecheck`); this only transpiles, so it
+// takes about a second and `npm start` can build on every start.
+import { transformFile } from '@swc/core';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const out = join(root, 'dist');
+const quiet = process.argv.includes('--quiet');
+const started = performance.now();
+
+const swcrc = JSON.parse(await readFile(join(root, '.swcrc'), 'utf8'));
+delete swcrc.$schema;
+const tsconfig = JSON.parse(await readFile(join(root, 'tsconfig.base.json'), 'utf8'));
+const paths = Object.fromEntries(
+  Object.entries(tsconfig.compilerOptions.paths).map(([alias, targets]) => [alias, targets.map((t) => join(root, t))]),
+);
+
+const SOURCE_ROOTS = ['apps', 'libs', 'tools'];
+const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /[/\\]__fixtures__[/\\]/, /[/\\]src[/\\]testing[/\\]/, /^libs[/\\]testing[/\\]/];
+
+async function* walk(dir) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name === 'node_modules' || e.name === 'dist') continue;
+      yield* walk(p);
+    } else if (e.name.endsWith('.ts')) {
+      yield p;
+    }
+  }
+}
+
+const files = [];
+for (const r of SOURCE_ROOTS) {
+  for await (const f of walk(join(root, r))) {
+    const rel = relative(root, f);
+    if (!SKIP.some((re) => re.test(rel))) files.push(f);
+  }
+}
+
+await rm(out, { recursive: true, force: true });
+let failed = 0;
+await Promise.all(
+  files.map(async (file) => {
+    const rel = relative(root, file);
+    const target = join(out, rel.replace(/\.ts$/, '.js'));
+    try {
+      const { code, map } = await transformFile(file, {
+        ...swcrc,
+        swcrc: false,
+        filename: file,
+        sourceFileName: relative(dirname(target), file),
+        jsc: { ...swcrc.jsc, baseUrl: root, paths },
+      });
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, code + `\n//# sourceMappingURL=${target.split(sep).pop()}.map\n`);
+      if (map) await writeFile(target + '.map', map);
+    } catch (err) {
+      failed += 1;
+      console.error(`build: ${rel}: ${err.message ?? err}`);
+    }
+  }),
+);
+if (failed > 0) {
+  console.error(`build: ${failed} file(s) failed`);
+  process.exit(1);
+}
+if (!quiet) console.log(`build: ${files.length} files -> dist/ in ${Math.round(performance.now() - started)} ms`);
