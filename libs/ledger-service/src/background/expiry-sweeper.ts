@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { addDays, DomainError, toMillis } from '@el/domain';
+import { Clock } from '@el/platform';
+import { EntitlementWriter } from '../entitlements/entitlement-writer';
+import { commandMetadata, systemContext } from '../infrastructure/command-metadata';
+import { LEDGER_CONFIG } from '../infrastructure/event-store.provider';
+import { LedgerIndex } from '../infrastructure/ledger-index';
+import type { LedgerConfig } from '../ledger.config';
+
+/**
+ * Records `EntitlementExpired` for entitlements whose validity and grace have
+ * passed. Checks never depend on it (the decision function compares times
+ * itself); it makes the expiry part of the history. The command id is derived
+ * from the entitlement and its end date, so several ledger instances sweeping
+ * at once write one event.
+ */
+@Injectable()
+export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('expiry');
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    private readonly index: LedgerIndex,
+    private readonly writer: EntitlementWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.EXPIRY_SWEEP_INTERVAL_MS === 0) return;
+    this.timer = setInterval(() => void this.sweep(), this.config.EXPIRY_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One pass; returns how many entitlements were recorded as expired. */
+  async sweep(): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    let expired = 0;
+    try {
+      const now = this.clock.now();
+      const due = [...this.index.allEntitlements()].filter(
+        (e) => (e.status === 'active' || e.status === 'suspended') && e.validUntil !== null && toMillis(addDays(e.validUntil, e.graceDays)) <= now.getTime(),
+      );
+      for (const e of due) {
+        const ctx = systemContext('expiry-sweeper', `expiry-${now.toISOString()}`);
+        try {
+          const r = await this.writer.execute(
+            e.entitlementId,
+            () => ({ type: 'ExpireEntitlement', data: {}, metadata: commandMetadata(ctx, this.clock) }),
+            { commandId: `expire:${e.entitlementId}:${e.validUntil}` },
+          );
+          if (r.events.length > 0 && !r.replayed) expired += 1;
+        } catch (err) {
+          // Renewed or revoked in the meantime: nothing to record.
+          if (!(err instanceof DomainError)) this.logger.error({ err, entitlementId: e.entitlementId }, 'expiry failed');
+        }
+      }
+      if (expired > 0) this.logger.log({ expired }, 'entitlements expired');
+    } finally {
+      this.running = false;
+    }
+    return expired;
+  }
+}

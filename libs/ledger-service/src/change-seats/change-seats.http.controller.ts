@@ -1,0 +1,28 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
+import { EntitlementApi } from '../entitlements/entitlement-api';
+import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+
+export class ChangeSeatsDto {
+  @ApiProperty({ example: 10, description: 'The new total seat count' }) @IsInt() @Min(1) @Max(10_000_000) seats!: number;
+}
+
+@ApiTags('entitlements')
+@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@Controller('v1/entitlements')
+export class ChangeSeatsController {
+  constructor(private readonly api: EntitlementApi) {}
+
+  @Post(':id/seats')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change the seat count; reducing below the assigned seats is refused with how many to release' })
+  @ApiBody({ type: ChangeSeatsDto })
+  @ApiOkResponse({ type: EntitlementWriteResponse })
+  @ApiConflictResponse({ description: 'SEATS.BELOW_ASSIGNED (details.release), DEVICE.ABOVE_LIMIT, ENTITLEMENT.*' })
+  change(@Param('id', IdParamPipe) id: string, @Body() dto: ChangeSeatsDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.api.apply(id, ctx, reply, (metadata) => ({ type: 'ChangeSeats', data: { seats: dto.seats }, metadata }));
+  }
+}

@@ -1,0 +1,119 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import {
+  CATALOG_STREAM,
+  decidePublishCatalog,
+  evolveCatalogHistory,
+  formatCatalogIssues,
+  initialCatalogHistory,
+  parseCatalog,
+  type Catalog,
+  type CatalogEvent,
+  type CatalogHistory,
+  type PublishedCatalog,
+} from '@el/domain';
+import { isConcurrencyError } from '@el/event-store';
+import { ApiException, Clock, hashOf } from '@el/platform';
+import type { LedgerConfig } from '../ledger.config';
+import { LEDGER_CONFIG } from './event-store.provider';
+import { EventStreams } from './event-streams';
+
+export class CatalogLoadError extends Error {
+  override readonly name = 'CatalogLoadError';
+}
+
+/** Reads and validates a catalog file; every error names CATALOG_PATH and the bad path inside the file. */
+export function loadCatalogFile(path: string): Catalog {
+  const full = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (err) {
+    throw new CatalogLoadError(`CATALOG_PATH: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+    throw new CatalogLoadError(`CATALOG_PATH: ${full} is not valid YAML/JSON${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const result = parseCatalog(doc);
+  if (!result.ok) {
+    throw new CatalogLoadError(`CATALOG_PATH: ${full} is not a valid catalog (${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}):\n${formatCatalogIssues(result.issues)}`);
+  }
+  return result.catalog;
+}
+
+/**
+ * The catalog in force and every version published before it. At boot the
+ * file is validated and, when its content differs from the newest published
+ * version, published as the next version (an event), so a past decision can
+ * always be explained with the catalog that was in force then.
+ */
+@Injectable()
+export class CatalogService implements OnModuleInit {
+  private readonly logger = new Logger('catalog');
+  private history: CatalogHistory = initialCatalogHistory;
+
+  constructor(
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    private readonly streams: EventStreams,
+    private readonly clock: Clock,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const catalog = loadCatalogFile(this.config.CATALOG_PATH);
+    const published = await this.publish(catalog);
+    this.logger.log({ version: published.version, label: published.catalog.label, products: catalog.products.length }, 'catalog in force');
+  }
+
+  async publish(catalog: Catalog): Promise<PublishedCatalog> {
+    const hash = hashOf(catalog);
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.streams.load<CatalogEvent>(CATALOG_STREAM);
+      this.history = loaded.events.reduce(evolveCatalogHistory, initialCatalogHistory);
+      const now = this.clock.now().toISOString();
+      const events = decidePublishCatalog(
+        {
+          type: 'PublishCatalog',
+          data: { catalog, hash },
+          metadata: { now, correlationId: `catalog-${hash.slice(0, 12)}`, causationId: `catalog-${hash.slice(0, 12)}`, actor: { type: 'system', id: 'catalog-loader' }, source: 'system' },
+        },
+        this.history,
+      );
+      if (events.length === 0) return this.history.current!;
+      try {
+        await this.streams.append(CATALOG_STREAM, events, EventStreams.expected(loaded), `catalog:${hash}:${loaded.revision}`);
+        this.history = events.reduce(evolveCatalogHistory, this.history);
+        return this.history.current!;
+      } catch (err) {
+        // Another instance published at the same time: re-read and decide again.
+        if (!isConcurrencyError(err) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Keeps this instance in step with versions published by other instances. */
+  observe(event: CatalogEvent): void {
+    if (this.history.versions.some((v) => v.version === event.data.version)) return;
+    this.history = evolveCatalogHistory(this.history, event);
+  }
+
+  current(): PublishedCatalog {
+    if (!this.history.current) throw new Error('catalog not loaded yet');
+    return this.history.current;
+  }
+
+  version(version: number): PublishedCatalog {
+    const found = this.history.versions.find((v) => v.version === version);
+    if (!found) throw new ApiException(404, 'CATALOG_VERSION.NOT_FOUND', `catalog version ${version} was never published (newest: ${this.history.current?.version ?? 'none'})`);
+    return found;
+  }
+
+  versions(): readonly PublishedCatalog[] {
+    return this.history.versions;
+  }
+}

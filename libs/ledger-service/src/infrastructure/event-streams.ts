@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { NO_STREAM_REVISION, type AppendResult, type EventStore, type ExpectedRevision, type RecordedEvent } from '@el/event-store';
+import { upcastEvent, type DomainEvent } from '@el/domain';
+import { deterministicId } from '@el/platform';
+import { InjectEventStore } from './event-store.provider';
+
+export interface LoadedStream<E extends DomainEvent> {
+  readonly stream: string;
+  readonly events: E[];
+  readonly recorded: readonly RecordedEvent[];
+  /** Revision of the last event; -1 when the stream does not exist. */
+  readonly revision: number;
+  /** Position of the last event; 0 when the stream does not exist. */
+  readonly position: number;
+}
+
+/** Turns a stored event into a domain event: the one place where upcasting happens. */
+export function toDomainEvent<E extends DomainEvent>(r: RecordedEvent): E {
+  return upcastEvent({ type: r.type, data: r.data, metadata: r.metadata }) as unknown as E;
+}
+
+/** The id of the i-th event a command writes to a stream: retries write the same ids. */
+export function eventIdFor(commandId: string, stream: string, index: number): string {
+  return deterministicId('event', commandId, stream, index);
+}
+
+@Injectable()
+export class EventStreams {
+  constructor(@InjectEventStore() readonly store: EventStore) {}
+
+  async load<E extends DomainEvent>(stream: string): Promise<LoadedStream<E>> {
+    const recorded = await this.store.readStream(stream);
+    const last = recorded[recorded.length - 1];
+    return {
+      stream,
+      recorded,
+      events: recorded.map((r) => toDomainEvent<E>(r)),
+      revision: last ? last.revision : NO_STREAM_REVISION,
+      position: last ? last.position : 0,
+    };
+  }
+
+  /**
+   * Appends a command's events with ids derived from the command id, so a
+   * retried command collapses into the original append at the store.
+   */
+  append(stream: string, events: readonly DomainEvent[], expectedRevision: ExpectedRevision, commandId: string): Promise<AppendResult> {
+    return this.store.append(
+      stream,
+      events.map((e, i) => ({ id: eventIdFor(commandId, stream, i), type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })),
+      { expectedRevision },
+    );
+  }
+
+  /** Events a command already wrote to this stream (found by their derived ids). */
+  writtenBy(loaded: LoadedStream<DomainEvent>, commandId: string): RecordedEvent[] {
+    const firstId = eventIdFor(commandId, loaded.stream, 0);
+    const start = loaded.recorded.findIndex((r) => r.id === firstId);
+    if (start < 0) return [];
+    const out: RecordedEvent[] = [];
+    for (let i = start; i < loaded.recorded.length && loaded.recorded[i]!.id === eventIdFor(commandId, loaded.stream, i - start); i++) {
+      out.push(loaded.recorded[i]!);
+    }
+    return out;
+  }
+
+  static expected(loaded: { revision: number }): ExpectedRevision {
+    return loaded.revision === NO_STREAM_REVISION ? 'no_stream' : loaded.revision;
+  }
+}

@@ -1,0 +1,81 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { HealthRegistry, Metrics } from '@el/platform';
+import { AccessRequestProcess } from './access-requests/access-request-process';
+import { AccessRequestsController } from './access-requests/access-requests.http.controller';
+import { AssignSeatsController } from './assign-seats/assign-seats.http.controller';
+import { ExpirySweeper } from './background/expiry-sweeper';
+import { OrderRecovery } from './background/order-recovery';
+import { ChangePlanController } from './change-plan/change-plan.http.controller';
+import { ChangeSeatsController } from './change-seats/change-seats.http.controller';
+import { ApplyEntitlementCommandHandler } from './entitlements/apply-entitlement-command';
+import { EntitlementApi } from './entitlements/entitlement-api';
+import { EntitlementWriter } from './entitlements/entitlement-writer';
+import { GetCatalogController } from './get-catalog/get-catalog.http.controller';
+import { GetEntitlementController } from './get-entitlement/get-entitlement.http.controller';
+import { GetEntitlementHandler } from './get-entitlement/get-entitlement.query';
+import { GrantEntitlementController } from './grant-entitlement/grant-entitlement.http.controller';
+import { CatalogService } from './infrastructure/catalog.service';
+import { EVENT_STORE, EventStoreLifecycle, LEDGER_CONFIG, openEventStore } from './infrastructure/event-store.provider';
+import { EventStreams } from './infrastructure/event-streams';
+import { LedgerIndex } from './infrastructure/ledger-index';
+import type { LedgerConfig } from './ledger.config';
+import { ListCustomerEntitlementsController } from './list-customer-entitlements/list-customer-entitlements.http.controller';
+import { ListCustomerEntitlementsHandler } from './list-customer-entitlements/list-customer-entitlements.query';
+import { ManageAddOnsController } from './manage-add-ons/manage-add-ons.http.controller';
+import { ManageDevicesController } from './manage-devices/manage-devices.http.controller';
+import { OrderProcess } from './place-order/order-process';
+import { PlaceOrderHandler } from './place-order/place-order.command';
+import { PlaceOrderController } from './place-order/place-order.http.controller';
+import { RenewEntitlementController } from './renew-entitlement/renew-entitlement.http.controller';
+import { RevokeEntitlementController } from './revoke-entitlement/revoke-entitlement.http.controller';
+import { SuspendEntitlementController } from './suspend-entitlement/suspend-entitlement.http.controller';
+
+/**
+ * The ledger: command side (orders, grants, lifecycle, seats, devices, access
+ * requests) over the event store, plus queries. Requires PlatformModule.
+ */
+@Module({})
+export class LedgerModule {
+  static register(config: LedgerConfig): DynamicModule {
+    return {
+      module: LedgerModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [
+        GetCatalogController,
+        PlaceOrderController,
+        GrantEntitlementController,
+        GetEntitlementController,
+        ListCustomerEntitlementsController,
+        ChangePlanController,
+        ManageAddOnsController,
+        ChangeSeatsController,
+        RenewEntitlementController,
+        SuspendEntitlementController,
+        RevokeEntitlementController,
+        AssignSeatsController,
+        ManageDevicesController,
+        AccessRequestsController,
+      ],
+      providers: [
+        { provide: LEDGER_CONFIG, useValue: config },
+        { provide: EVENT_STORE, useFactory: openEventStore, inject: [LEDGER_CONFIG, Metrics, HealthRegistry] },
+        EventStoreLifecycle,
+        EventStreams,
+        CatalogService,
+        LedgerIndex,
+        EntitlementWriter,
+        EntitlementApi,
+        OrderProcess,
+        AccessRequestProcess,
+        ApplyEntitlementCommandHandler,
+        PlaceOrderHandler,
+        GetEntitlementHandler,
+        ListCustomerEntitlementsHandler,
+        ExpirySweeper,
+        OrderRecovery,
+      ],
+      exports: [EVENT_STORE, CatalogService, LedgerIndex, EntitlementWriter, OrderProcess, ExpirySweeper],
+    };
+  }
+}

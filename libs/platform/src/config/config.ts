@@ -1,0 +1,111 @@
+/**
+ * Typed configuration from environment variables, validated at boot. Every
+ * problem is reported at once, each naming its variable:
+ *
+ *   Invalid configuration:
+ *     - PORT: must be an integer from 1 to 65535 (got "80a")
+ *     - EVENT_STORE: must be one of sqlite, esdb (got "mysql")
+ */
+export interface VariableSpec<T> {
+  readonly description: string;
+  /** Shown in docs and `--help`; the value used when the variable is unset. */
+  readonly default?: T;
+  readonly required?: boolean;
+  parse(raw: string): T;
+}
+
+type Specs = Record<string, VariableSpec<unknown>>;
+export type ConfigOf<S extends Specs> = { readonly [K in keyof S]: S[K] extends VariableSpec<infer T> ? T : never };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`);
+  }
+}
+
+export function readConfig<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: { variable: string; message: string }[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      if (spec.default !== undefined) out[name] = spec.default;
+      else if (spec.required) problems.push({ variable: name, message: `is required (${spec.description})` });
+      else out[name] = undefined;
+      continue;
+    }
+    try {
+      out[name] = spec.parse(raw.trim());
+    } catch (err) {
+      problems.push({ variable: name, message: `${(err as Error).message} (got "${raw}")` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as ConfigOf<S>;
+}
+
+/** Renders a Markdown table of the variables, for READMEs and `--help`. */
+export function describeConfig(specs: Specs): string {
+  const rows = Object.entries(specs).map(
+    ([name, s]) => `| \`${name}\` | ${s.default === undefined ? (s.required ? '(required)' : '(unset)') : `\`${String(s.default)}\``} | ${s.description} |`,
+  );
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+type Opts<T> = { description: string; default?: T; required?: boolean };
+
+export const env = {
+  string: (o: Opts<string>): VariableSpec<string> => ({ ...o, parse: (raw) => raw }),
+  int: (o: Opts<number> & { min?: number; max?: number }): VariableSpec<number> => ({
+    ...o,
+    parse(raw) {
+      const n = Number(raw);
+      const min = o.min ?? Number.MIN_SAFE_INTEGER;
+      const max = o.max ?? Number.MAX_SAFE_INTEGER;
+      if (!/^-?\d+$/.test(raw) || n < min || n > max) {
+        throw new Error(`must be an integer${o.min !== undefined || o.max !== undefined ? ` from ${min} to ${max}` : ''}`);
+      }
+      return n;
+    },
+  }),
+  port: (o: Opts<number>): VariableSpec<number> => env.int({ ...o, min: 1, max: 65535 }),
+  bool: (o: Opts<boolean>): VariableSpec<boolean> => ({
+    ...o,
+    parse(raw) {
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      throw new Error('must be true or false');
+    },
+  }),
+  oneOf: <T extends string>(values: readonly T[], o: Opts<T>): VariableSpec<T> => ({
+    ...o,
+    parse(raw) {
+      if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+      return raw as T;
+    },
+  }),
+  url: (o: Opts<string> & { protocols?: readonly string[] }): VariableSpec<string> => ({
+    ...o,
+    parse(raw) {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new Error('must be a URL');
+      }
+      if (o.protocols && !o.protocols.includes(u.protocol.replace(/:$/, ''))) {
+        throw new Error(`must be a ${o.protocols.join(' or ')} URL`);
+      }
+      return raw;
+    },
+  }),
+  list: (o: Opts<readonly string[]>): VariableSpec<readonly string[]> => ({
+    ...o,
+    parse(raw) {
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (items.length === 0) throw new Error('must be a comma-separated list');
+      return items;
+    },
+  }),
+};

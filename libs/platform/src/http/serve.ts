@@ -1,0 +1,29 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError } from '../config/config';
+
+/**
+ * Runs a service's main(): a configuration or boot error ends the process
+ * with a plain message on stderr (naming the bad variable), not a stack trace.
+ */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    const e = err as Error;
+    const known = err instanceof ConfigError || ['CatalogLoadError', 'ConfigError'].includes(e?.name);
+    process.stderr.write(`${name} failed to start: ${known ? e.message : (e?.stack ?? String(err))}\n`);
+    process.exit(1);
+  });
+}
+
+export async function listen(app: NestFastifyApplication, port: number, host: string, banner: string): Promise<void> {
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      await app.close();
+      throw new ConfigError([{ variable: 'PORT', message: `port ${port} is already in use; choose another with PORT=...` }]);
+    }
+    throw err;
+  }
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  process.stdout.write(`\n${banner}\n  → http://${shown}:${port}   (API docs: http://${shown}:${port}/docs, health: /health, metrics: /metrics)\n\n`);
+}

@@ -1,0 +1,50 @@
+import { Controller, Get, Injectable, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../http/request-context';
+
+export type ComponentStatus = 'up' | 'degraded' | 'down';
+export interface ComponentHealth {
+  readonly status: ComponentStatus;
+  readonly [detail: string]: unknown;
+}
+export type HealthCheck = () => ComponentHealth | Promise<ComponentHealth>;
+
+/** Components register their checks here; `/health` aggregates them. */
+@Injectable()
+export class HealthRegistry {
+  private readonly checks = new Map<string, HealthCheck>();
+
+  register(name: string, check: HealthCheck): void {
+    this.checks.set(name, check);
+  }
+
+  async report(): Promise<{ status: 'ok' | 'degraded' | 'down'; components: Record<string, ComponentHealth> }> {
+    const components: Record<string, ComponentHealth> = {};
+    for (const [name, check] of this.checks) {
+      try {
+        components[name] = await check();
+      } catch (err) {
+        components[name] = { status: 'down', error: (err as Error).message };
+      }
+    }
+    const statuses = Object.values(components).map((c) => c.status);
+    const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+    return { status, components };
+  }
+}
+
+@ApiTags('operations')
+@Controller()
+export class HealthController {
+  constructor(private readonly health: HealthRegistry) {}
+
+  @Public()
+  @Get('health')
+  @ApiOperation({ summary: 'Liveness and readiness: 200 when ok or degraded, 503 when a component is down' })
+  @ApiOkResponse({ description: '{status: ok|degraded|down, components: {...}}' })
+  async check(@Res() reply: FastifyReply): Promise<void> {
+    const report = await this.health.report();
+    void reply.status(report.status === 'down' ? 503 : 200).send(report);
+  }
+}
