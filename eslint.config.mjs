@@ -68,7 +68,9 @@ export default [
       'no-restricted-imports': [
         'error',
         {
+          paths: INFRASTRUCTURE.filter((p) => !p.includes('*')).map((name) => ({ name, message: 'libs/domain is pure: infrastructure belongs in adapters and apps.' })),
           patterns: [
+            { group: INFRASTRUCTURE.filter((p) => p.includes('*')), message: 'libs/domain is pure: infrastructure belongs in adapters and apps.' },
             { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'child_process', 'os', 'worker_threads'], message: 'libs/domain is pure: no Node.js I/O modules.' },
           ],
         },

@@ -9,3 +9,4 @@ export * from './observability/health';
 export * from './observability/observability.module';
 export * from './http/id-param.pipe';
 export * from './http/serve';
+export * from './concurrency/keyed-serializer';

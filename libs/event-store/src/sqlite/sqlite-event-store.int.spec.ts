@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,6 @@ describe('SQLite event store specifics', () => {
     const store = SqliteEventStore.open({ path });
     await store.append('x', [ev()]);
     await store.close();
-    const Database = (await import('better-sqlite3')).default;
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();

@@ -9,7 +9,7 @@ import {
   type EntitlementState,
 } from '@el/domain';
 import { isConcurrencyError } from '@el/event-store';
-import { ApiException, Metrics } from '@el/platform';
+import { ApiException, jitter, KeyedSerializer, Metrics } from '@el/platform';
 import type { Counter } from 'prom-client';
 import { EventStreams } from '../infrastructure/event-streams';
 
@@ -35,7 +35,8 @@ export interface WriteResult {
   readonly state: EntitlementState;
 }
 
-const MAX_ATTEMPTS = 5;
+/** Retries of a write that lost an optimistic-concurrency race (to another process; in-process writes queue). */
+const MAX_ATTEMPTS = 10;
 
 /**
  * The command side for one entitlement: load its stream, decide, append with
@@ -46,6 +47,7 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class EntitlementWriter {
   private readonly outcomes: Counter<'command' | 'outcome'>;
+  private readonly queue = new KeyedSerializer();
 
   constructor(
     private readonly streams: EventStreams,
@@ -54,7 +56,12 @@ export class EntitlementWriter {
     this.outcomes = metrics.counter('ledger_commands_total', 'Entitlement commands by type and outcome', ['command', 'outcome']);
   }
 
-  async execute(entitlementId: string, build: (state: EntitlementState) => EntitlementCommand, options: WriteOptions): Promise<WriteResult> {
+  execute(entitlementId: string, build: (state: EntitlementState) => EntitlementCommand, options: WriteOptions): Promise<WriteResult> {
+    // Commands on one entitlement queue inside this process rather than race.
+    return this.queue.run(entitlementId, () => this.decideAndAppend(entitlementId, build, options));
+  }
+
+  private async decideAndAppend(entitlementId: string, build: (state: EntitlementState) => EntitlementCommand, options: WriteOptions): Promise<WriteResult> {
     const stream = entitlementStream(entitlementId);
     let commandType = 'unknown';
     try {
@@ -109,6 +116,7 @@ export class EntitlementWriter {
           if (attempt >= MAX_ATTEMPTS) {
             throw new ApiException(409, 'CONCURRENCY.CONFLICT', `entitlement ${entitlementId} is changing too fast; retry`, { attempts: attempt });
           }
+          await jitter(2 * attempt);
         }
       }
     } catch (err) {

@@ -31,11 +31,19 @@ export function validationPipe(): ValidationPipe {
  * and graceful shutdown.
  */
 export async function createHttpApp(rootModule: Type<unknown> | unknown, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, disableRequestLogging: true });
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule as Type<unknown>, adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule as Type<unknown>, fastifyAdapter(options), { bufferLogs: true });
+  configureHttpApp(app, options);
+  return app;
+}
+
+export function fastifyAdapter(options: Pick<HttpAppOptions, 'bodyLimit'> = {}): FastifyAdapter {
+  return new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, disableRequestLogging: true });
+}
+
+/** Everything createHttpApp sets up on an app, for apps created another way (tests). */
+export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOptions): void {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
-  app.enableShutdownHooks();
 
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
@@ -55,5 +63,4 @@ export async function createHttpApp(rootModule: Type<unknown> | unknown, options
   SwaggerModule.setup('docs', app as INestApplication, () => SwaggerModule.createDocument(app as INestApplication, config), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
-  return app;
 }

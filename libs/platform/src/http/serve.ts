@@ -24,6 +24,34 @@ export async function listen(app: NestFastifyApplication, port: number, host: st
     }
     throw err;
   }
+  handleSignals(app);
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   process.stdout.write(`\n${banner}\n  → http://${shown}:${port}   (API docs: http://${shown}:${port}/docs, health: /health, metrics: /metrics)\n\n`);
+}
+
+/**
+ * SIGTERM / SIGINT: stop taking requests, let in-flight work and queued
+ * appends finish (app.close runs every shutdown hook, the event store last),
+ * then exit 0. A shutdown that hangs is cut off after `graceMs`.
+ */
+export function handleSignals(app: NestFastifyApplication, graceMs = 10_000): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    process.stdout.write(`received ${signal}, shutting down\n`);
+    setTimeout(() => {
+      process.stderr.write(`shutdown took longer than ${graceMs} ms; exiting\n`);
+      process.exit(1);
+    }, graceMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }

@@ -1,0 +1,77 @@
+import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
+
+const alice = { 'x-actor': 'user:alice', 'x-source': 'portal' };
+const bob = { 'x-actor': 'operator:bob' };
+
+describe('access requests (approval workflow)', () => {
+  let t: LedgerTestApp;
+  beforeEach(async () => (t = await startLedgerApp()));
+  afterEach(() => t.close(true));
+
+  const requestPlan = async () => {
+    const res = await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ENT', quantity: 1, reason: 'SSO for the data team' }, alice);
+    expect(res.status).toBe(201);
+    return res.body.requestId as string;
+  };
+
+  it('records a request, lists it as pending, and an approval by someone else grants the plan', async () => {
+    const id = await requestPlan();
+    const pending = await t.http('GET', '/v1/access-requests?customerId=acme');
+    expect(pending.body.items).toEqual([expect.objectContaining({ requestId: id, requestedBy: 'alice', sku: 'ANL-ENT', status: 'pending' })]);
+
+    const before = await t.head();
+    const approved = await t.http('POST', `/v1/access-requests/${id}/approve`, { comment: 'budget ok' }, bob);
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'approved', entitlementEvents: ['EntitlementGranted'] });
+    const events = await t.eventsAfter(before);
+    expect(events.map((e) => e.type)).toEqual(['AccessApproved', 'EntitlementGranted']);
+    expect(events[0]!.data).toMatchObject({ approvedBy: 'bob', comment: 'budget ok' });
+    expect(events[0]!.metadata).toMatchObject({ actor: { type: 'operator', id: 'bob' } });
+    const ent = await t.http('GET', `/v1/entitlements/${approved.body.entitlementId}`);
+    expect(ent.body).toMatchObject({ customerId: 'acme', planId: 'enterprise', origin: { kind: 'access_request', requestId: id } });
+    expect((await t.http('GET', `/v1/access-requests?minPosition=${approved.body.position}`)).body.items).toEqual([]);
+    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'approved', approvedBy: 'bob' });
+  });
+
+  it('a retried approval by the same approver grants once', async () => {
+    const id = await requestPlan();
+    const first = await t.http('POST', `/v1/access-requests/${id}/approve`, {}, bob);
+    const head = await t.head();
+    const again = await t.http('POST', `/v1/access-requests/${id}/approve`, {}, bob);
+    expect(again.body).toMatchObject({ entitlementId: first.body.entitlementId, replayed: true });
+    expect(await t.head()).toBe(head);
+    expect((await t.http('POST', `/v1/access-requests/${id}/approve`, {}, { 'x-actor': 'operator:carol' })).body.code).toBe('ACCESS_REQUEST.ALREADY_DECIDED');
+  });
+
+  it('forbids approving one\'s own request, and records a rejection with its approver', async () => {
+    const id = await requestPlan();
+    const head = await t.head();
+    const self = await t.http('POST', `/v1/access-requests/${id}/approve`, {}, { 'x-actor': 'user:alice' });
+    expect(self).toMatchObject({ status: 403, body: { code: 'ACCESS_REQUEST.SELF_APPROVAL' } });
+    expect(await t.head()).toBe(head);
+    const rejected = await t.http('POST', `/v1/access-requests/${id}/reject`, { reason: 'no budget' }, bob);
+    expect(rejected.body.status).toBe('rejected');
+    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'rejected', rejectedBy: 'bob', rejectionReason: 'no budget' });
+    expect((await t.http('POST', `/v1/access-requests/${id}/approve`, {}, bob)).status).toBe(409);
+  });
+
+  it('attaches an add-on on approval, and refuses to approve what cannot be granted', async () => {
+    const ent = (await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' })).body.entitlementId;
+    const req = await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ADDON-AI', reason: 'try AI', entitlementId: ent }, alice);
+    const ok = await t.http('POST', `/v1/access-requests/${req.body.requestId}/approve`, {}, bob);
+    expect(ok.body).toMatchObject({ entitlementId: ent, entitlementEvents: ['AddOnAttached'] });
+
+    await t.http('POST', `/v1/entitlements/${ent}/revoke`, { reason: 'closed' });
+    const late = await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ADDON-AI', reason: 'again', entitlementId: ent }, alice);
+    const head = await t.head();
+    const refused = await t.http('POST', `/v1/access-requests/${late.body.requestId}/approve`, {}, bob);
+    expect(refused).toMatchObject({ status: 409, body: { code: 'ENTITLEMENT.ALREADY_REVOKED' } });
+    expect(await t.head()).toBe(head);
+  });
+
+  it('validates requests', async () => {
+    expect((await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'NOPE', reason: 'x' }, alice)).body.code).toBe('CATALOG.UNKNOWN_SKU');
+    expect((await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-PRO' }, alice)).body.errors[0].path).toBe('reason');
+    expect((await t.http('POST', '/v1/access-requests/nope/approve', {}, bob)).body.code).toBe('ACCESS_REQUEST.NOT_FOUND');
+  });
+});

@@ -1,0 +1,126 @@
+import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventStore, RecordedEvent } from '@el/event-store';
+import { Clock, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
+import { readLedgerConfig } from '../ledger.config';
+import { ledgerErrorTable } from '../ledger.errors';
+import { LedgerModule } from '../ledger.module';
+import { EVENT_STORE } from '../infrastructure/event-store.provider';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+
+/** A clock tests can move. */
+export class TestClock extends Clock {
+  constructor(private current = new Date()) {
+    super();
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  set(iso: string): void {
+    this.current = new Date(iso);
+  }
+  advanceDays(days: number): void {
+    this.current = new Date(this.current.getTime() + days * 86_400_000);
+  }
+}
+
+export interface HttpResult<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Record<string, string | string[] | number | undefined>;
+}
+
+export interface LedgerTestApp {
+  readonly app: NestFastifyApplication;
+  readonly store: EventStore;
+  readonly dataDir: string;
+  readonly clock: TestClock;
+  http<T = any>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
+  /** Events appended after `position`, in order. */
+  eventsAfter(position: number): Promise<RecordedEvent[]>;
+  head(): Promise<number>;
+  /** Stops the app; the data directory stays (for restart tests) unless `remove`. */
+  close(remove?: boolean): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly dataDir?: string;
+  readonly env?: Record<string, string>;
+  readonly now?: string;
+}
+
+/**
+ * The ledger as `npm start` composes it, on a real SQLite file in a temp
+ * directory, driven through the real HTTP pipeline (routing, validation,
+ * error filter) with Fastify's inject — no socket needed.
+ */
+export async function startLedgerApp(options: StartOptions = {}): Promise<LedgerTestApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'el-ledger-'));
+  const config = readLedgerConfig({
+    DATA_DIR: dataDir,
+    CATALOG_PATH: join(REPO, 'catalog', 'sample-catalog.yaml'),
+    LOG_LEVEL: 'silent',
+    EXPIRY_SWEEP_INTERVAL_MS: '0',
+    ...options.env,
+  });
+  const clock = new TestClock(options.now ? new Date(options.now) : new Date());
+
+  @Module({ imports: [PlatformModule.forRoot({ serviceName: 'ledger-test', logLevel: 'silent', errorTable: ledgerErrorTable }), LedgerModule.register(config)] })
+  class TestRoot {}
+
+  const moduleRef = await Test.createTestingModule({ imports: [TestRoot] }).overrideProvider(Clock).useValue(clock).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(), { logger: false });
+  configureHttpApp(app, { title: 'test', description: 'test', version: 'test' });
+  try {
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (err) {
+    // A failed boot must not leave subscriptions or files open behind it.
+    await app.close().catch(() => undefined);
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const store = app.get<EventStore>(EVENT_STORE);
+
+  return {
+    app,
+    store,
+    dataDir,
+    clock,
+    async http(method, url, body, headers = {}) {
+      const res = await app.inject({
+        method,
+        url,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = res.body;
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON (metrics, docs) */
+      }
+      return { status: res.statusCode, body: parsed as never, headers: res.headers };
+    },
+    async eventsAfter(position) {
+      const out: RecordedEvent[] = [];
+      for (let after = position; ; ) {
+        const page = await store.readAll({ after, maxCount: 1000 });
+        if (page.length === 0) return out;
+        out.push(...page);
+        after = page[page.length - 1]!.position;
+      }
+    },
+    head: () => store.headPosition(),
+    async close(remove = false) {
+      await app.close();
+      if (remove) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,1 @@
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'workspace-checks', testTimeout: 60000 });
