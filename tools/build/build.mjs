@@ -4,7 +4,7 @@
 // Type checking is separate (`npm run typecheck`); this only transpiles, so it
 // takes about a second and `npm start` can build on every start.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +35,7 @@ async function* walk(dir) {
     if (e.isDirectory()) {
       if (e.name === 'node_modules' || e.name === 'dist') continue;
       yield* walk(p);
-    } else if (e.name.endsWith('.ts')) {
+    } else if (e.name.endsWith('.ts') || (e.name.endsWith('.cjs') && !e.name.startsWith('jest.'))) {
       yield p;
     }
   }
@@ -54,6 +54,13 @@ let failed = 0;
 await Promise.all(
   files.map(async (file) => {
     const rel = relative(root, file);
+    if (file.endsWith('.cjs')) {
+      // Plain CommonJS (e.g. code that also runs in worker threads): copied as is.
+      const target = join(out, rel);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, await readFile(file));
+      return;
+    }
     const target = join(out, rel.replace(/\.ts$/, '.js'));
     try {
       const { code, map } = await transformFile(file, {

@@ -10,19 +10,18 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'el-store-'));
 }
 
-eventStoreContract(
-  'SQLite (file, WAL, synchronous=FULL)',
-  async () => {
+function fileFixture(writer: 'worker' | 'inline') {
+  return async () => {
     const dir = tempDir();
     const path = join(dir, 'events.db');
-    let store = SqliteEventStore.open({ path });
+    let store = SqliteEventStore.open({ path, writer });
     return {
       get store() {
         return store;
       },
       async reopen() {
         await store.close();
-        store = SqliteEventStore.open({ path });
+        store = SqliteEventStore.open({ path, writer });
         return store;
       },
       async cleanup() {
@@ -30,9 +29,11 @@ eventStoreContract(
         rmSync(dir, { recursive: true, force: true });
       },
     };
-  },
-  { densePositions: true },
-);
+  };
+}
+
+eventStoreContract('SQLite (file, WAL, synchronous=FULL, writer thread)', fileFixture('worker'), { densePositions: true });
+eventStoreContract('SQLite (file, WAL, synchronous=FULL, inline writer)', fileFixture('inline'), { densePositions: true });
 
 describe('SQLite event store specifics', () => {
   let dir: string;
@@ -59,6 +60,34 @@ describe('SQLite event store specifics', () => {
     await store.close();
   });
 
+  it('rolls back only the append whose later event id collides, even inside a group commit', async () => {
+    const store = SqliteEventStore.open({ path: join(dir, 'c.db') });
+    const taken = ev();
+    await store.append('owner', [taken]);
+    const results = await Promise.allSettled([
+      store.append('good-1', [ev(), ev()]),
+      store.append('bad', [ev(), taken, ev()]),
+      store.append('good-2', [ev()]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.code).toBe('EVENT_STORE.EVENT_ID_CONFLICT');
+    expect(await store.readStream('bad')).toEqual([]);
+    const all = await store.readAll();
+    expect(all.map((e) => e.stream)).toEqual(['owner', 'good-1', 'good-1', 'good-2']);
+    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+    await store.close();
+  });
+
+  it('decodes stored JSON on access and serialises events as plain data', async () => {
+    const store = SqliteEventStore.open({ path: join(dir, 'j.db') });
+    await store.append('s', [{ id: 'e-1', type: 'T', data: { a: [1, { b: 'c' }] }, metadata: { m: true } }]);
+    const [e] = await store.readAll();
+    expect(e!.data).toEqual({ a: [1, { b: 'c' }] });
+    expect(e!.data).toBe(e!.data); // decoded once
+    expect(JSON.parse(JSON.stringify(e))).toEqual({ id: 'e-1', stream: 's', revision: 0, position: 1, type: 'T', data: { a: [1, { b: 'c' }] }, metadata: { m: true }, recordedAt: e!.recordedAt });
+    await store.close();
+  });
+
   it('sees appends committed by another connection to the same file (multi-process sharing)', async () => {
     const path = join(dir, 'shared.db');
     const reader = SqliteEventStore.open({ path, pollIntervalMs: 10 });
@@ -76,7 +105,7 @@ describe('SQLite event store specifics', () => {
 
   it('uses WAL and synchronous=FULL by default', async () => {
     const probe = SqliteEventStore.open({ path: join(dir, 'probe.db') });
-    expect(probe.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL' });
+    expect(probe.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', writer: 'worker' });
     await probe.close();
     const path = join(dir, 'p.db');
     const store = SqliteEventStore.open({ path });

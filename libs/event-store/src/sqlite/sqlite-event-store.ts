@@ -1,24 +1,24 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { catchUpSubscription } from '../catch-up-subscription';
 import {
-  checkExpectedRevision,
   EventIdConflictError,
-  NO_STREAM_REVISION,
+  WrongExpectedRevisionError,
   type AppendOptions,
   type AppendResult,
   type BatchHandler,
   type EventStore,
   type EventToAppend,
-  type ExpectedRevision,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port';
+import { createBatchWriter, openWriterConnection, type WireAppend, type WireError, type WireResult } from './sqlite-writer.cjs';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'OFF';
 
@@ -33,30 +33,29 @@ export interface SqliteEventStoreOptions {
   readonly path: string;
   /** FULL (default) fsyncs every commit: a committed append survives power loss. */
   readonly synchronous?: SqliteSynchronous;
+  /**
+   * `worker` (default for files) commits on a worker thread, so the fsync of one
+   * batch overlaps with the next batch forming; `inline` commits on the caller's
+   * thread (always used for ':memory:').
+   */
+  readonly writer?: 'worker' | 'inline';
   /** How often subscriptions look for appends made by other processes. Default 25 ms. */
   readonly pollIntervalMs?: number;
-  /** Most appends committed in one transaction. Default 512. */
+  /** Most appends committed in one transaction. Default 1024. */
   readonly maxBatch?: number;
-  /** The store's clock, for `recordedAt`. */
-  readonly now?: () => Date;
   /** Called after each group commit, e.g. to record metrics. */
   readonly onFlush?: (stats: FlushStats) => void;
 }
 
 interface PendingAppend {
-  readonly stream: string;
-  readonly events: readonly EventToAppend[];
-  readonly expected: ExpectedRevision;
+  readonly wire: WireAppend;
   readonly resolve: (r: AppendResult) => void;
   readonly reject: (e: unknown) => void;
-  result?: AppendResult;
-  error?: unknown;
 }
 
-/** Position of the last row written in the current batch, and the batch's commit time. */
-interface WriteCursor {
-  value: number;
-  readonly recordedAt: string;
+interface BatchCommitter {
+  commit(batch: readonly WireAppend[]): Promise<{ results: WireResult[]; durationMs: number }>;
+  close(): Promise<void>;
 }
 
 type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, recordedAt: string];
@@ -67,73 +66,51 @@ const COLUMNS = 'position, stream, revision, id, type, data, metadata, recorded_
 /**
  * Embedded event store on one SQLite file (WAL). Writers are serialised by
  * SQLite, so global positions are dense and in commit order, and a reader
- * that asks for `position > last` can never skip an event.
+ * that asks for `position > last` can never skip an event — also across
+ * processes sharing the file.
  *
- * Group commit: appends that arrive while the event loop is busy are queued
- * and committed together in one transaction with one fsync; each append is
- * checked and written in its own savepoint so a conflict fails only that one.
+ * Group commit: appends queue while a commit is in flight and then commit
+ * together in one transaction (one fsync). Each append is checked before it
+ * writes, so a conflict fails only that append.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
+  private readonly committer: BatchCommitter;
   private readonly appended = new EventEmitter();
   private readonly queue: PendingAppend[] = [];
   private flushScheduled = false;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
   private closed = false;
+  private failure: Error | null = null;
   private readonly pollIntervalMs: number;
   private readonly maxBatch: number;
-  private readonly now: () => Date;
-
-  private readonly stmt: {
-    insert: Database.Statement;
-    streamRevision: Database.Statement;
-    head: Database.Statement;
-    byId: Database.Statement;
-    readStream: Database.Statement;
-    readAll: Database.Statement;
-  };
-  private readonly writeBatch: Database.Transaction<(batch: PendingAppend[]) => void>;
-  private readonly writeOne: (p: PendingAppend, head: WriteCursor) => AppendResult;
+  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement };
+  private idle: (() => void) | null = null;
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
     return new SqliteEventStore(options);
   }
 
   private constructor(private readonly options: SqliteEventStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma('busy_timeout = 10000');
+    const memory = options.path === ':memory:';
+    if (!memory) mkdirSync(dirname(options.path), { recursive: true });
+    const synchronous = options.synchronous ?? 'FULL';
+    this.db = openWriterConnection(Database, options.path, synchronous);
     this.migrate();
     this.pollIntervalMs = options.pollIntervalMs ?? 25;
-    this.maxBatch = options.maxBatch ?? 512;
-    this.now = options.now ?? (() => new Date());
+    this.maxBatch = options.maxBatch ?? 1024;
     this.appended.setMaxListeners(0);
-
     this.stmt = {
-      insert: this.db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      streamRevision: this.db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').pluck(),
       head: this.db.prepare('SELECT MAX(position) FROM events').pluck(),
-      byId: this.db.prepare('SELECT stream, revision FROM events WHERE id = ?'),
-      readStream: this.db
-        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
-        .raw(true),
+      readStream: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`).raw(true),
       readAll: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
     };
-
-    this.writeOne = this.db.transaction((p: PendingAppend, head: WriteCursor) => this.appendOne(p, head));
-    this.writeBatch = this.db.transaction((batch: PendingAppend[]) => {
-      const head: WriteCursor = { value: (this.stmt.head.get() as number | null) ?? 0, recordedAt: this.now().toISOString() };
-      for (const p of batch) {
-        const before = head.value;
-        try {
-          p.result = this.writeOne(p, head);
-        } catch (err) {
-          head.value = before; // the savepoint rolled back this append's rows
-          p.error = translateError(err, p);
-        }
-      }
-    });
+    const inline = memory || options.writer === 'inline';
+    this.committer = inline ? inlineCommitter(this.db) : workerCommitter(options.path, synchronous, (err) => this.fail(err));
+    // With a writer thread, a second batch waits at the worker while the first
+    // commits: the worker never idles and the event loop prepares the next one.
+    this.maxInFlight = inline ? 1 : 2;
   }
 
   private migrate(): void {
@@ -156,100 +133,75 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(stream: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     if (events.length === 0) return Promise.reject(new RangeError(`append to ${stream}: no events`));
+    let wire: WireAppend;
+    try {
+      wire = {
+        stream,
+        expected: options.expectedRevision ?? 'any',
+        events: events.map((e) => [e.id, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata)] as const),
+      };
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ stream, events, expected: options.expectedRevision ?? 'any', resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
+      this.queue.push({ wire, resolve, reject });
+      this.schedule();
     });
   }
 
-  private readonly flush = (): void => {
+  private schedule(): void {
+    if (this.flushScheduled || this.inFlight >= this.maxInFlight) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /** Up to `maxInFlight` batches at once; the worker commits them strictly in order. */
+  private async flush(): Promise<void> {
     this.flushScheduled = false;
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.inFlight += 1;
     const batch = this.queue.splice(0, this.maxBatch);
-    if (this.queue.length > 0) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
-    if (batch.length === 0) return;
-    const started = performance.now();
     try {
-      this.writeBatch.immediate(batch);
+      const { results, durationMs } = await this.committer.commit(batch.map((p) => p.wire));
+      let events = 0;
+      batch.forEach((p, i) => {
+        const r = results[i]!;
+        if (r.ok) {
+          p.resolve({ revision: r.revision, position: r.position, duplicate: r.duplicate });
+          if (!r.duplicate) events += p.wire.events.length;
+        } else {
+          p.reject(toError(r.error));
+        }
+      });
+      this.options.onFlush?.({ appends: batch.length, events, durationMs });
+      if (events > 0) this.appended.emit('append');
     } catch (err) {
       // The commit itself failed (I/O error, lock timeout): nothing in the batch is durable.
       for (const p of batch) p.reject(err);
-      return;
+    } finally {
+      this.inFlight -= 1;
+      if (this.queue.length > 0) this.schedule();
+      else if (this.inFlight === 0) this.idle?.();
     }
-    let events = 0;
-    let written = false;
-    for (const p of batch) {
-      if (p.error !== undefined) p.reject(p.error);
-      else {
-        p.resolve(p.result!);
-        if (!p.result!.duplicate) {
-          written = true;
-          events += p.events.length;
-        }
-      }
-    }
-    this.options.onFlush?.({ appends: batch.length, events, durationMs: performance.now() - started });
-    if (written) this.appended.emit('append');
-  };
-
-  private appendOne(p: PendingAppend, head: WriteCursor): AppendResult {
-    const first = p.events[0]!;
-    const existing = this.stmt.byId.get(first.id) as { stream: string; revision: number } | undefined;
-    if (existing) return this.replayedAppend(p, existing);
-
-    const actual = (this.stmt.streamRevision.get(p.stream) as number | undefined) ?? NO_STREAM_REVISION;
-    checkExpectedRevision(p.stream, p.expected, actual);
-    let revision = actual;
-    for (const e of p.events) {
-      revision += 1;
-      head.value += 1;
-      this.stmt.insert.run(
-        head.value,
-        p.stream,
-        revision,
-        e.id,
-        e.type,
-        JSON.stringify(e.data),
-        JSON.stringify(e.metadata),
-        head.recordedAt,
-      );
-    }
-    return { revision, position: head.value, duplicate: false };
   }
 
-  /** A retry of an append that was already committed: answer with the original result. */
-  private replayedAppend(p: PendingAppend, existing: { stream: string; revision: number }): AppendResult {
-    const first = p.events[0]!;
-    if (existing.stream !== p.stream) {
-      throw new EventIdConflictError(p.stream, first.id, `is already stored in stream ${existing.stream}`);
-    }
-    const rows = this.stmt.readStream.all(p.stream, existing.revision, p.events.length) as Row[];
-    const same = rows.length === p.events.length && rows.every((r, i) => r[3] === p.events[i]!.id);
-    if (!same) {
-      throw new EventIdConflictError(p.stream, first.id, 'is stored, but the append does not match the stored events');
-    }
-    const last = rows[rows.length - 1]!;
-    return { revision: last[2], position: last[0], duplicate: true };
+  private fail(err: Error): void {
+    this.failure = new Error(`event store writer stopped: ${err.message}`);
+    for (const p of this.queue.splice(0)) p.reject(this.failure);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const rows = this.stmt.readStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as Row[];
-    return rows.map(toRecorded);
+    return (this.stmt.readStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as Row[]).map(toRecorded);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const rows = this.stmt.readAll.all(options.after ?? 0, options.maxCount ?? 1000) as Row[];
-    return rows.map(toRecorded);
+    return this.readAllSync(options.after ?? 0, options.maxCount ?? 1000);
   }
 
-  /** Synchronous page read for in-process consumers that must not yield (projections in the same process). */
+  /** Synchronous page read for in-process consumers. */
   readAllSync(after: number, maxCount: number): RecordedEvent[] {
     return (this.stmt.readAll.all(after, maxCount) as Row[]).map(toRecorded);
   }
@@ -277,46 +229,139 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  /** The durability settings in force on this connection. */
-  settings(): { journalMode: string; synchronous: SqliteSynchronous } {
+  /** The durability settings in force. */
+  settings(): { journalMode: string; synchronous: SqliteSynchronous; writer: 'worker' | 'inline' } {
     const sync = this.db.pragma('synchronous', { simple: true }) as number;
     return {
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: (['OFF', 'NORMAL', 'FULL'] as const)[sync] ?? 'FULL',
+      writer: this.options.path === ':memory:' || this.options.writer === 'inline' ? 'inline' : 'worker',
     };
+  }
+
+  /** Null while the store can write; the reason otherwise. */
+  writeFailure(): string | null {
+    return this.failure?.message ?? null;
   }
 
   async headPosition(): Promise<number> {
     return (this.stmt.head.get() as number | null) ?? 0;
   }
 
-  /** Waits for queued appends, then closes the file. */
+  /** Waits for queued appends to commit, then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.queue.length > 0 || this.flushScheduled) await new Promise((r) => setImmediate(r));
     this.closed = true;
+    if ((this.queue.length > 0 || this.inFlight > 0 || this.flushScheduled) && !this.failure) {
+      await new Promise<void>((resolve) => (this.idle = resolve));
+    }
     this.appended.emit('append');
+    await this.committer.close();
     this.db.close();
   }
 }
 
-function toRecorded(r: Row): RecordedEvent {
+function inlineCommitter(db: Database.Database): BatchCommitter {
+  const writer = createBatchWriter(db);
   return {
-    position: r[0],
-    stream: r[1],
-    revision: r[2],
-    id: r[3],
-    type: r[4],
-    data: JSON.parse(r[5]),
-    metadata: JSON.parse(r[6]),
-    recordedAt: r[7],
+    async commit(batch) {
+      const started = performance.now();
+      const results = writer.write(batch);
+      return { results, durationMs: performance.now() - started };
+    },
+    async close() {
+      // The inline writer shares the store's connection, which the store closes.
+    },
   };
 }
 
-function translateError(err: unknown, p: PendingAppend): unknown {
-  // An id after the first that is already stored elsewhere trips the UNIQUE index.
-  if (err instanceof Error && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && err.message.includes('events.id')) {
-    return new EventIdConflictError(p.stream, p.events.map((e) => e.id).join(','), 'collides with an event already stored');
+function workerCommitter(path: string, synchronous: string, onCrash: (err: Error) => void): BatchCommitter {
+  const worker = new Worker(join(__dirname, 'sqlite-writer.cjs'), {
+    workerData: { role: 'sqlite-event-store-writer', path, synchronous, betterSqlite3: require.resolve('better-sqlite3') },
+  });
+  const pending = new Map<number, { resolve: (v: { results: WireResult[]; durationMs: number }) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let closing = false;
+  const crash = (err: Error) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    if (!closing) onCrash(err);
+  };
+  worker.on('message', (msg: { id: number; results?: WireResult[]; durationMs?: number; fatal?: { message: string; code?: string } }) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.fatal) p.reject(Object.assign(new Error(msg.fatal.message), { code: msg.fatal.code }));
+    else p.resolve({ results: msg.results!, durationMs: msg.durationMs! });
+  });
+  worker.on('error', crash);
+  worker.on('exit', (code) => {
+    if (!closing || pending.size > 0) crash(new Error(`writer thread exited with code ${code}`));
+  });
+  return {
+    commit(batch) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, batch });
+      });
+    },
+    async close() {
+      closing = true;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'close' });
+      await exited;
+    },
+  };
+}
+
+function toError(e: WireError): Error {
+  switch (e.kind) {
+    case 'wrong-expected-revision':
+      return new WrongExpectedRevisionError(e.stream, e.expected, e.actual);
+    case 'event-id-conflict':
+      return new EventIdConflictError(e.stream, e.eventId, e.message);
+    default:
+      return Object.assign(new Error(e.message), { code: e.code });
   }
-  return err;
+}
+
+/**
+ * A stored event whose JSON is decoded on first access: consumers that skip
+ * events by type or stream, or forward them as they are, never pay for it.
+ * Serialises (toJSON) like a plain RecordedEvent.
+ */
+class StoredEvent implements RecordedEvent {
+  private decodedData: unknown = UNDECODED;
+  private decodedMetadata: unknown = UNDECODED;
+
+  constructor(
+    readonly position: number,
+    readonly stream: string,
+    readonly revision: number,
+    readonly id: string,
+    readonly type: string,
+    private readonly rawData: string,
+    private readonly rawMetadata: string,
+    readonly recordedAt: string,
+  ) {}
+
+  get data(): unknown {
+    if (this.decodedData === UNDECODED) this.decodedData = JSON.parse(this.rawData);
+    return this.decodedData;
+  }
+
+  get metadata(): Record<string, unknown> {
+    if (this.decodedMetadata === UNDECODED) this.decodedMetadata = JSON.parse(this.rawMetadata);
+    return this.decodedMetadata as Record<string, unknown>;
+  }
+
+  toJSON(): RecordedEvent {
+    return { id: this.id, stream: this.stream, revision: this.revision, position: this.position, type: this.type, data: this.data, metadata: this.metadata, recordedAt: this.recordedAt };
+  }
+}
+const UNDECODED = Symbol('undecoded');
+
+function toRecorded(r: Row): RecordedEvent {
+  return new StoredEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 }
