@@ -22,6 +22,7 @@ const parsed = parseCatalog(parse(readFileSync(join(root, 'catalog', 'sample-cat
 if (!parsed.ok) throw new Error(`sample catalog invalid:\n${formatCatalogIssues(parsed.issues)}`);
 const catalog: PublishedCatalog = { version: 1, hash: 'bench', catalog: parsed.catalog };
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const WRITER = (process.env['BENCH_WRITER'] ?? 'inline') as 'inline' | 'worker';
 const REPLAY_EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 
 function meta(): CommandMetadata {
@@ -44,7 +45,7 @@ const ev = (type: string, data: unknown): EventToAppend => ({ id: randomUUID(), 
 
 async function singleWriter(): Promise<string[]> {
   const { dir, cleanup } = benchDir('single');
-  const store = SqliteEventStore.open({ path: join(dir, 'events.db') });
+  const store = SqliteEventStore.open({ path: join(dir, 'events.db'), writer: WRITER });
   const latencies: number[] = [];
   const deadline = performance.now() + SECONDS * 1000;
   let n = 0;
@@ -65,7 +66,7 @@ async function singleWriter(): Promise<string[]> {
 async function singleAppendOrders(writers: number): Promise<string[]> {
   const { dir, cleanup } = benchDir(`one-append-${writers}`);
   const flushes: FlushStats[] = [];
-  const store = SqliteEventStore.open({ path: join(dir, 'events.db'), onFlush: (f) => flushes.push(f) });
+  const store = SqliteEventStore.open({ path: join(dir, 'events.db'), writer: WRITER, onFlush: (f) => flushes.push(f) });
   const latencies: number[] = [];
   let orders = 0;
   const started = performance.now();
@@ -92,7 +93,7 @@ async function singleAppendOrders(writers: number): Promise<string[]> {
 async function concurrentOrders(writers: number): Promise<string[]> {
   const { dir, cleanup } = benchDir(`orders-${writers}`);
   const flushes: FlushStats[] = [];
-  const store = SqliteEventStore.open({ path: join(dir, 'events.db'), onFlush: (f) => flushes.push(f) });
+  const store = SqliteEventStore.open({ path: join(dir, 'events.db'), writer: WRITER, onFlush: (f) => flushes.push(f) });
   const latencies: number[] = [];
   let orders = 0;
   let events = 0;
@@ -200,7 +201,7 @@ async function main() {
   const writes: string[][] = [await singleWriter()];
   for (const w of [16, 64, 256]) writes.push(await concurrentOrders(w));
   writes.push(await singleAppendOrders(64));
-  console.log('Durable appends (synchronous=FULL, WAL, commits on the writer thread):\n');
+  console.log(`Durable appends (synchronous=FULL, WAL; writer: ${WRITER}):\n`);
   console.log(table(['scenario', 'writers', 'orders or appends/s', 'events/s', 'appends per commit', 'p50 ms', 'p99 ms'], writes));
   console.log('\nReplay:\n');
   console.log(table(['scenario', 'events', 'events/s'], await replay()));

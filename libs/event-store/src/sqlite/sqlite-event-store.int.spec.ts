@@ -105,7 +105,7 @@ describe('SQLite event store specifics', () => {
 
   it('uses WAL and synchronous=FULL by default', async () => {
     const probe = SqliteEventStore.open({ path: join(dir, 'probe.db') });
-    expect(probe.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', writer: 'worker' });
+    expect(probe.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', writer: 'inline' });
     await probe.close();
     const path = join(dir, 'p.db');
     const store = SqliteEventStore.open({ path });

@@ -16,6 +16,7 @@ export function openEventStore(config: LedgerConfig, metrics: Metrics, health: H
   const store = SqliteEventStore.open({
     path,
     synchronous: config.SQLITE_SYNCHRONOUS,
+    writer: config.SQLITE_WRITER,
     onFlush: (f) => {
       commits.observe(f.durationMs / 1000);
       appends.observe(f.appends);
