@@ -1,17 +1,17 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, ID_PATTERN, ID_RULE, IdParamPipe, type RequestContext } from '@el/platform';
 import { EntitlementApi } from '../entitlements/entitlement-api';
-import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 
 export class AssignSeatDto {
   @ApiProperty({ example: 'alice@example.com' }) @IsString() @Matches(ID_PATTERN, { message: `userId must be ${ID_RULE}` }) userId!: string;
 }
 
 @ApiTags('seats and devices')
-@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class AssignSeatsController {
   constructor(private readonly api: EntitlementApi) {}

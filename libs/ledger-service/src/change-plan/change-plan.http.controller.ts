@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
 import { CatalogService } from '../infrastructure/catalog.service';
 import { EntitlementApi } from '../entitlements/entitlement-api';
-import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 
 export class ChangePlanDto {
   @ApiProperty({ example: 'ANL-ENT', description: 'Target plan SKU of the same product' }) @IsString() sku!: string;
@@ -16,7 +16,7 @@ export class ChangePlanDto {
 }
 
 @ApiTags('entitlements')
-@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class ChangePlanController {
   constructor(private readonly api: EntitlementApi, private readonly catalog: CatalogService) {}

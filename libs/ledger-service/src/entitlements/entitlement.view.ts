@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { addDays, deviceLimit, effectiveFeatures, type Entitlement, type FeatureSet } from '@el/domain';
 
 /** What the API shows of an entitlement: its state plus what follows from it. */
@@ -66,3 +66,6 @@ export class EntitlementWriteResponse {
   @ApiProperty({ description: 'True when this exact command had already been applied (retry)' }) replayed!: boolean;
   @ApiProperty({ type: EntitlementView }) entitlement!: EntitlementView;
 }
+
+/** Documents the optimistic-concurrency header every entitlement write accepts. */
+export const AcceptsIfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 CONCURRENCY.STALE_REVISION if the entitlement has moved on' });

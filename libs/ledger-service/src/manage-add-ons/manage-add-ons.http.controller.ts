@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
 import { CatalogService } from '../infrastructure/catalog.service';
 import { EntitlementApi } from '../entitlements/entitlement-api';
-import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 
 export class AttachAddOnDto {
   @ApiProperty({ example: 'ANL-ADDON-AI' }) @IsString() sku!: string;
@@ -18,7 +18,7 @@ export class DetachAddOnQuery {
 }
 
 @ApiTags('entitlements')
-@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class ManageAddOnsController {
   constructor(private readonly api: EntitlementApi, private readonly catalog: CatalogService) {}

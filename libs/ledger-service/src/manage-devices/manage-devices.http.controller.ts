@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, ID_PATTERN, ID_RULE, IdParamPipe, type RequestContext } from '@el/platform';
 import { EntitlementApi } from '../entitlements/entitlement-api';
-import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 
 export class ActivateDeviceDto {
   @ApiProperty({ example: 'laptop-7f3a' }) @IsString() @Matches(ID_PATTERN, { message: `deviceId must be ${ID_RULE}` }) deviceId!: string;
@@ -13,7 +13,7 @@ export class ActivateDeviceDto {
 }
 
 @ApiTags('seats and devices')
-@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class ManageDevicesController {
   constructor(private readonly api: EntitlementApi) {}

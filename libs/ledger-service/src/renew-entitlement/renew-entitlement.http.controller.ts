@@ -1,17 +1,17 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
 import { EntitlementApi } from '../entitlements/entitlement-api';
-import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 
 export class RenewDto {
   @ApiPropertyOptional({ default: 1, description: 'How many terms to add' }) @IsOptional() @IsInt() @Min(1) @Max(100) periods?: number;
 }
 
 @ApiTags('entitlements')
-@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class RenewEntitlementController {
   constructor(private readonly api: EntitlementApi) {}

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
 import { EntitlementApi } from '../entitlements/entitlement-api';
-import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 
 export class SuspendDto {
   @ApiProperty({ example: 'invoice 2026-118 unpaid' }) @IsString() @IsNotEmpty() @MaxLength(500) reason!: string;
@@ -14,7 +14,7 @@ export class ReinstateDto {
 }
 
 @ApiTags('entitlements')
-@ApiHeader({ name: 'If-Match', required: false, description: 'Revision (ETag) the change was decided on; 412 if stale' })
+@AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class SuspendEntitlementController {
   constructor(private readonly api: EntitlementApi) {}
