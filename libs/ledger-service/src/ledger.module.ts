@@ -18,6 +18,7 @@ import { GrantEntitlementController } from './grant-entitlement/grant-entitlemen
 import { CatalogService } from './infrastructure/catalog.service';
 import { EVENT_STORE, EventStoreLifecycle, LEDGER_CONFIG, openEventStore } from './infrastructure/event-store.provider';
 import { EventStreams } from './infrastructure/event-streams';
+import { IdempotencyKeys } from './infrastructure/idempotency-keys';
 import { LedgerIndex } from './infrastructure/ledger-index';
 import type { LedgerConfig } from './ledger.config';
 import { ListCustomerEntitlementsController } from './list-customer-entitlements/list-customer-entitlements.http.controller';
@@ -62,6 +63,7 @@ export class LedgerModule {
         { provide: EVENT_STORE, useFactory: openEventStore, inject: [LEDGER_CONFIG, Metrics, HealthRegistry] },
         EventStoreLifecycle,
         EventStreams,
+        IdempotencyKeys,
         CatalogService,
         LedgerIndex,
         EntitlementWriter,

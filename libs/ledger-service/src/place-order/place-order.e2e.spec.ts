@@ -69,6 +69,16 @@ describe('POST /v1/orders', () => {
     expect(grants).toHaveLength(2);
   });
 
+  it('holds an Idempotency-Key to its first order', async () => {
+    const h = { ...erp, 'idempotency-key': 'erp-msg-77' };
+    expect((await t.http('POST', '/v1/orders', order(), h)).status).toBe(201);
+    expect((await t.http('POST', '/v1/orders', order(), h)).status).toBe(200);
+    const head = await t.head();
+    const other = await t.http('POST', '/v1/orders', order({ orderId: 'SO-2' }), h);
+    expect(other).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY.KEY_REUSED', details: { resource: 'order:SO-1' } } });
+    expect(await t.head()).toBe(head);
+  });
+
   it('refuses the same orderId with a different payload, writing nothing', async () => {
     await t.http('POST', '/v1/orders', order(), erp);
     const head = await t.head();

@@ -23,7 +23,7 @@ export class PlaceOrderController {
       'Applied once per orderId: resubmitting the same order returns the original outcome (200, replayed: true); the same orderId with a different payload is refused (409 ORDER.PAYLOAD_MISMATCH). ' +
       'Every line is validated against the catalog and the entitlements it touches before anything changes: an order that cannot be fulfilled is rejected as a whole (422, with the line) and the rejection is recorded.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Recorded with the order; orders are idempotent by orderId in any case' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Held to the first request that used it: a retry passes, the key with another request is 422 IDEMPOTENCY.KEY_REUSED. Orders are idempotent by orderId in any case.' })
   @ApiBody({ type: PlaceOrderDto })
   @ApiCreatedResponse({ type: OrderOutcomeView, description: 'Fulfilled now' })
   @ApiOkResponse({ type: OrderOutcomeView, description: 'Fulfilled before (replayed)' })
