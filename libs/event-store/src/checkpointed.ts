@@ -53,15 +53,17 @@ export function runCheckpointed(store: EventStore, options: CheckpointedOptions)
   const loop = async () => {
     let attempt = 0;
     while (!stopped) {
-      const after = await options.checkpoints.load(options.subscriptionId);
-      position = after;
-      current = store.subscribeAll(handler, { after, batchSize: options.batchSize });
       try {
+        const after = await options.checkpoints.load(options.subscriptionId);
+        position = after;
+        current = store.subscribeAll(handler, { after, batchSize: options.batchSize });
         await current.done;
         return;
       } catch (err) {
+        // A failing handler or an unreachable checkpoint store: back off, reload, resume.
+        if (stopped) return;
         attempt += 1;
-        options.onError?.(err, attempt, await options.checkpoints.load(options.subscriptionId));
+        options.onError?.(err, attempt, position);
         const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** (attempt - 1));
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, delay);

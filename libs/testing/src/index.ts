@@ -1,1 +1,4 @@
 export * from './decider-spec';
+export * from './infra';
+export * from './postgres';
+export * from './test-backends';

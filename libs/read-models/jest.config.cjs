@@ -1,0 +1,1 @@
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'read-models', testTimeout: 60000, globalSetup: '<rootDir>/../testing/src/jest/postgres.global-setup.ts', globalTeardown: '<rootDir>/../testing/src/jest/postgres.global-teardown.ts' });

@@ -1,0 +1,117 @@
+import {
+  addDays,
+  deviceLimit,
+  effectiveFeatures,
+  ENTITLEMENT_EVENT_TYPES,
+  evolveEntitlement,
+  initialEntitlementState,
+  type Entitlement,
+  type EntitlementEvent,
+} from '@el/domain';
+import { EntitlementEntity } from '../schema/entities';
+import type { CustomerSummaryRow, DeviceActivationRow, EntitlementRow, SeatAssignmentRow } from '../schema/rows';
+import type { ProjectedEvent, Projection } from './projection';
+
+/** Entitlements: current state by id, evolved with the domain's own `evolve`. */
+export const entitlementProjection: Projection<EntitlementRow> = {
+  name: 'entitlements',
+  entity: EntitlementEntity,
+  handles: ENTITLEMENT_EVENT_TYPES,
+  keyOf: (e) => (e.data as { entitlementId: string }).entitlementId,
+  evolve(row, event) {
+    const state = evolveEntitlement(row?.state ?? initialEntitlementState, event as unknown as EntitlementEvent);
+    if (state.status === 'none') return row;
+    const at = event.metadata.effectiveAt ?? event.metadata.recordedAt ?? '';
+    const seatAssignedAt = { ...(row?.seatAssignedAt ?? {}) };
+    if (event.type === 'SeatAssigned') seatAssignedAt[event.data.userId] = at;
+    if (event.type === 'SeatReleased') delete seatAssignedAt[event.data.userId];
+    return entitlementRow(state, seatAssignedAt, event.revision, event.position);
+  },
+};
+
+export function entitlementRow(e: Entitlement, seatAssignedAt: Record<string, string>, revision: number, position: number): EntitlementRow {
+  return {
+    entitlementId: e.entitlementId,
+    customerId: e.customerId,
+    productId: e.productId,
+    planId: e.planId,
+    planSku: e.planSku,
+    tier: e.tier,
+    catalogVersion: e.catalogVersion,
+    status: e.status,
+    statusReason: e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null,
+    seats: e.seats,
+    seatsAssigned: e.assignedUsers.length,
+    devicesActive: Object.keys(e.devices).length,
+    deviceLimit: deviceLimit(e),
+    validFrom: e.validFrom,
+    validUntil: e.validUntil,
+    graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    regions: e.regions ? [...e.regions] : null,
+    features: effectiveFeatures(e),
+    addOns: Object.values(e.addOns).map((a) => ({ sku: a.sku, name: a.name, quantity: a.quantity })),
+    origin: e.origin,
+    grantedAt: e.grantedAt,
+    updatedAt: e.updatedAt,
+    state: e,
+    seatAssignedAt,
+    lastRevision: revision,
+    lastPosition: position,
+  };
+}
+
+/** Seat assignments of one entitlement, derived from its row. */
+export function seatAssignmentsOf(row: EntitlementRow): SeatAssignmentRow[] {
+  return row.state.assignedUsers.map((userId) => ({
+    entitlementId: row.entitlementId,
+    userId,
+    customerId: row.customerId,
+    assignedAt: row.seatAssignedAt[userId] ?? row.updatedAt,
+    lastPosition: row.lastPosition,
+  }));
+}
+
+/** Active devices of one entitlement, derived from its row. */
+export function deviceActivationsOf(row: EntitlementRow): DeviceActivationRow[] {
+  return Object.values(row.state.devices).map((d) => ({
+    entitlementId: row.entitlementId,
+    deviceId: d.deviceId,
+    customerId: row.customerId,
+    userId: d.userId,
+    activatedAt: d.activatedAt,
+    lastPosition: row.lastPosition,
+  }));
+}
+
+/** Did the seats or devices change between two versions of a row? */
+export function childrenChanged(before: EntitlementRow | null, after: EntitlementRow | null): boolean {
+  if (!before || !after) return before !== after;
+  const a = before.state;
+  const b = after.state;
+  return a.assignedUsers.join('\u0000') !== b.assignedUsers.join('\u0000') || Object.keys(a.devices).sort().join('\u0000') !== Object.keys(b.devices).sort().join('\u0000');
+}
+
+/** A customer's summary from all of their entitlement rows. */
+export function customerSummary(
+  customerId: string,
+  rows: readonly Pick<EntitlementRow, 'status' | 'seats' | 'seatsAssigned' | 'productId' | 'lastPosition'>[],
+): CustomerSummaryRow {
+  const count = (s: EntitlementRow['status']) => rows.filter((r) => r.status === s).length;
+  const live = rows.filter((r) => r.status === 'active' || r.status === 'suspended');
+  return {
+    customerId,
+    entitlements: rows.length,
+    active: count('active'),
+    suspended: count('suspended'),
+    expired: count('expired'),
+    revoked: count('revoked'),
+    seats: live.reduce((n, r) => n + r.seats, 0),
+    seatsAssigned: live.reduce((n, r) => n + r.seatsAssigned, 0),
+    products: [...new Set(live.map((r) => r.productId))].sort(),
+    lastPosition: rows.reduce((p, r) => Math.max(p, r.lastPosition), 0),
+  };
+}
+
+export function isEntitlementProjected(e: ProjectedEvent): boolean {
+  return (ENTITLEMENT_EVENT_TYPES as readonly string[]).includes(e.type);
+}

@@ -1,0 +1,170 @@
+import type { DataSource, QueryRunner, Table, TableIndex } from 'typeorm';
+import type { EventStore } from '@el/event-store';
+import { applyBatch, ProjectionCodecs } from './apply-batch';
+import { readCheckpoint, writeCheckpoint } from './projector';
+import { dialectOf, inWriteTransaction, quote, SqlWriter, type Dialect } from './sql';
+import { PROJECTED_TABLES, shadowTables } from './tables';
+
+export interface RebuildProgress {
+  readonly phase: 'copy' | 'index' | 'swap' | 'done';
+  readonly position: number;
+  readonly head: number;
+  readonly events: number;
+  readonly eventsPerSecond: number;
+  /** Seconds left at the current rate; null when unknown. */
+  readonly etaSeconds: number | null;
+}
+
+export interface RebuildOptions {
+  readonly subscriptionId: string;
+  readonly batchSize?: number;
+  readonly onProgress?: (p: RebuildProgress) => void;
+}
+
+export interface RebuildResult {
+  readonly events: number;
+  readonly position: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+}
+
+/**
+ * Rebuilds every read model from position 0 into fresh shadow tables while
+ * the live ones keep serving, then swaps them in atomically:
+ *  1. shadow tables are created empty (no secondary indexes yet, for speed);
+ *  2. the whole log is projected into them, batch by batch;
+ *  3. on PostgreSQL the indexes are built on the shadows;
+ *  4. in one transaction holding the live checkpoint (the live projector
+ *     waits), the shadows catch up to the head, replace the live tables, get
+ *     their canonical index names, and the live checkpoint moves to the
+ *     shadows' position. Readers see the old tables or the new ones, never a mix.
+ * A rebuild that dies leaves the live tables untouched; the next one starts over.
+ */
+export async function rebuildReadModels(ds: DataSource, store: EventStore, options: RebuildOptions): Promise<RebuildResult> {
+  const dialect = dialectOf(ds);
+  const shadow = shadowTables();
+  const codecs = new ProjectionCodecs(ds);
+  const batchSize = options.batchSize ?? 2000;
+  const started = performance.now();
+  const liveDefs = await liveTableDefinitions(ds);
+
+  const primaryKeys = await primaryKeyNames(ds, liveDefs);
+  await createShadowTables(ds, liveDefs, shadow.suffix, primaryKeys);
+
+  let position = 0;
+  let events = 0;
+  let head = await store.headPosition();
+  const report = (phase: RebuildProgress['phase']) => {
+    const seconds = (performance.now() - started) / 1000;
+    const rate = events / Math.max(seconds, 1e-3);
+    options.onProgress?.({ phase, position, head, events, eventsPerSecond: rate, etaSeconds: rate > 0 ? Math.max(0, (head - position) / rate) : null });
+  };
+
+  // 2. copy: project the log into the shadows, one transaction per batch.
+  let lastReport = 0;
+  for (;;) {
+    const page = await store.readAll({ after: position, maxCount: batchSize });
+    if (page.length === 0) break;
+    await inWriteTransaction(ds, async (qr, d) => {
+      await applyBatch(new SqlWriter(qr, d), codecs, shadow, page);
+    });
+    position = page[page.length - 1]!.position;
+    events += page.length;
+    if (position > head) head = position;
+    if (performance.now() - lastReport > 250) {
+      lastReport = performance.now();
+      report('copy');
+    }
+  }
+  report('copy');
+
+  // 3. secondary indexes, built while the live tables still serve.
+  if (dialect === 'postgres') {
+    report('index');
+    const qr = ds.createQueryRunner();
+    try {
+      for (const def of liveDefs) for (const index of def.indices) await createIndex(qr, dialect, `${def.name}${shadow.suffix}`, index, `${index.name}${shadow.suffix}`);
+    } finally {
+      await qr.release();
+    }
+  }
+
+  // 4. swap, holding the live checkpoint.
+  report('swap');
+  await inWriteTransaction(ds, async (qr, d) => {
+    await readCheckpoint(qr, d, options.subscriptionId, true);
+    const sql = new SqlWriter(qr, d);
+    for (;;) {
+      const page = await store.readAll({ after: position, maxCount: batchSize });
+      if (page.length === 0) break;
+      await applyBatch(sql, codecs, shadow, page);
+      position = page[page.length - 1]!.position;
+      events += page.length;
+    }
+    for (const def of liveDefs) {
+      await qr.query(`DROP TABLE ${quote(def.name)}`);
+      await qr.query(`ALTER TABLE ${quote(def.name + shadow.suffix)} RENAME TO ${quote(def.name)}`);
+      const pk = primaryKeys.get(def.name);
+      if (pk) await qr.query(`ALTER TABLE ${quote(def.name)} RENAME CONSTRAINT ${quote(pk + shadow.suffix)} TO ${quote(pk)}`);
+      for (const index of def.indices) {
+        if (d === 'postgres') await qr.query(`ALTER INDEX ${quote(index.name + shadow.suffix)} RENAME TO ${quote(index.name!)}`);
+        else await createIndex(qr, d, def.name, index, index.name!);
+      }
+    }
+    await writeCheckpoint(qr, d, options.subscriptionId, position);
+  });
+  head = Math.max(head, position);
+  report('done');
+  const seconds = (performance.now() - started) / 1000;
+  return { events, position, seconds, eventsPerSecond: events / Math.max(seconds, 1e-3) };
+}
+
+async function liveTableDefinitions(ds: DataSource): Promise<Table[]> {
+  const qr = ds.createQueryRunner();
+  try {
+    const tables: Table[] = [];
+    for (const name of PROJECTED_TABLES) {
+      const t = await qr.getTable(name);
+      if (!t) throw new Error(`read model table ${name} does not exist: run the migrations first`);
+      tables.push(t);
+    }
+    return tables;
+  } finally {
+    await qr.release();
+  }
+}
+
+/** PostgreSQL primary-key constraint names of the live tables (they survive a rename, so they are renamed too). */
+async function primaryKeyNames(ds: DataSource, defs: readonly Table[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (dialectOf(ds) !== 'postgres') return names;
+  for (const def of defs) {
+    const rows = (await ds.query(`SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`, [def.name])) as { conname: string }[];
+    if (rows[0]) names.set(def.name, rows[0].conname);
+  }
+  return names;
+}
+
+async function createShadowTables(ds: DataSource, defs: readonly Table[], suffix: string, primaryKeys: Map<string, string>): Promise<void> {
+  const qr = ds.createQueryRunner();
+  try {
+    for (const def of defs) {
+      const shadow = def.clone();
+      shadow.name = `${def.name}${suffix}`;
+      shadow.indices = [];
+      shadow.foreignKeys = [];
+      shadow.uniques = [];
+      // A leftover from a rebuild that died: start over.
+      await qr.dropTable(shadow.name, true);
+      const pk = primaryKeys.get(def.name);
+      for (const c of shadow.columns) c.primaryKeyConstraintName = c.isPrimary && pk ? `${pk}${suffix}` : undefined;
+      await qr.createTable(shadow, false, false, false);
+    }
+  } finally {
+    await qr.release();
+  }
+}
+
+async function createIndex(qr: QueryRunner, _dialect: Dialect, table: string, index: TableIndex, name: string): Promise<void> {
+  await qr.query(`CREATE INDEX ${quote(name)} ON ${quote(table)} (${index.columnNames.map(quote).join(', ')})`);
+}

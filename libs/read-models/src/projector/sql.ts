@@ -1,0 +1,145 @@
+import type { DataSource, EntitySchema, QueryRunner } from 'typeorm';
+
+export type Dialect = 'postgres' | 'sqlite';
+
+export function dialectOf(ds: DataSource): Dialect {
+  return ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+export const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
+
+interface ColumnCodec {
+  readonly property: string;
+  readonly column: string;
+  readonly json: boolean;
+  readonly numeric: boolean;
+  readonly primary: boolean;
+}
+
+/**
+ * Reads and writes rows of one entity with plain SQL that PostgreSQL and
+ * SQLite both accept (multi-row INSERT … ON CONFLICT DO UPDATE, IN lists),
+ * into any table of that shape — the live table or its rebuild shadow.
+ */
+export class RowCodec<Row> {
+  readonly columns: readonly ColumnCodec[];
+  readonly primary: readonly ColumnCodec[];
+  readonly table: string;
+
+  constructor(ds: DataSource, entity: EntitySchema<Row>) {
+    const meta = ds.getMetadata(entity);
+    this.table = meta.tableName;
+    this.columns = meta.columns.map((c) => ({
+      property: c.propertyName,
+      column: c.databaseName,
+      json: c.type === 'simple-json',
+      numeric: c.type === 'bigint',
+      primary: c.isPrimary,
+    }));
+    this.primary = this.columns.filter((c) => c.primary);
+  }
+
+  fromRaw(raw: Record<string, unknown>): Row {
+    const row: Record<string, unknown> = {};
+    for (const c of this.columns) {
+      const v = raw[c.column];
+      row[c.property] = v === null || v === undefined ? null : c.json ? JSON.parse(v as string) : c.numeric ? Number(v) : v;
+    }
+    return row as Row;
+  }
+
+  params(row: Row): unknown[] {
+    return this.columns.map((c) => {
+      const v = (row as Record<string, unknown>)[c.property];
+      return v === null || v === undefined ? null : c.json ? JSON.stringify(v) : v;
+    });
+  }
+
+  keyOf(row: Row): string {
+    return this.primary.map((c) => String((row as Record<string, unknown>)[c.property])).join('\u0000');
+  }
+}
+
+/** Placeholder list for `n` parameters starting at 1-based `from`. */
+function placeholders(d: Dialect, from: number, n: number): string {
+  return Array.from({ length: n }, (_, i) => (d === 'postgres' ? `$${from + i}` : '?')).join(', ');
+}
+
+const MAX_PARAMS = 30_000;
+
+export class SqlWriter {
+  constructor(
+    private readonly qr: QueryRunner,
+    readonly dialect: Dialect,
+  ) {}
+
+  async selectByKeys<Row>(codec: RowCodec<Row>, table: string, keyColumn: string, keys: readonly string[]): Promise<Row[]> {
+    const out: Row[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      const rows = (await this.qr.query(`SELECT * FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (${placeholders(this.dialect, 1, chunk.length)})`, chunk)) as Record<string, unknown>[];
+      for (const raw of rows) out.push(codec.fromRaw(raw));
+    }
+    return out;
+  }
+
+  async selectColumnsByKeys(table: string, columns: readonly string[], keyColumn: string, keys: readonly string[]): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      out.push(...((await this.qr.query(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (${placeholders(this.dialect, 1, chunk.length)})`, chunk)) as Record<string, unknown>[]));
+    }
+    return out;
+  }
+
+  async upsert<Row>(codec: RowCodec<Row>, table: string, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const cols = codec.columns;
+    const perChunk = Math.max(1, Math.floor(MAX_PARAMS / cols.length));
+    const conflict = codec.primary.map((c) => quote(c.column)).join(', ');
+    const updates = cols.filter((c) => !c.primary).map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ');
+    for (let i = 0; i < rows.length; i += perChunk) {
+      const chunk = rows.slice(i, i + perChunk);
+      const params: unknown[] = [];
+      const values = chunk.map((row, r) => {
+        params.push(...codec.params(row));
+        return `(${placeholders(this.dialect, r * cols.length + 1, cols.length)})`;
+      });
+      await this.qr.query(
+        `INSERT INTO ${quote(table)} (${cols.map((c) => quote(c.column)).join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${conflict}) DO ${updates ? `UPDATE SET ${updates}` : 'NOTHING'}`,
+        params,
+      );
+    }
+  }
+
+  async deleteByKeys(table: string, keyColumn: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      await this.qr.query(`DELETE FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (${placeholders(this.dialect, 1, chunk.length)})`, chunk);
+    }
+  }
+}
+
+/**
+ * Runs `fn` in a write transaction. SQLite takes the write lock up front
+ * (BEGIN IMMEDIATE) so two writers queue instead of failing on a lock upgrade.
+ */
+export async function inWriteTransaction<T>(ds: DataSource, fn: (qr: QueryRunner, dialect: Dialect) => Promise<T>): Promise<T> {
+  const dialect = dialectOf(ds);
+  const qr = ds.createQueryRunner();
+  await qr.connect();
+  try {
+    await qr.query(dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+    let result: T;
+    try {
+      result = await fn(qr, dialect);
+    } catch (err) {
+      await qr.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    await qr.query('COMMIT');
+    return result;
+  } finally {
+    await qr.release();
+  }
+}

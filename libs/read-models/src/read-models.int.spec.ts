@@ -1,0 +1,193 @@
+import type { DataSource } from 'typeorm';
+import { describeBackend, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
+import { applyBatch, ProjectionCodecs } from './projector/apply-batch';
+import { ReadModelProjector } from './projector/projector';
+import { rebuildReadModels, type RebuildProgress } from './projector/rebuild';
+import { inWriteTransaction, SqlWriter } from './projector/sql';
+import { LIVE_TABLES } from './projector/tables';
+import { ReadModelPosition } from './queries/read-model-position';
+import { InvalidCursorError, ReadModelQueries } from './queries/read-model-queries';
+import { LedgerLog } from './testing/seed-log';
+import { dumpReadModels, openTestReadModels, tempEventStore } from './testing/read-db';
+
+for (const backend of READ_DB_BACKENDS) {
+  describeBackend(backend, 'read models', () => {
+    let db: TestReadDb;
+    let ds: DataSource;
+    let events: ReturnType<typeof tempEventStore>;
+    beforeEach(async () => {
+      db = await backend.create();
+      ds = await openTestReadModels(db);
+      events = tempEventStore();
+    });
+    afterEach(async () => {
+      if (ds.isInitialized) await ds.destroy();
+      await events.cleanup();
+      await db.cleanup();
+    });
+
+    const project = async (subscriptionId = 'read-models', target = ds) => {
+      const projector = new ReadModelProjector(target, events.store, { subscriptionId, batchSize: 200 });
+      const head = await events.store.headPosition();
+      projector.start();
+      const deadline = Date.now() + 20_000;
+      while ((await projector.position()) < head) {
+        if (Date.now() > deadline) throw new Error('projector did not catch up');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await projector.stop();
+      return projector;
+    };
+
+    it('migrations create exactly the schema the entities describe', async () => {
+      const pending = await ds.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      // Running them again is a no-op.
+      expect(await ds.runMigrations()).toEqual([]);
+    });
+
+    it('projects the log into entitlements, seats, devices, orders, access requests and customer summaries', async () => {
+      const log = new LedgerLog(events.store);
+      const head = await log.scenario(24, 6);
+      await project();
+      const q = new ReadModelQueries(ds);
+      const e6 = await q.getEntitlement('ent-00006');
+      expect(e6).toMatchObject({ customerId: 'cust-0', planId: 'enterprise', status: 'active', seats: 3, seatsAssigned: 2, devicesActive: 1, lastRevision: 4 });
+      expect(e6!.features).toHaveProperty('sso');
+      expect(await q.getEntitlement('ent-00003')).toMatchObject({ status: 'revoked' });
+      const revoked = await q.getEntitlement('ent-00014');
+      expect(revoked).toMatchObject({ status: 'revoked', statusReason: 'fraud' });
+      const seats = await q.listSeatAssignments('ent-00001', {});
+      expect(seats.items.map((s) => s.userId)).toEqual(['u-1-b']); // u-1-a released
+      const order = await q.getOrder('SO-7');
+      expect(order).toMatchObject({ status: 'fulfilled', customerId: 'cust-1', entitlementIds: ['ent-00007'] });
+      const pending = await q.listAccessRequests({ status: 'pending' }, {});
+      expect(pending.items.map((r) => r.requestId)).toEqual(['req-16']);
+      expect((await q.listAccessRequests({ status: 'rejected' }, {})).items.map((r) => [r.requestId, r.decisionNote])).toEqual([['req-10', 'no budget']]);
+      expect((await q.listAccessRequests({ status: 'approved' }, {})).items.map((r) => r.decidedBy)).toEqual(['bob', 'bob']);
+      const summary = await q.customerSummary('cust-0');
+      const mine = (await q.listEntitlements({ customerId: 'cust-0', now: new Date() }, { limit: 100 })).items;
+      expect(summary).toMatchObject({ entitlements: mine.length, active: mine.filter((e) => e.status === 'active').length, revoked: mine.filter((e) => e.status === 'revoked').length });
+      expect(await new ReadModelPosition(ds, 'read-models').current()).toBe(head);
+    });
+
+    it('changes nothing when events already applied are applied again', async () => {
+      await new LedgerLog(events.store).scenario(12, 3);
+      await project();
+      const before = await dumpReadModels(ds);
+      const all = await events.store.readAll({ after: 0, maxCount: 10_000 });
+      const codecs = new ProjectionCodecs(ds);
+      // Straight through applyBatch, bypassing the checkpoint filter: the rows' revisions must stop it.
+      await inWriteTransaction(ds, (qr, d) => applyBatch(new SqlWriter(qr, d), codecs, LIVE_TABLES, all));
+      await inWriteTransaction(ds, (qr, d) => applyBatch(new SqlWriter(qr, d), codecs, LIVE_TABLES, all.slice(10, 40)));
+      expect(await dumpReadModels(ds)).toEqual(before);
+    });
+
+    it('pages with stable cursors and filters by customer, status, product and expiry', async () => {
+      await new LedgerLog(events.store).scenario(25, 1);
+      await project();
+      const q = new ReadModelQueries(ds);
+      const now = new Date('2026-01-01T00:00:00.000Z');
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await q.listEntitlements({ customerId: 'cust-0', now }, { limit: 10, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((e) => e.entitlementId));
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor);
+      expect(pages).toBe(3);
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `ent-${String(i).padStart(5, '0')}`));
+      const suspended = await q.listEntitlements({ status: 'suspended', now }, {});
+      expect(suspended.items.every((e) => e.status === 'suspended')).toBe(true);
+      expect(suspended.items.length).toBeGreaterThan(0);
+      expect((await q.listEntitlements({ productId: 'designer', now }, {})).items.map((e) => e.productId)).toEqual(Array(5).fill('designer'));
+      // Designer Pro has a 1-month term, Analytics 12 months/1 year: only the designer ones end within 60 days.
+      const expiring = await q.listEntitlements({ expiringWithinDays: 60, now }, {});
+      expect(expiring.items.length).toBeGreaterThan(0);
+      expect(expiring.items.every((e) => e.productId === 'designer' && e.status !== 'revoked')).toBe(true);
+      const sorted = [...expiring.items].sort((a, b) => a.validUntil!.localeCompare(b.validUntil!));
+      expect(expiring.items).toEqual(sorted);
+      await expect(q.listEntitlements({ now }, { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('waits for a position the projector has not reached, and gives up after the timeout', async () => {
+      const log = new LedgerLog(events.store);
+      await log.scenario(3, 1);
+      const position = new ReadModelPosition(ds, 'read-models', 5);
+      const head = await events.store.headPosition();
+      expect(await position.waitFor(head, 30)).toBe(false);
+      const projector = new ReadModelProjector(ds, events.store, { subscriptionId: 'read-models', batchSize: 100 });
+      const waiting = position.waitFor(head, 10_000);
+      projector.start();
+      expect(await waiting).toBe(true);
+      await projector.stop();
+      position.close();
+    });
+
+    it('rebuilds from position 0 into fresh tables and swaps them in while the old ones serve', async () => {
+      const log = new LedgerLog(events.store);
+      await log.scenario(40, 8);
+      await project();
+      const good = await dumpReadModels(ds);
+      // A projection bug corrupted a row; a rebuild must repair it without downtime.
+      await ds.query(`UPDATE rm_entitlements SET seats = 999 WHERE entitlement_id = 'ent-00001'`);
+
+      const live = new ReadModelProjector(ds, events.store, { subscriptionId: 'read-models', batchSize: 50 });
+      live.start();
+      const rebuildDs = await openTestReadModels(db); // the rebuild runs on its own connection, like the CLI
+      let reads = 0;
+      let readErrors = 0;
+      let reading = true;
+      const reader = (async () => {
+        const q = new ReadModelQueries(ds);
+        while (reading) {
+          try {
+            await q.listEntitlements({ customerId: 'cust-1', now: new Date() }, { limit: 5 });
+            reads += 1;
+          } catch {
+            readErrors += 1;
+          }
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      })();
+      // Writes keep arriving during the rebuild.
+      const writer = (async () => {
+        await log.entitlement('ent-00002', (m) => ({ type: 'ChangeSeats', data: { seats: 10 }, metadata: m }));
+        for (let i = 0; i < 5; i++) await log.entitlement('ent-00002', (m) => ({ type: 'AssignSeat', data: { userId: `late-${i}` }, metadata: m }));
+      })();
+      const progress: RebuildProgress[] = [];
+      const result = await rebuildReadModels(rebuildDs, events.store, { subscriptionId: 'read-models', batchSize: 100, onProgress: (p) => progress.push(p) });
+      await writer;
+      const head = await events.store.headPosition();
+      while ((await live.position()) < head) await new Promise((r) => setTimeout(r, 10));
+      reading = false;
+      await reader;
+      await live.stop();
+
+      expect(readErrors).toBe(0);
+      expect(reads).toBeGreaterThan(0);
+      expect(result.position).toBeLessThanOrEqual(head);
+      expect(progress.map((p) => p.phase)).toEqual(expect.arrayContaining(['copy', 'swap', 'done']));
+      expect(progress.find((p) => p.phase === 'done')!.events).toBe(result.events);
+      const rebuilt = await dumpReadModels(ds);
+      expect(rebuilt['rm_entitlements']!.find((r: any) => r.entitlement_id === 'ent-00001')).toEqual(good['rm_entitlements']!.find((r: any) => r.entitlement_id === 'ent-00001'));
+      expect((rebuilt['rm_seat_assignments'] as any[]).filter((s) => s.entitlement_id === 'ent-00002').map((s) => s.user_id).sort()).toEqual(['late-0', 'late-1', 'late-2', 'late-3', 'late-4', 'u-2-a', 'u-2-b']);
+
+      // A second rebuild works too (no leftover names), and equals a projection from scratch into an empty database.
+      await rebuildReadModels(rebuildDs, events.store, { subscriptionId: 'read-models' });
+      await rebuildDs.destroy();
+      const fresh = await backend.create();
+      const freshDs = await openTestReadModels(fresh);
+      try {
+        await project('read-models', freshDs);
+        expect(await dumpReadModels(ds)).toEqual(await dumpReadModels(freshDs));
+        expect((await ds.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+      } finally {
+        await freshDs.destroy();
+        await fresh.cleanup();
+      }
+    });
+  });
+}

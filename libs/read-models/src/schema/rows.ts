@@ -1,0 +1,109 @@
+import type { AccessRequestState, Entitlement, OrderLine, OrderLineResult, OrderRejection, FeatureSet, GrantOrigin } from '@el/domain';
+
+/**
+ * Row shapes of the read models. Instants are ISO-8601 UTC strings (they sort
+ * correctly as text on both PostgreSQL and SQLite); positions are global event
+ * store positions; `lastRevision` is the stream revision last applied, which
+ * makes replaying an event that was already applied a no-op.
+ */
+export interface EntitlementRow {
+  entitlementId: string;
+  customerId: string;
+  productId: string;
+  planId: string;
+  planSku: string;
+  tier: number;
+  catalogVersion: number;
+  status: Entitlement['status'];
+  statusReason: string | null;
+  seats: number;
+  seatsAssigned: number;
+  devicesActive: number;
+  deviceLimit: number | null;
+  validFrom: string;
+  validUntil: string | null;
+  graceEndsAt: string | null;
+  regions: string[] | null;
+  features: FeatureSet;
+  addOns: { sku: string; name: string; quantity: number }[];
+  origin: GrantOrigin;
+  grantedAt: string;
+  updatedAt: string;
+  /** The domain state the row was built from (what `evolve` continues from). */
+  state: Entitlement;
+  /** When each seat holder got their seat (the domain keeps only who). */
+  seatAssignedAt: Record<string, string>;
+  lastRevision: number;
+  lastPosition: number;
+}
+
+export interface SeatAssignmentRow {
+  entitlementId: string;
+  userId: string;
+  customerId: string;
+  assignedAt: string;
+  lastPosition: number;
+}
+
+export interface DeviceActivationRow {
+  entitlementId: string;
+  deviceId: string;
+  customerId: string;
+  userId: string | null;
+  activatedAt: string;
+  lastPosition: number;
+}
+
+export interface OrderRow {
+  orderId: string;
+  customerId: string;
+  status: 'received' | 'fulfilled' | 'rejected';
+  partial: number;
+  effectiveAt: string;
+  receivedAt: string;
+  catalogVersion: number;
+  lines: OrderLine[];
+  results: OrderLineResult[] | null;
+  rejection: OrderRejection | null;
+  entitlementIds: string[];
+  lastRevision: number;
+  lastPosition: number;
+}
+
+export interface AccessRequestRow {
+  requestId: string;
+  customerId: string;
+  status: 'pending' | 'approved' | 'rejected';
+  sku: string;
+  kind: 'plan' | 'add_on';
+  quantity: number;
+  requestedBy: string;
+  reason: string;
+  entitlementId: string | null;
+  requestedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionNote: string | null;
+  state: Exclude<AccessRequestState, { status: 'none' }>;
+  lastRevision: number;
+  lastPosition: number;
+}
+
+export interface CustomerSummaryRow {
+  customerId: string;
+  entitlements: number;
+  active: number;
+  suspended: number;
+  expired: number;
+  revoked: number;
+  seats: number;
+  seatsAssigned: number;
+  products: string[];
+  lastPosition: number;
+}
+
+export interface CheckpointRow {
+  subscriptionId: string;
+  position: number;
+  updatedAt: string;
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { freePort, InfraUnavailableError, postgresBinary, removeDir, runAs, tempDirFor } from './infra';
+
+export interface PostgresServer {
+  /** URL of the server's `postgres` database (create one database per test suite from it). */
+  readonly url: string;
+  readonly external: boolean;
+  stop(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  /** Durable settings (fsync on) for benchmarks; tests run without fsync. */
+  readonly durable?: boolean;
+}
+
+/**
+ * A PostgreSQL server for tests and benchmarks: `PG_URL` when set, otherwise a
+ * throwaway server from the machine's binaries (`initdb` + `pg_ctl` in a temp
+ * directory on a free port, run as the `postgres` user when we are root).
+ */
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
+  const external = process.env['PG_URL'];
+  if (external) return { url: external, external: true, stop: async () => undefined };
+
+  const initdb = postgresBinary('initdb');
+  const pgCtl = postgresBinary('pg_ctl');
+  if (!initdb || !pgCtl) {
+    throw new InfraUnavailableError('PostgreSQL: no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin (install the Debian package "postgresql", or set PG_URL)');
+  }
+  const user = process.getuid?.() === 0 ? 'postgres' : null;
+  const dir = tempDirFor(user, 'el-pg-');
+  const data = join(dir, 'data');
+  const port = await freePort();
+  try {
+    runAs(user, initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions']);
+    const settings = [
+      `-p ${port}`,
+      `-k ${dir}`,
+      '-c listen_addresses=127.0.0.1',
+      '-c max_connections=300',
+      ...(options.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+    ].join(' ');
+    runAs(user, pgCtl, ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start']);
+  } catch (err) {
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000);
+    } catch {
+      /* no log yet */
+    }
+    removeDir(dir);
+    const e = err as { stderr?: string; message: string };
+    throw new InfraUnavailableError(`PostgreSQL did not start: ${e.stderr || e.message}\n${log}`);
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    external: false,
+    async stop() {
+      try {
+        runAs(user, pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        removeDir(dir);
+      }
+    },
+  };
+}
+
+/** Creates a fresh database on the server and returns its URL. */
+export async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDatabase, dropDatabase } from './postgres';
+
+/** A read database for one test: a fresh SQLite file, or a fresh database on the run's PostgreSQL server. */
+export type TestReadDb =
+  | { readonly kind: 'sqlite'; readonly path: string; cleanup(): Promise<void> }
+  | { readonly kind: 'postgres'; readonly url: string; cleanup(): Promise<void> };
+
+export interface Backend {
+  readonly name: 'sqlite' | 'postgres';
+  /** Why the backend is not available (its suite is skipped with this reason printed), or null. */
+  readonly unavailable: string | null;
+  create(): Promise<TestReadDb>;
+}
+
+const warned = new Set<string>();
+
+export const sqliteBackend: Backend = {
+  name: 'sqlite',
+  unavailable: null,
+  async create() {
+    const dir = mkdtempSync(join(tmpdir(), 'el-readdb-'));
+    return { kind: 'sqlite', path: join(dir, 'read-models.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+};
+
+export const postgresBackend: Backend = {
+  name: 'postgres',
+  get unavailable() {
+    const reason = process.env['EL_TEST_PG_URL'] ? null : (process.env['EL_TEST_PG_SKIP'] ?? 'the PostgreSQL global setup did not run for this project');
+    if (reason && !warned.has(reason)) {
+      warned.add(reason);
+      // One clear line instead of a silent skip (in CI the global setup fails instead).
+      process.stderr.write(`[skip] PostgreSQL suites skipped: ${reason}\n`);
+    }
+    return reason;
+  },
+  async create() {
+    const server = process.env['EL_TEST_PG_URL']!;
+    const name = `el_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const url = await createDatabase(server, name);
+    return { kind: 'postgres', url, cleanup: () => dropDatabase(server, name) };
+  },
+};
+
+export const READ_DB_BACKENDS: readonly Backend[] = [sqliteBackend, postgresBackend];
+
+/** `describe` for a backend: skipped, with the reason printed once, when it is unavailable. */
+export function describeBackend(backend: Backend, name: string, fn: () => void): void {
+  (backend.unavailable ? describe.skip : describe)(`${name} [${backend.name}]`, fn);
+}
