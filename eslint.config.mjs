@@ -29,6 +29,7 @@ const depConstraints = [
   // scope axis
   { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
   { sourceTag: 'scope:ledger', onlyDependOnLibsWithTags: ['scope:shared', 'scope:ledger'] },
+  { sourceTag: 'scope:projector', onlyDependOnLibsWithTags: ['scope:shared', 'scope:projector'] },
   { sourceTag: 'scope:embedded', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];
@@ -40,7 +41,8 @@ const testDepConstraints = depConstraints.map((c) =>
     : c,
 );
 
-const SPECS = ['**/*.spec.ts', '**/__fixtures__/**/*.ts'];
+/** Specs and test support code (src/testing/ folders are never built into dist/). */
+const SPECS = ['**/*.spec.ts', '**/__fixtures__/**/*.ts', '**/src/testing/**/*.ts'];
 
 export default [
   ...nx.configs['flat/base'],

@@ -71,7 +71,7 @@ describe('npm start (embedded entry point)', () => {
 
     const second = await start({ DATA_DIR: dataDir });
     running.push(second);
-    const owned = (await (await fetch(`${second.url}/v1/customers/acme/entitlements`)).json()) as { items: Record<string, unknown>[] };
+    const owned = (await (await fetch(`${second.url}/v1/customers/acme/entitlements?minPosition=${order.body.position}`)).json()) as { items: Record<string, unknown>[] };
     expect(owned.items).toHaveLength(1);
     expect(owned.items[0]).toMatchObject({ entitlementId: order.body.lines[0].entitlementId, seats: 3 });
   });
@@ -80,12 +80,16 @@ describe('npm start (embedded entry point)', () => {
     const app = await start({ DATA_DIR: dataDir });
     running.push(app);
     const acked: string[] = [];
+    let ackedPosition = 0;
     let stop = false;
     const writers = Array.from({ length: 8 }, async (_, w) => {
       for (let i = 0; !stop; i++) {
         try {
           const r = await post(`${app.url}/v1/orders`, { orderId: `SO-${w}-${i}`, customerId: `c-${w}`, lines: [{ lineId: '1', sku: 'VLT-PRO', quantity: 1, action: 'new' }] });
-          if (r.status === 201) acked.push(`SO-${w}-${i}`);
+          if (r.status === 201) {
+            acked.push(`SO-${w}-${i}`);
+            ackedPosition = Math.max(ackedPosition, r.body.position);
+          }
         } catch {
           return; // the server is gone
         }
@@ -100,7 +104,7 @@ describe('npm start (embedded entry point)', () => {
     const again = await start({ DATA_DIR: dataDir });
     running.push(again);
     for (const orderId of acked) {
-      const res = await fetch(`${again.url}/v1/orders/${orderId}`);
+      const res = await fetch(`${again.url}/v1/orders/${orderId}?minPosition=${ackedPosition}`);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { status: string }).status).toBe('fulfilled');
     }

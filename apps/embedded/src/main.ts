@@ -1,29 +1,44 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
+import { EventStoreModule, eventStorePath } from '@el/event-store';
+import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
+import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { resolve } from 'node:path';
-import { LedgerModule, ledgerErrorTable, readLedgerConfig } from '@el/ledger-service';
-import { createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+
+/** Everything the embedded process reads (the union of its services' variables). */
+export const embeddedConfigSpec = { ...ledgerServiceConfigSpec, ...projectorConfigSpec };
 
 /**
  * Embedded mode: every service in one process on one port, the SQLite event
- * store under DATA_DIR, no servers to install. The paths are the same as in
- * distributed mode, so clients do not change when the deployment grows.
+ * store and read models under DATA_DIR, no servers to install. The paths are
+ * the same as in distributed mode, so clients do not change when the
+ * deployment grows.
  */
 runMain('entitlement-ledger', async () => {
-  const config = readLedgerConfig();
+  const config = configReader(embeddedConfigSpec)();
+  const readDb = readDbConfig(config, config.DATA_DIR);
 
   @Module({
     imports: [
       PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable } }),
+      EventStoreModule.forRoot(config),
+      ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       LedgerModule.register(config),
+      ProjectorModule.register(config),
     ],
   })
   class EmbeddedModule {}
 
   const app = await createHttpApp(EmbeddedModule, {
     title: 'Entitlement Ledger',
-    description: 'Orders, entitlements, seats, devices and approvals as immutable events. Embedded mode: all services on one port.',
+    description: 'Orders, entitlements, seats, devices and approvals as immutable events, with read models kept by a projector. Embedded mode: all services on one port.',
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
-  await listen(app, config.PORT, config.HOST, `Entitlement Ledger (embedded) is up — data in ${resolve(config.DATA_DIR)}, catalog ${resolve(config.CATALOG_PATH)}`);
+  await listen(
+    app,
+    config.PORT,
+    config.HOST,
+    `Entitlement Ledger (embedded) is up — events ${eventStorePath(config)}, read models ${describeReadDb(readDb)}, catalog ${resolve(config.CATALOG_PATH)}`,
+  );
 });

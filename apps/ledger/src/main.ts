@@ -1,20 +1,30 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { LedgerModule, ledgerErrorTable, readLedgerConfig } from '@el/ledger-service';
+import { EventStoreModule } from '@el/event-store';
+import { LedgerModule, ledgerErrorTable, readLedgerServiceConfig } from '@el/ledger-service';
 import { createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { readDbConfig, ReadModelsModule } from '@el/read-models';
 
-/** The ledger service on its own (distributed mode): command API, order intake and queries. */
+/**
+ * The ledger service on its own (distributed mode): command API, order intake
+ * and queries. Its read models are kept by the projector service.
+ */
 runMain('ledger', async () => {
-  const config = readLedgerConfig();
+  const config = readLedgerServiceConfig();
 
   @Module({
-    imports: [PlatformModule.forRoot({ serviceName: 'ledger', logLevel: config.LOG_LEVEL, errorTable: ledgerErrorTable }), LedgerModule.register(config)],
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'ledger', logLevel: config.LOG_LEVEL, errorTable: ledgerErrorTable }),
+      EventStoreModule.forRoot(config),
+      ReadModelsModule.forRoot({ db: readDbConfig(config, config.DATA_DIR), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
+      LedgerModule.register(config),
+    ],
   })
   class LedgerAppModule {}
 
   const app = await createHttpApp(LedgerAppModule, {
     title: 'Entitlement Ledger — ledger service',
-    description: 'Command API (orders, entitlements, seats, devices, access requests) and queries.',
+    description: 'Command API (orders, entitlements, seats, devices, access requests) and queries over the read models.',
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
   await listen(app, config.PORT, config.HOST, 'Ledger service is up');

@@ -2,3 +2,4 @@ export * from './event-store.port';
 export * from './catch-up-subscription';
 export * from './checkpointed';
 export * from './sqlite/sqlite-event-store';
+export * from './nest/event-store.module';

@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { HealthRegistry, Metrics } from '@el/platform';
 import { AccessRequestProcess } from './access-requests/access-request-process';
 import { AccessRequestsController } from './access-requests/access-requests.http.controller';
 import { AssignSeatsController } from './assign-seats/assign-seats.http.controller';
@@ -12,17 +11,17 @@ import { ApplyEntitlementCommandHandler } from './entitlements/apply-entitlement
 import { EntitlementApi } from './entitlements/entitlement-api';
 import { EntitlementWriter } from './entitlements/entitlement-writer';
 import { GetCatalogController } from './get-catalog/get-catalog.http.controller';
+import { GetCustomerSummaryController } from './get-customer-summary/get-customer-summary.http.controller';
 import { GetEntitlementController } from './get-entitlement/get-entitlement.http.controller';
 import { GetEntitlementHandler } from './get-entitlement/get-entitlement.query';
 import { GrantEntitlementController } from './grant-entitlement/grant-entitlement.http.controller';
 import { CatalogService } from './infrastructure/catalog.service';
-import { EVENT_STORE, EventStoreLifecycle, LEDGER_CONFIG, openEventStore } from './infrastructure/event-store.provider';
 import { EventStreams } from './infrastructure/event-streams';
 import { IdempotencyKeys } from './infrastructure/idempotency-keys';
-import { LedgerIndex } from './infrastructure/ledger-index';
-import type { LedgerConfig } from './ledger.config';
-import { ListCustomerEntitlementsController } from './list-customer-entitlements/list-customer-entitlements.http.controller';
-import { ListCustomerEntitlementsHandler } from './list-customer-entitlements/list-customer-entitlements.query';
+import { LEDGER_CONFIG, type LedgerConfig } from './ledger.config';
+import { ListEntitlementsController } from './list-entitlements/list-entitlements.http.controller';
+import { ListEntitlementsHandler } from './list-entitlements/list-entitlements.query';
+import { ListSeatAssignmentsController } from './list-seat-assignments/list-seat-assignments.http.controller';
 import { ManageAddOnsController } from './manage-add-ons/manage-add-ons.http.controller';
 import { ManageDevicesController } from './manage-devices/manage-devices.http.controller';
 import { OrderProcess } from './place-order/order-process';
@@ -34,7 +33,8 @@ import { SuspendEntitlementController } from './suspend-entitlement/suspend-enti
 
 /**
  * The ledger: command side (orders, grants, lifecycle, seats, devices, access
- * requests) over the event store, plus queries. Requires PlatformModule.
+ * requests) over the event store, and queries over the read models.
+ * Requires PlatformModule, EventStoreModule and ReadModelsModule.
  */
 @Module({})
 export class LedgerModule {
@@ -46,8 +46,10 @@ export class LedgerModule {
         GetCatalogController,
         PlaceOrderController,
         GrantEntitlementController,
+        ListEntitlementsController,
         GetEntitlementController,
-        ListCustomerEntitlementsController,
+        GetCustomerSummaryController,
+        ListSeatAssignmentsController,
         ChangePlanController,
         ManageAddOnsController,
         ChangeSeatsController,
@@ -60,12 +62,9 @@ export class LedgerModule {
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
-        { provide: EVENT_STORE, useFactory: openEventStore, inject: [LEDGER_CONFIG, Metrics, HealthRegistry] },
-        EventStoreLifecycle,
         EventStreams,
         IdempotencyKeys,
         CatalogService,
-        LedgerIndex,
         EntitlementWriter,
         EntitlementApi,
         OrderProcess,
@@ -73,11 +72,11 @@ export class LedgerModule {
         ApplyEntitlementCommandHandler,
         PlaceOrderHandler,
         GetEntitlementHandler,
-        ListCustomerEntitlementsHandler,
+        ListEntitlementsHandler,
         ExpirySweeper,
         OrderRecovery,
       ],
-      exports: [EVENT_STORE, CatalogService, LedgerIndex, EntitlementWriter, OrderProcess, ExpirySweeper],
+      exports: [CatalogService, EntitlementWriter, OrderProcess, ExpirySweeper, OrderRecovery],
     };
   }
 }

@@ -11,4 +11,7 @@ export * from './queries/read-model-queries';
 export * from './queries/read-model-position';
 export * from './data-source';
 export * from './read-models.config';
-export * from './read-models.module';
+export * from './nest/read-models.module';
+export * from './nest/projector.config';
+export * from './nest/projector.runner';
+export * from './nest/projector.module';

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query as QueryParams, Res } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import type { AccessRequestState } from '@el/domain';
 import { ApiException, Clock, Ctx, deterministicId, ID_PATTERN, ID_RULE, IdGenerator, IdParamPipe, type RequestContext } from '@el/platform';
+import { ReadModelQueries, ReadYourWrites } from '@el/read-models';
 import { commandMetadata } from '../infrastructure/command-metadata';
-import { LedgerIndex } from '../infrastructure/ledger-index';
+import { pageOf, ReadParams } from '../list-entitlements/read-params';
 import { AccessRequestProcess, type AccessRequestResult } from './access-request-process';
 
 export class RequestAccessDto {
@@ -25,10 +25,10 @@ export class ApproveDto {
 export class RejectDto {
   @ApiProperty({ example: 'no budget this quarter' }) @IsString() @IsNotEmpty() @MaxLength(1000) reason!: string;
 }
-export class PendingParams {
+export class ListAccessRequestsParams extends ReadParams {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(ID_PATTERN) customerId?: string;
-  @ApiPropertyOptional({ description: 'Wait until the answer includes the write at this position' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) minPosition?: number;
+  @ApiPropertyOptional({ enum: ['pending', 'approved', 'rejected'], default: 'pending' })
+  @IsOptional() @IsIn(['pending', 'approved', 'rejected']) status?: 'pending' | 'approved' | 'rejected';
 }
 
 @ApiTags('access requests')
@@ -36,7 +36,8 @@ export class PendingParams {
 export class AccessRequestsController {
   constructor(
     private readonly process: AccessRequestProcess,
-    private readonly index: LedgerIndex,
+    private readonly readModels: ReadModelQueries,
+    private readonly ryw: ReadYourWrites,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
   ) {}
@@ -87,10 +88,13 @@ export class AccessRequestsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Pending access requests, oldest first' })
-  async pending(@QueryParams() params: PendingParams) {
-    await this.index.require(params.minPosition);
-    return { position: this.index.position(), items: this.index.pendingAccessRequests(params.customerId) };
+  @ApiOperation({ summary: 'Access requests awaiting a decision (or decided, with status), oldest first (read model)' })
+  async list(@QueryParams() p: ListAccessRequestsParams) {
+    const position = await this.ryw.require(p.minPosition);
+    const page = await this.ryw.page(() =>
+      this.readModels.listAccessRequests({ status: p.status ?? 'pending', ...(p.customerId ? { customerId: p.customerId } : {}) }, pageOf(p)),
+    );
+    return { position, items: page.items.map(({ state: _s, lastRevision, lastPosition: _p, ...r }) => ({ ...r, revision: lastRevision })), nextCursor: page.nextCursor };
   }
 
   @Get(':id')

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@el/platform';
-import { readLedgerConfig } from '../ledger.config';
+import { readLedgerServiceConfig } from '../ledger.config';
 import { ExpirySweeper } from '../background/expiry-sweeper';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
@@ -17,14 +17,25 @@ describe('ledger service as a whole', () => {
 
   it('exposes health, Prometheus metrics and the OpenAPI document', async () => {
     t = await startLedgerApp();
-    await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' });
+    const granted = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' });
+    await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${granted.body.position}`);
     const health = await t.http('GET', '/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', components: { eventStore: { status: 'up', synchronous: 'FULL', journalMode: 'wal' }, ledgerIndex: { status: 'up' } } });
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      components: {
+        eventStore: { status: 'up', synchronous: 'FULL', journalMode: 'wal' },
+        readModels: { status: 'up', db: expect.stringMatching(/^sqlite:/) },
+        projector: { status: 'up', subscriptionId: 'read-models', events: 0, seconds: 0 },
+      },
+    });
     const metrics = await t.http('GET', '/metrics');
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('ledger_commands_total{command="GrantEntitlement",outcome="applied"} 1');
     expect(metrics.body).toMatch(/eventstore_events_appended_total \d+/);
+    expect(metrics.body).toMatch(/projector_lag_events 0/);
+    expect(metrics.body).toMatch(/projector_lag_seconds 0/);
+    expect(metrics.body).toMatch(/projector_position \d+/);
     expect(metrics.body).toContain('http_server_request_duration_seconds_count{method="POST",route="/v1/entitlements",status="201"} 1');
     const doc = await t.http('GET', '/docs/openapi.json');
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/orders', '/v1/entitlements/{id}/change-plan', '/v1/customers/{customerId}/entitlements', '/v1/access-requests/{id}/approve']));
@@ -86,14 +97,14 @@ describe('ledger service as a whole', () => {
   it('validates configuration at boot, naming each bad variable', () => {
     let error: unknown;
     try {
-      readLedgerConfig({ PORT: '80a', SQLITE_SYNCHRONOUS: 'SOMETIMES', QUERY_WAIT_MS: '-1' });
+      readLedgerServiceConfig({ PORT: '80a', SQLITE_SYNCHRONOUS: 'SOMETIMES', QUERY_WAIT_MS: '-1' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'SQLITE_SYNCHRONOUS', 'QUERY_WAIT_MS']);
     expect((error as Error).message).toContain('PORT: must be an integer from 1 to 65535 (got "80a")');
-    expect(readLedgerConfig({})).toMatchObject({ PORT: 8080, DATA_DIR: './data', SQLITE_SYNCHRONOUS: 'FULL' });
+    expect(readLedgerServiceConfig({})).toMatchObject({ PORT: 8080, DATA_DIR: './data', SQLITE_SYNCHRONOUS: 'FULL', READ_DB: 'sqlite' });
   });
 
   it('records expiry once validity and grace have passed, once', async () => {

@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { addDays, DomainError, toMillis } from '@el/domain';
+import { DomainError } from '@el/domain';
 import { Clock } from '@el/platform';
+import { ReadModelQueries } from '@el/read-models';
 import { EntitlementWriter } from '../entitlements/entitlement-writer';
 import { commandMetadata, systemContext } from '../infrastructure/command-metadata';
-import { LEDGER_CONFIG } from '../infrastructure/event-store.provider';
-import { LedgerIndex } from '../infrastructure/ledger-index';
-import type { LedgerConfig } from '../ledger.config';
+import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 
 /**
  * Records `EntitlementExpired` for entitlements whose validity and grace have
  * passed. Checks never depend on it (the decision function compares times
  * itself); it makes the expiry part of the history. The command id is derived
  * from the entitlement and its end date, so several ledger instances sweeping
- * at once write one event.
+ * at once write one event. Candidates come from the read models; the decider
+ * re-checks each against its stream.
  */
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,14 +22,14 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
-    private readonly index: LedgerIndex,
+    private readonly readModels: ReadModelQueries,
     private readonly writer: EntitlementWriter,
     private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.config.EXPIRY_SWEEP_INTERVAL_MS === 0) return;
-    this.timer = setInterval(() => void this.sweep(), this.config.EXPIRY_SWEEP_INTERVAL_MS);
+    this.timer = setInterval(() => void this.sweep().catch((err) => this.logger.error({ err }, 'expiry sweep failed')), this.config.EXPIRY_SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -44,10 +44,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     let expired = 0;
     try {
       const now = this.clock.now();
-      const due = [...this.index.allEntitlements()].filter(
-        (e) => (e.status === 'active' || e.status === 'suspended') && e.validUntil !== null && toMillis(addDays(e.validUntil, e.graceDays)) <= now.getTime(),
-      );
-      for (const e of due) {
+      for (const e of await this.readModels.dueToExpire(now)) {
         const ctx = systemContext('expiry-sweeper', `expiry-${now.toISOString()}`);
         try {
           const r = await this.writer.execute(

@@ -16,8 +16,7 @@ import {
 } from '@el/domain';
 import { isConcurrencyError } from '@el/event-store';
 import { ApiException, Clock, hashOf } from '@el/platform';
-import type { LedgerConfig } from '../ledger.config';
-import { LEDGER_CONFIG } from './event-store.provider';
+import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { EventStreams } from './event-streams';
 
 export class CatalogLoadError extends Error {

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { NO_STREAM_REVISION, type AppendResult, type EventStore, type ExpectedRevision, type RecordedEvent } from '@el/event-store';
+import { InjectEventStore, NO_STREAM_REVISION, type AppendResult, type EventStore, type ExpectedRevision, type RecordedEvent } from '@el/event-store';
 import { upcastEvent, type DomainEvent } from '@el/domain';
 import { deterministicId } from '@el/platform';
-import { InjectEventStore } from './event-store.provider';
 
 export interface LoadedStream<E extends DomainEvent> {
   readonly stream: string;

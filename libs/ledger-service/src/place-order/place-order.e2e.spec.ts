@@ -1,6 +1,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import { foldOrder, orderStream, type OrderEvent } from '@el/domain';
 import { SqliteEventStore } from '@el/event-store';
+import { OrderRecovery } from '../background/order-recovery';
 import { entitlementIdForLine } from './order-process';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
@@ -157,8 +158,8 @@ describe('POST /v1/orders', () => {
   });
 
   it('shows an order and its outcome', async () => {
-    await t.http('POST', '/v1/orders', order(), erp);
-    const res = await t.http('GET', '/v1/orders/SO-1');
+    const placed = await t.http('POST', '/v1/orders', order(), erp);
+    const res = await t.http('GET', `/v1/orders/SO-1?minPosition=${placed.body.position}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ orderId: 'SO-1', status: 'fulfilled', lines: order().lines, results: [{ status: 'fulfilled' }, { status: 'fulfilled' }] });
     expect((await t.http('GET', '/v1/orders/SO-404')).body.code).toBe('ORDER.NOT_FOUND');
@@ -174,10 +175,12 @@ describe('POST /v1/orders', () => {
     const keep = all.filter((e) => e.type === 'CatalogPublished' || e.type === 'OrderReceived' || (e.type === 'EntitlementGranted' && e.stream.endsWith(entitlementIdForLine('SO-1', '10'))));
     for (const e of keep) await crashed.append(e.stream, [{ id: e.id, type: e.type, data: e.data, metadata: e.metadata }]);
     await crashed.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dataDir}/events.db${suffix}`, { force: true });
+    // The read models go too: they are rebuilt from the log.
+    for (const db of ['events.db', 'read-models.db']) for (const suffix of ['', '-wal', '-shm']) rmSync(`${dataDir}/${db}${suffix}`, { force: true });
     renameSync(`${dataDir}/events-crashed.db`, `${dataDir}/events.db`);
 
     t = await startLedgerApp({ dataDir });
+    expect(await t.app.get(OrderRecovery).bootPass).toBe(1);
     const stream = await t.store.readStream(orderStream('SO-1'));
     const state = foldOrder(stream.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as OrderEvent));
     expect(state.status).toBe('fulfilled');

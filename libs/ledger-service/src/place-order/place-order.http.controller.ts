@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query as QueryParams, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiException, Ctx, IdParamPipe, type RequestContext } from '@el/platform';
-import { OrderProcess, type OrderOutcome } from './order-process';
+import { ReadModelQueries, ReadYourWrites } from '@el/read-models';
+import { ReadParams } from '../list-entitlements/read-params';
+import type { OrderOutcome } from './order-process';
 import { PlaceOrderCommand } from './place-order.command';
 import { OrderOutcomeView, PlaceOrderDto } from './place-order.dto';
 
@@ -12,7 +14,8 @@ import { OrderOutcomeView, PlaceOrderDto } from './place-order.dto';
 export class PlaceOrderController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly orders: OrderProcess,
+    private readonly readModels: ReadModelQueries,
+    private readonly ryw: ReadYourWrites,
   ) {}
 
   @Post()
@@ -47,22 +50,24 @@ export class PlaceOrderController {
   }
 
   @Get(':orderId')
-  @ApiOperation({ summary: 'An order as received, and its outcome' })
+  @ApiOperation({ summary: 'An order as received, and its outcome (read model; pass the position of the POST as minPosition to read it at once)' })
   @ApiNotFoundResponse({ description: 'ORDER.NOT_FOUND' })
-  async get(@Param('orderId', IdParamPipe) orderId: string) {
-    const { state, revision, position } = await this.orders.get(orderId);
-    if (state.status === 'none') throw new ApiException(404, 'ORDER.NOT_FOUND', `order ${orderId} was never received`);
+  async get(@Param('orderId', IdParamPipe) orderId: string, @QueryParams() p: ReadParams) {
+    const position = await this.ryw.require(p.minPosition);
+    const row = await this.readModels.getOrder(orderId);
+    if (!row) throw new ApiException(404, 'ORDER.NOT_FOUND', `order ${orderId} was never received (read models at position ${position})`, { position });
     return {
       orderId,
-      customerId: state.order.customerId,
-      status: state.status,
-      effectiveAt: state.order.effectiveAt,
-      receivedAt: state.receivedAt,
-      catalogVersion: state.catalogVersion,
-      lines: state.order.lines,
-      ...(state.status === 'fulfilled' ? { results: state.lines, partial: state.partial } : {}),
-      ...(state.status === 'rejected' ? { rejection: state.rejection } : {}),
-      revision,
+      customerId: row.customerId,
+      status: row.status,
+      effectiveAt: row.effectiveAt,
+      receivedAt: row.receivedAt,
+      catalogVersion: row.catalogVersion,
+      lines: row.lines,
+      ...(row.status === 'fulfilled' ? { results: row.results, partial: row.partial === 1 } : {}),
+      ...(row.status === 'rejected' ? { rejection: row.rejection } : {}),
+      entitlementIds: row.entitlementIds,
+      revision: row.lastRevision,
       position,
     };
   }

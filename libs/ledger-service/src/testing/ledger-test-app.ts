@@ -4,12 +4,13 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventStore, RecordedEvent } from '@el/event-store';
-import { Clock, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
-import { readLedgerConfig } from '../ledger.config';
+import { EVENT_STORE, EventStoreModule, type EventStore, type RecordedEvent } from '@el/event-store';
+import { Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
+import { projectorConfigSpec, ProjectorModule, readDbConfig, READ_MODELS, ReadModelsModule } from '@el/read-models';
+import type { DataSource } from 'typeorm';
+import { ledgerServiceConfigSpec } from '../ledger.config';
 import { ledgerErrorTable } from '../ledger.errors';
 import { LedgerModule } from '../ledger.module';
-import { EVENT_STORE } from '../infrastructure/event-store.provider';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 
@@ -38,6 +39,7 @@ export interface HttpResult<T = any> {
 export interface LedgerTestApp {
   readonly app: NestFastifyApplication;
   readonly store: EventStore;
+  readonly readModels: DataSource;
   readonly dataDir: string;
   readonly clock: TestClock;
   http<T = any>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
@@ -61,16 +63,26 @@ export interface StartOptions {
  */
 export async function startLedgerApp(options: StartOptions = {}): Promise<LedgerTestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'el-ledger-'));
-  const config = readLedgerConfig({
+  const config = configReader({ ...ledgerServiceConfigSpec, ...projectorConfigSpec })({
     DATA_DIR: dataDir,
     CATALOG_PATH: join(REPO, 'catalog', 'sample-catalog.yaml'),
     LOG_LEVEL: 'silent',
     EXPIRY_SWEEP_INTERVAL_MS: '0',
+    ORDER_RECOVERY_INTERVAL_MS: '0',
     ...options.env,
   });
   const clock = new TestClock(options.now ? new Date(options.now) : new Date());
 
-  @Module({ imports: [PlatformModule.forRoot({ serviceName: 'ledger-test', logLevel: 'silent', errorTable: ledgerErrorTable }), LedgerModule.register(config)] })
+  // The embedded composition: event store, read models with their projector, the ledger.
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'ledger-test', logLevel: 'silent', errorTable: ledgerErrorTable }),
+      EventStoreModule.forRoot(config),
+      ReadModelsModule.forRoot({ db: readDbConfig(config, dataDir), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
+      LedgerModule.register(config),
+      ProjectorModule.register(config),
+    ],
+  })
   class TestRoot {}
 
   const moduleRef = await Test.createTestingModule({ imports: [TestRoot] }).overrideProvider(Clock).useValue(clock).compile();
@@ -90,6 +102,7 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
   return {
     app,
     store,
+    readModels: app.get<DataSource>(READ_MODELS),
     dataDir,
     clock,
     async http(method, url, body, headers = {}) {

@@ -45,6 +45,11 @@ export function readConfig<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = p
   return out as ConfigOf<S>;
 }
 
+/** A reader for a combined spec (several libraries' variables). */
+export function configReader<S extends Specs>(specs: S): (env?: NodeJS.ProcessEnv) => ConfigOf<S> {
+  return (env = process.env) => readConfig(specs, env);
+}
+
 /** Renders a Markdown table of the variables, for READMEs and `--help`. */
 export function describeConfig(specs: Specs): string {
   const rows = Object.entries(specs).map(
@@ -108,4 +113,11 @@ export const env = {
       return items;
     },
   }),
+};
+
+/** Every HTTP service reads these. */
+export const baseServiceConfigSpec = {
+  PORT: env.port({ default: 8080, description: 'HTTP port (in embedded mode every service is served here)' }),
+  HOST: env.string({ default: '0.0.0.0', description: 'Interface to listen on' }),
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level (logs are JSON lines on stdout)' }),
 };

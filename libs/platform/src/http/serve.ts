@@ -15,6 +15,8 @@ export function runMain(name: string, main: () => Promise<void>): void {
 }
 
 export async function listen(app: NestFastifyApplication, port: number, host: string, banner: string): Promise<void> {
+  // Before listen(): boot hooks (catch-up, recovery) run inside it, and a stop request during boot must still shut down cleanly.
+  handleSignals(app);
   try {
     await app.listen({ port, host });
   } catch (err) {
@@ -24,7 +26,6 @@ export async function listen(app: NestFastifyApplication, port: number, host: st
     }
     throw err;
   }
-  handleSignals(app);
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   process.stdout.write(`\n${banner}\n  → http://${shown}:${port}   (API docs: http://${shown}:${port}/docs, health: /health, metrics: /metrics)\n\n`);
 }

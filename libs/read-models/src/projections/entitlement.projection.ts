@@ -67,7 +67,6 @@ export function seatAssignmentsOf(row: EntitlementRow): SeatAssignmentRow[] {
     userId,
     customerId: row.customerId,
     assignedAt: row.seatAssignedAt[userId] ?? row.updatedAt,
-    lastPosition: row.lastPosition,
   }));
 }
 
@@ -79,7 +78,6 @@ export function deviceActivationsOf(row: EntitlementRow): DeviceActivationRow[] 
     customerId: row.customerId,
     userId: d.userId,
     activatedAt: d.activatedAt,
-    lastPosition: row.lastPosition,
   }));
 }
 

@@ -12,6 +12,8 @@ export interface ProjectorOptions {
   readonly tables?: TableSet;
   readonly onBatch?: (stats: BatchStats & { position: number; durationMs: number; lastRecordedAt: string }) => void;
   readonly onError?: (error: unknown, attempt: number) => void;
+  /** Runs inside the batch transaction after the rows are written, before the checkpoint and commit (fault injection for tests). */
+  readonly beforeCommit?: (position: number) => Promise<void>;
 }
 
 const CHECKPOINTS = 'rm_checkpoints';
@@ -91,6 +93,7 @@ export class ReadModelProjector {
       if (fresh.length === 0) return { events: events.length, applied: 0, rowsWritten: 0, position: checkpoint };
       const stats = await applyBatch(new SqlWriter(qr, dialect), this.codecs, this.tables, fresh);
       const position = fresh[fresh.length - 1]!.position;
+      await this.options.beforeCommit?.(position);
       await writeCheckpoint(qr, dialect, this.options.subscriptionId, position);
       return { ...stats, position };
     });

@@ -66,7 +66,6 @@ export const SeatAssignmentEntity = new EntitySchema<SeatAssignmentRow>({
     userId: { ...str('user_id'), primary: true },
     customerId: str('customer_id'),
     assignedAt: instant('assigned_at'),
-    lastPosition: position('last_position'),
   },
   indices: [{ name: 'rm_seat_assignments_user', columns: ['userId'] }],
 });
@@ -80,7 +79,6 @@ export const DeviceActivationEntity = new EntitySchema<DeviceActivationRow>({
     customerId: str('customer_id'),
     userId: str('user_id', 128, true),
     activatedAt: instant('activated_at'),
-    lastPosition: position('last_position'),
   },
   indices: [{ name: 'rm_device_activations_device', columns: ['deviceId'] }],
 });

@@ -42,7 +42,6 @@ export interface SeatAssignmentRow {
   userId: string;
   customerId: string;
   assignedAt: string;
-  lastPosition: number;
 }
 
 export interface DeviceActivationRow {
@@ -51,7 +50,6 @@ export interface DeviceActivationRow {
   customerId: string;
   userId: string | null;
   activatedAt: string;
-  lastPosition: number;
 }
 
 export interface OrderRow {

@@ -29,12 +29,12 @@ export const INITIAL_TABLES: Table[] = [
   }),
   new Table({
     name: 'rm_seat_assignments',
-    columns: [pk(v('entitlement_id')), pk(v('user_id')), v('customer_id'), ts('assigned_at'), big('last_position')],
+    columns: [pk(v('entitlement_id')), pk(v('user_id')), v('customer_id'), ts('assigned_at')],
     indices: [new TableIndex({ name: 'rm_seat_assignments_user', columnNames: ['user_id'] })],
   }),
   new Table({
     name: 'rm_device_activations',
-    columns: [pk(v('entitlement_id')), pk(v('device_id')), v('customer_id'), v('user_id', 128, true), ts('activated_at'), big('last_position')],
+    columns: [pk(v('entitlement_id')), pk(v('device_id')), v('customer_id'), v('user_id', 128, true), ts('activated_at')],
     indices: [new TableIndex({ name: 'rm_device_activations_device', columnNames: ['device_id'] })],
   }),
   new Table({

@@ -1,9 +1,9 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ApiException, HealthRegistry, Metrics } from '@el/platform';
-import { describeReadDb, openReadModels, type ReadDbConfig } from './data-source';
-import { ReadModelPosition } from './queries/read-model-position';
-import { InvalidCursorError, ReadModelQueries } from './queries/read-model-queries';
+import { describeReadDb, openReadModels, type ReadDbConfig } from '../data-source';
+import { ReadModelPosition } from '../queries/read-model-position';
+import { InvalidCursorError, ReadModelQueries } from '../queries/read-model-queries';
 
 export const READ_MODELS = Symbol('READ_MODELS');
 export const READ_MODELS_OPTIONS = Symbol('READ_MODELS_OPTIONS');

@@ -1,0 +1,1 @@
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'projector', testTimeout: 120000, globalSetup: '<rootDir>/../../libs/testing/src/jest/postgres.global-setup.ts', globalTeardown: '<rootDir>/../../libs/testing/src/jest/postgres.global-teardown.ts' });

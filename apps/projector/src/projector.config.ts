@@ -1,0 +1,12 @@
+import { eventStoreConfigSpec } from '@el/event-store';
+import { baseServiceConfigSpec, env, type ConfigOf } from '@el/platform';
+import { projectorConfigSpec, readModelsConfigSpec } from '@el/read-models';
+
+export const projectorServiceConfigSpec = {
+  ...baseServiceConfigSpec,
+  PORT: env.port({ default: 8081, description: 'HTTP port of the projector (only /health, /metrics and /docs)' }),
+  ...eventStoreConfigSpec,
+  ...readModelsConfigSpec,
+  ...projectorConfigSpec,
+};
+export type ProjectorServiceConfig = ConfigOf<typeof projectorServiceConfigSpec>;

@@ -1,0 +1,36 @@
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { Clock } from '@el/platform';
+import { ReadModelQueries, ReadYourWrites, type EntitlementFilter, type PageRequest } from '@el/read-models';
+import { toEntitlementView, type EntitlementView } from '../entitlements/entitlement.view';
+
+export interface EntitlementPage {
+  /** Global position the answer includes. */
+  readonly position: number;
+  readonly items: EntitlementView[];
+  readonly nextCursor: string | null;
+}
+
+export class ListEntitlementsQuery extends Query<EntitlementPage> {
+  constructor(
+    readonly filter: Omit<EntitlementFilter, 'now'>,
+    readonly page: PageRequest,
+    readonly minPosition?: number,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(ListEntitlementsQuery)
+export class ListEntitlementsHandler implements IQueryHandler<ListEntitlementsQuery, EntitlementPage> {
+  constructor(
+    private readonly queries: ReadModelQueries,
+    private readonly ryw: ReadYourWrites,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(q: ListEntitlementsQuery): Promise<EntitlementPage> {
+    const position = await this.ryw.require(q.minPosition);
+    const page = await this.ryw.page(() => this.queries.listEntitlements({ ...q.filter, now: this.clock.now() }, q.page));
+    return { position, items: page.items.map((row) => toEntitlementView(row.state, row.lastRevision)), nextCursor: page.nextCursor };
+  }
+}
