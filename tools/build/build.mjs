@@ -21,7 +21,8 @@ const paths = Object.fromEntries(
 );
 
 const SOURCE_ROOTS = ['apps', 'libs', 'tools'];
-const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /[/\\]__fixtures__[/\\]/, /[/\\]src[/\\]testing[/\\]/, /^libs[/\\]testing[/\\]/];
+// Specs, fixtures and test-support folders are not built; libs/testing is (benchmarks start PostgreSQL with it).
+const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /[/\\]__fixtures__[/\\]/, /[/\\]src[/\\]testing[/\\]/];
 
 async function* walk(dir) {
   let entries;

@@ -9,6 +9,23 @@ import type { ProjectedEvent, Projection } from '../projections/projection';
 import { RowCodec, SqlWriter } from './sql';
 import type { TableSet } from './tables';
 
+/**
+ * What a rebuild keeps in memory so it never reads back what it wrote: each
+ * customer's entitlements in the shape summaries need. Only valid for a
+ * writer that owns its tables (the rebuild's shadows).
+ */
+export class SummaryCache {
+  readonly byCustomer = new Map<string, Map<string, Parameters<typeof customerSummary>[1][number]>>();
+  /** Keys written so far, by table: a key not in here cannot exist, so it is not looked up. */
+  readonly written = new Map<string, Set<string>>();
+  /** When set, summaries are not written per batch: the owner writes them all at the end (see `summaries()`). */
+  deferSummaries = false;
+
+  summaries(): ReturnType<typeof customerSummary>[] {
+    return [...this.byCustomer.entries()].map(([customer, entitlements]) => customerSummary(customer, [...entitlements.values()]));
+  }
+}
+
 export interface BatchStats {
   readonly events: number;
   /** Events that changed a row (others were of no interest, or already applied). */
@@ -47,6 +64,23 @@ export function toProjected(r: RecordedEvent): ProjectedEvent {
   return { type: e.type, data: e.data, metadata: e.metadata as ProjectedEvent['metadata'], stream: r.stream, revision: r.revision, position: r.position };
 }
 
+/** Rows a batch writes, by table: what a pipelined rebuild overlays on reads while the batch is in flight. */
+export type RowOverlay = Map<string, Map<string, unknown>>;
+
+/** What a batch will write: computed first (planBatch), written after (writePlan). */
+export interface BatchPlan {
+  readonly stats: BatchStats;
+  readonly upserts: { codec: RowCodec<any>; table: string; rows: unknown[] }[];
+  readonly deletes: { table: string; keyColumn: string; keys: string[] }[];
+  /** Rows this plan writes (null = deleted), by table and key. */
+  readonly overlay: RowOverlay;
+}
+
+export interface RowReader {
+  selectByKeys<Row>(codec: RowCodec<Row>, table: string, keyColumn: string, keys: readonly string[]): Promise<Row[]>;
+  selectColumnsByKeys(table: string, columns: readonly string[], keyColumn: string, keys: readonly string[]): Promise<Record<string, unknown>[]>;
+}
+
 /**
  * Applies a batch of events to a table set inside the caller's transaction:
  * loads the rows the batch touches, evolves them in event order (skipping
@@ -54,7 +88,30 @@ export function toProjected(r: RecordedEvent): ProjectedEvent {
  * seats and devices of entitlements whose seats or devices changed, and
  * recomputes the summaries of the customers involved.
  */
-export async function applyBatch(sql: SqlWriter, codecs: ProjectionCodecs, tables: TableSet, events: readonly RecordedEvent[]): Promise<BatchStats> {
+export async function applyBatch(sql: SqlWriter, codecs: ProjectionCodecs, tables: TableSet, events: readonly RecordedEvent[], cache?: SummaryCache): Promise<BatchStats> {
+  const plan = await planBatch(sql, codecs, tables, events, cache);
+  await writePlan(sql, plan);
+  return plan.stats;
+}
+
+export async function writePlan(sql: SqlWriter, plan: BatchPlan): Promise<void> {
+  // Deletes first: derived rows (seats, devices) are replaced by delete + insert.
+  for (const d of plan.deletes) await sql.deleteByKeys(d.table, d.keyColumn, d.keys);
+  for (const u of plan.upserts) await sql.upsert(u.codec, u.table, u.rows);
+}
+
+/**
+ * Computes what a batch writes. `overlay` holds rows written by a batch still
+ * in flight (not yet visible to `reader`): they are read from it, not the database.
+ */
+export async function planBatch(
+  reader: RowReader,
+  codecs: ProjectionCodecs,
+  tables: TableSet,
+  events: readonly RecordedEvent[],
+  cache?: SummaryCache,
+  overlay?: RowOverlay,
+): Promise<BatchPlan> {
   const byProjection = new Map<Projection<any>, ProjectedEvent[]>();
   for (const r of events) {
     const projection = codecs.projectionFor(r.type);
@@ -66,6 +123,9 @@ export async function applyBatch(sql: SqlWriter, codecs: ProjectionCodecs, table
 
   let applied = 0;
   let rowsWritten = 0;
+  const upserts: BatchPlan['upserts'] = [];
+  const deletes: BatchPlan['deletes'] = [];
+  const written: RowOverlay = new Map();
   let entitlementChanges: { before: EntitlementRow | null; after: EntitlementRow | null }[] = [];
 
   for (const [projection, list] of byProjection) {
@@ -73,8 +133,17 @@ export async function applyBatch(sql: SqlWriter, codecs: ProjectionCodecs, table
     const table = tables.name(codec.table);
     const keyColumn = codec.primary[0]!.column;
     const keys = [...new Set(list.map((e) => projection.keyOf(e)))];
-    const existing = await sql.selectByKeys(codec, table, keyColumn, keys);
-    const before = new Map<string, any>(existing.map((row) => [codec.keyOf(row), row]));
+    const before = new Map<string, any>();
+    const pending = overlay?.get(table);
+    const toRead: string[] = [];
+    const known = cache?.written.get(table);
+    for (const k of keys) {
+      if (pending?.has(k)) {
+        const row = pending.get(k);
+        if (row !== null) before.set(k, row);
+      } else if (!cache || known?.has(k)) toRead.push(k);
+    }
+    for (const row of await reader.selectByKeys(codec, table, keyColumn, toRead)) before.set(codec.keyOf(row), row);
     const current = new Map<string, any>(before);
     const changed = new Set<string>();
     for (const e of list) {
@@ -87,46 +156,79 @@ export async function applyBatch(sql: SqlWriter, codecs: ProjectionCodecs, table
       changed.add(key);
       applied += 1;
     }
-    const upserts = [...changed].map((k) => current.get(k)).filter((r) => r !== null && r !== undefined);
-    const deletes = [...changed].filter((k) => current.get(k) === null);
-    await sql.upsert(codec, table, upserts);
-    await sql.deleteByKeys(table, keyColumn, deletes);
-    rowsWritten += upserts.length + deletes.length;
+    const rows = [...changed].map((k) => current.get(k)).filter((r) => r !== null && r !== undefined);
+    const gone = [...changed].filter((k) => current.get(k) === null);
+    if (rows.length) upserts.push({ codec, table, rows });
+    if (gone.length) deletes.push({ table, keyColumn, keys: gone });
+    written.set(table, new Map([...changed].map((k) => [k, current.get(k) ?? null])));
+    if (cache) {
+      let seen = cache.written.get(table);
+      if (!seen) cache.written.set(table, (seen = new Set()));
+      for (const k of changed) seen.add(k);
+    }
+    rowsWritten += rows.length + gone.length;
     if (projection === entitlementProjection) {
       entitlementChanges = [...changed].map((k) => ({ before: before.get(k) ?? null, after: current.get(k) ?? null }));
     }
   }
 
-  if (entitlementChanges.length > 0) rowsWritten += await writeDerived(sql, codecs, tables, entitlementChanges);
-  return { events: events.length, applied, rowsWritten };
+  if (entitlementChanges.length > 0) rowsWritten += await planDerived(reader, codecs, tables, entitlementChanges, upserts, deletes, cache);
+  return { stats: { events: events.length, applied, rowsWritten }, upserts, deletes, overlay: written };
 }
 
-async function writeDerived(sql: SqlWriter, codecs: ProjectionCodecs, tables: TableSet, changes: { before: EntitlementRow | null; after: EntitlementRow | null }[]): Promise<number> {
+async function planDerived(
+  reader: RowReader,
+  codecs: ProjectionCodecs,
+  tables: TableSet,
+  changes: { before: EntitlementRow | null; after: EntitlementRow | null }[],
+  upserts: BatchPlan['upserts'],
+  deletes: BatchPlan['deletes'],
+  cache?: SummaryCache,
+): Promise<number> {
   let written = 0;
   const rewritten = changes.filter((c) => childrenChanged(c.before, c.after));
   if (rewritten.length > 0) {
-    const ids = rewritten.map((c) => (c.after ?? c.before)!.entitlementId);
+    // Only an entitlement that existed before this batch can have seats or devices to remove.
+    const ids = rewritten.filter((c) => c.before !== null).map((c) => c.before!.entitlementId);
     const seatsTable = tables.name(codecs.seats.table);
     const devicesTable = tables.name(codecs.devices.table);
-    await sql.deleteByKeys(seatsTable, 'entitlement_id', ids);
-    await sql.deleteByKeys(devicesTable, 'entitlement_id', ids);
+    if (ids.length) deletes.push({ table: seatsTable, keyColumn: 'entitlement_id', keys: ids }, { table: devicesTable, keyColumn: 'entitlement_id', keys: ids });
     const seats = rewritten.flatMap((c) => (c.after ? seatAssignmentsOf(c.after) : []));
     const devices = rewritten.flatMap((c) => (c.after ? deviceActivationsOf(c.after) : []));
-    await sql.upsert(codecs.seats, seatsTable, seats);
-    await sql.upsert(codecs.devices, devicesTable, devices);
+    if (seats.length) upserts.push({ codec: codecs.seats, table: seatsTable, rows: seats });
+    if (devices.length) upserts.push({ codec: codecs.devices, table: devicesTable, rows: devices });
     written += seats.length + devices.length;
   }
 
   const customers = [...new Set(changes.map((c) => (c.after ?? c.before)!.customerId))];
-  const rows = await sql.selectColumnsByKeys(tables.name(codecs.entitlements.table), ['customer_id', 'status', 'seats', 'seats_assigned', 'product_id', 'last_position'], 'customer_id', customers);
-  const byCustomer = new Map<string, Parameters<typeof customerSummary>[1][number][]>();
-  for (const r of rows) {
-    const id = r['customer_id'] as string;
-    let list = byCustomer.get(id);
-    if (!list) byCustomer.set(id, (list = []));
-    list.push({ status: r['status'] as EntitlementRow['status'], seats: Number(r['seats']), seatsAssigned: Number(r['seats_assigned']), productId: r['product_id'] as string, lastPosition: Number(r['last_position']) });
+  let byCustomer: Map<string, Parameters<typeof customerSummary>[1][number][]>;
+  if (cache) {
+    for (const c of changes) {
+      const row = c.after ?? c.before!;
+      let entitlements = cache.byCustomer.get(row.customerId);
+      if (!entitlements) cache.byCustomer.set(row.customerId, (entitlements = new Map()));
+      if (c.after) entitlements.set(row.entitlementId, { status: row.status, seats: row.seats, seatsAssigned: row.seatsAssigned, productId: row.productId, lastPosition: row.lastPosition });
+      else entitlements.delete(row.entitlementId);
+    }
+    byCustomer = new Map(customers.map((c) => [c, [...(cache.byCustomer.get(c)?.values() ?? [])]]));
+  } else {
+    // Read back the customers' entitlement rows, with this batch's rows in place of their older versions.
+    const mine = new Map(changes.map((c) => [(c.after ?? c.before)!.entitlementId, c.after]));
+    const rows = await reader.selectColumnsByKeys(tables.name(codecs.entitlements.table), ['entitlement_id', 'customer_id', 'status', 'seats', 'seats_assigned', 'product_id', 'last_position'], 'customer_id', customers);
+    byCustomer = new Map();
+    const add = (customerId: string, e: Parameters<typeof customerSummary>[1][number]) => {
+      let list = byCustomer.get(customerId);
+      if (!list) byCustomer.set(customerId, (list = []));
+      list.push(e);
+    };
+    for (const r of rows) {
+      if (mine.has(r['entitlement_id'] as string)) continue;
+      add(r['customer_id'] as string, { status: r['status'] as EntitlementRow['status'], seats: Number(r['seats']), seatsAssigned: Number(r['seats_assigned']), productId: r['product_id'] as string, lastPosition: Number(r['last_position']) });
+    }
+    for (const after of mine.values()) if (after) add(after.customerId, after);
   }
+  if (cache?.deferSummaries) return written;
   const summaries = customers.map((c) => customerSummary(c, byCustomer.get(c) ?? []));
-  await sql.upsert(codecs.summaries, tables.name(codecs.summaries.table), summaries);
+  upserts.push({ codec: codecs.summaries, table: tables.name(codecs.summaries.table), rows: summaries });
   return written + summaries.length;
 }

@@ -1,6 +1,6 @@
 import type { DataSource, QueryRunner, Table, TableIndex } from 'typeorm';
 import type { EventStore } from '@el/event-store';
-import { applyBatch, ProjectionCodecs } from './apply-batch';
+import { applyBatch, planBatch, ProjectionCodecs, SummaryCache, writePlan, type RowOverlay } from './apply-batch';
 import { readCheckpoint, writeCheckpoint } from './projector';
 import { dialectOf, inWriteTransaction, quote, SqlWriter, type Dialect } from './sql';
 import { PROJECTED_TABLES, shadowTables } from './tables';
@@ -60,14 +60,13 @@ export async function rebuildReadModels(ds: DataSource, store: EventStore, optio
     options.onProgress?.({ phase, position, head, events, eventsPerSecond: rate, etaSeconds: rate > 0 ? Math.max(0, (head - position) / rate) : null });
   };
 
-  // 2. copy: project the log into the shadows, one transaction per batch.
+  // 2. copy: project the log into the shadows, one transaction per batch. The
+  // shadows have no secondary indexes yet and only this rebuild writes them,
+  // so customer summaries are aggregated in memory instead of read back.
+  const cache = new SummaryCache();
+  cache.deferSummaries = true;
   let lastReport = 0;
-  for (;;) {
-    const page = await store.readAll({ after: position, maxCount: batchSize });
-    if (page.length === 0) break;
-    await inWriteTransaction(ds, async (qr, d) => {
-      await applyBatch(new SqlWriter(qr, d), codecs, shadow, page);
-    });
+  const progress = (page: readonly { position: number }[]) => {
     position = page[page.length - 1]!.position;
     events += page.length;
     if (position > head) head = position;
@@ -75,15 +74,62 @@ export async function rebuildReadModels(ds: DataSource, store: EventStore, optio
       lastReport = performance.now();
       report('copy');
     }
+  };
+  if (dialect === 'postgres') {
+    // Pipelined: batch N+1 is planned (events read, rows evolved) while batch N
+    // commits on another connection; rows batch N writes are overlaid on reads.
+    const readQr = ds.createQueryRunner();
+    let inflight: Promise<void> | null = null;
+    let overlay: RowOverlay | undefined;
+    let batches = 0;
+    try {
+      const reader = new SqlWriter(readQr, dialect);
+      for (;;) {
+        // Fresh tables have no statistics; refresh them as they grow (after 1, 4, 16, … batches) so lookups use the indexes.
+        if (batches > 0 && (batches & (batches - 1)) === 0 && Math.log2(batches) % 2 === 0) {
+          for (const def of liveDefs) await readQr.query(`ANALYZE ${quote(def.name + shadow.suffix)}`);
+        }
+        batches += 1;
+        const page = await store.readAll({ after: position, maxCount: batchSize });
+        if (page.length === 0) break;
+        const plan = await planBatch(reader, codecs, shadow, page, cache, overlay);
+        if (inflight) await inflight;
+        overlay = plan.overlay;
+        inflight = inWriteTransaction(ds, async (qr, d) => {
+          await qr.query('SET LOCAL synchronous_commit = off');
+          await writePlan(new SqlWriter(qr, d), plan);
+        });
+        progress(page);
+      }
+      if (inflight) await inflight;
+    } finally {
+      await inflight?.catch(() => undefined);
+      await readQr.release();
+    }
+  } else {
+    for (;;) {
+      const page = await store.readAll({ after: position, maxCount: batchSize });
+      if (page.length === 0) break;
+      await inWriteTransaction(ds, (qr, d) => applyBatch(new SqlWriter(qr, d), codecs, shadow, page, cache));
+      progress(page);
+    }
   }
+  // Customer summaries, aggregated in memory during the copy, written once.
+  cache.deferSummaries = false;
+  await inWriteTransaction(ds, (qr, d) => new SqlWriter(qr, d).upsert(codecs.summaries, shadow.name(codecs.summaries.table), cache.summaries()));
   report('copy');
 
-  // 3. secondary indexes, built while the live tables still serve.
+  // 3. secondary indexes, built while the live tables still serve; on
+  // PostgreSQL the shadows, loaded without WAL, become logged (crash-safe) here.
   if (dialect === 'postgres') {
     report('index');
     const qr = ds.createQueryRunner();
     try {
-      for (const def of liveDefs) for (const index of def.indices) await createIndex(qr, dialect, `${def.name}${shadow.suffix}`, index, `${index.name}${shadow.suffix}`);
+      for (const def of liveDefs) {
+        const table = `${def.name}${shadow.suffix}`;
+        for (const index of def.indices) await createIndex(qr, dialect, table, index, `${index.name}${shadow.suffix}`);
+        await qr.query(`ALTER TABLE ${quote(table)} SET LOGGED`);
+      }
     } finally {
       await qr.release();
     }
@@ -97,7 +143,7 @@ export async function rebuildReadModels(ds: DataSource, store: EventStore, optio
     for (;;) {
       const page = await store.readAll({ after: position, maxCount: batchSize });
       if (page.length === 0) break;
-      await applyBatch(sql, codecs, shadow, page);
+      await applyBatch(sql, codecs, shadow, page, cache);
       position = page[page.length - 1]!.position;
       events += page.length;
     }
@@ -159,6 +205,8 @@ async function createShadowTables(ds: DataSource, defs: readonly Table[], suffix
       const pk = primaryKeys.get(def.name);
       for (const c of shadow.columns) c.primaryKeyConstraintName = c.isPrimary && pk ? `${pk}${suffix}` : undefined;
       await qr.createTable(shadow, false, false, false);
+      // Bulk load without WAL; made LOGGED before the swap.
+      if (dialectOf(ds) === 'postgres') await qr.query(`ALTER TABLE ${quote(shadow.name)} SET UNLOGGED`);
     }
   } finally {
     await qr.release();

@@ -14,6 +14,8 @@ interface ColumnCodec {
   readonly json: boolean;
   readonly numeric: boolean;
   readonly primary: boolean;
+  /** PostgreSQL type of the column in a json_to_recordset row definition. */
+  readonly pgType: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export class RowCodec<Row> {
       json: c.type === 'simple-json',
       numeric: c.type === 'bigint',
       primary: c.isPrimary,
+      pgType: c.type === 'integer' ? 'int4' : c.type === 'bigint' ? 'int8' : 'text',
     }));
     this.primary = this.columns.filter((c) => c.primary);
   }
@@ -49,10 +52,12 @@ export class RowCodec<Row> {
   }
 
   params(row: Row): unknown[] {
-    return this.columns.map((c) => {
-      const v = (row as Record<string, unknown>)[c.property];
-      return v === null || v === undefined ? null : c.json ? JSON.stringify(v) : v;
-    });
+    return this.columns.map((c) => this.value(row, c));
+  }
+
+  value(row: Row, c: ColumnCodec): unknown {
+    const v = (row as Record<string, unknown>)[c.property];
+    return v === null || v === undefined ? null : c.json ? JSON.stringify(v) : v;
   }
 
   keyOf(row: Row): string {
@@ -73,11 +78,19 @@ export class SqlWriter {
     readonly dialect: Dialect,
   ) {}
 
+  /** `column IN (…)`: one array parameter on PostgreSQL, a placeholder list on SQLite. */
+  private inList(column: string, keys: readonly string[]): { sql: string; params: unknown[] } {
+    return this.dialect === 'postgres'
+      ? { sql: `${quote(column)} = ANY($1::text[])`, params: [keys] }
+      : { sql: `${quote(column)} IN (${placeholders(this.dialect, 1, keys.length)})`, params: [...keys] };
+  }
+
   async selectByKeys<Row>(codec: RowCodec<Row>, table: string, keyColumn: string, keys: readonly string[]): Promise<Row[]> {
     const out: Row[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
-      const rows = (await this.qr.query(`SELECT * FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (${placeholders(this.dialect, 1, chunk.length)})`, chunk)) as Record<string, unknown>[];
+      const where = this.inList(keyColumn, chunk);
+      const rows = (await this.qr.query(`SELECT * FROM ${quote(table)} WHERE ${where.sql}`, where.params)) as Record<string, unknown>[];
       for (const raw of rows) out.push(codec.fromRaw(raw));
     }
     return out;
@@ -87,7 +100,8 @@ export class SqlWriter {
     const out: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
-      out.push(...((await this.qr.query(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (${placeholders(this.dialect, 1, chunk.length)})`, chunk)) as Record<string, unknown>[]));
+      const where = this.inList(keyColumn, chunk);
+      out.push(...((await this.qr.query(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE ${where.sql}`, where.params)) as Record<string, unknown>[]));
     }
     return out;
   }
@@ -95,9 +109,26 @@ export class SqlWriter {
   async upsert<Row>(codec: RowCodec<Row>, table: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     const cols = codec.columns;
+    const conflictTarget = codec.primary.map((c) => quote(c.column)).join(', ');
+    const updateSet = cols.filter((c) => !c.primary).map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ');
+    if (this.dialect === 'postgres') {
+      // The rows travel as one JSON document (one native stringify here, parsed
+      // in C by PostgreSQL): a statement of constant size whatever the row count.
+      const recordType = cols.map((c) => `${quote(c.column)} ${c.pgType}`).join(', ');
+      for (let i = 0; i < rows.length; i += 5000) {
+        const chunk = rows.slice(i, i + 5000).map((row) => {
+          const o: Record<string, unknown> = {};
+          for (const c of cols) o[c.column] = codec.value(row, c);
+          return o;
+        });
+        await this.qr.query(
+          `INSERT INTO ${quote(table)} (${cols.map((c) => quote(c.column)).join(', ')}) SELECT ${cols.map((c) => `r.${quote(c.column)}`).join(', ')} FROM json_to_recordset($1::json) AS r(${recordType}) ON CONFLICT (${conflictTarget}) DO ${updateSet ? `UPDATE SET ${updateSet}` : 'NOTHING'}`,
+          [JSON.stringify(chunk)],
+        );
+      }
+      return;
+    }
     const perChunk = Math.max(1, Math.floor(MAX_PARAMS / cols.length));
-    const conflict = codec.primary.map((c) => quote(c.column)).join(', ');
-    const updates = cols.filter((c) => !c.primary).map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ');
     for (let i = 0; i < rows.length; i += perChunk) {
       const chunk = rows.slice(i, i + perChunk);
       const params: unknown[] = [];
@@ -106,7 +137,7 @@ export class SqlWriter {
         return `(${placeholders(this.dialect, r * cols.length + 1, cols.length)})`;
       });
       await this.qr.query(
-        `INSERT INTO ${quote(table)} (${cols.map((c) => quote(c.column)).join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${conflict}) DO ${updates ? `UPDATE SET ${updates}` : 'NOTHING'}`,
+        `INSERT INTO ${quote(table)} (${cols.map((c) => quote(c.column)).join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${conflictTarget}) DO ${updateSet ? `UPDATE SET ${updateSet}` : 'NOTHING'}`,
         params,
       );
     }
@@ -115,7 +146,8 @@ export class SqlWriter {
   async deleteByKeys(table: string, keyColumn: string, keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
-      await this.qr.query(`DELETE FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (${placeholders(this.dialect, 1, chunk.length)})`, chunk);
+      const where = this.inList(keyColumn, chunk);
+      await this.qr.query(`DELETE FROM ${quote(table)} WHERE ${where.sql}`, where.params);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { AccessRequestState, Entitlement, OrderLine, OrderLineResult, OrderRejection, FeatureSet, GrantOrigin } from '@el/domain';
+import type { AccessRequestState, Entitlement, OrderLine, OrderLineResult, OrderRejection, GrantOrigin } from '@el/domain';
 
 /**
  * Row shapes of the read models. Instants are ISO-8601 UTC strings (they sort
@@ -23,10 +23,10 @@ export interface EntitlementRow {
   validFrom: string;
   validUntil: string | null;
   graceEndsAt: string | null;
-  regions: string[] | null;
-  features: FeatureSet;
-  addOns: { sku: string; name: string; quantity: number }[];
-  origin: GrantOrigin;
+  /** order, manual or access_request; the full origin (and features, add-ons, regions) is in `state`. */
+  originKind: GrantOrigin['kind'];
+  /** orderId or requestId of the origin. */
+  originRef: string | null;
   grantedAt: string;
   updatedAt: string;
   /** The domain state the row was built from (what `evolve` continues from). */
