@@ -12,6 +12,10 @@ import { EntitlementApi } from './entitlements/entitlement-api';
 import { EntitlementWriter } from './entitlements/entitlement-writer';
 import { GetCatalogController } from './get-catalog/get-catalog.http.controller';
 import { GetCustomerSummaryController } from './get-customer-summary/get-customer-summary.http.controller';
+import { GetCustomerSummaryHandler } from './get-customer-summary/get-customer-summary.query';
+import { GetOrderHandler } from './get-order/get-order.query';
+import { ListAccessRequestsHandler } from './list-access-requests/list-access-requests.query';
+import { ListSeatAssignmentsHandler } from './list-seat-assignments/list-seat-assignments.query';
 import { GetEntitlementController } from './get-entitlement/get-entitlement.http.controller';
 import { GetEntitlementHandler } from './get-entitlement/get-entitlement.query';
 import { GrantEntitlementController } from './grant-entitlement/grant-entitlement.http.controller';
@@ -73,6 +77,10 @@ export class LedgerModule {
         PlaceOrderHandler,
         GetEntitlementHandler,
         ListEntitlementsHandler,
+        ListSeatAssignmentsHandler,
+        GetCustomerSummaryHandler,
+        GetOrderHandler,
+        ListAccessRequestsHandler,
         ExpirySweeper,
         OrderRecovery,
       ],

@@ -53,7 +53,8 @@ for (const backend of READ_DB_BACKENDS) {
       const q = new ReadModelQueries(ds);
       const e6 = await q.getEntitlement('ent-00006');
       expect(e6).toMatchObject({ customerId: 'cust-0', planId: 'enterprise', status: 'active', seats: 3, seatsAssigned: 2, devicesActive: 1, lastRevision: 4 });
-      expect(e6!.state.features).toHaveProperty('sso');
+      expect(e6!.features).toHaveProperty('sso');
+      expect(e6!.features['api_calls']).toEqual({ meter: { period: 'month', cap: 1_000_000, capType: 'soft' } });
       expect(e6).toMatchObject({ originKind: 'order', originRef: 'SO-6' });
       expect(await q.getEntitlement('ent-00003')).toMatchObject({ status: 'revoked' });
       const revoked = await q.getEntitlement('ent-00014');

@@ -33,9 +33,7 @@ function openInstrumented(config: EventStoreConfig, metrics: Metrics, health: He
       events.inc(f.events);
     },
   });
-  metrics.gauge('eventstore_head_position', 'Position of the newest event in the store', [], (g) => {
-    void store.headPosition().then((p) => g.set(p));
-  });
+  metrics.gauge('eventstore_head_position', 'Position of the newest event in the store', [], (g) => store.headPosition().then((p) => g.set(p)));
   health.register('eventStore', async () => {
     const failure = store.writeFailure();
     return { status: failure ? 'down' : 'up', adapter: 'sqlite', path, head: await store.headPosition(), ...store.settings(), ...(failure ? { error: failure } : {}) };

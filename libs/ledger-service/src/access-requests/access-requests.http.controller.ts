@@ -4,9 +4,10 @@ import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength,
 import type { FastifyReply } from 'fastify';
 import type { AccessRequestState } from '@el/domain';
 import { ApiException, Clock, Ctx, deterministicId, ID_PATTERN, ID_RULE, IdGenerator, IdParamPipe, type RequestContext } from '@el/platform';
-import { ReadModelQueries, ReadYourWrites } from '@el/read-models';
+import { QueryBus } from '@nestjs/cqrs';
 import { commandMetadata } from '../infrastructure/command-metadata';
 import { pageOf, ReadParams } from '../list-entitlements/read-params';
+import { ListAccessRequestsQuery, type AccessRequestPage } from '../list-access-requests/list-access-requests.query';
 import { AccessRequestProcess, type AccessRequestResult } from './access-request-process';
 
 export class RequestAccessDto {
@@ -36,8 +37,7 @@ export class ListAccessRequestsParams extends ReadParams {
 export class AccessRequestsController {
   constructor(
     private readonly process: AccessRequestProcess,
-    private readonly readModels: ReadModelQueries,
-    private readonly ryw: ReadYourWrites,
+    private readonly queries: QueryBus,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
   ) {}
@@ -89,12 +89,8 @@ export class AccessRequestsController {
 
   @Get()
   @ApiOperation({ summary: 'Access requests awaiting a decision (or decided, with status), oldest first (read model)' })
-  async list(@QueryParams() p: ListAccessRequestsParams) {
-    const position = await this.ryw.require(p.minPosition);
-    const page = await this.ryw.page(() =>
-      this.readModels.listAccessRequests({ status: p.status ?? 'pending', ...(p.customerId ? { customerId: p.customerId } : {}) }, pageOf(p)),
-    );
-    return { position, items: page.items.map(({ state: _s, lastRevision, lastPosition: _p, ...r }) => ({ ...r, revision: lastRevision })), nextCursor: page.nextCursor };
+  list(@QueryParams() p: ListAccessRequestsParams): Promise<AccessRequestPage> {
+    return this.queries.execute(new ListAccessRequestsQuery({ status: p.status ?? 'pending', ...(p.customerId ? { customerId: p.customerId } : {}) }, pageOf(p), p.minPosition));
   }
 
   @Get(':id')

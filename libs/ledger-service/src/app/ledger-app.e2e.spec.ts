@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@el/platform';
 import { readLedgerServiceConfig } from '../ledger.config';
+import { ProjectorRunner } from '@el/read-models';
 import { ExpirySweeper } from '../background/expiry-sweeper';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
@@ -40,6 +41,23 @@ describe('ledger service as a whole', () => {
     const doc = await t.http('GET', '/docs/openapi.json');
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/orders', '/v1/entitlements/{id}/change-plan', '/v1/customers/{customerId}/entitlements', '/v1/access-requests/{id}/approve']));
     expect((await t.http('GET', '/docs')).status).toBe(200);
+  });
+
+  it('reports projection lag in /metrics and degrades /health past PROJECTOR_MAX_LAG_SECONDS', async () => {
+    t = await startLedgerApp({ env: { PROJECTOR_MAX_LAG_SECONDS: '1' } });
+    await t.app.get(ProjectorRunner).beforeApplicationShutdown(); // the projector stops; writes go on
+    await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' });
+    await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-ENT' });
+    await new Promise((r) => setTimeout(r, 1300));
+    const health = await t.http('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.components.projector).toMatchObject({ status: 'degraded', events: expect.any(Number) });
+    expect(health.body.components.projector.events).toBeGreaterThanOrEqual(2);
+    expect(health.body.components.projector.seconds).toBeGreaterThan(1);
+    const metrics = (await t.http('GET', '/metrics')).body as string;
+    expect(Number(/projector_lag_events (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(2);
+    expect(Number(/projector_lag_seconds ([\d.]+)/.exec(metrics)![1])).toBeGreaterThan(1);
   });
 
   it('keeps everything across a restart', async () => {

@@ -3,7 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiException, Ctx, IdParamPipe, type RequestContext } from '@el/platform';
-import { ReadModelQueries, ReadYourWrites } from '@el/read-models';
+import { QueryBus } from '@nestjs/cqrs';
+import { GetOrderQuery } from '../get-order/get-order.query';
 import { ReadParams } from '../list-entitlements/read-params';
 import type { OrderOutcome } from './order-process';
 import { PlaceOrderCommand } from './place-order.command';
@@ -14,8 +15,7 @@ import { OrderOutcomeView, PlaceOrderDto } from './place-order.dto';
 export class PlaceOrderController {
   constructor(
     private readonly commands: CommandBus,
-    private readonly readModels: ReadModelQueries,
-    private readonly ryw: ReadYourWrites,
+    private readonly queries: QueryBus,
   ) {}
 
   @Post()
@@ -52,23 +52,7 @@ export class PlaceOrderController {
   @Get(':orderId')
   @ApiOperation({ summary: 'An order as received, and its outcome (read model; pass the position of the POST as minPosition to read it at once)' })
   @ApiNotFoundResponse({ description: 'ORDER.NOT_FOUND' })
-  async get(@Param('orderId', IdParamPipe) orderId: string, @QueryParams() p: ReadParams) {
-    const position = await this.ryw.require(p.minPosition);
-    const row = await this.readModels.getOrder(orderId);
-    if (!row) throw new ApiException(404, 'ORDER.NOT_FOUND', `order ${orderId} was never received (read models at position ${position})`, { position });
-    return {
-      orderId,
-      customerId: row.customerId,
-      status: row.status,
-      effectiveAt: row.effectiveAt,
-      receivedAt: row.receivedAt,
-      catalogVersion: row.catalogVersion,
-      lines: row.lines,
-      ...(row.status === 'fulfilled' ? { results: row.results, partial: row.partial === 1 } : {}),
-      ...(row.status === 'rejected' ? { rejection: row.rejection } : {}),
-      entitlementIds: row.entitlementIds,
-      revision: row.lastRevision,
-      position,
-    };
+  get(@Param('orderId', IdParamPipe) orderId: string, @QueryParams() p: ReadParams): Promise<Record<string, unknown>> {
+    return this.queries.execute(new GetOrderQuery(orderId, p.minPosition));
   }
 }

@@ -27,7 +27,8 @@ export class Metrics {
     return (this.registry.getSingleMetric(name) as Counter<L>) ?? new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (g: Gauge<L>) => void): Gauge<L> {
+  /** `collect` runs at every scrape; a promise it returns is awaited, so async values are current. */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (g: Gauge<L>) => void | Promise<void>): Gauge<L> {
     return (
       (this.registry.getSingleMetric(name) as Gauge<L>) ??
       new Gauge({
@@ -35,7 +36,7 @@ export class Metrics {
         help,
         labelNames,
         registers: [this.registry],
-        ...(collect ? { collect(this: Gauge<L>) { collect(this); } } : {}),
+        ...(collect ? { collect(this: Gauge<L>) { return collect(this); } } : {}),
       })
     );
   }

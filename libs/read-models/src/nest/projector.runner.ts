@@ -46,12 +46,8 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
       ...(pauseAt !== undefined ? { beforeCommit: testPause(pauseAt) } : {}),
     });
     metrics.gauge('projector_position', 'Global position the read models include', [], (g) => g.set(this.lastPosition));
-    metrics.gauge('projector_lag_events', 'Events in the store not yet in the read models', [], (g) => {
-      void this.lag().then((l) => g.set(l.events));
-    });
-    metrics.gauge('projector_lag_seconds', 'Age of the oldest event not yet in the read models (0 when caught up)', [], (g) => {
-      void this.lag().then((l) => g.set(l.seconds));
-    });
+    metrics.gauge('projector_lag_events', 'Events in the store not yet in the read models', [], (g) => this.lag().then((l) => g.set(l.events)));
+    metrics.gauge('projector_lag_seconds', 'Age of the oldest event not yet in the read models (0 when caught up)', [], (g) => this.lag().then((l) => g.set(l.seconds)));
     health.register('projector', async () => {
       const lag = await this.lag();
       return { status: lag.seconds > this.config.PROJECTOR_MAX_LAG_SECONDS ? 'degraded' : 'up', subscriptionId: readModels.subscriptionId, ...lag };

@@ -1,6 +1,7 @@
 import {
   addDays,
   deviceLimit,
+  effectiveFeatures,
   ENTITLEMENT_EVENT_TYPES,
   evolveEntitlement,
   initialEntitlementState,
@@ -46,6 +47,7 @@ export function entitlementRow(e: Entitlement, seatAssignedAt: Record<string, st
     validFrom: e.validFrom,
     validUntil: e.validUntil,
     graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    features: effectiveFeatures(e),
     originKind: e.origin.kind,
     originRef: e.origin.kind === 'order' ? e.origin.orderId : e.origin.kind === 'access_request' ? e.origin.requestId : null,
     grantedAt: e.grantedAt,

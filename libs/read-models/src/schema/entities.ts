@@ -39,6 +39,7 @@ export const EntitlementEntity = new EntitySchema<EntitlementRow>({
     validFrom: instant('valid_from'),
     validUntil: instant('valid_until', true),
     graceEndsAt: instant('grace_ends_at', true),
+    features: json('features'),
     originKind: str('origin_kind', 16),
     originRef: str('origin_ref', 128, true),
     grantedAt: instant('granted_at'),

@@ -1,4 +1,4 @@
-import type { AccessRequestState, Entitlement, OrderLine, OrderLineResult, OrderRejection, GrantOrigin } from '@el/domain';
+import type { AccessRequestState, Entitlement, FeatureSet, GrantOrigin, OrderLine, OrderLineResult, OrderRejection } from '@el/domain';
 
 /**
  * Row shapes of the read models. Instants are ISO-8601 UTC strings (they sort
@@ -23,7 +23,9 @@ export interface EntitlementRow {
   validFrom: string;
   validUntil: string | null;
   graceEndsAt: string | null;
-  /** order, manual or access_request; the full origin (and features, add-ons, regions) is in `state`. */
+  /** Effective features and limits: the plan's grants plus every add-on's, e.g. {api_calls: {meter: {cap, period, capType}}}. */
+  features: FeatureSet;
+  /** order, manual or access_request; the full origin (and add-ons, regions) is in `state`. */
   originKind: GrantOrigin['kind'];
   /** orderId or requestId of the origin. */
   originRef: string | null;

@@ -17,7 +17,7 @@ export const INITIAL_TABLES: Table[] = [
     columns: [
       pk(v('entitlement_id')), v('customer_id'), v('product_id', 64), v('plan_id', 64), v('plan_sku', 64), i('tier'), i('catalog_version'),
       v('status', 16), t('status_reason', true), i('seats'), i('seats_assigned'), i('devices_active'), i('device_limit', true),
-      ts('valid_from'), ts('valid_until', true), ts('grace_ends_at', true), v('origin_kind', 16), v('origin_ref', 128, true),
+      ts('valid_from'), ts('valid_until', true), ts('grace_ends_at', true), t('features'), v('origin_kind', 16), v('origin_ref', 128, true),
       ts('granted_at'), ts('updated_at'), t('state'), t('seat_assigned_at'), i('last_revision'), big('last_position'),
     ],
     indices: [

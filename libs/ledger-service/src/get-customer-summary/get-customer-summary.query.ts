@@ -1,0 +1,30 @@
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { ApiException } from '@el/platform';
+import { ReadModelQueries, ReadYourWrites, type CustomerSummaryRow } from '@el/read-models';
+
+export type CustomerSummary = Omit<CustomerSummaryRow, 'lastPosition'> & { readonly position: number };
+
+export class GetCustomerSummaryQuery extends Query<CustomerSummary> {
+  constructor(
+    readonly customerId: string,
+    readonly minPosition?: number,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetCustomerSummaryQuery)
+export class GetCustomerSummaryHandler implements IQueryHandler<GetCustomerSummaryQuery, CustomerSummary> {
+  constructor(
+    private readonly queries: ReadModelQueries,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  async execute(q: GetCustomerSummaryQuery): Promise<CustomerSummary> {
+    const position = await this.ryw.require(q.minPosition);
+    const summary = await this.queries.customerSummary(q.customerId);
+    if (!summary) throw new ApiException(404, 'CUSTOMER.NOT_FOUND', `customer ${q.customerId} owns nothing yet`, { position });
+    const { lastPosition: _l, ...rest } = summary;
+    return { ...rest, position };
+  }
+}
