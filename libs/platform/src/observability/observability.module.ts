@@ -36,7 +36,8 @@ export class PlatformModule {
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             genReqId: (req) => (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
             customProps: (req) => ({ correlationId: req.headers['x-correlation-id'] }),
-            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+            // Probes and scrapes would drown the log. Middleware may see a mount-relative url: use the original.
+            autoLogging: { ignore: (req) => /^\/(health|metrics)(\?|$)/.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '') },
             serializers: {
               req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
