@@ -2,3 +2,4 @@ export * from './decider-spec';
 export * from './infra';
 export * from './postgres';
 export * from './test-backends';
+export * from './kafka';

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Thrown when a real dependency (PostgreSQL, Kafka) cannot be provided. */
 export class InfraUnavailableError extends Error {
@@ -55,4 +55,12 @@ export function postgresBinary(binary: string): string | null {
   if (!existsSync(root)) return null;
   const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', binary))).sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin', binary) : null;
+}
+
+/** The repository root (the folder holding nx.json), from sources and from dist/ alike. */
+export function repoRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no nx.json above ${from}`);
+  }
 }

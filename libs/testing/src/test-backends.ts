@@ -52,3 +52,23 @@ export const READ_DB_BACKENDS: readonly Backend[] = [sqliteBackend, postgresBack
 export function describeBackend(backend: Backend, name: string, fn: () => void): void {
   (backend.unavailable ? describe.skip : describe)(`${name} [${backend.name}]`, fn);
 }
+
+/** The run's Kafka broker for a test suite, or why there is none (the suite is then skipped with that reason printed once). */
+export const kafkaForTests = {
+  get brokers(): string[] {
+    return (process.env['EL_TEST_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
+  },
+  get unavailable(): string | null {
+    const reason = process.env['EL_TEST_KAFKA_BROKERS'] ? null : (process.env['EL_TEST_KAFKA_SKIP'] ?? 'the Kafka global setup did not run for this project');
+    if (reason && !warned.has(reason)) {
+      warned.add(reason);
+      process.stderr.write(`[skip] Kafka suites skipped: ${reason}\n`);
+    }
+    return reason;
+  },
+};
+
+/** `describe` for suites that need the Kafka broker. */
+export function describeWithKafka(name: string, fn: () => void): void {
+  (kafkaForTests.unavailable ? describe.skip : describe)(`${name} [kafka]`, fn);
+}

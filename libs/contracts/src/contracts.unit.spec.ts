@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import {
+  decideEntitlement,
+  ENTITLEMENT_EVENT_TYPES,
+  evolveEntitlement,
+  initialEntitlementState,
+  parseCatalog,
+  type CommandMetadata,
+  type EntitlementCommand,
+  type EntitlementEvent,
+  type EntitlementState,
+  type PublishedCatalog,
+} from '@el/domain';
+import { deadLetterV1, dlqTopicOf } from './dead-letter.v1';
+import { ENTITLEMENT_EVENT_TYPES_V1, toEntitlementEventV1 } from './entitlement-event.v1';
+import { parseErpOrderV1 } from './erp-order.v1';
+import { LEDGER_SOURCE, TOPICS } from './topics';
+
+const parsed = parseCatalog(parse(readFileSync(join(__dirname, '..', '..', '..', 'catalog', 'sample-catalog.yaml'), 'utf8')));
+if (!parsed.ok) throw new Error('catalog');
+const catalog: PublishedCatalog = { version: 3, hash: 'h', catalog: parsed.catalog };
+const meta = (i: number): CommandMetadata => ({ now: `2026-05-0${i}T00:00:00.000Z`, correlationId: 'corr-7', causationId: 'c', actor: { type: 'operator', id: 'alice' }, source: 'portal' });
+
+/** Runs commands through the decider and maps every event: given commands → integration events. */
+function publish(...commands: ((m: CommandMetadata) => EntitlementCommand)[]) {
+  let state: EntitlementState = initialEntitlementState;
+  let revision = -1;
+  return commands.flatMap((c, i) => {
+    const events = decideEntitlement(c(meta(i + 1)), state);
+    return events.map((event: EntitlementEvent) => {
+      state = evolveEntitlement(state, event);
+      revision += 1;
+      if (state.status === 'none') throw new Error('no state');
+      return toEntitlementEventV1({ id: `ev-${revision}`, position: 100 + revision, revision, recordedAt: `2026-05-0${i + 1}T00:00:01.000Z`, event }, state);
+    });
+  });
+}
+
+describe('ledger.entitlements.v1', () => {
+  const grant = (m: CommandMetadata): EntitlementCommand => ({ type: 'GrantEntitlement', data: { entitlementId: 'e1', customerId: 'acme', catalog, sku: 'DSG-PRO', quantity: 2, origin: { kind: 'manual' } }, metadata: m });
+
+  it('has a versioned type for every internal entitlement event', () => {
+    expect(Object.keys(ENTITLEMENT_EVENT_TYPES_V1).sort()).toEqual([...ENTITLEMENT_EVENT_TYPES].sort());
+    for (const t of Object.values(ENTITLEMENT_EVENT_TYPES_V1)) expect(t).toMatch(/^io\.ledger\.entitlement\.[a-z_]+\.v1$/);
+  });
+
+  it('maps a grant to a CloudEvent with the full state after the change', () => {
+    const [granted] = publish(grant);
+    expect(granted).toEqual({
+      specversion: '1.0',
+      id: 'ev-0',
+      type: 'io.ledger.entitlement.granted.v1',
+      source: LEDGER_SOURCE,
+      subject: 'e1',
+      time: '2026-05-01T00:00:01.000Z',
+      datacontenttype: 'application/json',
+      position: 100,
+      customerid: 'acme',
+      correlationid: 'corr-7',
+      data: {
+        entitlement: expect.objectContaining({ entitlementId: 'e1', customerId: 'acme', productId: 'designer', planSku: 'DSG-PRO', catalogVersion: 3, status: 'active', seats: 2, deviceLimit: 4, revision: 0, assignedUsers: [], addOns: [] }),
+        change: { planSku: 'DSG-PRO', seats: 2, origin: { kind: 'manual' } },
+        effectiveAt: '2026-05-01T00:00:00.000Z',
+        actor: { type: 'operator', id: 'alice' },
+        origin: 'portal',
+      },
+    });
+    expect(granted!.data.entitlement.features['render_minutes']).toEqual({ meter: { period: 'month', cap: 600, capType: 'hard' } });
+  });
+
+  it('carries what changed and the state after it for every kind of change', () => {
+    const events = publish(
+      grant,
+      (m) => ({ type: 'AssignSeat', data: { userId: 'bob' }, metadata: m }),
+      (m) => ({ type: 'ActivateDevice', data: { deviceId: 'mac', userId: 'bob' }, metadata: m }),
+      (m) => ({ type: 'ChangePlan', data: { catalog, sku: 'DSG-ENT', quantity: 1 }, metadata: m }),
+      (m) => ({ type: 'SuspendEntitlement', data: { reason: 'unpaid' }, metadata: m }),
+      (m) => ({ type: 'ReleaseSeat', data: { userId: 'bob' }, metadata: m }),
+      (m) => ({ type: 'RevokeEntitlement', data: { reason: 'closed' }, metadata: m }),
+    );
+    expect(events.map((e) => e.type.split('.')[3])).toEqual(['granted', 'seat_assigned', 'device_activated', 'plan_changed', 'suspended', 'seat_released', 'device_deactivated', 'revoked']);
+    expect(events.map((e) => e.data.entitlement.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(events[1]!.data).toMatchObject({ change: { userId: 'bob' }, entitlement: { assignedUsers: ['bob'] } });
+    expect(events[3]!.data).toMatchObject({ change: { fromPlanSku: 'DSG-PRO', toPlanSku: 'DSG-ENT', direction: 'upgrade', delta: { added: [], removed: [] } }, entitlement: { planId: 'enterprise', seats: 5 } });
+    expect(events[4]!.data.entitlement).toMatchObject({ status: 'suspended', statusReason: 'unpaid' });
+    expect(events[6]!.data).toMatchObject({ change: { deviceId: 'mac' }, entitlement: { devices: [] } });
+    expect(events[7]!.data.entitlement).toMatchObject({ status: 'revoked', statusReason: 'closed' });
+    // Every message of one customer shares the key: customerid.
+    expect(new Set(events.map((e) => e.customerid))).toEqual(new Set(['acme']));
+  });
+});
+
+describe('erp.orders.v1', () => {
+  const good = { orderId: 'SO-1', customerId: 'acme', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 3, action: 'new' }] };
+
+  it('parses a valid order from bytes', () => {
+    expect(parseErpOrderV1(Buffer.from(JSON.stringify(good)))).toEqual({ ok: true, value: good });
+    expect(parseErpOrderV1(JSON.stringify({ ...good, effectiveAt: '2026-01-01T00:00:00Z' })).ok).toBe(true);
+  });
+
+  it('tells unparseable from invalid, naming every bad path', () => {
+    expect(parseErpOrderV1(Buffer.from('{"orderId":'))).toMatchObject({ ok: false, code: 'MESSAGE.UNPARSEABLE' });
+    expect(parseErpOrderV1(null)).toMatchObject({ ok: false, code: 'MESSAGE.UNPARSEABLE' });
+    const bad = parseErpOrderV1(JSON.stringify({ orderId: 'SO 1', customerId: 'acme', lines: [{ lineId: '1', sku: '', quantity: 0, action: 'buy', colour: 'red' }], extra: true }));
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.code).toBe('MESSAGE.INVALID');
+    expect(bad.errors.map((e) => e.path).sort()).toEqual(['extra', 'lines[0].action', 'lines[0].colour', 'lines[0].quantity', 'lines[0].sku', 'orderId']);
+    expect(parseErpOrderV1('[]')).toMatchObject({ ok: false, code: 'MESSAGE.INVALID' });
+    expect(parseErpOrderV1(JSON.stringify({ ...good, lines: [] }))).toMatchObject({ ok: false, errors: [{ path: 'lines' }] });
+  });
+});
+
+describe('dead letters', () => {
+  it('keeps the original bytes, position and reason', () => {
+    const bytes = Buffer.from([0xff, 0x00, 0x7b]);
+    const dl = deadLetterV1({
+      consumerGroup: 'ledger-erp-orders',
+      reason: { code: 'MESSAGE.UNPARSEABLE', message: 'not JSON' },
+      topic: TOPICS.erpOrders,
+      partition: 2,
+      offset: '17',
+      key: 'SO-1',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      headers: { 'x-source': 'sap' },
+      value: bytes,
+      now: new Date('2026-01-02T00:00:00.000Z'),
+    });
+    expect(dl).toMatchObject({ kind: 'dead-letter.v1', original: { topic: 'erp.orders.v1', partition: 2, offset: '17', key: 'SO-1' } });
+    expect(Buffer.from(dl.original.valueBase64!, 'base64')).toEqual(bytes);
+    expect(dlqTopicOf(TOPICS.erpOrders)).toBe(TOPICS.erpOrdersDlq);
+  });
+});

@@ -1,0 +1,62 @@
+import {
+  foldEntitlement,
+  evolveEntitlement,
+  isEntitlementEvent,
+  upcastEvent,
+  type EntitlementEvent,
+  type EntitlementState,
+} from '@el/domain';
+import { toEntitlementEventV1, TOPICS } from '@el/contracts';
+import type { EventStore, RecordedEvent } from '@el/event-store';
+import type { OutgoingMessage } from './integration-events.port';
+
+/**
+ * Turns stored entitlement events into ledger.entitlements.v1 messages, each
+ * carrying the entitlement's full state after the change. States are kept per
+ * entitlement and evolved event by event; when an event does not follow the
+ * state held (a restart, or the cache forgot it), the state is rebuilt from
+ * the entitlement's stream up to that event. Used by the Kafka relay and by
+ * the in-process bus, so both publish exactly the same messages.
+ */
+export class EntitlementFeed {
+  private readonly states = new Map<string, { revision: number; state: EntitlementState }>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly capacity = 200_000,
+  ) {}
+
+  async messages(batch: readonly RecordedEvent[]): Promise<OutgoingMessage[]> {
+    const out: OutgoingMessage[] = [];
+    for (const r of batch) {
+      if (!isEntitlementEvent(r)) continue;
+      const event = upcastEvent({ type: r.type, data: r.data, metadata: r.metadata }) as unknown as EntitlementEvent;
+      const id = event.data.entitlementId;
+      let held = this.states.get(id);
+      if (!held || held.revision !== r.revision - 1) held = await this.rebuild(r.stream, r.revision - 1);
+      const state = evolveEntitlement(held.state, event);
+      this.remember(id, { revision: r.revision, state });
+      if (state.status === 'none') continue;
+      const value = toEntitlementEventV1({ id: r.id, position: r.position, revision: r.revision, recordedAt: r.recordedAt, event }, state);
+      out.push({ key: state.customerId, id: r.id, value, headers: { 'content-type': 'application/cloudevents+json', ce_type: value.type } });
+    }
+    return out;
+  }
+
+  private async rebuild(stream: string, upToRevision: number): Promise<{ revision: number; state: EntitlementState }> {
+    if (upToRevision < 0) return { revision: -1, state: foldEntitlement([]) };
+    const events = await this.store.readStream(stream, { maxCount: upToRevision + 1 });
+    return {
+      revision: upToRevision,
+      state: foldEntitlement(events.map((e) => upcastEvent({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as EntitlementEvent)),
+    };
+  }
+
+  private remember(id: string, value: { revision: number; state: EntitlementState }): void {
+    this.states.delete(id);
+    this.states.set(id, value);
+    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value as string);
+  }
+}
+
+export const ENTITLEMENTS_TOPIC = TOPICS.entitlements;

@@ -1,0 +1,5 @@
+export * from './integration-events.port';
+export * from './entitlement-feed';
+export * from './kafka/kafka-integration-events';
+export * from './inprocess/in-process-integration-events';
+export * from './relay/entitlement-relay';

@@ -1,0 +1,110 @@
+import { TOPICS } from '@el/contracts';
+import { runCheckpointed, type CheckpointStore, type EventStore } from '@el/event-store';
+import { EntitlementFeed } from '../entitlement-feed';
+import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
+
+/**
+ * IntegrationEvents inside one process (embedded mode). ledger.entitlements.v1
+ * is read straight from the event store's global log through the same feed
+ * the Kafka relay publishes, with a checkpoint per consumer group: durable,
+ * at-least-once, in order. Other topics are a best-effort fan-out to the
+ * consumers present (nothing outside the process can publish to them).
+ */
+export class InProcessIntegrationEvents implements IntegrationEvents {
+  private readonly local = new Map<string, Set<(m: IncomingMessage) => Promise<void>>>();
+  private readonly running = new Set<RunningConsumer>();
+  private offsets = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly checkpoints: CheckpointStore,
+    /** The topic the event store feeds (default ledger.entitlements.v1). */
+    private readonly entitlementsTopic: string = TOPICS.entitlements,
+  ) {}
+
+  async ensureTopics(): Promise<void> {}
+
+  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (topic === this.entitlementsTopic) throw new Error(`${topic} is fed by the event store in embedded mode; it cannot be published to`);
+    for (const m of messages) {
+      const incoming: IncomingMessage = {
+        topic,
+        partition: 0,
+        offset: String(this.offsets++),
+        key: m.key,
+        id: m.id,
+        value: Buffer.from(JSON.stringify(m.value)),
+        headers: { ...m.headers, ce_id: m.id },
+        timestamp: new Date().toISOString(),
+      };
+      for (const deliver of this.local.get(topic) ?? []) await deliver(incoming);
+    }
+  }
+
+  async consume(topic: string, group: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<RunningConsumer> {
+    const dedupe = options.dedupe ?? true;
+    const seen = new SeenIds();
+    const handle = async (m: IncomingMessage) => {
+      if (dedupe && seen.has(m.id)) return;
+      await handler(m);
+      seen.add(m.id);
+    };
+    if (topic !== this.entitlementsTopic) {
+      const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
+      const deliver = async (m: IncomingMessage) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await handle(m);
+          } catch (err) {
+            options.onError?.(err, m, attempt);
+            await backoff(attempt, retry);
+          }
+        }
+      };
+      let set = this.local.get(topic);
+      if (!set) this.local.set(topic, (set = new Set()));
+      set.add(deliver);
+      const rc = { stop: async () => void set!.delete(deliver) };
+      this.running.add(rc);
+      return rc;
+    }
+
+    const feed = new EntitlementFeed(this.store);
+    const subscriptionId = `bus:${group}`;
+    if (options.fromBeginning === false && (await this.checkpoints.load(subscriptionId)) === 0) {
+      await this.checkpoints.save(subscriptionId, await this.store.headPosition());
+    }
+    const subscription = runCheckpointed(this.store, {
+      subscriptionId,
+      checkpoints: this.checkpoints,
+      checkpointing: 'after-batch',
+      batchSize: 500,
+      retry: options.retry ?? { initialMs: 100, maxMs: 10_000 },
+      onError: (err) => options.onError?.(err, { topic, partition: 0, offset: '?', key: null, id: null, value: null, headers: {}, timestamp: new Date().toISOString() }, 0),
+      handle: async (batch) => {
+        const messages = await feed.messages(batch);
+        for (const m of messages) {
+          const position = (m.value as { position: number }).position;
+          await handle({
+            topic,
+            partition: 0,
+            offset: String(position),
+            key: m.key,
+            id: m.id,
+            value: Buffer.from(JSON.stringify(m.value)),
+            headers: { ...m.headers, ce_id: m.id },
+            timestamp: (m.value as { time: string }).time,
+          });
+        }
+      },
+    });
+    const rc = { stop: () => subscription.stop() };
+    this.running.add(rc);
+    return rc;
+  }
+
+  async close(): Promise<void> {
+    for (const rc of [...this.running]) await rc.stop();
+    this.running.clear();
+  }
+}

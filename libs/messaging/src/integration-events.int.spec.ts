@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InMemoryCheckpointStore, SqliteEventStore } from '@el/event-store';
+import type { EntitlementEventV1 } from '@el/contracts';
+import { LedgerLog } from '@el/read-models/testing';
+import { describeWithKafka, kafkaForTests } from '@el/testing';
+import { InProcessIntegrationEvents } from './inprocess/in-process-integration-events';
+import { jsonOf } from './integration-events.port';
+import { KafkaIntegrationEvents } from './kafka/kafka-integration-events';
+import { EntitlementRelay } from './relay/entitlement-relay';
+import { integrationEventsContract, type BusFixture } from './testing/integration-events.contract';
+
+function storeFixture() {
+  const dir = mkdtempSync(join(tmpdir(), 'el-bus-'));
+  const store = SqliteEventStore.open({ path: join(dir, 'events.db') });
+  const log = new LedgerLog(store);
+  let n = 0;
+  return {
+    store,
+    async writeHistory(count: number) {
+      for (let i = 0; i < count; i++, n++) {
+        const id = `ent-${n}`;
+        await log.orderGrant(`SO-${n}`, `cust-${n % 4}`, id, 'ANL-PRO', 3);
+        await log.entitlement(id, (m) => ({ type: 'AssignSeat', data: { userId: `u-${n}` }, metadata: m }));
+        if (n % 3 === 0) await log.entitlement(id, (m) => ({ type: 'SuspendEntitlement', data: { reason: 'unpaid' }, metadata: m }));
+      }
+    },
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const quiet = () => undefined;
+
+integrationEventsContract('in-process (event store log)', async (): Promise<BusFixture> => {
+  const s = storeFixture();
+  const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+  const bus = new InProcessIntegrationEvents(s.store, new InMemoryCheckpointStore(), topic);
+  return { bus, store: s.store, topic, writeHistory: s.writeHistory, start: async () => undefined, cleanup: async () => (await bus.close(), await s.cleanup()) };
+});
+
+describeWithKafka('Kafka', () => {
+  integrationEventsContract('Kafka (relay + kafkajs)', async (): Promise<BusFixture> => {
+    const s = storeFixture();
+    const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'contract', partitions: 3, log: quiet });
+    const relay = new EntitlementRelay(s.store, bus, new InMemoryCheckpointStore(), { subscriptionId: 'relay', topic });
+    return {
+      bus,
+      store: s.store,
+      topic,
+      writeHistory: s.writeHistory,
+      start: () => relay.start(),
+      cleanup: async () => {
+        await relay.stop();
+        await bus.close();
+        await s.cleanup();
+      },
+    };
+  });
+
+  it('drops the duplicates a relay restarted from an old checkpoint publishes', async () => {
+    const s = storeFixture();
+    const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'dupes', partitions: 3, log: quiet });
+    const checkpoints = new InMemoryCheckpointStore();
+    try {
+      await s.writeHistory(8);
+      let relay = new EntitlementRelay(s.store, bus, checkpoints, { subscriptionId: 'relay', topic });
+      await relay.start();
+      const all: string[] = [];
+      const deduped: string[] = [];
+      const raw = await bus.consume(topic, `raw-${randomUUID()}`, async (m) => void all.push(m.id!), { dedupe: false });
+      const clean = await bus.consume(topic, `clean-${randomUUID()}`, async (m) => void deduped.push(m.id!));
+      const total = (await s.store.readAll({ maxCount: 10_000 })).filter((e) => e.stream.startsWith('entitlement-')).length;
+      const deadline = Date.now() + 60_000;
+      while ((all.length < total || deduped.length < total) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // The relay crashed after publishing but before checkpointing: it starts over.
+      await relay.stop();
+      await checkpoints.save('relay', 0);
+      relay = new EntitlementRelay(s.store, bus, checkpoints, { subscriptionId: 'relay', topic });
+      await relay.start();
+      while (all.length < 2 * total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 500));
+      await relay.stop();
+      await raw.stop();
+      await clean.stop();
+      expect(all).toHaveLength(2 * total); // the duplicates did reach the topic
+      expect(deduped).toHaveLength(total); // and were dropped by id
+      expect(new Set(deduped).size).toBe(total);
+    } finally {
+      await bus.close();
+      await s.cleanup();
+    }
+  });
+
+  it('publishes CloudEvents with the full state, readable by any Kafka client', async () => {
+    const s = storeFixture();
+    const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'shape', partitions: 3, log: quiet });
+    try {
+      await s.writeHistory(1);
+      const relay = new EntitlementRelay(s.store, bus, new InMemoryCheckpointStore(), { subscriptionId: 'relay', topic });
+      await relay.start();
+      const got: EntitlementEventV1[] = [];
+      const c = await bus.consume(topic, `g-${randomUUID()}`, async (m) => void got.push(jsonOf(m)));
+      const deadline = Date.now() + 60_000;
+      while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await c.stop();
+      await relay.stop();
+      expect(got.map((e) => e.type)).toEqual(['io.ledger.entitlement.granted.v1', 'io.ledger.entitlement.seat_assigned.v1', 'io.ledger.entitlement.suspended.v1']);
+      expect(got[2]!.data.entitlement).toMatchObject({ status: 'suspended', statusReason: 'unpaid', assignedUsers: ['u-0'] });
+      expect(got[1]).toMatchObject({ specversion: '1.0', subject: 'ent-0', customerid: 'cust-0', data: { entitlement: { seats: 3, assignedUsers: ['u-0'], revision: 1 }, change: { userId: 'u-0' } } });
+      expect(got[1]!.position).toBeGreaterThan(got[0]!.position);
+    } finally {
+      await bus.close();
+      await s.cleanup();
+    }
+  });
+});

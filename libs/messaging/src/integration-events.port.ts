@@ -1,0 +1,82 @@
+/**
+ * The IntegrationEvents port: at-least-once messaging between services.
+ * Adapters: Kafka (distributed) and in-process (embedded, reading the event
+ * store's global log). Both pass the same contract suite.
+ */
+export interface OutgoingMessage {
+  /** Partitioning key: messages with one key are delivered in order. */
+  readonly key: string;
+  /** Unique id of the message; a republished message keeps it, so consumers can drop duplicates. */
+  readonly id: string;
+  /** Serialised as JSON. */
+  readonly value: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface IncomingMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  /** The message id (header `ce_id`), when the producer set one. */
+  readonly id: string | null;
+  /** The original bytes. */
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: string;
+}
+
+export type MessageHandler = (message: IncomingMessage) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Where a new consumer group starts: the beginning (default) or only new messages. */
+  readonly fromBeginning?: boolean;
+  /** Drop a message whose id this consumer has already handled (default true). */
+  readonly dedupe?: boolean;
+  /** Backoff for a handler that throws: the message is retried, never skipped. */
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  readonly onError?: (error: unknown, message: IncomingMessage, attempt: number) => void;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+export interface IntegrationEvents {
+  /** Creates the topics that do not exist yet (with the configured partitions). */
+  ensureTopics(topics: readonly string[]): Promise<void>;
+  /** Resolves once every message is durably accepted (acks=all). */
+  publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * Hands every message of the topic to the handler, one at a time per
+   * partition, in order; marks it consumed only after the handler returned
+   * (at-least-once). A handler that throws is retried with backoff.
+   */
+  consume(topic: string, group: string, handler: MessageHandler, options?: ConsumeOptions): Promise<RunningConsumer>;
+  close(): Promise<void>;
+}
+
+export function jsonOf<T>(message: IncomingMessage): T {
+  if (!message.value) throw new Error(`message ${message.topic}/${message.partition}/${message.offset} has no value`);
+  return JSON.parse(message.value.toString('utf8')) as T;
+}
+
+/** Remembers the ids of the last `capacity` handled messages. */
+export class SeenIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly capacity = 100_000) {}
+
+  has(id: string | null): boolean {
+    return id !== null && this.ids.has(id);
+  }
+
+  add(id: string | null): void {
+    if (id === null) return;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
+  }
+}
+
+export function backoff(attempt: number, retry: { initialMs: number; maxMs: number }): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempt - 1))));
+}

@@ -1,0 +1,171 @@
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
+
+export interface KafkaOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Partitions of topics this adapter creates. */
+  readonly partitions: number;
+  readonly log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
+}
+
+/** Errors kafkajs reports while a fresh broker elects coordinators: retried internally, not worth an error line. */
+const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|leader not available|There is no leader/i;
+
+function headersOf(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  return out;
+}
+
+/**
+ * IntegrationEvents on Apache Kafka (kafkajs). The producer is idempotent and
+ * waits for all in-sync replicas (acks=-1), one request in flight so a retry
+ * cannot reorder a key. Consumers commit an offset only after the handler
+ * has returned for it: at-least-once. A handler that throws is retried with
+ * backoff in place (the partition waits; nothing is skipped).
+ */
+export class KafkaIntegrationEvents implements IntegrationEvents {
+  private readonly kafka: Kafka;
+  private producer: Producer | null = null;
+  private producerReady: Promise<Producer> | null = null;
+  private readonly consumers = new Set<Consumer>();
+  private admin: Admin | null = null;
+
+  constructor(private readonly options: KafkaOptions) {
+    const log = options.log ?? ((level, message, extra) => process.stderr.write(`${JSON.stringify({ level, msg: message, ...extra })}\n`));
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: 5000,
+      retry: { initialRetryTime: 200, retries: 12 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log: entry }) => {
+          const { message, ...extra } = entry as { message: string } & Record<string, unknown>;
+          const transient = TRANSIENT.test(String(extra['error'] ?? message));
+          log(transient ? 'debug' : level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'info', `kafka: ${message}`, extra);
+        },
+    });
+  }
+
+  private async getProducer(): Promise<Producer> {
+    this.producerReady ??= (async () => {
+      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      await p.connect();
+      this.producer = p;
+      return p;
+    })();
+    return this.producerReady;
+  }
+
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await this.admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions, replicationFactor: 1 })) });
+  }
+
+  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.getProducer();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: { ...m.headers, ce_id: m.id } })),
+    });
+  }
+
+  async consume(topic: string, group: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<RunningConsumer> {
+    const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
+    const dedupe = options.dedupe ?? true;
+    const seen = new SeenIds();
+    const consumer = this.kafka.consumer({ groupId: group, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
+    this.consumers.add(consumer);
+    let running = true;
+    let inBatch: Promise<void> = Promise.resolve();
+    // Offsets are committed explicitly (autoCommit is off): the next offset after the last message handled.
+    const handledUpTo = new Map<number, string>();
+    const commit = async (partition: number) => {
+      const next = handledUpTo.get(partition);
+      if (next === undefined) return;
+      handledUpTo.delete(partition);
+      await consumer.commitOffsets([{ topic, partition, offset: next }]);
+    };
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        let release!: () => void;
+        const done = new Promise<void>((r) => (release = r));
+        inBatch = inBatch.then(() => done);
+        try {
+          let sinceCommit = 0;
+          for (const m of batch.messages) {
+            if (!running || !isRunning() || isStale()) break;
+            const headers = headersOf(m.headers);
+            const message: IncomingMessage = {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key ? m.key.toString('utf8') : null,
+              id: headers['ce_id'] ?? null,
+              value: m.value,
+              headers,
+              timestamp: new Date(Number(m.timestamp)).toISOString(),
+            };
+            if (!(dedupe && seen.has(message.id))) {
+              let handled = false;
+              for (let attempt = 1; !handled; attempt++) {
+                try {
+                  await handler(message);
+                  handled = true;
+                } catch (err) {
+                  options.onError?.(err, message, attempt);
+                  if (!running || !isRunning()) break; // not marked: redelivered after the restart
+                  await backoff(attempt, retry);
+                  await heartbeat();
+                }
+              }
+              if (!handled) break;
+              seen.add(message.id);
+            }
+            resolveOffset(m.offset);
+            handledUpTo.set(batch.partition, (BigInt(m.offset) + 1n).toString());
+            if (++sinceCommit >= 100) {
+              await commit(batch.partition);
+              sinceCommit = 0;
+            }
+            await heartbeat();
+          }
+          await commit(batch.partition);
+        } finally {
+          release();
+        }
+      },
+    });
+    return {
+      stop: async () => {
+        running = false;
+        await inBatch; // the batch in progress stops after its current message and commits what it handled
+        for (const partition of [...handledUpTo.keys()]) await commit(partition).catch(() => undefined);
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.consumers]) await c.disconnect().catch(() => undefined);
+    this.consumers.clear();
+    if (this.producer) await this.producer.disconnect();
+    if (this.admin) await this.admin.disconnect();
+  }
+}

@@ -1,0 +1,69 @@
+import { TOPICS } from '@el/contracts';
+import { runCheckpointed, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
+import { EntitlementFeed } from '../entitlement-feed';
+import type { IntegrationEvents } from '../integration-events.port';
+
+export interface RelayOptions {
+  /** Stable, configured id: the relay's checkpoint. */
+  readonly subscriptionId: string;
+  /** Default ledger.entitlements.v1. */
+  readonly topic?: string;
+  readonly batchSize?: number;
+  readonly onBatch?: (info: { events: number; published: number; position: number; durationMs: number }) => void;
+  readonly onError?: (error: unknown, attempt: number) => void;
+}
+
+/**
+ * The outbox relay: a checkpointed subscription to the event store's global
+ * log that publishes every entitlement change to ledger.entitlements.v1, then
+ * moves its checkpoint. A crash between the two republishes a batch: only
+ * duplicates, which consumers drop by event id. The event store is the outbox;
+ * no command handler ever publishes.
+ */
+export class EntitlementRelay {
+  private readonly feed: EntitlementFeed;
+  private subscription: CheckpointedSubscription | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly bus: IntegrationEvents,
+    private readonly checkpoints: CheckpointStore,
+    private readonly options: RelayOptions,
+  ) {
+    this.feed = new EntitlementFeed(store);
+  }
+
+  async start(): Promise<void> {
+    if (this.subscription) return;
+    await this.bus.ensureTopics([this.topic]);
+    this.subscription = runCheckpointed(this.store, {
+      subscriptionId: this.options.subscriptionId,
+      checkpoints: this.checkpoints,
+      checkpointing: 'after-batch',
+      batchSize: this.options.batchSize ?? 1000,
+      retry: { initialMs: 200, maxMs: 10_000 },
+      handle: (batch) => this.relay(batch),
+      ...(this.options.onError ? { onError: (e: unknown, attempt: number) => this.options.onError!(e, attempt) } : {}),
+    });
+  }
+
+  private async relay(batch: readonly RecordedEvent[]): Promise<void> {
+    const started = performance.now();
+    const messages = await this.feed.messages(batch);
+    await this.bus.publish(this.topic, messages);
+    this.options.onBatch?.({ events: batch.length, published: messages.length, position: batch[batch.length - 1]!.position, durationMs: performance.now() - started });
+  }
+
+  get topic(): string {
+    return this.options.topic ?? TOPICS.entitlements;
+  }
+
+  position(): number {
+    return this.subscription?.position() ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = null;
+  }
+}

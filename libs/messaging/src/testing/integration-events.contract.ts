@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { isEntitlementEvent } from '@el/domain';
+import type { EventStore } from '@el/event-store';
+import type { EntitlementEventV1 } from '@el/contracts';
+import { jsonOf, type IncomingMessage, type IntegrationEvents } from '../integration-events.port';
+
+export interface BusFixture {
+  readonly bus: IntegrationEvents;
+  readonly store: EventStore;
+  /** The topic entitlement changes arrive on for this test. */
+  readonly topic: string;
+  /** Writes `count` entitlements' worth of history; returns the ids of the entitlement events written. */
+  writeHistory(count: number): Promise<void>;
+  /** Starts whatever moves events from the store to the topic (the relay, for Kafka). */
+  start(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function entitlementEventIds(store: EventStore): Promise<string[]> {
+  const ids: string[] = [];
+  for (let after = 0; ; ) {
+    const page = await store.readAll({ after, maxCount: 1000 });
+    if (page.length === 0) return ids;
+    for (const e of page) if (isEntitlementEvent(e)) ids.push(e.id);
+    after = page[page.length - 1]!.position;
+  }
+}
+
+/** What every IntegrationEvents adapter must do for ledger.entitlements.v1. */
+export function integrationEventsContract(name: string, open: () => Promise<BusFixture>): void {
+  describe(`IntegrationEvents contract: ${name}`, () => {
+    let fx: BusFixture;
+    beforeEach(async () => {
+      fx = await open();
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+    });
+
+    it('delivers every entitlement change, keyed by customer, in revision order per entitlement', async () => {
+      await fx.writeHistory(20);
+      await fx.start();
+      const expected = await entitlementEventIds(fx.store);
+      const got: IncomingMessage[] = [];
+      const consumer = await fx.bus.consume(fx.topic, `g-${randomUUID()}`, async (m) => void got.push(m));
+      await until(`${expected.length} messages`, () => got.length >= expected.length);
+      await consumer.stop();
+      const events = got.map((m) => ({ m, e: jsonOf<EntitlementEventV1>(m) }));
+      expect(new Set(events.map(({ e }) => e.id))).toEqual(new Set(expected));
+      expect(got).toHaveLength(expected.length);
+      for (const { m, e } of events) {
+        expect(m.key).toBe(e.customerid);
+        expect(m.id).toBe(e.id);
+        expect(e.data.entitlement.entitlementId).toBe(e.subject);
+      }
+      const bySubject = new Map<string, number[]>();
+      for (const { e } of events) bySubject.set(e.subject, [...(bySubject.get(e.subject) ?? []), e.data.entitlement.revision]);
+      for (const revisions of bySubject.values()) expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    });
+
+    it('after a consumer restart, continues where it had got to: at-least-once, nothing lost', async () => {
+      await fx.writeHistory(20);
+      await fx.start();
+      const group = `g-${randomUUID()}`;
+      const seen: string[] = [];
+      const first = await fx.bus.consume(fx.topic, group, async (m) => void seen.push(m.id!));
+      await until('some messages', () => seen.length >= 20);
+      await first.stop();
+      await fx.writeHistory(10); // more arrives while nobody consumes
+      const expected = await entitlementEventIds(fx.store);
+      const second = await fx.bus.consume(fx.topic, group, async (m) => void seen.push(m.id!));
+      await until('the rest', () => expected.every((id) => seen.includes(id)));
+      await second.stop();
+      expect(new Set(seen)).toEqual(new Set(expected));
+      // A restart may redeliver what was handled but not yet marked consumed, never more than that.
+      expect(seen.length).toBeLessThan(expected.length + 20 + 1);
+    });
+
+    it('retries a handler that fails, and hands each message to it once', async () => {
+      await fx.writeHistory(10);
+      await fx.start();
+      const expected = await entitlementEventIds(fx.store);
+      const handled: string[] = [];
+      let failed = false;
+      const consumer = await fx.bus.consume(
+        fx.topic,
+        `g-${randomUUID()}`,
+        async (m) => {
+          if (handled.length === 7 && !failed) {
+            failed = true;
+            throw new Error('transient');
+          }
+          handled.push(m.id!);
+        },
+        { retry: { initialMs: 10, maxMs: 50 } },
+      );
+      await until('every message', () => handled.length >= expected.length);
+      await new Promise((r) => setTimeout(r, 200));
+      await consumer.stop();
+      expect(failed).toBe(true);
+      expect(handled).toHaveLength(expected.length);
+      expect(new Set(handled)).toEqual(new Set(expected));
+    });
+  });
+}

@@ -1,0 +1,166 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, InfraUnavailableError, removeDir, repoRoot, which } from './infra';
+
+const REPO = repoRoot();
+const POM = join(REPO, 'tools', 'kafka', 'pom.xml');
+
+export interface KafkaBroker {
+  /** Bootstrap servers, e.g. ["127.0.0.1:41231"]. */
+  readonly brokers: string[];
+  readonly external: boolean;
+  /** Process id of the broker when this process started it. */
+  readonly pid?: number;
+  /** Stops the broker (SIGTERM, then SIGKILL after 15 s) and removes its data unless `keepData`. */
+  stop(): Promise<void>;
+}
+
+export function kafkaVersion(): string {
+  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'));
+  if (!m) throw new Error(`no kafka.version in ${POM}`);
+  return m[1]!;
+}
+
+/** Where the broker's jars are cached (`.tools-cache/kafka-<version>/libs`). */
+export function kafkaLibDir(): string {
+  return join(REPO, '.tools-cache', `kafka-${kafkaVersion()}`, 'libs');
+}
+
+/**
+ * Fetches Apache Kafka and its runtime dependencies from Maven Central with
+ * `mvn dependency:copy-dependencies` (once; later calls use the cache).
+ */
+export function ensureKafkaJars(log: (line: string) => void = () => undefined): string {
+  const libs = kafkaLibDir();
+  const marker = join(libs, '.complete');
+  if (existsSync(marker)) return libs;
+  const mvn = which('mvn');
+  if (!mvn) throw new InfraUnavailableError('Kafka: Maven (mvn) is needed to fetch the broker jars from Maven Central, and was not found (or set KAFKA_BROKERS)');
+  log(`fetching Apache Kafka ${kafkaVersion()} from Maven Central into ${libs}`);
+  mkdirSync(libs, { recursive: true });
+  const r = spawnSync(mvn, ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new InfraUnavailableError(`Kafka: mvn dependency:copy-dependencies failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+  if (!readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'))) throw new InfraUnavailableError(`Kafka: no kafka_2.13 jar in ${libs} after mvn`);
+  writeFileSync(marker, new Date().toISOString());
+  return libs;
+}
+
+function java(): string {
+  const home = process.env['JAVA_HOME'];
+  const bin = home ? join(home, 'bin', 'java') : which('java');
+  if (!bin || !existsSync(bin)) throw new InfraUnavailableError('Kafka: java (17+) not found (or set KAFKA_BROKERS)');
+  return bin;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface StartKafkaOptions {
+  /** State directory (data, config, logs); a temp dir when omitted. */
+  readonly dir?: string;
+  readonly port?: number;
+  /** Let the broker outlive this process (for `npm run kafka:start`). */
+  readonly detached?: boolean;
+  readonly keepData?: boolean;
+  readonly partitions?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * A single-node Apache Kafka (KRaft, combined broker and controller) for tests
+ * and local runs: `KAFKA_BROKERS` when set, otherwise started from the Maven
+ * Central jars with the machine's Java on free ports.
+ */
+export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaBroker> {
+  const external = process.env['KAFKA_BROKERS'];
+  if (external) return { brokers: external.split(',').map((b) => b.trim()), external: true, stop: async () => undefined };
+
+  const javaBin = java();
+  const libs = ensureKafkaJars(options.log);
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'el-kafka-'));
+  mkdirSync(dir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const controllerPort = await freePort();
+  const data = join(dir, 'data');
+  const config = join(dir, 'server.properties');
+  writeFileSync(
+    config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `log.dirs=${data}`,
+      `num.partitions=${options.partitions ?? 3}`,
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      'auto.create.topics.enable=false',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n'),
+  );
+  const log4j = join(dir, 'log4j2.properties');
+  writeFileSync(
+    log4j,
+    ['rootLogger.level=WARN', 'rootLogger.appenderRef.file.ref=FILE', 'appender.file.type=File', 'appender.file.name=FILE', `appender.file.fileName=${join(dir, 'server.log')}`, 'appender.file.layout.type=PatternLayout', 'appender.file.layout.pattern=%d [%p] %c: %m%n', 'logger.kafka.name=kafka', 'logger.kafka.level=INFO', ''].join('\n'),
+  );
+  const classpath = `${libs}/*`;
+  if (!existsSync(join(data, 'meta.properties'))) {
+    const id = spawnSync(javaBin, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).stdout.trim().split('\n').pop()!;
+    const f = spawnSync(javaBin, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', config], { encoding: 'utf8' });
+    if (f.status !== 0) throw new InfraUnavailableError(`Kafka: formatting KRaft storage failed:\n${f.stdout}${f.stderr}`);
+  }
+  const out = openSync(join(dir, 'stdout.log'), 'a');
+  const child: ChildProcess = spawn(javaBin, ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', config], {
+    stdio: ['ignore', out, out],
+    detached: Boolean(options.detached),
+  });
+  if (options.detached) child.unref();
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let alive = true;
+  void exited.then(() => (alive = false));
+
+  const deadline = Date.now() + 90_000;
+  while (!(await portOpen(port)) || !readFileSync(join(dir, 'server.log'), { encoding: 'utf8', flag: 'a+' }).includes('Kafka Server started')) {
+    if (!alive || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const tail = readFileSync(join(dir, 'stdout.log'), 'utf8').slice(-2000) + readFileSync(join(dir, 'server.log'), { encoding: 'utf8', flag: 'a+' }).slice(-2000);
+      throw new InfraUnavailableError(`Kafka did not start within 90 s:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  writeFileSync(join(dir, 'broker.json'), JSON.stringify({ pid: child.pid, brokers: [`127.0.0.1:${port}`] }));
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    external: false,
+    pid: child.pid!,
+    async stop() {
+      if (alive) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (!options.keepData && !options.dir) removeDir(dir);
+    },
+  };
+}
