@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'ledger-service', testTimeout: 60000, globalSetup: '<rootDir>/../testing/src/jest/postgres.global-setup.ts', globalTeardown: '<rootDir>/../testing/src/jest/postgres.global-teardown.ts' });
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'ledger-service', testTimeout: 120000, globalSetup: '<rootDir>/../testing/src/jest/postgres-and-kafka.global-setup.ts', globalTeardown: '<rootDir>/../testing/src/jest/postgres-and-kafka.global-teardown.ts' });

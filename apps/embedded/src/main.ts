@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { EventStoreModule, eventStorePath } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
+import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
 import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { resolve } from 'node:path';
@@ -18,14 +19,18 @@ export const embeddedConfigSpec = { ...ledgerServiceConfigSpec, ...projectorConf
 runMain('entitlement-ledger', async () => {
   const config = configReader(embeddedConfigSpec)();
   const readDb = readDbConfig(config, config.DATA_DIR);
+  const bus = busConfig(config);
 
   @Module({
     imports: [
       PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable } }),
       EventStoreModule.forRoot(config),
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
+      MessagingModule.forRoot(bus),
       LedgerModule.register(config),
       ProjectorModule.register(config),
+      // With Kafka, this one process also relays entitlement changes to ledger.entitlements.v1.
+      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
     ],
   })
   class EmbeddedModule {}
@@ -39,6 +44,6 @@ runMain('entitlement-ledger', async () => {
     app,
     config.PORT,
     config.HOST,
-    `Entitlement Ledger (embedded) is up — events ${eventStorePath(config)}, read models ${describeReadDb(readDb)}, catalog ${resolve(config.CATALOG_PATH)}`,
+    `Entitlement Ledger (embedded) is up — events ${eventStorePath(config)}, read models ${describeReadDb(readDb)}, bus ${bus.kind === 'kafka' ? `kafka ${bus.brokers.join(',')}` : 'in-process'}, catalog ${resolve(config.CATALOG_PATH)}`,
   );
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, readLedgerServiceConfig } from '@el/ledger-service';
+import { busConfig, MessagingModule } from '@el/messaging';
 import { createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { readDbConfig, ReadModelsModule } from '@el/read-models';
 
@@ -17,6 +18,7 @@ runMain('ledger', async () => {
       PlatformModule.forRoot({ serviceName: 'ledger', logLevel: config.LOG_LEVEL, errorTable: ledgerErrorTable }),
       EventStoreModule.forRoot(config),
       ReadModelsModule.forRoot({ db: readDbConfig(config, config.DATA_DIR), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
+      MessagingModule.forRoot(busConfig(config)),
       LedgerModule.register(config),
     ],
   })

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { EventStoreModule, eventStorePath } from '@el/event-store';
+import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
 import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { projectorServiceConfigSpec } from './projector.config';
@@ -12,6 +13,7 @@ import { projectorServiceConfigSpec } from './projector.config';
 runMain('projector', async () => {
   const config = configReader(projectorServiceConfigSpec)();
   const readDb = readDbConfig(config, config.DATA_DIR);
+  const bus = busConfig(config);
 
   @Module({
     imports: [
@@ -19,6 +21,8 @@ runMain('projector', async () => {
       EventStoreModule.forRoot(config),
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       ProjectorModule.register(config),
+      // The relay (event store → Kafka) is the projector's second subscription, when there is a Kafka.
+      ...(bus.kind === 'kafka' ? [MessagingModule.forRoot(bus), RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
     ],
   })
   class ProjectorAppModule {}
@@ -28,5 +32,5 @@ runMain('projector', async () => {
     description: 'Keeps the read models up to date. Operational endpoints only.',
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
-  await listen(app, config.PORT, config.HOST, `Projector is up — ${eventStorePath(config)} → ${describeReadDb(readDb)} (subscription ${config.PROJECTOR_SUBSCRIPTION_ID})`);
+  await listen(app, config.PORT, config.HOST, `Projector is up — ${eventStorePath(config)} → ${describeReadDb(readDb)} (subscription ${config.PROJECTOR_SUBSCRIPTION_ID})${bus.kind === 'kafka' ? `, relaying to kafka ${bus.brokers.join(',')}` : ''}`);
 });

@@ -1,5 +1,6 @@
 import { eventStoreConfigSpec } from '@el/event-store';
 import { baseServiceConfigSpec, env, type ConfigOf } from '@el/platform';
+import { messagingConfigSpec } from '@el/messaging';
 import { projectorConfigSpec, readModelsConfigSpec } from '@el/read-models';
 
 export const projectorServiceConfigSpec = {
@@ -8,5 +9,6 @@ export const projectorServiceConfigSpec = {
   ...eventStoreConfigSpec,
   ...readModelsConfigSpec,
   ...projectorConfigSpec,
+  ...messagingConfigSpec,
 };
 export type ProjectorServiceConfig = ConfigOf<typeof projectorServiceConfigSpec>;

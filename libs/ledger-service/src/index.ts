@@ -6,3 +6,4 @@ export * from './entitlements/entitlement-writer';
 export * from './place-order/order-process';
 export * from './background/expiry-sweeper';
 export * from './background/order-recovery';
+export * from './erp-order-intake/erp-order-consumer';

@@ -1,5 +1,6 @@
 import { eventStoreConfigSpec } from '@el/event-store';
 import { baseServiceConfigSpec, env, readConfig, type ConfigOf } from '@el/platform';
+import { messagingConfigSpec } from '@el/messaging';
 import { readModelsConfigSpec } from '@el/read-models';
 
 /** The ledger's own variables (see README "Configuration" for every service's). */
@@ -11,7 +12,7 @@ export const ledgerConfigSpec = {
 export type LedgerConfig = ConfigOf<typeof ledgerConfigSpec>;
 
 /** Everything the ledger service process reads. */
-export const ledgerServiceConfigSpec = { ...baseServiceConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...ledgerConfigSpec };
+export const ledgerServiceConfigSpec = { ...baseServiceConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...messagingConfigSpec, ...ledgerConfigSpec };
 export type LedgerServiceConfig = ConfigOf<typeof ledgerServiceConfigSpec>;
 
 export function readLedgerServiceConfig(source: NodeJS.ProcessEnv = process.env): LedgerServiceConfig {

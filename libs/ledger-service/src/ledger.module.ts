@@ -4,6 +4,7 @@ import { AccessRequestProcess } from './access-requests/access-request-process';
 import { AccessRequestsController } from './access-requests/access-requests.http.controller';
 import { AssignSeatsController } from './assign-seats/assign-seats.http.controller';
 import { ExpirySweeper } from './background/expiry-sweeper';
+import { ERP_ORDERS_CONCURRENCY, ERP_ORDERS_GROUP, ErpOrderConsumer } from './erp-order-intake/erp-order-consumer';
 import { OrderRecovery } from './background/order-recovery';
 import { ChangePlanController } from './change-plan/change-plan.http.controller';
 import { ChangeSeatsController } from './change-seats/change-seats.http.controller';
@@ -38,11 +39,11 @@ import { SuspendEntitlementController } from './suspend-entitlement/suspend-enti
 /**
  * The ledger: command side (orders, grants, lifecycle, seats, devices, access
  * requests) over the event store, and queries over the read models.
- * Requires PlatformModule, EventStoreModule and ReadModelsModule.
+ * Requires PlatformModule, EventStoreModule, ReadModelsModule and MessagingModule.
  */
 @Module({})
 export class LedgerModule {
-  static register(config: LedgerConfig): DynamicModule {
+  static register(config: LedgerConfig & { ERP_ORDERS_GROUP: string; ERP_ORDERS_CONCURRENCY: number }): DynamicModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
@@ -66,6 +67,9 @@ export class LedgerModule {
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
+        { provide: ERP_ORDERS_GROUP, useValue: config.ERP_ORDERS_GROUP },
+        { provide: ERP_ORDERS_CONCURRENCY, useValue: config.ERP_ORDERS_CONCURRENCY },
+        ErpOrderConsumer,
         EventStreams,
         IdempotencyKeys,
         CatalogService,

@@ -36,6 +36,12 @@ export interface ConsumeOptions {
   /** Backoff for a handler that throws: the message is retried, never skipped. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly onError?: (error: unknown, message: IncomingMessage, attempt: number) => void;
+  /**
+   * Messages of one partition handled at once (default 1). Messages with the
+   * same key are always handled one after another, in order; progress is
+   * marked only up to the oldest message not yet handled.
+   */
+  readonly concurrency?: number;
 }
 
 export interface RunningConsumer {

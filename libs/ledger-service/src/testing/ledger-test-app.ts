@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_STORE, EventStoreModule, type EventStore, type RecordedEvent } from '@el/event-store';
 import { Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
+import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, READ_MODELS, ReadModelsModule } from '@el/read-models';
 import type { DataSource } from 'typeorm';
 import { ledgerServiceConfigSpec } from '../ledger.config';
@@ -72,6 +73,7 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     ...options.env,
   });
   const clock = new TestClock(options.now ? new Date(options.now) : new Date());
+  const bus = busConfig(config);
 
   // The embedded composition: event store, read models with their projector, the ledger.
   @Module({
@@ -79,8 +81,10 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
       PlatformModule.forRoot({ serviceName: 'ledger-test', logLevel: 'silent', errorTable: ledgerErrorTable }),
       EventStoreModule.forRoot(config),
       ReadModelsModule.forRoot({ db: readDbConfig(config, dataDir), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
+      MessagingModule.forRoot(bus),
       LedgerModule.register(config),
       ProjectorModule.register(config),
+      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
     ],
   })
   class TestRoot {}

@@ -22,7 +22,9 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     private readonly entitlementsTopic: string = TOPICS.entitlements,
   ) {}
 
-  async ensureTopics(): Promise<void> {}
+  async ensureTopics(): Promise<void> {
+    // Topics exist implicitly in-process: the event store feeds one, the others are local fan-outs.
+  }
 
   async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (topic === this.entitlementsTopic) throw new Error(`${topic} is fed by the event store in embedded mode; it cannot be published to`);

@@ -25,8 +25,17 @@ function headersOf(h: IHeaders | undefined): Record<string, string> {
  * has returned for it: at-least-once. A handler that throws is retried with
  * backoff in place (the partition waits; nothing is skipped).
  */
+interface PendingPublish {
+  readonly topic: string;
+  readonly messages: readonly OutgoingMessage[];
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
 export class KafkaIntegrationEvents implements IntegrationEvents {
   private readonly kafka: Kafka;
+  private readonly publishQueue: PendingPublish[] = [];
+  private sending = false;
   private producer: Producer | null = null;
   private producerReady: Promise<Producer> | null = null;
   private readonly consumers = new Set<Consumer>();
@@ -71,19 +80,51 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     await this.admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions, replicationFactor: 1 })) });
   }
 
-  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const producer = await this.getProducer();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: { ...m.headers, ce_id: m.id } })),
+  /**
+   * Publishes are coalesced: while one producer request is in flight, the
+   * publishes that arrive queue and leave together in the next request (one
+   * request in flight keeps every key in order). Resolves once acked by all
+   * in-sync replicas.
+   */
+  publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.publishQueue.push({ topic, messages, resolve, reject });
+      void this.drain();
     });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.publishQueue.length > 0) {
+        const batch = this.publishQueue.splice(0, this.publishQueue.length);
+        const byTopic = new Map<string, OutgoingMessage[]>();
+        for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
+        try {
+          const producer = await this.getProducer();
+          await producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, msgs]) => ({
+              topic,
+              messages: msgs.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: { ...m.headers, ce_id: m.id } })),
+            })),
+          });
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
   }
 
   async consume(topic: string, group: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<RunningConsumer> {
     const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
     const dedupe = options.dedupe ?? true;
+    const concurrency = Math.max(1, options.concurrency ?? 1);
     const seen = new SeenIds();
     const consumer = this.kafka.consumer({ groupId: group, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
     await consumer.connect();
@@ -106,45 +147,76 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         let release!: () => void;
         const done = new Promise<void>((r) => (release = r));
         inBatch = inBatch.then(() => done);
-        try {
-          let sinceCommit = 0;
-          for (const m of batch.messages) {
-            if (!running || !isRunning() || isStale()) break;
-            const headers = headersOf(m.headers);
-            const message: IncomingMessage = {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key ? m.key.toString('utf8') : null,
-              id: headers['ce_id'] ?? null,
-              value: m.value,
-              headers,
-              timestamp: new Date(Number(m.timestamp)).toISOString(),
-            };
-            if (!(dedupe && seen.has(message.id))) {
-              let handled = false;
-              for (let attempt = 1; !handled; attempt++) {
-                try {
-                  await handler(message);
-                  handled = true;
-                } catch (err) {
-                  options.onError?.(err, message, attempt);
-                  if (!running || !isRunning()) break; // not marked: redelivered after the restart
-                  await backoff(attempt, retry);
-                  await heartbeat();
-                }
-              }
-              if (!handled) break;
-              seen.add(message.id);
-            }
-            resolveOffset(m.offset);
-            handledUpTo.set(batch.partition, (BigInt(m.offset) + 1n).toString());
-            if (++sinceCommit >= 100) {
-              await commit(batch.partition);
-              sinceCommit = 0;
-            }
-            await heartbeat();
+        // Offsets handled, in batch order; progress is the longest handled prefix.
+        const offsets = batch.messages.map((m) => m.offset);
+        const handledSet = new Set<string>();
+        let prefix = 0;
+        let sinceCommit = 0;
+        const advance = async () => {
+          const before = prefix;
+          while (prefix < offsets.length && handledSet.has(offsets[prefix]!)) prefix += 1;
+          if (prefix === before) return;
+          const last = offsets[prefix - 1]!;
+          resolveOffset(last);
+          handledUpTo.set(batch.partition, (BigInt(last) + 1n).toString());
+          sinceCommit += prefix - before;
+          if (sinceCommit >= 100) {
+            sinceCommit = 0;
+            await commit(batch.partition);
           }
+        };
+        const handleOne = async (m: (typeof batch.messages)[number]): Promise<boolean> => {
+          const headers = headersOf(m.headers);
+          const message: IncomingMessage = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            id: headers['ce_id'] ?? null,
+            value: m.value,
+            headers,
+            timestamp: new Date(Number(m.timestamp)).toISOString(),
+          };
+          if (!(dedupe && seen.has(message.id))) {
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await handler(message);
+                break;
+              } catch (err) {
+                options.onError?.(err, message, attempt);
+                if (!running || !isRunning()) return false; // not marked: redelivered after the restart
+                await backoff(attempt, retry);
+                await heartbeat();
+              }
+            }
+            seen.add(message.id);
+          }
+          handledSet.add(m.offset);
+          return true;
+        };
+        try {
+          // Same key: one after another. Different keys: up to `concurrency` at once.
+          const chains = new Map<string, Promise<boolean>>();
+          const inFlight = new Set<Promise<boolean>>();
+          let stopped = false;
+          for (const m of batch.messages) {
+            if (stopped || !running || !isRunning() || isStale()) break;
+            while (inFlight.size >= concurrency) {
+              const ok = await Promise.race(inFlight);
+              if (!ok) stopped = true;
+              await advance();
+              await heartbeat();
+            }
+            if (stopped) break;
+            const key = m.key ? m.key.toString('utf8') : `\u0000${m.offset}`;
+            const previous = chains.get(key) ?? Promise.resolve(true);
+            const p: Promise<boolean> = previous.then((ok) => (ok ? handleOne(m) : false));
+            chains.set(key, p);
+            inFlight.add(p);
+            void p.finally(() => inFlight.delete(p));
+          }
+          await Promise.all(inFlight);
+          await advance();
           await commit(batch.partition);
         } finally {
           release();

@@ -84,6 +84,34 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       expect(seen.length).toBeLessThan(expected.length + 20 + 1);
     });
 
+    it('with concurrency, keeps every key in order and skips nothing', async () => {
+      await fx.writeHistory(24);
+      await fx.start();
+      const expected = await entitlementEventIds(fx.store);
+      const got: EntitlementEventV1[] = [];
+      let active = 0;
+      let maxActive = 0;
+      const consumer = await fx.bus.consume(
+        fx.topic,
+        `g-${randomUUID()}`,
+        async (m) => {
+          active += 1;
+          maxActive = Math.max(maxActive, active);
+          await new Promise((r) => setTimeout(r, Math.random() * 5));
+          got.push(jsonOf<EntitlementEventV1>(m));
+          active -= 1;
+        },
+        { concurrency: 8 },
+      );
+      await until('every message', () => got.length >= expected.length);
+      await consumer.stop();
+      expect(new Set(got.map((e) => e.id))).toEqual(new Set(expected));
+      const byKey = new Map<string, number[]>();
+      for (const e of got) byKey.set(e.customerid, [...(byKey.get(e.customerid) ?? []), e.position]);
+      for (const positions of byKey.values()) expect(positions).toEqual([...positions].sort((a, b) => a - b));
+      expect(maxActive).toBeLessThanOrEqual(8 * 6); // never more than the limit per partition
+    });
+
     it('retries a handler that fails, and hands each message to it once', async () => {
       await fx.writeHistory(10);
       await fx.start();

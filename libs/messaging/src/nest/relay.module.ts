@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { EVENT_STORE, type EventStore } from '@el/event-store';
+import { HealthRegistry, Metrics } from '@el/platform';
+import { READ_MODELS, SqlCheckpointStore } from '@el/read-models';
+import type { IntegrationEvents } from '../integration-events.port';
+import { EntitlementRelay } from '../relay/entitlement-relay';
+import { INTEGRATION_EVENTS } from './messaging.module';
+
+export const RELAY_OPTIONS = Symbol('RELAY_OPTIONS');
+
+/** Runs the Kafka relay in this process, with its lag in /metrics and /health. */
+@Injectable()
+export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('relay');
+  readonly relay: EntitlementRelay;
+  private readonly checkpoints: SqlCheckpointStore;
+
+  constructor(
+    @Inject(RELAY_OPTIONS) private readonly options: { subscriptionId: string; maxLagSeconds: number; batchSize?: number },
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(INTEGRATION_EVENTS) bus: IntegrationEvents,
+    @Inject(READ_MODELS) ds: DataSource,
+    metrics: Metrics,
+    health: HealthRegistry,
+  ) {
+    this.checkpoints = new SqlCheckpointStore(ds);
+    const published = metrics.counter('relay_messages_published_total', 'Messages the relay published to ledger.entitlements.v1');
+    const duration = metrics.histogram('relay_batch_duration_seconds', 'Time to map and publish one batch (acks=all)', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+    this.relay = new EntitlementRelay(store, bus, this.checkpoints, {
+      subscriptionId: options.subscriptionId,
+      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      onBatch: (b) => {
+        published.inc(b.published);
+        duration.observe(b.durationMs / 1000);
+      },
+      onError: (err, attempt) => this.logger.error({ err, attempt }, 'relay batch failed; retrying from the checkpoint'),
+    });
+    metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet', [], (g) => this.lag().then((l) => g.set(l.events)));
+    health.register('relay', async () => {
+      const lag = await this.lag();
+      return { status: lag.seconds > options.maxLagSeconds ? 'degraded' : 'up', subscriptionId: options.subscriptionId, topic: this.relay.topic, ...lag };
+    });
+  }
+
+  async lag(): Promise<{ position: number; events: number; seconds: number }> {
+    const position = await this.checkpoints.load(this.options.subscriptionId);
+    const head = await this.store.headPosition();
+    if (position >= head) return { position, events: 0, seconds: 0 };
+    const [next] = await this.store.readAll({ after: position, maxCount: 1 });
+    return { position, events: head - position, seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0 };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+    this.logger.log({ subscriptionId: this.options.subscriptionId, topic: this.relay.topic }, 'relay started');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/** The relay: event store → ledger.entitlements.v1. Requires MessagingModule (Kafka), EventStoreModule, ReadModelsModule. */
+@Module({})
+export class RelayModule {
+  static register(options: { subscriptionId: string; maxLagSeconds: number; batchSize?: number }): DynamicModule {
+    return { module: RelayModule, providers: [{ provide: RELAY_OPTIONS, useValue: options }, RelayRunner], exports: [RelayRunner] };
+  }
+}
