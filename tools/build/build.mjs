@@ -2,15 +2,16 @@
 // Compiles every app, library and tool to dist/ with SWC (decorator metadata on,
 // CommonJS, source maps), rewriting the @el/* path aliases to relative imports.
 // Type checking is separate (`npm run typecheck`); this only transpiles, so it
-// takes about a second and `npm start` can build on every start.
+// takes about a second and `npm start` can build on every start. `--clean` empties dist/ first.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
+const clean = process.argv.includes('--clean');
 const started = performance.now();
 
 const swcrc = JSON.parse(await readFile(join(root, '.swcrc'), 'utf8'));
@@ -50,7 +51,14 @@ for (const r of SOURCE_ROOTS) {
   }
 }
 
-await rm(out, { recursive: true, force: true });
+// Several builds may run at once (parallel test targets) while others read dist/:
+// never delete it (only --clean does), and replace each file atomically.
+if (clean) await rm(out, { recursive: true, force: true });
+async function writeAtomic(target, content) {
+  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, content);
+  await rename(tmp, target);
+}
 let failed = 0;
 await Promise.all(
   files.map(async (file) => {
@@ -59,7 +67,7 @@ await Promise.all(
       // Plain CommonJS (e.g. code that also runs in worker threads): copied as is.
       const target = join(out, rel);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, await readFile(file));
+      await writeAtomic(target, await readFile(file));
       return;
     }
     const target = join(out, rel.replace(/\.ts$/, '.js'));
@@ -72,8 +80,8 @@ await Promise.all(
         jsc: { ...swcrc.jsc, baseUrl: root, paths },
       });
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, code + `\n//# sourceMappingURL=${target.split(sep).pop()}.map\n`);
-      if (map) await writeFile(target + '.map', map);
+      if (map) await writeAtomic(target + '.map', map);
+      await writeAtomic(target, code + `\n//# sourceMappingURL=${target.split(sep).pop()}.map\n`);
     } catch (err) {
       failed += 1;
       console.error(`build: ${rel}: ${err.message ?? err}`);
