@@ -17,6 +17,9 @@ import { deadLetterV1, dlqTopicOf } from './dead-letter.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, toEntitlementEventV1 } from './entitlement-event.v1';
 import { parseErpOrderV1 } from './erp-order.v1';
 import { LEDGER_SOURCE, TOPICS } from './topics';
+import { watermarkV1, WatermarkTracker } from './watermark.v1';
+import { subjectFromV1 } from './entitlement-event.v1';
+import { check, subjectOf } from '@el/domain';
 
 const parsed = parseCatalog(parse(readFileSync(join(__dirname, '..', '..', '..', 'catalog', 'sample-catalog.yaml'), 'utf8')));
 if (!parsed.ok) throw new Error('catalog');
@@ -131,5 +134,42 @@ describe('dead letters', () => {
     expect(dl).toMatchObject({ kind: 'dead-letter.v1', original: { topic: 'erp.orders.v1', partition: 2, offset: '17', key: 'SO-1' } });
     expect(Buffer.from(dl.original.valueBase64!, 'base64')).toEqual(bytes);
     expect(dlqTopicOf(TOPICS.erpOrders)).toBe(TOPICS.erpOrdersDlq);
+  });
+});
+
+describe('watermarks', () => {
+  it('are safe only once every partition has reported, and then the lowest', () => {
+    const t = new WatermarkTracker();
+    expect(t.observe(watermarkV1(10, 0, 3, 'now').data)).toBe(0);
+    expect(t.observe(watermarkV1(12, 1, 3, 'now').data)).toBe(0);
+    expect(t.observe(watermarkV1(11, 2, 3, 'now').data)).toBe(10);
+    expect(t.observe(watermarkV1(20, 0, 3, 'now').data)).toBe(11);
+    expect(t.observe(watermarkV1(5, 2, 3, 'now').data)).toBe(11); // an older watermark never moves it back
+    expect(new WatermarkTracker(t.snapshot()).position()).toBe(11);
+    expect(watermarkV1(7, 1, 3, 'now').id).toBe('watermark:7:1');
+  });
+});
+
+describe('checking against the published state', () => {
+  it('decides exactly as against the domain state', () => {
+    let state: EntitlementState = initialEntitlementState;
+    for (const c of [
+      (m: CommandMetadata): EntitlementCommand => ({ type: 'GrantEntitlement', data: { entitlementId: 'e1', customerId: 'acme', catalog, sku: 'ANL-FREE', quantity: 1, origin: { kind: 'manual' } }, metadata: m }),
+      (m: CommandMetadata): EntitlementCommand => ({ type: 'AssignSeat', data: { userId: 'bob' }, metadata: m }),
+    ]) state = decideEntitlement(c(meta(1)), state).reduce(evolveEntitlement, state);
+    if (state.status === 'none') throw new Error('none');
+    const fromDomain = subjectOf(state);
+    const [published] = publish((m) => ({ type: 'GrantEntitlement', data: { entitlementId: 'e1', customerId: 'acme', catalog, sku: 'ANL-FREE', quantity: 1, origin: { kind: 'manual' } }, metadata: m }), (m) => ({ type: 'AssignSeat', data: { userId: 'bob' }, metadata: m })).slice(-1);
+    const fromV1 = subjectFromV1(published!.data.entitlement);
+    for (const request of [
+      { feature: 'dashboards', userId: 'bob' },
+      { feature: 'dashboards', userId: 'eve' },
+      { feature: 'sso' },
+      { feature: 'api_calls', quantity: 2000 },
+      { feature: 'projects', region: 'APAC' },
+    ]) {
+      const r = { customerId: 'acme', at: '2026-06-01T00:00:00.000Z', ...request };
+      expect(check([fromV1], r, { catalog: catalog.catalog })).toEqual(check([fromDomain], r, { catalog: catalog.catalog }));
+    }
   });
 });

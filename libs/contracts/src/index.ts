@@ -2,3 +2,4 @@ export * from './topics';
 export * from './entitlement-event.v1';
 export * from './erp-order.v1';
 export * from './dead-letter.v1';
+export * from './watermark.v1';

@@ -11,6 +11,8 @@ export interface OutgoingMessage {
   /** Serialised as JSON. */
   readonly value: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Send to this partition instead of the key's (watermarks go to every partition). */
+  readonly partition?: number;
 }
 
 export interface IncomingMessage {
@@ -42,6 +44,12 @@ export interface ConsumeOptions {
    * marked only up to the oldest message not yet handled.
    */
   readonly concurrency?: number;
+  /**
+   * Where to resume, per partition (the next offset to read), for consumers
+   * that keep their own snapshot of what they have applied; overrides the
+   * group's committed offsets.
+   */
+  readonly startFrom?: Readonly<Record<number, string>>;
 }
 
 export interface RunningConsumer {
@@ -51,6 +59,8 @@ export interface RunningConsumer {
 export interface IntegrationEvents {
   /** Creates the topics that do not exist yet (with the configured partitions). */
   ensureTopics(topics: readonly string[]): Promise<void>;
+  /** How many partitions the topic has (1 in-process). */
+  partitionsOf(topic: string): Promise<number>;
   /** Resolves once every message is durably accepted (acks=all). */
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /**
@@ -85,4 +95,9 @@ export class SeenIds {
 
 export function backoff(attempt: number, retry: { initialMs: number; maxMs: number }): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempt - 1))));
+}
+
+/** The CloudEvents type of a message, from its `ce_type` header (no parsing needed). */
+export function typeOf(message: IncomingMessage): string | null {
+  return message.headers['ce_type'] ?? null;
 }

@@ -1,6 +1,59 @@
-import type { Catalog, FeatureGrant, MeterPeriod, ProductSpec } from '../catalog/catalog';
+import type { Catalog, FeatureGrant, FeatureSet, MeterPeriod, ProductSpec } from '../catalog/catalog';
 import { effectiveFeatures, type Entitlement } from '../entitlement/entitlement.state';
 import { addDays, toMillis } from '../shared/time';
+
+/**
+ * What a check needs of one entitlement, precomputed once when the
+ * entitlement changes (instants as numbers, seats and devices as sets) so a
+ * check is a handful of lookups. Built from the domain state (`subjectOf`) or
+ * from the published state (`subjectFromV1` in @el/contracts).
+ */
+export interface CheckSubject {
+  readonly entitlementId: string;
+  readonly customerId: string;
+  readonly productId: string;
+  readonly planId: string;
+  readonly tier: number;
+  readonly status: 'active' | 'suspended' | 'expired' | 'revoked';
+  readonly statusReason: string | null;
+  readonly validFromMs: number;
+  readonly validFrom: string;
+  readonly validUntilMs: number | null;
+  readonly validUntil: string | null;
+  readonly graceEndsMs: number | null;
+  readonly graceEndsAt: string | null;
+  /** null: usable everywhere. */
+  readonly regions: ReadonlySet<string> | null;
+  /** Plan and add-on grants merged. */
+  readonly features: FeatureSet;
+  readonly seats: number;
+  readonly seatHolders: ReadonlySet<string>;
+  readonly devices: ReadonlySet<string>;
+}
+
+export function subjectOf(e: Entitlement): CheckSubject {
+  const graceEndsAt = e.validUntil ? addDays(e.validUntil, e.graceDays) : null;
+  return {
+    entitlementId: e.entitlementId,
+    customerId: e.customerId,
+    productId: e.productId,
+    planId: e.planId,
+    tier: e.tier,
+    status: e.status,
+    statusReason: e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null,
+    validFromMs: toMillis(e.validFrom),
+    validFrom: e.validFrom,
+    validUntilMs: e.validUntil ? toMillis(e.validUntil) : null,
+    validUntil: e.validUntil,
+    graceEndsMs: graceEndsAt ? toMillis(graceEndsAt) : null,
+    graceEndsAt,
+    regions: e.regions ? new Set(e.regions) : null,
+    features: effectiveFeatures(e),
+    seats: e.seats,
+    seatHolders: new Set(e.assignedUsers),
+    devices: new Set(Object.keys(e.devices)),
+  };
+}
 
 /**
  * Decision codes in precedence order: a single entitlement is checked top to
@@ -35,8 +88,9 @@ export interface CheckRequest {
   readonly region?: string;
   /** Units about to be consumed (metered) or held (limits). Defaults to 1. */
   readonly quantity?: number;
-  /** The instant the check is about. */
-  readonly at: string;
+  /** The instant the check is about (ISO-8601), or `atMs` as epoch milliseconds. */
+  readonly at?: string;
+  readonly atMs?: number;
 }
 
 export interface UpgradeHint {
@@ -90,12 +144,14 @@ const RANK: Record<DecisionCode, number> = {
  * the precedence list, since it is the most specific reason. Never throws for
  * a business reason and never has side effects.
  */
-export function check(entitlements: readonly Entitlement[], request: CheckRequest, ctx: CheckContext = {}): Decision {
+export function check(subjects: readonly CheckSubject[], request: CheckRequest, ctx: CheckContext = {}): Decision {
+  const at = request.atMs ?? (request.at !== undefined ? toMillis(request.at) : NaN);
+  if (Number.isNaN(at)) throw new RangeError('check: give `at` (ISO-8601) or `atMs`');
   let best: Decision | null = null;
-  for (const e of entitlements) {
+  for (const e of subjects) {
     if (e.customerId !== request.customerId) continue;
     if (request.productId !== undefined && e.productId !== request.productId) continue;
-    const d = evaluate(e, request, ctx);
+    const d = evaluate(e, request, at, ctx);
     if (
       best === null ||
       RANK[d.code] > RANK[best.code] ||
@@ -116,51 +172,45 @@ export function check(entitlements: readonly Entitlement[], request: CheckReques
   };
 }
 
-const featureCache = new WeakMap<Entitlement, ReturnType<typeof effectiveFeatures>>();
-function featuresOf(e: Entitlement): ReturnType<typeof effectiveFeatures> {
-  let f = featureCache.get(e);
-  if (!f) {
-    f = effectiveFeatures(e);
-    featureCache.set(e, f);
-  }
-  return f;
+/** `check` over domain entitlements (builds their subjects first). */
+export function checkEntitlements(entitlements: readonly Entitlement[], request: CheckRequest, ctx: CheckContext = {}): Decision {
+  return check(entitlements.map(subjectOf), request, ctx);
 }
 
-function evaluate(e: Entitlement, req: CheckRequest, ctx: CheckContext): Decision {
-  const base = { entitlementId: e.entitlementId, expiresAt: e.validUntil };
-  const deny = (code: DenialCode, reason: string, extra: Partial<Decision> = {}): Decision => ({
+function evaluate(e: CheckSubject, req: CheckRequest, at: number, ctx: CheckContext): Decision {
+  const deny = (code: DenialCode, reason: string, extra?: Partial<Decision>): Decision => ({
     allowed: false,
     code,
+    entitlementId: e.entitlementId,
     remaining: null,
+    expiresAt: e.validUntil,
     upgradeHint: null,
     reason,
-    ...base,
     ...extra,
   });
-  if (e.status === 'revoked') return deny('REVOKED', `entitlement was revoked: ${e.revokedReason}`);
-  if (e.status === 'suspended') return deny('SUSPENDED', `entitlement is suspended: ${e.suspendedReason}`);
-  const at = toMillis(req.at);
-  if (at < toMillis(e.validFrom)) return deny('NOT_YET_ACTIVE', `entitlement starts at ${e.validFrom}`);
+  if (e.status === 'revoked') return deny('REVOKED', `entitlement was revoked: ${e.statusReason}`);
+  if (e.status === 'suspended') return deny('SUSPENDED', `entitlement is suspended: ${e.statusReason}`);
+  if (at < e.validFromMs) return deny('NOT_YET_ACTIVE', `entitlement starts at ${e.validFrom}`);
   if (e.status === 'expired') return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
-  let graceEndsAt: string | null = null;
-  if (e.validUntil !== null && at >= toMillis(e.validUntil)) {
-    graceEndsAt = addDays(e.validUntil, e.graceDays);
-    if (at >= toMillis(graceEndsAt)) return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
+  let inGrace = false;
+  if (e.validUntilMs !== null && at >= e.validUntilMs) {
+    if (at >= e.graceEndsMs!) return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
+    inGrace = true;
   }
 
-  const grant = featuresOf(e)[req.feature];
+  const grant = e.features[req.feature];
   if (!grant) {
     return deny('FEATURE_NOT_INCLUDED', `plan ${e.planId} does not include ${req.feature}`, {
       upgradeHint: ctx.catalog ? hintForMissingFeature(ctx.catalog, req.feature, e.productId, e.tier) : null,
     });
   }
-  if (req.region !== undefined && e.regions !== null && !e.regions.includes(req.region)) {
-    return deny('REGION_BLOCKED', `use from ${req.region} is not allowed (allowed: ${e.regions.join(', ')})`);
+  if (req.region !== undefined && e.regions !== null && !e.regions.has(req.region)) {
+    return deny('REGION_BLOCKED', `use from ${req.region} is not allowed (allowed: ${[...e.regions].join(', ')})`);
   }
-  if (req.userId !== undefined && !e.assignedUsers.includes(req.userId)) {
-    return deny('SEAT_NOT_ASSIGNED', `user ${req.userId} holds no seat (${e.assignedUsers.length}/${e.seats} assigned)`);
+  if (req.userId !== undefined && !e.seatHolders.has(req.userId)) {
+    return deny('SEAT_NOT_ASSIGNED', `user ${req.userId} holds no seat (${e.seatHolders.size}/${e.seats} assigned)`);
   }
-  if (req.deviceId !== undefined && !e.devices[req.deviceId]) {
+  if (req.deviceId !== undefined && !e.devices.has(req.deviceId)) {
     return deny('DEVICE_LIMIT', `device ${req.deviceId} is not activated on this entitlement`);
   }
 
@@ -182,20 +232,13 @@ function evaluate(e: Entitlement, req: CheckRequest, ctx: CheckContext): Decisio
     }
     remaining = Math.max(0, cap - used - quantity);
   }
-  const code: AllowedCode = graceEndsAt ? 'IN_GRACE' : overage ? 'OVERAGE' : 'OK';
-  return {
-    allowed: true,
-    code,
-    remaining,
-    upgradeHint: null,
-    reason:
-      code === 'IN_GRACE'
-        ? `expired at ${e.validUntil}, in grace until ${graceEndsAt}`
-        : code === 'OVERAGE'
-          ? `${req.feature} is over its soft cap of ${cap}; usage is billed as overage`
-          : 'ok',
-    ...base,
-  };
+  if (inGrace) {
+    return { allowed: true, code: 'IN_GRACE', entitlementId: e.entitlementId, remaining, expiresAt: e.validUntil, upgradeHint: null, reason: `expired at ${e.validUntil}, in grace until ${e.graceEndsAt}` };
+  }
+  if (overage) {
+    return { allowed: true, code: 'OVERAGE', entitlementId: e.entitlementId, remaining, expiresAt: e.validUntil, upgradeHint: null, reason: `${req.feature} is over its soft cap of ${cap}; usage is billed as overage` };
+  }
+  return { allowed: true, code: 'OK', entitlementId: e.entitlementId, remaining, expiresAt: e.validUntil, upgradeHint: null, reason: 'ok' };
 }
 
 function capOf(grant: FeatureGrant): number | null {
@@ -217,7 +260,7 @@ function hintForMissingFeature(catalog: Catalog, feature: string, productId: str
   return null;
 }
 
-function hintForCap(catalog: Catalog, e: Entitlement, feature: string, currentCap: number): UpgradeHint | null {
+function hintForCap(catalog: Catalog, e: Pick<CheckSubject, 'productId' | 'tier'>, feature: string, currentCap: number): UpgradeHint | null {
   const product = catalog.products.find((p) => p.id === e.productId);
   if (!product) return null;
   const plan = lowestPlan(product, e.tier, (g) => g !== undefined && (capOf(g) ?? Infinity) > currentCap, feature);

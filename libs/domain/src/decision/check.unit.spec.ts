@@ -3,7 +3,7 @@ import type { EntitlementCommand } from '../entitlement/entitlement.commands';
 import { entitlementDecider, foldEntitlement } from '../entitlement/entitlement.decider';
 import type { EntitlementEvent } from '../entitlement/entitlement.events';
 import type { Entitlement } from '../entitlement/entitlement.state';
-import { check, DECISION_PRECEDENCE, type CheckRequest } from './check';
+import { checkEntitlements as check, DECISION_PRECEDENCE, subjectOf, check as checkSubjects, type CheckRequest } from './check';
 
 const m = meta();
 function entitlement(id: string, sku: string, quantity: number, ...changes: EntitlementCommand['data'][] | any[]): Entitlement {
@@ -113,6 +113,15 @@ describe('check: details', () => {
   it('ignores other customers\' entitlements and honours a product filter', () => {
     expect(check([pro], req({ customerId: 'someone-else' }), ctx).code).toBe('NO_ENTITLEMENT');
     expect(check([pro], req({ productId: 'vault' }), ctx).code).toBe('NO_ENTITLEMENT');
+  });
+
+  it('accepts epoch milliseconds, and the same subject answers every check', () => {
+    const subject = subjectOf(pro);
+    expect(subject.seatHolders).toBeInstanceOf(Set);
+    const byIso = checkSubjects([subject], req({ at: '2027-01-20T00:00:00.000Z' }), ctx);
+    const byMs = checkSubjects([subject], { customerId: 'c1', feature: 'dashboards', atMs: Date.parse('2027-01-20T00:00:00.000Z') }, ctx);
+    expect(byMs).toEqual(byIso);
+    expect(() => checkSubjects([subject], { customerId: 'c1', feature: 'dashboards' })).toThrow(/at/);
   });
 
   it('is a pure function of its inputs', () => {

@@ -1,4 +1,4 @@
-import { TOPICS } from '@el/contracts';
+import { TOPICS, watermarkV1 } from '@el/contracts';
 import { runCheckpointed, type CheckpointStore, type EventStore } from '@el/event-store';
 import { EntitlementFeed } from '../entitlement-feed';
 import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
@@ -21,6 +21,10 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     /** The topic the event store feeds (default ledger.entitlements.v1). */
     private readonly entitlementsTopic: string = TOPICS.entitlements,
   ) {}
+
+  async partitionsOf(): Promise<number> {
+    return 1;
+  }
 
   async ensureTopics(): Promise<void> {
     // Topics exist implicitly in-process: the event store feeds one, the others are local fan-outs.
@@ -73,7 +77,9 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
 
     const feed = new EntitlementFeed(this.store);
     const subscriptionId = `bus:${group}`;
-    if (options.fromBeginning === false && (await this.checkpoints.load(subscriptionId)) === 0) {
+    const resume = options.startFrom?.[0];
+    if (resume !== undefined) await this.checkpoints.save(subscriptionId, Number(resume));
+    else if (options.fromBeginning === false && (await this.checkpoints.load(subscriptionId)) === 0) {
       await this.checkpoints.save(subscriptionId, await this.store.headPosition());
     }
     const subscription = runCheckpointed(this.store, {
@@ -98,6 +104,19 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
             timestamp: (m.value as { time: string }).time,
           });
         }
+        // As the relay does: the whole batch is delivered, up to its last position.
+        const last = batch[batch.length - 1]!;
+        const watermark = watermarkV1(last.position, 0, 1, last.recordedAt);
+        await handle({
+          topic,
+          partition: 0,
+          offset: String(last.position),
+          key: 'watermark',
+          id: watermark.id,
+          value: Buffer.from(JSON.stringify(watermark)),
+          headers: { ce_id: watermark.id, ce_type: watermark.type, 'content-type': 'application/cloudevents+json' },
+          timestamp: last.recordedAt,
+        });
       },
     });
     const rc = { stop: () => subscription.stop() };

@@ -69,11 +69,29 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     return this.producerReady;
   }
 
-  async ensureTopics(topics: readonly string[]): Promise<void> {
+  private async getAdmin(): Promise<Admin> {
     if (!this.admin) {
       this.admin = this.kafka.admin();
       await this.admin.connect();
     }
+    return this.admin;
+  }
+
+  private readonly partitionCounts = new Map<string, number>();
+
+  async partitionsOf(topic: string): Promise<number> {
+    let n = this.partitionCounts.get(topic);
+    if (n === undefined) {
+      const meta = await (await this.getAdmin()).fetchTopicMetadata({ topics: [topic] });
+      n = meta.topics[0]!.partitions.length;
+      this.partitionCounts.set(topic, n);
+    }
+    return n;
+  }
+
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    await this.getAdmin();
+    if (!this.admin) throw new Error('no admin');
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
@@ -108,7 +126,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
             acks: -1,
             topicMessages: [...byTopic].map(([topic, msgs]) => ({
               topic,
-              messages: msgs.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: { ...m.headers, ce_id: m.id } })),
+              messages: msgs.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: { ...m.headers, ce_id: m.id }, ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
             })),
           });
           for (const p of batch) p.resolve();
@@ -223,6 +241,8 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         }
       },
     });
+    // A consumer that keeps its own snapshot resumes exactly where the snapshot was taken.
+    for (const [partition, offset] of Object.entries(options.startFrom ?? {})) consumer.seek({ topic, partition: Number(partition), offset });
     return {
       stop: async () => {
         running = false;

@@ -1,4 +1,4 @@
-import { TOPICS } from '@el/contracts';
+import { TOPICS, watermarkV1 } from '@el/contracts';
 import { runCheckpointed, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
 import { EntitlementFeed } from '../entitlement-feed';
 import type { IntegrationEvents } from '../integration-events.port';
@@ -50,8 +50,15 @@ export class EntitlementRelay {
   private async relay(batch: readonly RecordedEvent[]): Promise<void> {
     const started = performance.now();
     const messages = await this.feed.messages(batch);
-    await this.bus.publish(this.topic, messages);
-    this.options.onBatch?.({ events: batch.length, published: messages.length, position: batch[batch.length - 1]!.position, durationMs: performance.now() - started });
+    // After the batch, a watermark on every partition: all changes up to here are published.
+    const last = batch[batch.length - 1]!;
+    const partitions = await this.bus.partitionsOf(this.topic);
+    const watermarks = Array.from({ length: partitions }, (_, partition) => {
+      const w = watermarkV1(last.position, partition, partitions, last.recordedAt);
+      return { key: 'watermark', id: w.id, value: w, partition, headers: { ce_type: w.type, 'content-type': 'application/cloudevents+json' } };
+    });
+    await this.bus.publish(this.topic, [...messages, ...watermarks]);
+    this.options.onBatch?.({ events: batch.length, published: messages.length, position: last.position, durationMs: performance.now() - started });
   }
 
   get topic(): string {

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isEntitlementEvent } from '@el/domain';
 import type { EventStore } from '@el/event-store';
-import type { EntitlementEventV1 } from '@el/contracts';
-import { jsonOf, type IncomingMessage, type IntegrationEvents } from '../integration-events.port';
+import { WATERMARK_TYPE, WatermarkTracker, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
+import { jsonOf, typeOf, type IncomingMessage, type IntegrationEvents, type MessageHandler } from '../integration-events.port';
+
+/** Entitlement changes only: watermarks are skipped. */
+const changes = (handler: MessageHandler): MessageHandler => async (m) => {
+  if (typeOf(m) !== WATERMARK_TYPE) await handler(m);
+};
 
 export interface BusFixture {
   readonly bus: IntegrationEvents;
@@ -50,7 +55,7 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       await fx.start();
       const expected = await entitlementEventIds(fx.store);
       const got: IncomingMessage[] = [];
-      const consumer = await fx.bus.consume(fx.topic, `g-${randomUUID()}`, async (m) => void got.push(m));
+      const consumer = await fx.bus.consume(fx.topic, `g-${randomUUID()}`, changes(async (m) => void got.push(m)));
       await until(`${expected.length} messages`, () => got.length >= expected.length);
       await consumer.stop();
       const events = got.map((m) => ({ m, e: jsonOf<EntitlementEventV1>(m) }));
@@ -71,12 +76,12 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       await fx.start();
       const group = `g-${randomUUID()}`;
       const seen: string[] = [];
-      const first = await fx.bus.consume(fx.topic, group, async (m) => void seen.push(m.id!));
+      const first = await fx.bus.consume(fx.topic, group, changes(async (m) => void seen.push(m.id!)));
       await until('some messages', () => seen.length >= 20);
       await first.stop();
       await fx.writeHistory(10); // more arrives while nobody consumes
       const expected = await entitlementEventIds(fx.store);
-      const second = await fx.bus.consume(fx.topic, group, async (m) => void seen.push(m.id!));
+      const second = await fx.bus.consume(fx.topic, group, changes(async (m) => void seen.push(m.id!)));
       await until('the rest', () => expected.every((id) => seen.includes(id)));
       await second.stop();
       expect(new Set(seen)).toEqual(new Set(expected));
@@ -94,13 +99,13 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       const consumer = await fx.bus.consume(
         fx.topic,
         `g-${randomUUID()}`,
-        async (m) => {
+        changes(async (m) => {
           active += 1;
           maxActive = Math.max(maxActive, active);
           await new Promise((r) => setTimeout(r, Math.random() * 5));
           got.push(jsonOf<EntitlementEventV1>(m));
           active -= 1;
-        },
+        }),
         { concurrency: 8 },
       );
       await until('every message', () => got.length >= expected.length);
@@ -112,6 +117,24 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       expect(maxActive).toBeLessThanOrEqual(8 * 6); // never more than the limit per partition
     });
 
+    it('sends watermarks: once they reach a position, every change up to it has arrived', async () => {
+      await fx.writeHistory(15);
+      await fx.start();
+      const head = await fx.store.headPosition();
+      const expected = await entitlementEventIds(fx.store);
+      const got = new Set<string>();
+      const tracker = new WatermarkTracker();
+      let missingAtWatermark: string[] | null = null;
+      const consumer = await fx.bus.consume(fx.topic, `g-${randomUUID()}`, async (m) => {
+        if (typeOf(m) !== WATERMARK_TYPE) return void got.add(m.id!);
+        const safe = tracker.observe(jsonOf<WatermarkV1>(m).data);
+        if (safe >= head && missingAtWatermark === null) missingAtWatermark = expected.filter((id) => !got.has(id));
+      });
+      await until('the watermark to reach the head', () => missingAtWatermark !== null);
+      await consumer.stop();
+      expect(missingAtWatermark).toEqual([]);
+    });
+
     it('retries a handler that fails, and hands each message to it once', async () => {
       await fx.writeHistory(10);
       await fx.start();
@@ -121,13 +144,13 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       const consumer = await fx.bus.consume(
         fx.topic,
         `g-${randomUUID()}`,
-        async (m) => {
+        changes(async (m) => {
           if (handled.length === 7 && !failed) {
             failed = true;
             throw new Error('transient');
           }
           handled.push(m.id!);
-        },
+        }),
         { retry: { initialMs: 10, maxMs: 50 } },
       );
       await until('every message', () => handled.length >= expected.length);

@@ -1,0 +1,71 @@
+import { LEDGER_SOURCE } from './topics';
+
+/**
+ * io.ledger.watermark.v1 — published by the relay on every partition of
+ * ledger.entitlements.v1 after each batch: "every entitlement change up to
+ * `position` has been published". A consumer that has read watermark W on
+ * every partition has seen every change at or below W, so a view fed by the
+ * topic can honour `minPosition` (read-your-writes) for any write, including
+ * writes whose last event is not an entitlement change (an order's outcome).
+ */
+export interface WatermarkV1 {
+  readonly specversion: '1.0';
+  readonly id: string;
+  readonly type: 'io.ledger.watermark.v1';
+  readonly source: string;
+  readonly subject: 'ledger';
+  readonly time: string;
+  readonly datacontenttype: 'application/json';
+  readonly position: number;
+  readonly data: { readonly position: number; readonly partition: number; readonly partitions: number };
+}
+
+export const WATERMARK_TYPE = 'io.ledger.watermark.v1';
+
+export function watermarkV1(position: number, partition: number, partitions: number, time: string): WatermarkV1 {
+  return {
+    specversion: '1.0',
+    id: `watermark:${position}:${partition}`,
+    type: WATERMARK_TYPE,
+    source: LEDGER_SOURCE,
+    subject: 'ledger',
+    time,
+    datacontenttype: 'application/json',
+    position,
+    data: { position, partition, partitions },
+  };
+}
+
+/**
+ * Tracks the watermarks seen per partition: the safe position is the lowest
+ * one, once every partition has reported.
+ */
+export class WatermarkTracker {
+  private readonly byPartition = new Map<number, number>();
+  private partitions = 0;
+
+  constructor(initial?: { partitions: number; watermarks: Record<number, number> }) {
+    if (initial) {
+      this.partitions = initial.partitions;
+      for (const [p, w] of Object.entries(initial.watermarks)) this.byPartition.set(Number(p), w);
+    }
+  }
+
+  /** Returns the safe position after this watermark. */
+  observe(w: WatermarkV1['data']): number {
+    this.partitions = Math.max(this.partitions, w.partitions);
+    if (w.position > (this.byPartition.get(w.partition) ?? 0)) this.byPartition.set(w.partition, w.position);
+    return this.position();
+  }
+
+  position(): number {
+    if (this.partitions === 0 || this.byPartition.size < this.partitions) return 0;
+    let min = Infinity;
+    for (const w of this.byPartition.values()) min = Math.min(min, w);
+    return min;
+  }
+
+  snapshot(): { partitions: number; watermarks: Record<number, number> } {
+    return { partitions: this.partitions, watermarks: Object.fromEntries(this.byPartition) };
+  }
+}
