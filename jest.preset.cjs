@@ -19,7 +19,13 @@ for (const [alias, [target]] of Object.entries(tsconfig.compilerOptions.paths)) 
 exports.project = (dir, overrides = {}) => ({
   rootDir: dir,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }],
+    // ESM-only dependencies (jose): Node 20 loads them with require(esm), Jest's
+    // CommonJS runtime cannot, so they are compiled to CommonJS for tests.
+    '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' }, swcrc: false }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
   moduleNameMapper,
   testMatch: ['<rootDir>/**/*.spec.ts'],

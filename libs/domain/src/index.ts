@@ -14,3 +14,4 @@ export * from './order/order-fulfillment';
 export * from './access-request/access-request';
 export * from './decision/check';
 export * from './upcasting/upcaster';
+export * from './license-token/license-token';

@@ -7,3 +7,5 @@ export * from './place-order/order-process';
 export * from './background/expiry-sweeper';
 export * from './background/order-recovery';
 export * from './erp-order-intake/erp-order-consumer';
+export * from './license-tokens/keystore';
+export * from './license-tokens/license-tokens';

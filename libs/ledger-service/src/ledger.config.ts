@@ -7,6 +7,11 @@ import { readModelsConfigSpec } from '@el/read-models';
 export const ledgerConfigSpec = {
   CATALOG_PATH: env.string({ default: './catalog/sample-catalog.yaml', description: 'Product catalog (YAML or JSON); published as a new catalog version when its content changes' }),
   EXPIRY_SWEEP_INTERVAL_MS: env.int({ default: 60_000, min: 0, description: 'How often entitlements past validity and grace are recorded as expired (0 disables)' }),
+  KEYSTORE_DIR: env.string({ default: './data/keys', description: 'Directory of the Ed25519 keys that sign license tokens (keystore.json, mode 0600); share it between ledger processes' }),
+  KEYSTORE_CREATE: env.bool({ default: true, description: 'Create a signing key when the keystore has none (set false in production so a missing secret stops the boot)' }),
+  TOKEN_TTL_SECONDS: env.int({ default: 3600, min: 60, max: 30 * 86_400, description: 'Lifetime of a license token; the SDK refreshes before it ends' }),
+  TOKEN_KEY_OVERLAP_DAYS: env.int({ default: 7, min: 0, description: 'How long a rotated key stays in the JWKS, so tokens it signed still verify' }),
+  TOKEN_REFRESH_GRACE_SECONDS: env.int({ default: 7 * 86_400, min: 0, description: 'How long after expiry a token may still be exchanged for a fresh one (an application that was offline)' }),
   ORDER_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often orders left received but not fulfilled (a crash mid-order) are finished (0: only at boot)' }),
 };
 export type LedgerConfig = ConfigOf<typeof ledgerConfigSpec>;

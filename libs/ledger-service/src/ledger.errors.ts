@@ -20,6 +20,7 @@ export const ledgerErrorTable: HttpErrorTable = {
   'ORDER.*': 409,
   'ACCESS_REQUEST.SELF_APPROVAL': 403,
   'READ_MODEL.BEHIND': 503,
+  'TOKEN.INVALID': 401,
   'ENTITLEMENT.*': 409,
   'PLAN.*': 409,
   'ADD_ON.*': 409,

@@ -24,6 +24,8 @@ import { CatalogService } from './infrastructure/catalog.service';
 import { EventStreams } from './infrastructure/event-streams';
 import { IdempotencyKeys } from './infrastructure/idempotency-keys';
 import { LEDGER_CONFIG, type LedgerConfig } from './ledger.config';
+import { LicenseTokens } from './license-tokens/license-tokens';
+import { LicenseTokensController } from './license-tokens/license-tokens.http.controller';
 import { ListEntitlementsController } from './list-entitlements/list-entitlements.http.controller';
 import { ListEntitlementsHandler } from './list-entitlements/list-entitlements.query';
 import { ListSeatAssignmentsController } from './list-seat-assignments/list-seat-assignments.http.controller';
@@ -64,6 +66,7 @@ export class LedgerModule {
         AssignSeatsController,
         ManageDevicesController,
         AccessRequestsController,
+        LicenseTokensController,
       ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
@@ -87,8 +90,9 @@ export class LedgerModule {
         ListAccessRequestsHandler,
         ExpirySweeper,
         OrderRecovery,
+        LicenseTokens,
       ],
-      exports: [CatalogService, EntitlementWriter, OrderProcess, ExpirySweeper, OrderRecovery],
+      exports: [CatalogService, EntitlementWriter, OrderProcess, ExpirySweeper, OrderRecovery, LicenseTokens],
     };
   }
 }

@@ -1,0 +1,28 @@
+import { Keystore, ledgerConfigSpec } from '@el/ledger-service';
+import { configReader, runMain } from '@el/platform';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * npm run keys:rotate — creates a new Ed25519 signing key in KEYSTORE_DIR and
+ * retires the current one; running ledger processes sign with the new key from
+ * their next token, and the old key stays in the JWKS for
+ * TOKEN_KEY_OVERLAP_DAYS so tokens it signed keep verifying.
+ * npm run keys:list — shows the keys and their state.
+ */
+runMain('keys', async () => {
+  const command = process.argv[2] ?? 'list';
+  if (command !== 'rotate' && command !== 'list') throw Object.assign(new Error(`unknown command "${command}" (use rotate or list)`), { name: 'ConfigError' });
+  const { KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS } = configReader({ KEYSTORE_DIR: ledgerConfigSpec.KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS: ledgerConfigSpec.TOKEN_KEY_OVERLAP_DAYS })();
+  const now = new Date();
+  const existed = existsSync(join(KEYSTORE_DIR, 'keystore.json'));
+  const keystore = await Keystore.open(KEYSTORE_DIR, { create: command === 'rotate', overlapDays: TOKEN_KEY_OVERLAP_DAYS, now });
+  if (command === 'rotate') {
+    // Opening a keystore that did not exist already created its first key.
+    const kid = existed ? await keystore.rotate(now) : keystore.list(now).at(-1)!.kid;
+    process.stdout.write(`new signing key ${kid} in ${keystore.path}\n`);
+  }
+  for (const k of keystore.list(now)) {
+    process.stdout.write(`${k.kid.padEnd(22)} ${k.state.padEnd(10)} created ${k.createdAt}${k.retiredAt ? `, retired ${k.retiredAt}` : ''}\n`);
+  }
+});

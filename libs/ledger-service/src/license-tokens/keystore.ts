@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { LICENSE_TOKEN_ALG } from '@el/contracts';
+
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+
+interface StoredKey {
+  readonly kid: string;
+  readonly createdAt: string;
+  /** Set when a newer key took over signing; the key stays in the JWKS for the overlap window. */
+  readonly retiredAt: string | null;
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+}
+
+interface KeystoreFile {
+  readonly version: 1;
+  readonly keys: StoredKey[];
+}
+
+export class KeystoreError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface PublicJwks {
+  readonly keys: readonly (JWK & { kid: string; alg: string; use: 'sig' })[];
+}
+
+/**
+ * Ed25519 signing keys in a directory (`keystore.json`, mode 0600). The newest
+ * unretired key signs; retired keys stay published in the JWKS for
+ * `overlapDays`, so tokens signed before a rotation still verify until they
+ * expire. Several ledger processes may share the directory: a rotation made
+ * by one (or by `npm run keys:rotate`) is picked up by the others.
+ */
+export class Keystore {
+  private file: KeystoreFile;
+  private mtimeMs = 0;
+  private signing: { kid: string; key: SigningKey } | null = null;
+
+  private constructor(
+    readonly dir: string,
+    private readonly overlapDays: number,
+  ) {
+    this.file = { version: 1, keys: [] };
+  }
+
+  static async open(dir: string, options: { create: boolean; overlapDays: number; now: Date }): Promise<Keystore> {
+    const ks = new Keystore(dir, options.overlapDays);
+    if (existsSync(ks.path)) ks.load();
+    if (!ks.file.keys.some((k) => k.retiredAt === null)) {
+      if (!options.create) throw new KeystoreError(`KEYSTORE_DIR: no signing key in ${ks.path}; create one with \`npm run keys:rotate\` or allow KEYSTORE_CREATE=true`);
+      await ks.rotate(options.now);
+    }
+    return ks;
+  }
+
+  get path(): string {
+    return join(this.dir, 'keystore.json');
+  }
+
+  private load(): void {
+    let parsed: KeystoreFile;
+    try {
+      parsed = JSON.parse(readFileSync(this.path, 'utf8')) as KeystoreFile;
+    } catch (err) {
+      throw new KeystoreError(`KEYSTORE_DIR: ${this.path} is not a readable keystore: ${(err as Error).message}`);
+    }
+    if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new KeystoreError(`KEYSTORE_DIR: ${this.path} has an unknown format`);
+    this.file = parsed;
+    this.mtimeMs = statSync(this.path).mtimeMs;
+    this.signing = null;
+  }
+
+  /** Picks up a rotation made by another process. */
+  private refresh(): void {
+    if (existsSync(this.path) && statSync(this.path).mtimeMs !== this.mtimeMs) this.load();
+  }
+
+  private save(): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.file, null, 2), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, this.path);
+    this.mtimeMs = statSync(this.path).mtimeMs;
+    this.signing = null;
+  }
+
+  /** Creates a new signing key and retires the current one. Returns the new key id. */
+  async rotate(now: Date): Promise<string> {
+    this.refresh();
+    const { privateKey, publicKey } = await generateKeyPair(LICENSE_TOKEN_ALG, { crv: 'Ed25519', extractable: true });
+    const kid = `${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+    const at = now.toISOString();
+    this.file = {
+      version: 1,
+      keys: [
+        ...this.file.keys.map((k) => (k.retiredAt === null ? { ...k, retiredAt: at } : k)),
+        { kid, createdAt: at, retiredAt: null, privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) },
+      ],
+    };
+    this.save();
+    return kid;
+  }
+
+  async signingKey(): Promise<{ kid: string; key: SigningKey }> {
+    this.refresh();
+    if (!this.signing) {
+      const active = this.file.keys.filter((k) => k.retiredAt === null).at(-1);
+      if (!active) throw new KeystoreError(`KEYSTORE_DIR: no signing key in ${this.path}`);
+      this.signing = { kid: active.kid, key: await importJWK(active.privateJwk, LICENSE_TOKEN_ALG) };
+    }
+    return this.signing;
+  }
+
+  /** Every key with its state, newest last (no key material). */
+  list(now: Date): { kid: string; createdAt: string; retiredAt: string | null; state: 'signing' | 'published' | 'expired' }[] {
+    this.refresh();
+    const published = new Set(this.jwks(now).keys.map((k) => k.kid));
+    return this.file.keys.map((k) => ({
+      kid: k.kid,
+      createdAt: k.createdAt,
+      retiredAt: k.retiredAt,
+      state: k.retiredAt === null ? 'signing' : published.has(k.kid) ? 'published' : 'expired',
+    }));
+  }
+
+  /** Public keys: the signing key and keys retired less than `overlapDays` ago. */
+  jwks(now: Date): PublicJwks {
+    this.refresh();
+    const cutoff = now.getTime() - this.overlapDays * 86_400_000;
+    return {
+      keys: this.file.keys
+        .filter((k) => k.retiredAt === null || Date.parse(k.retiredAt) > cutoff)
+        .map((k) => ({ kty: k.publicJwk.kty, crv: k.publicJwk.crv, x: k.publicJwk.x, kid: k.kid, alg: LICENSE_TOKEN_ALG, use: 'sig' as const })),
+    };
+  }
+}
