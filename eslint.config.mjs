@@ -14,6 +14,12 @@ const depConstraints = [
     bannedExternalImports: INFRASTRUCTURE,
   },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'] },
+  // The SDK is embedded in customers' applications: the decision function, the contracts and jose, nothing else.
+  {
+    sourceTag: 'type:sdk',
+    onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'],
+    bannedExternalImports: INFRASTRUCTURE.filter((p) => p !== 'jose'),
+  },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:contracts'] },
   { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:domain', 'type:contracts'] },
   {
@@ -22,7 +28,7 @@ const depConstraints = [
   },
   {
     sourceTag: 'type:app',
-    onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util', 'type:domain', 'type:contracts'],
+    onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util', 'type:domain', 'type:contracts', 'type:sdk'],
   },
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:util', 'type:domain', 'type:contracts'] },
   { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },

@@ -1,0 +1,116 @@
+import type { Decision } from '@el/domain';
+
+/**
+ * The enforcement API (`POST /v1/check`, `POST /v1/check/batch`): the request
+ * and response shapes and their JSON Schemas. The service validates and
+ * serializes with these schemas; the SDK calls the API with these types.
+ */
+export interface CheckRequestV1 {
+  readonly customerId: string;
+  readonly feature: string;
+  readonly productId?: string;
+  readonly userId?: string;
+  readonly deviceId?: string;
+  /** Region code of the caller, e.g. "EU". */
+  readonly region?: string;
+  /** Units about to be consumed or held; default 1. */
+  readonly quantity?: number;
+  /** The instant the check is about (ISO-8601); default now. */
+  readonly at?: string;
+  /** Wait (bounded) until the view includes this ledger position; otherwise answer with `stale: true`. */
+  readonly minPosition?: number;
+}
+
+export interface CheckResponseV1 extends Decision {
+  /** The view's ledger position when it decided. */
+  readonly position: number;
+  /** True when `minPosition` was not reached within the wait: the decision may miss recent writes. */
+  readonly stale: boolean;
+}
+
+export interface CheckBatchRequestV1 {
+  readonly checks: readonly Omit<CheckRequestV1, 'minPosition'>[];
+  readonly minPosition?: number;
+}
+
+export interface CheckBatchResponseV1 {
+  readonly position: number;
+  readonly stale: boolean;
+  readonly results: readonly Decision[];
+}
+
+export const MAX_CHECK_BATCH = 1000;
+
+const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' } as const;
+
+const checkProperties = {
+  customerId: id,
+  feature: { type: 'string', minLength: 1, maxLength: 200 },
+  productId: id,
+  userId: id,
+  deviceId: id,
+  region: { type: 'string', pattern: '^[A-Za-z0-9-]{1,32}$' },
+  quantity: { type: 'number', exclusiveMinimum: 0, maximum: 1e15 },
+  at: { type: 'string', format: 'date-time' },
+} as const;
+
+const minPosition = { type: 'integer', minimum: 0 } as const;
+
+export const checkRequestSchemaV1 = {
+  $id: 'CheckRequestV1',
+  type: 'object',
+  required: ['customerId', 'feature'],
+  additionalProperties: false,
+  properties: { ...checkProperties, minPosition },
+} as const;
+
+export const checkBatchRequestSchemaV1 = {
+  $id: 'CheckBatchRequestV1',
+  type: 'object',
+  required: ['checks'],
+  additionalProperties: false,
+  properties: {
+    checks: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_CHECK_BATCH,
+      items: { type: 'object', required: ['customerId', 'feature'], additionalProperties: false, properties: checkProperties },
+    },
+    minPosition,
+  },
+} as const;
+
+const nullable = (type: 'string' | 'number') => ({ type: [type, 'null'] }) as const;
+
+const decisionProperties = {
+  allowed: { type: 'boolean' },
+  code: { type: 'string', description: 'OK, IN_GRACE, OVERAGE (allowed) or the denial: NO_ENTITLEMENT, REVOKED, SUSPENDED, NOT_YET_ACTIVE, EXPIRED, FEATURE_NOT_INCLUDED, REGION_BLOCKED, SEAT_NOT_ASSIGNED, DEVICE_LIMIT, USAGE_CAP_REACHED' },
+  entitlementId: nullable('string'),
+  remaining: nullable('number'),
+  expiresAt: nullable('string'),
+  upgradeHint: {
+    type: ['object', 'null'],
+    properties: { kind: { type: 'string' }, sku: { type: 'string' }, name: { type: 'string' }, productId: { type: 'string' } },
+  },
+  reason: { type: 'string' },
+} as const;
+
+const decisionRequired = ['allowed', 'code', 'entitlementId', 'remaining', 'expiresAt', 'upgradeHint', 'reason'] as const;
+
+export const checkResponseSchemaV1 = {
+  $id: 'CheckResponseV1',
+  type: 'object',
+  required: [...decisionRequired, 'position', 'stale'],
+  properties: { ...decisionProperties, position: { type: 'integer' }, stale: { type: 'boolean' } },
+} as const;
+
+export const checkBatchResponseSchemaV1 = {
+  $id: 'CheckBatchResponseV1',
+  type: 'object',
+  required: ['position', 'stale', 'results'],
+  properties: {
+    position: { type: 'integer' },
+    stale: { type: 'boolean' },
+    results: { type: 'array', items: { type: 'object', required: [...decisionRequired], properties: decisionProperties } },
+  },
+} as const;

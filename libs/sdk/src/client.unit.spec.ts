@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from 'jose';
+import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseEntitlementV1 } from '@el/contracts';
+import { EntitlementClient, type ClientEvent } from './client';
+
+const NOW = Date.parse('2026-11-20T10:00:00Z');
+const UNREACHABLE = 'http://127.0.0.1:1';
+
+const pro: LicenseEntitlementV1 = {
+  id: 'e1',
+  product: 'analytics',
+  plan: 'pro',
+  sku: 'ANL-PRO',
+  tier: 1,
+  status: 'active',
+  reason: null,
+  validFrom: '2026-11-01T00:00:00.000Z',
+  validUntil: '2026-11-20T12:00:00.000Z',
+  graceEndsAt: '2026-11-21T12:00:00.000Z',
+  regions: ['EU'],
+  seats: 3,
+  features: { dashboards: {}, projects: { limit: 25 } },
+  seated: true,
+};
+
+let jwks: JSONWebKeySet;
+let signKey: CryptoKeyLike;
+type CryptoKeyLike = Parameters<SignJWT['sign']>[0];
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  signKey = pair.privateKey;
+  jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' }] };
+});
+
+const token = (ents: LicenseEntitlementV1[] = [pro], ttl = 3600) =>
+  new SignJWT({ pos: 7, usr: 'bob', ents: ents as never })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'license+jwt' })
+    .setIssuer(LICENSE_TOKEN_ISSUER)
+    .setAudience(LICENSE_TOKEN_AUDIENCE)
+    .setSubject('acme')
+    .setJti('t1')
+    .setIssuedAt(NOW / 1000)
+    .setNotBefore(NOW / 1000)
+    .setExpirationTime(NOW / 1000 + ttl)
+    .sign(signKey);
+
+describe('EntitlementClient offline', () => {
+  let now = NOW;
+  const clock = () => now;
+  beforeEach(() => (now = NOW));
+
+  it('decides locally from a pinned token with the decision function', async () => {
+    const client = await EntitlementClient.start({ jwks, token: await token(), now: clock });
+    expect(client.status()).toMatchObject({ token: 'valid', position: 7, customerId: 'acme', kid: 'k1' });
+    expect(client.checkLocal('dashboards')).toMatchObject({ allowed: true, code: 'OK', entitlementId: 'e1' });
+    expect(client.checkLocal('projects', { quantity: 5 })).toMatchObject({ allowed: true, remaining: 20 });
+    expect(client.checkLocal('projects', { quantity: 30 })).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 25 });
+    expect(client.checkLocal('sso')).toMatchObject({ allowed: false, code: 'FEATURE_NOT_INCLUDED' });
+    expect(client.checkLocal('dashboards', { region: 'US' })).toMatchObject({ allowed: false, code: 'REGION_BLOCKED' });
+    expect(client.checkLocal('dashboards', { userId: 'bob' })).toMatchObject({ allowed: true, code: 'OK' });
+    expect(client.checkLocal('dashboards', { productId: 'designer' })).toMatchObject({ allowed: false, code: 'NO_ENTITLEMENT' });
+    // The token cannot speak for an instant after it expires.
+    expect(client.checkLocal('dashboards', { atMs: Date.parse('2026-11-20T12:30:00Z') })).toBeNull();
+    now = NOW + 1000;
+    expect(await client.check('dashboards')).toMatchObject({ source: 'token', position: 7, stale: false, code: 'OK' });
+    client.close();
+  });
+
+  it('cannot answer for a user or device the token is not bound to', async () => {
+    const client = await EntitlementClient.start({ jwks, token: await token(), now: clock });
+    expect(client.checkLocal('dashboards', { userId: 'eve' })).toBeNull();
+    expect(client.checkLocal('dashboards', { deviceId: 'laptop-1' })).toBeNull();
+    // No enforcement API configured: the check fails closed and says why.
+    expect(await client.check('dashboards', { userId: 'eve' })).toMatchObject({ allowed: false, source: 'unavailable', stale: true, reason: expect.stringContaining('no enforcement API') });
+    client.close();
+  });
+
+  it('stops deciding locally once the token expired (beyond the leeway)', async () => {
+    const client = await EntitlementClient.start({ jwks, token: await token(), now: clock, leewaySeconds: 10 });
+    now = NOW + 3600_000 + 9_000;
+    expect(client.checkLocal('dashboards')).not.toBeNull();
+    now = NOW + 3600_000 + 11_000;
+    expect(client.checkLocal('dashboards')).toBeNull();
+    expect(client.status().token).toBe('expired');
+    client.close();
+  });
+
+  it('refuses a token it cannot verify, reports it, and falls back', async () => {
+    const events: ClientEvent[] = [];
+    const t = await token();
+    const [h, , s] = t.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'acme', pos: 9, ents: [] })).toString('base64url')}.${s}`;
+    const client = await EntitlementClient.start({ jwks, token: forged, customerId: 'acme', now: clock, onEvent: (e) => events.push(e) });
+    expect(client.status().token).toBe('none');
+    expect(events).toEqual([expect.objectContaining({ type: 'error', stage: 'token', error: expect.objectContaining({ code: 'BAD_SIGNATURE' }) })]);
+    expect(client.checkLocal('dashboards')).toBeNull();
+    client.close();
+  });
+
+  it('refuses a token for another customer than the one it serves', async () => {
+    const events: ClientEvent[] = [];
+    const client = await EntitlementClient.start({ jwks, token: await token(), customerId: 'globex', now: clock, onEvent: (e) => events.push(e) });
+    expect(client.status().token).toBe('none');
+    expect((events[0] as { error: Error }).error.message).toContain('customer acme');
+    client.close();
+  });
+
+  it('starts offline from its cache: the last token and JWKS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'el-sdk-'));
+    try {
+      const first = await EntitlementClient.start({ jwks, token: await token(), cacheDir: dir, now: clock });
+      first.close();
+      expect(statSync(join(dir, 'entitlement-client.json')).mode & 0o777).toBe(0o600);
+      const events: ClientEvent[] = [];
+      // The ledger is unreachable and nothing is pinned: the cache alone must do.
+      const second = await EntitlementClient.start({ ledgerUrl: UNREACHABLE, cacheDir: dir, now: clock, requestTimeoutMs: 500, onEvent: (e) => events.push(e) });
+      expect(second.status()).toMatchObject({ token: 'valid', position: 7 });
+      expect(second.checkLocal('dashboards')).toMatchObject({ code: 'OK' });
+      expect(events.filter((e) => e.type === 'token')).toEqual([expect.objectContaining({ source: 'cache' })]);
+      expect(events.some((e) => e.type === 'error' && e.stage === 'jwks')).toBe(true);
+      second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('insists on a way to verify and someone to serve', async () => {
+    await expect(EntitlementClient.start({ token: 'x' })).rejects.toThrow(/ledgerUrl .* or pinned jwks/);
+    await expect(EntitlementClient.start({ jwks })).rejects.toThrow(/give a token/);
+  });
+});
