@@ -61,6 +61,8 @@ export interface IntegrationEvents {
   ensureTopics(topics: readonly string[]): Promise<void>;
   /** How many partitions the topic has (1 in-process). */
   partitionsOf(topic: string): Promise<number>;
+  /** The offset the next message of each partition will get (consumer lag = end offset − next offset read). */
+  endOffsets(topic: string): Promise<Record<number, string>>;
   /** Resolves once every message is durably accepted (acks=all). */
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /**

@@ -26,6 +26,11 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     return 1;
   }
 
+  async endOffsets(topic: string): Promise<Record<number, string>> {
+    // Offsets of the event-store-fed topic are log positions.
+    return { 0: String(topic === this.entitlementsTopic ? (await this.store.headPosition()) + 1 : this.offsets) };
+  }
+
   async ensureTopics(): Promise<void> {
     // Topics exist implicitly in-process: the event store feeds one, the others are local fan-outs.
   }
@@ -78,7 +83,8 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     const feed = new EntitlementFeed(this.store);
     const subscriptionId = `bus:${group}`;
     const resume = options.startFrom?.[0];
-    if (resume !== undefined) await this.checkpoints.save(subscriptionId, Number(resume));
+    // startFrom is the next offset to read; in-process offsets are log positions and a checkpoint is the last one handled.
+    if (resume !== undefined) await this.checkpoints.save(subscriptionId, Math.max(0, Number(resume) - 1));
     else if (options.fromBeginning === false && (await this.checkpoints.load(subscriptionId)) === 0) {
       await this.checkpoints.save(subscriptionId, await this.store.headPosition());
     }

@@ -89,6 +89,11 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     return n;
   }
 
+  async endOffsets(topic: string): Promise<Record<number, string>> {
+    const offsets = await (await this.getAdmin()).fetchTopicOffsets(topic);
+    return Object.fromEntries(offsets.map((o) => [o.partition, o.high]));
+  }
+
   async ensureTopics(topics: readonly string[]): Promise<void> {
     await this.getAdmin();
     if (!this.admin) throw new Error('no admin');

@@ -23,8 +23,8 @@ class MessagingLifecycle implements OnApplicationShutdown {
 
 /**
  * The process's IntegrationEvents: Kafka when distributed, the event store's
- * log when embedded. Requires PlatformModule, EventStoreModule and
- * ReadModelsModule (in-process consumer groups keep their checkpoints there).
+ * log when embedded. Requires PlatformModule; in-process also EventStoreModule
+ * and ReadModelsModule (consumer groups keep their checkpoints there).
  */
 @Global()
 @Module({})
@@ -36,9 +36,12 @@ export class MessagingModule {
         { provide: BUS_CONFIG, useValue: config },
         {
           provide: INTEGRATION_EVENTS,
-          inject: [EVENT_STORE, READ_MODELS, HealthRegistry],
-          useFactory: async (store: EventStore, ds: DataSource, health: HealthRegistry): Promise<IntegrationEvents> => {
+          inject: [{ token: EVENT_STORE, optional: true }, { token: READ_MODELS, optional: true }, HealthRegistry],
+          useFactory: async (store: EventStore | undefined, ds: DataSource | undefined, health: HealthRegistry): Promise<IntegrationEvents> => {
             if (config.kind === 'inprocess') {
+              if (!store || !ds) {
+                throw Object.assign(new Error('BUS: the in-process bus reads the event store of this process; a service without one needs BUS=kafka'), { name: 'ConfigError' });
+              }
               health.register('bus', () => ({ status: 'up', kind: 'inprocess' }));
               return new InProcessIntegrationEvents(store, new SqlCheckpointStore(ds));
             }

@@ -135,6 +135,36 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       expect(missingAtWatermark).toEqual([]);
     });
 
+    it('resumes from the offsets a consumer kept itself (startFrom), whatever its group committed', async () => {
+      await fx.writeHistory(12);
+      await fx.start();
+      const expected = await entitlementEventIds(fx.store);
+      const first: IncomingMessage[] = [];
+      const group = `g-${randomUUID()}`;
+      const c1 = await fx.bus.consume(fx.topic, group, changes(async (m) => void first.push(m)));
+      await until('every message', () => first.length >= expected.length);
+      await c1.stop();
+      // Pretend a snapshot was taken after the first half: the next offset to read per partition.
+      const half = first.slice(0, Math.floor(first.length / 2));
+      const next: Record<number, string> = {};
+      for (const m of half) next[m.partition] = String(Number(m.offset) + 1);
+      const partitions = await fx.bus.partitionsOf(fx.topic);
+      for (let p = 0; p < partitions; p++) {
+        const offsets = first.filter((m) => m.partition === p).map((m) => Number(m.offset));
+        if (next[p] === undefined && offsets.length > 0) next[p] = String(Math.min(...offsets));
+      }
+      const second: IncomingMessage[] = [];
+      const c2 = await fx.bus.consume(fx.topic, group, changes(async (m) => void second.push(m)), { startFrom: next });
+      const rest = first.slice(half.length).map((m) => m.id);
+      await until('the second half', () => rest.every((id) => second.some((m) => m.id === id)));
+      await c2.stop();
+      const halfIds = new Set(half.map((m) => m.id));
+      // Lag is measurable: the end offsets are past everything read.
+      const ends = await fx.bus.endOffsets(fx.topic);
+      for (const m of first) expect(BigInt(ends[m.partition]!)).toBeGreaterThan(BigInt(m.offset));
+      expect(second.filter((m) => halfIds.has(m.id))).toEqual([]);
+    });
+
     it('retries a handler that fails, and hands each message to it once', async () => {
       await fx.writeHistory(10);
       await fx.start();
