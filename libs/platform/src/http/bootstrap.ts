@@ -12,6 +12,8 @@ export interface HttpAppOptions {
   readonly version: string;
   /** Largest accepted request body. Default 1 MiB. */
   readonly bodyLimit?: number;
+  /** OpenAPI path items of routes served by Fastify directly (see jsonRoute), merged into the document. */
+  readonly extraPaths?: Readonly<Record<string, unknown>>;
 }
 
 export function validationPipe(): ValidationPipe {
@@ -60,7 +62,12 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
     .addGlobalParameters({ name: 'X-Actor', in: 'header', required: false, description: 'Who acts: "<type>:<id>", type one of user, operator, service, erp, system', schema: { type: 'string', example: 'operator:alice' } })
     .addGlobalParameters({ name: 'X-Correlation-Id', in: 'header', required: false, description: 'Carried into every event this request causes', schema: { type: 'string' } })
     .build();
-  SwaggerModule.setup('docs', app as INestApplication, () => SwaggerModule.createDocument(app as INestApplication, config), {
+  const document = () => {
+    const doc = SwaggerModule.createDocument(app as INestApplication, config);
+    Object.assign(doc.paths, options.extraPaths ?? {});
+    return doc;
+  };
+  SwaggerModule.setup('docs', app as INestApplication, document, {
     jsonDocumentUrl: 'docs/openapi.json',
   });
 }

@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import {
+  checkBatchRequestSchemaV1,
+  checkBatchResponseSchemaV1,
+  checkRequestSchemaV1,
+  checkResponseSchemaV1,
+  type CheckBatchRequestV1,
+  type CheckBatchResponseV1,
+  type CheckRequestV1,
+  type CheckResponseV1,
+} from '@el/contracts';
+import type { CheckContext, CheckRequest, Decision } from '@el/domain';
+import { ApiErrorFilter, Clock, HTTP_ERROR_TABLE, jsonRoute, loadCatalogFile, Metrics, openApiSchema, type HttpErrorTable } from '@el/platform';
+import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
+import { EnforcementViewRunner } from '../view/view-runner';
+
+/**
+ * POST /v1/check and /v1/check/batch, served by Fastify directly: the body is
+ * validated against the contract's JSON Schema (400 with field paths), the
+ * decision comes from the in-memory view, and the response is serialized
+ * with its schema. With `minPosition` the check first waits (at most
+ * CHECK_MAX_WAIT_MS) for the view to include that ledger position; if it does
+ * not get there the answer says `stale: true`.
+ */
+@Injectable()
+export class CheckRoutes implements OnModuleInit {
+  private readonly logger = new Logger('check');
+  private ctx: CheckContext = {};
+  private readonly decisions;
+  private readonly stale;
+
+  constructor(
+    @Inject(ENFORCEMENT_CONFIG) private readonly config: EnforcementConfig,
+    private readonly runner: EnforcementViewRunner,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly clock: Clock,
+    metrics: Metrics,
+    @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
+  ) {
+    this.decisions = metrics.counter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
+    this.stale = metrics.counter('enforcement_stale_answers_total', 'Checks answered stale: minPosition not reached within CHECK_MAX_WAIT_MS');
+  }
+
+  onModuleInit(): void {
+    const catalog = loadCatalogFile(this.config.CATALOG_PATH);
+    this.ctx = { catalog };
+    this.logger.log({ label: catalog.label, products: catalog.products.length }, 'catalog for upgrade hints');
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const filter = new ApiErrorFilter(this.errorTable);
+    const toErrorBody = (err: unknown) => filter.toBody(err);
+
+    jsonRoute<CheckRequestV1, CheckResponseV1>(fastify, {
+      method: 'POST',
+      url: '/v1/check',
+      body: checkRequestSchemaV1,
+      response: checkResponseSchemaV1,
+      toErrorBody,
+      handler: async (body) => {
+        const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
+        const decision = this.decide(body, this.clock.now().getTime());
+        return { ...decision, position: this.runner.view.position, stale };
+      },
+    });
+
+    jsonRoute<CheckBatchRequestV1, CheckBatchResponseV1>(fastify, {
+      method: 'POST',
+      url: '/v1/check/batch',
+      body: checkBatchRequestSchemaV1,
+      response: checkBatchResponseSchemaV1,
+      toErrorBody,
+      handler: async (body) => {
+        const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
+        // One instant and one position for the whole batch: the answers are consistent with each other.
+        const now = this.clock.now().getTime();
+        const position = this.runner.view.position;
+        return { position, stale, results: body.checks.map((c) => this.decide(c, now)) };
+      },
+    });
+  }
+
+  private async reached(minPosition: number): Promise<boolean> {
+    const ok = await this.runner.view.waitFor(minPosition, this.config.CHECK_MAX_WAIT_MS);
+    if (!ok) this.stale.inc();
+    return ok;
+  }
+
+  private decide(c: Omit<CheckRequestV1, 'minPosition'>, now: number): Decision {
+    const request: CheckRequest = {
+      customerId: c.customerId,
+      feature: c.feature,
+      ...(c.productId !== undefined ? { productId: c.productId } : {}),
+      ...(c.userId !== undefined ? { userId: c.userId } : {}),
+      ...(c.deviceId !== undefined ? { deviceId: c.deviceId } : {}),
+      ...(c.region !== undefined ? { region: c.region } : {}),
+      ...(c.quantity !== undefined ? { quantity: c.quantity } : {}),
+      atMs: c.at !== undefined ? Date.parse(c.at) : now,
+    };
+    const decision = this.runner.view.check(request, this.ctx);
+    this.decisions.inc({ code: decision.code });
+    return decision;
+  }
+}
+
+const errorResponse = { description: 'VALIDATION_FAILED with one entry per bad field: {statusCode, code, message, errors: [{path, message, constraint}]}' };
+
+/** OpenAPI for the routes above (they bypass Nest, so Swagger cannot see them). */
+export const checkApiOpenApiPaths = {
+  '/v1/check': {
+    post: {
+      tags: ['enforcement'],
+      summary: 'May this customer (user, device, region) use a feature now? The decision with its reason code, remaining quantity, expiry, upgrade hint and the view position',
+      requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkRequestSchemaV1) } } },
+      responses: { '200': { description: 'The decision', content: { 'application/json': { schema: openApiSchema(checkResponseSchemaV1) } } }, '400': errorResponse },
+    },
+  },
+  '/v1/check/batch': {
+    post: {
+      tags: ['enforcement'],
+      summary: 'Up to 1000 checks decided at one instant against one view position',
+      requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkBatchRequestSchemaV1) } } },
+      responses: { '200': { description: 'The decisions, in request order', content: { 'application/json': { schema: openApiSchema(checkBatchResponseSchemaV1) } } }, '400': errorResponse },
+    },
+  },
+};

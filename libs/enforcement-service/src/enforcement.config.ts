@@ -1,0 +1,34 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { messagingConfigSpec } from '@el/messaging';
+import { baseServiceConfigSpec, env, readConfig, type ConfigOf } from '@el/platform';
+
+/** The enforcement service's own variables. */
+export const enforcementConfigSpec = {
+  CATALOG_PATH: env.string({ default: './catalog/sample-catalog.yaml', description: 'Product catalog (YAML or JSON); names the plan or add-on that would unlock a denial (upgrade hints)' }),
+  ENFORCEMENT_DATA_DIR: env.string({ default: './data', description: 'Directory of the enforcement view snapshot (enforcement-view.json)' }),
+  ENFORCEMENT_SNAPSHOT_INTERVAL_MS: env.int({ default: 10_000, min: 0, description: 'How often the view is written to its snapshot when it changed (0: only at shutdown)' }),
+  ENFORCEMENT_GROUP: env.string({ default: 'enforcement', description: 'Kafka consumer group prefix; every instance reads every partition under <group>-<ENFORCEMENT_INSTANCE_ID>' }),
+  ENFORCEMENT_INSTANCE_ID: env.string({ default: '', description: 'Names this instance in its consumer group (default: host name and process id)' }),
+  CHECK_MAX_WAIT_MS: env.int({ default: 500, min: 0, max: 30_000, description: 'Longest a check with minPosition waits for the view to catch up before answering stale: true' }),
+  CHECK_MAX_LAG_SECONDS: env.int({ default: 30, min: 1, description: '/health reports the view degraded when its newest change arrived more than this late' }),
+};
+export type EnforcementConfig = ConfigOf<typeof enforcementConfigSpec>;
+
+/** Everything the enforcement service process reads. */
+export const enforcementServiceConfigSpec = { ...baseServiceConfigSpec, ...messagingConfigSpec, ...enforcementConfigSpec };
+export type EnforcementServiceConfig = ConfigOf<typeof enforcementServiceConfigSpec>;
+
+export function readEnforcementServiceConfig(source: NodeJS.ProcessEnv = process.env): EnforcementServiceConfig {
+  return readConfig(enforcementServiceConfigSpec, source);
+}
+
+export const ENFORCEMENT_CONFIG = Symbol('ENFORCEMENT_CONFIG');
+
+export function snapshotPath(config: EnforcementConfig): string {
+  return join(config.ENFORCEMENT_DATA_DIR, 'enforcement-view.json');
+}
+
+export function consumerGroup(config: EnforcementConfig): string {
+  return `${config.ENFORCEMENT_GROUP}-${config.ENFORCEMENT_INSTANCE_ID || `${hostname()}-${process.pid}`}`;
+}

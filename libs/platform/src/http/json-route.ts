@@ -1,0 +1,88 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiErrorBody, FieldError } from './api-error';
+
+/**
+ * Validation for hot routes served by Fastify directly (no Nest pipeline):
+ * strict like the Nest routes — unknown fields are errors, nothing is coerced
+ * — and every error reported with its field path.
+ */
+const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
+addFormats(ajv);
+
+export function fieldErrorsOf(errors: readonly ErrorObject[]): FieldError[] {
+  return errors.map((e) => {
+    const base = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((path, seg) => (/^\d+$/.test(seg) ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg), '');
+    const extra = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : null;
+    const path = extra ? (base ? `${base}.${extra}` : extra) : base || '(body)';
+    const message =
+      e.keyword === 'required' ? `${path} is required` : e.keyword === 'additionalProperties' ? `${path} is not a known field` : `${path} ${e.message ?? 'is invalid'}`;
+    return { path, message, constraint: e.keyword };
+  });
+}
+
+export function validationBody(errors: readonly FieldError[]): ApiErrorBody {
+  const summary = errors.slice(0, 5).map((f) => f.message).join('; ') + (errors.length > 5 ? `; and ${errors.length - 5} more` : '');
+  return { statusCode: 400, code: 'VALIDATION_FAILED', message: summary || 'invalid request', errors };
+}
+
+export interface JsonRouteOptions<B, R> {
+  readonly method: 'POST' | 'GET';
+  readonly url: string;
+  /** JSON Schema of the body (validated strictly). */
+  readonly body?: object;
+  /** JSON Schema of the 200 response (serialized with it: fast, and nothing else leaks out). */
+  readonly response: object;
+  readonly handler: (body: B, request: FastifyRequest) => R | Promise<R>;
+  /** Maps a thrown error to the API error body (the app's error filter). */
+  readonly toErrorBody: (error: unknown) => ApiErrorBody;
+}
+
+/** Registers a route on Fastify directly, for endpoints where the Nest pipeline's cost matters. */
+export function jsonRoute<B, R>(fastify: FastifyInstance, options: JsonRouteOptions<B, R>): void {
+  const validate: ValidateFunction | null = options.body ? ajv.compile(options.body) : null;
+  fastify.route({
+    method: options.method,
+    url: options.url,
+    schema: { response: { 200: options.response } },
+    handler: async (request, reply) => {
+      if (validate && !validate(request.body)) {
+        const body = validationBody(fieldErrorsOf(validate.errors ?? []));
+        return (reply as FastifyReply).status(400).header('content-type', 'application/json; charset=utf-8').serializer(JSON.stringify).send(body);
+      }
+      return options.handler(request.body as B, request);
+    },
+    errorHandler: (error, _request, reply) => {
+      const body = options.toErrorBody(error);
+      void (reply as FastifyReply).status(body.statusCode).header('content-type', 'application/json; charset=utf-8').serializer(JSON.stringify).send(body);
+    },
+  });
+}
+
+/** A JSON Schema as an OpenAPI 3.0 schema: no `$id`, `type: [t, "null"]` as `nullable`. */
+export function openApiSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(openApiSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === '$id') continue;
+    if (k === 'type' && Array.isArray(v)) {
+      const types = v.filter((t) => t !== 'null');
+      out['type'] = types.length === 1 ? types[0] : types;
+      if (types.length !== v.length) out['nullable'] = true;
+      continue;
+    }
+    if (k === 'exclusiveMinimum' && typeof v === 'number') {
+      out['minimum'] = v;
+      out['exclusiveMinimum'] = true;
+      continue;
+    }
+    out[k] = openApiSchema(v);
+  }
+  return out;
+}
