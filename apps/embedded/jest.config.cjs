@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'embedded' });
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'embedded', testTimeout: 60000 });

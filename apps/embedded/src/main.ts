@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
+import { checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec } from '@el/enforcement-service';
 import { EventStoreModule, eventStorePath } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
@@ -8,7 +9,7 @@ import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, Rea
 import { resolve } from 'node:path';
 
 /** Everything the embedded process reads (the union of its services' variables). */
-export const embeddedConfigSpec = { ...ledgerServiceConfigSpec, ...projectorConfigSpec };
+export const embeddedConfigSpec = { ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec };
 
 /**
  * Embedded mode: every service in one process on one port, the SQLite event
@@ -17,7 +18,8 @@ export const embeddedConfigSpec = { ...ledgerServiceConfigSpec, ...projectorConf
  * deployment grows.
  */
 runMain('entitlement-ledger', async () => {
-  const config = configReader(embeddedConfigSpec)();
+  // The enforcement view's snapshot lives with the rest of the data unless told otherwise.
+  const config = configReader(embeddedConfigSpec)({ ...process.env, ENFORCEMENT_DATA_DIR: process.env['ENFORCEMENT_DATA_DIR'] || process.env['DATA_DIR'] || undefined });
   const readDb = readDbConfig(config, config.DATA_DIR);
   const bus = busConfig(config);
 
@@ -29,6 +31,7 @@ runMain('entitlement-ledger', async () => {
       MessagingModule.forRoot(bus),
       LedgerModule.register(config),
       ProjectorModule.register(config),
+      EnforcementModule.register(config),
       // With Kafka, this one process also relays entitlement changes to ledger.entitlements.v1.
       ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
     ],
@@ -37,7 +40,9 @@ runMain('entitlement-ledger', async () => {
 
   const app = await createHttpApp(EmbeddedModule, {
     title: 'Entitlement Ledger',
-    description: 'Orders, entitlements, seats, devices and approvals as immutable events, with read models kept by a projector. Embedded mode: all services on one port.',
+    description:
+      'Orders, entitlements, seats, devices and approvals as immutable events, with read models kept by a projector; license tokens; real-time checks from the enforcement view. Embedded mode: all services on one port.',
+    extraPaths: checkApiOpenApiPaths,
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
   await listen(

@@ -1,10 +1,12 @@
-import { Keystore, ledgerConfigSpec } from '@el/ledger-service';
+import { eventStoreConfigSpec } from '@el/event-store';
+import { Keystore, keystoreDir, ledgerConfigSpec } from '@el/ledger-service';
 import { configReader, runMain } from '@el/platform';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * npm run keys:rotate — creates a new Ed25519 signing key in KEYSTORE_DIR and
+ * npm run keys:rotate — creates a new Ed25519 signing key in KEYSTORE_DIR
+ * (default DATA_DIR/keys) and
  * retires the current one; running ledger processes sign with the new key from
  * their next token, and the old key stays in the JWKS for
  * TOKEN_KEY_OVERLAP_DAYS so tokens it signed keep verifying.
@@ -13,7 +15,9 @@ import { join } from 'node:path';
 runMain('keys', async () => {
   const command = process.argv[2] ?? 'list';
   if (command !== 'rotate' && command !== 'list') throw Object.assign(new Error(`unknown command "${command}" (use rotate or list)`), { name: 'ConfigError' });
-  const { KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS } = configReader({ KEYSTORE_DIR: ledgerConfigSpec.KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS: ledgerConfigSpec.TOKEN_KEY_OVERLAP_DAYS })();
+  const config = configReader({ DATA_DIR: eventStoreConfigSpec.DATA_DIR, KEYSTORE_DIR: ledgerConfigSpec.KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS: ledgerConfigSpec.TOKEN_KEY_OVERLAP_DAYS })();
+  const KEYSTORE_DIR = keystoreDir(config);
+  const { TOKEN_KEY_OVERLAP_DAYS } = config;
   const now = new Date();
   const existed = existsSync(join(KEYSTORE_DIR, 'keystore.json'));
   const keystore = await Keystore.open(KEYSTORE_DIR, { create: command === 'rotate', overlapDays: TOKEN_KEY_OVERLAP_DAYS, now });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { eventStoreConfigSpec } from '@el/event-store';
 import { baseServiceConfigSpec, env, readConfig, type ConfigOf } from '@el/platform';
 import { messagingConfigSpec } from '@el/messaging';
@@ -7,7 +8,7 @@ import { readModelsConfigSpec } from '@el/read-models';
 export const ledgerConfigSpec = {
   CATALOG_PATH: env.string({ default: './catalog/sample-catalog.yaml', description: 'Product catalog (YAML or JSON); published as a new catalog version when its content changes' }),
   EXPIRY_SWEEP_INTERVAL_MS: env.int({ default: 60_000, min: 0, description: 'How often entitlements past validity and grace are recorded as expired (0 disables)' }),
-  KEYSTORE_DIR: env.string({ default: './data/keys', description: 'Directory of the Ed25519 keys that sign license tokens (keystore.json, mode 0600); share it between ledger processes' }),
+  KEYSTORE_DIR: env.string({ default: '', description: 'Directory of the Ed25519 keys that sign license tokens (keystore.json, mode 0600; default DATA_DIR/keys); share it between ledger processes' }),
   KEYSTORE_CREATE: env.bool({ default: true, description: 'Create a signing key when the keystore has none (set false in production so a missing secret stops the boot)' }),
   TOKEN_TTL_SECONDS: env.int({ default: 3600, min: 60, max: 30 * 86_400, description: 'Lifetime of a license token; the SDK refreshes before it ends' }),
   TOKEN_KEY_OVERLAP_DAYS: env.int({ default: 7, min: 0, description: 'How long a rotated key stays in the JWKS, so tokens it signed still verify' }),
@@ -25,3 +26,8 @@ export function readLedgerServiceConfig(source: NodeJS.ProcessEnv = process.env)
 }
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
+
+/** KEYSTORE_DIR, or `keys` under DATA_DIR. */
+export function keystoreDir(config: { readonly KEYSTORE_DIR: string; readonly DATA_DIR?: string }): string {
+  return config.KEYSTORE_DIR || join(config.DATA_DIR ?? './data', 'keys');
+}

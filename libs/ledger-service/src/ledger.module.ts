@@ -45,7 +45,7 @@ import { SuspendEntitlementController } from './suspend-entitlement/suspend-enti
  */
 @Module({})
 export class LedgerModule {
-  static register(config: LedgerConfig & { ERP_ORDERS_GROUP: string; ERP_ORDERS_CONCURRENCY: number }): DynamicModule {
+  static register(config: LedgerConfig & { ERP_ORDERS_GROUP: string; ERP_ORDERS_CONCURRENCY: number; DATA_DIR?: string }): DynamicModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],

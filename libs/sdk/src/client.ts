@@ -190,14 +190,19 @@ export class EntitlementClient {
     return { ...r, source: 'api' };
   }
 
-  /** Exchanges the token for a fresh one now (the background refresh does this before expiry). */
+  /**
+   * Exchanges the token for a fresh one now (the background refresh does this
+   * before expiry). The token comes from a request made after this call, so it
+   * reflects every write acknowledged before it.
+   */
   refresh(): Promise<VerifiedLicense | null> {
-    if (!this.refreshing) {
-      this.refreshing = this.renew().finally(() => {
-        this.refreshing = null;
-      });
-    }
-    return this.refreshing;
+    const previous = this.refreshing ?? Promise.resolve(null);
+    const next = previous.then(() => this.renew());
+    this.refreshing = next;
+    void next.finally(() => {
+      if (this.refreshing === next) this.refreshing = null;
+    });
+    return next;
   }
 
   close(): void {

@@ -12,7 +12,7 @@ import { decideIssueLicenseToken, initialLicenseTokenLog, licenseTokenStream, ty
 import { ApiException, Clock, IdGenerator } from '@el/platform';
 import { MAX_PAGE_SIZE, ReadModelQueries, ReadYourWrites, type EntitlementRow } from '@el/read-models';
 import { EventStreams } from '../infrastructure/event-streams';
-import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
+import { keystoreDir, LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { Keystore } from './keystore';
 
 export interface IssuedToken {
@@ -45,7 +45,7 @@ export class LicenseTokens implements OnModuleInit {
   private keystore!: Keystore;
 
   constructor(
-    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig & { DATA_DIR?: string },
     private readonly readModels: ReadModelQueries,
     private readonly ryw: ReadYourWrites,
     private readonly streams: EventStreams,
@@ -54,7 +54,7 @@ export class LicenseTokens implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.keystore = await Keystore.open(this.config.KEYSTORE_DIR, { create: this.config.KEYSTORE_CREATE, overlapDays: this.config.TOKEN_KEY_OVERLAP_DAYS, now: this.clock.now() });
+    this.keystore = await Keystore.open(keystoreDir(this.config), { create: this.config.KEYSTORE_CREATE, overlapDays: this.config.TOKEN_KEY_OVERLAP_DAYS, now: this.clock.now() });
   }
 
   jwks() {

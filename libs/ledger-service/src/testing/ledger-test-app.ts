@@ -70,7 +70,6 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     LOG_LEVEL: 'silent',
     EXPIRY_SWEEP_INTERVAL_MS: '0',
     ORDER_RECOVERY_INTERVAL_MS: '0',
-    KEYSTORE_DIR: join(dataDir, 'keys'),
     ...options.env,
   });
   const clock = new TestClock(options.now ? new Date(options.now) : new Date());

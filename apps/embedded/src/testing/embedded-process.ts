@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * Runs the built entry point exactly as `npm start` does (`node
+ * dist/apps/embedded/src/main.js`), as a real process with real signals.
+ * The test target builds first.
+ */
+export const ROOT = join(__dirname, '..', '..', '..', '..');
+const MAIN = join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function start(env: Record<string, string>): Promise<Running> {
+  const port = env['PORT'] ?? String(await freePort());
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0', ...env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 20_000;
+  while (!out.includes(`http://localhost:${port}`)) {
+    if (child.exitCode !== null || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+}
+
+export async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { checkApiOpenApiPaths, EnforcementModule, readEnforcementServiceConfig } from '@el/enforcement-service';
+import { busConfig, MessagingModule } from '@el/messaging';
+import { ConfigError, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+
+/**
+ * The enforcement service on its own (distributed mode): consumes
+ * ledger.entitlements.v1 from Kafka into its in-memory view and answers
+ * checks. Run as many as you need; each reads every partition.
+ */
+runMain('enforcement', async () => {
+  const config = readEnforcementServiceConfig();
+  const bus = busConfig(config);
+  if (bus.kind !== 'kafka') {
+    throw new ConfigError([{ variable: 'BUS', message: 'must be kafka for the enforcement service on its own (embedded mode, `npm start`, runs it in-process)' }]);
+  }
+
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'enforcement', logLevel: config.LOG_LEVEL, errorTable: {} }),
+      MessagingModule.forRoot(bus),
+      EnforcementModule.register(config),
+    ],
+  })
+  class EnforcementAppModule {}
+
+  const app = await createHttpApp(EnforcementAppModule, {
+    title: 'Entitlement Ledger — enforcement service',
+    description: 'Real-time checks (POST /v1/check, /v1/check/batch) from an in-memory view of ledger.entitlements.v1, with read-your-writes through minPosition.',
+    version: process.env['npm_package_version'] ?? '0.1.0',
+    extraPaths: checkApiOpenApiPaths,
+  });
+  await listen(app, config.PORT, config.HOST, 'Enforcement service is up');
+});
