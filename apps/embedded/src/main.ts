@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec } from '@el/enforcement-service';
+import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec } from '@el/enforcement-service';
 import { EventStoreModule, eventStorePath } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
@@ -43,6 +43,7 @@ runMain('entitlement-ledger', async () => {
     description:
       'Orders, entitlements, seats, devices and approvals as immutable events, with read models kept by a projector; license tokens; real-time checks from the enforcement view. Embedded mode: all services on one port.',
     extraPaths: checkApiOpenApiPaths,
+    quietRoutes: CHECK_ROUTES,
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
   await listen(

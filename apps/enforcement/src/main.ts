@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { checkApiOpenApiPaths, EnforcementModule, readEnforcementServiceConfig } from '@el/enforcement-service';
+import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, readEnforcementServiceConfig } from '@el/enforcement-service';
 import { busConfig, MessagingModule } from '@el/messaging';
 import { ConfigError, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 
@@ -30,6 +30,7 @@ runMain('enforcement', async () => {
     description: 'Real-time checks (POST /v1/check, /v1/check/batch) from an in-memory view of ledger.entitlements.v1, with read-your-writes through minPosition.',
     version: process.env['npm_package_version'] ?? '0.1.0',
     extraPaths: checkApiOpenApiPaths,
+    quietRoutes: CHECK_ROUTES,
   });
   await listen(app, config.PORT, config.HOST, 'Enforcement service is up');
 });

@@ -10,5 +10,5 @@ export * from './observability/observability.module';
 export * from './http/id-param.pipe';
 export * from './http/serve';
 export * from './concurrency/keyed-serializer';
-export * from './config/catalog-file';
+export * from './config/document-file';
 export * from './http/json-route';

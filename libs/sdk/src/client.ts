@@ -153,7 +153,17 @@ export class EntitlementClient {
     if (!this.usable(lic, at)) return null;
     if (options.userId !== undefined && options.userId !== lic.userId) return null;
     if (options.deviceId !== undefined && options.deviceId !== lic.deviceId) return null;
-    const request: CheckRequest = { ...options, customerId: lic.customerId, feature, atMs: at };
+    // One shape for every request (absent fields undefined): the decision function stays monomorphic.
+    const request = {
+      customerId: lic.customerId,
+      feature,
+      productId: options.productId,
+      userId: options.userId,
+      deviceId: options.deviceId,
+      region: options.region,
+      quantity: options.quantity,
+      atMs: at,
+    } as CheckRequest;
     return check(lic.subjects, request, this.ctx);
   }
 

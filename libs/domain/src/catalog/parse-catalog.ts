@@ -40,6 +40,12 @@ export function parseCatalog(input: unknown): CatalogParseResult {
   return v.issues.length === 0 && catalog ? { ok: true, catalog } : { ok: false, issues: v.issues };
 }
 
+/** parseCatalog in the `{ ok, value }` shape that document loaders take. */
+export function catalogDocument(input: unknown): { readonly ok: true; readonly value: Catalog } | { readonly ok: false; readonly issues: readonly CatalogIssue[] } {
+  const result = parseCatalog(input);
+  return result.ok ? { ok: true, value: result.catalog } : result;
+}
+
 export function formatCatalogIssues(issues: readonly CatalogIssue[]): string {
   return issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n');
 }

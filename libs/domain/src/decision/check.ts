@@ -148,7 +148,8 @@ export function check(subjects: readonly CheckSubject[], request: CheckRequest, 
   const at = request.atMs ?? (request.at !== undefined ? toMillis(request.at) : NaN);
   if (Number.isNaN(at)) throw new RangeError('check: give `at` (ISO-8601) or `atMs`');
   let best: Decision | null = null;
-  for (const e of subjects) {
+  for (let i = 0; i < subjects.length; i++) {
+    const e = subjects[i]!;
     if (e.customerId !== request.customerId) continue;
     if (request.productId !== undefined && e.productId !== request.productId) continue;
     const d = evaluate(e, request, at, ctx);
@@ -158,18 +159,33 @@ export function check(subjects: readonly CheckSubject[], request: CheckRequest, 
       (RANK[d.code] === RANK[best.code] && (d.remaining ?? Infinity) > (best.remaining ?? Infinity))
     ) {
       best = d;
+      // Nothing beats an unlimited OK.
+      if (d.code === 'OK' && d.remaining === null) break;
     }
   }
   if (best) return best;
-  return {
-    allowed: false,
-    code: 'NO_ENTITLEMENT',
-    entitlementId: null,
-    remaining: null,
-    expiresAt: null,
-    upgradeHint: ctx.catalog ? hintForMissingFeature(ctx.catalog, request.feature, null, -1) : null,
-    reason: `customer ${request.customerId} has no entitlement${request.productId ? ` to ${request.productId}` : ''}`,
-  };
+  return decision(
+    false,
+    'NO_ENTITLEMENT',
+    null,
+    null,
+    null,
+    ctx.catalog ? hintForMissingFeature(ctx.catalog, request.feature, null, -1) : null,
+    `customer ${request.customerId} has no entitlement${request.productId ? ` to ${request.productId}` : ''}`,
+  );
+}
+
+/** Every decision has the same shape (one hidden class: cheap to build, copy and serialize). */
+function decision(
+  allowed: boolean,
+  code: DecisionCode,
+  entitlementId: string | null,
+  remaining: number | null,
+  expiresAt: string | null,
+  upgradeHint: UpgradeHint | null,
+  reason: string,
+): Decision {
+  return { allowed, code, entitlementId, remaining, expiresAt, upgradeHint, reason };
 }
 
 /** `check` over domain entitlements (builds their subjects first). */
@@ -177,41 +193,33 @@ export function checkEntitlements(entitlements: readonly Entitlement[], request:
   return check(entitlements.map(subjectOf), request, ctx);
 }
 
+function deny(e: CheckSubject, code: DenialCode, reason: string, remaining: number | null = null, upgradeHint: UpgradeHint | null = null): Decision {
+  return decision(false, code, e.entitlementId, remaining, e.validUntil, upgradeHint, reason);
+}
+
 function evaluate(e: CheckSubject, req: CheckRequest, at: number, ctx: CheckContext): Decision {
-  const deny = (code: DenialCode, reason: string, extra?: Partial<Decision>): Decision => ({
-    allowed: false,
-    code,
-    entitlementId: e.entitlementId,
-    remaining: null,
-    expiresAt: e.validUntil,
-    upgradeHint: null,
-    reason,
-    ...extra,
-  });
-  if (e.status === 'revoked') return deny('REVOKED', `entitlement was revoked: ${e.statusReason}`);
-  if (e.status === 'suspended') return deny('SUSPENDED', `entitlement is suspended: ${e.statusReason}`);
-  if (at < e.validFromMs) return deny('NOT_YET_ACTIVE', `entitlement starts at ${e.validFrom}`);
-  if (e.status === 'expired') return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
+  if (e.status === 'revoked') return deny(e, 'REVOKED', `entitlement was revoked: ${e.statusReason}`);
+  if (e.status === 'suspended') return deny(e, 'SUSPENDED', `entitlement is suspended: ${e.statusReason}`);
+  if (at < e.validFromMs) return deny(e, 'NOT_YET_ACTIVE', `entitlement starts at ${e.validFrom}`);
+  if (e.status === 'expired') return deny(e, 'EXPIRED', `entitlement expired at ${e.validUntil}`);
   let inGrace = false;
   if (e.validUntilMs !== null && at >= e.validUntilMs) {
-    if (at >= e.graceEndsMs!) return deny('EXPIRED', `entitlement expired at ${e.validUntil}`);
+    if (at >= e.graceEndsMs!) return deny(e, 'EXPIRED', `entitlement expired at ${e.validUntil}`);
     inGrace = true;
   }
 
   const grant = e.features[req.feature];
   if (!grant) {
-    return deny('FEATURE_NOT_INCLUDED', `plan ${e.planId} does not include ${req.feature}`, {
-      upgradeHint: ctx.catalog ? hintForMissingFeature(ctx.catalog, req.feature, e.productId, e.tier) : null,
-    });
+    return deny(e, 'FEATURE_NOT_INCLUDED', `plan ${e.planId} does not include ${req.feature}`, null, ctx.catalog ? hintForMissingFeature(ctx.catalog, req.feature, e.productId, e.tier) : null);
   }
   if (req.region !== undefined && e.regions !== null && !e.regions.has(req.region)) {
-    return deny('REGION_BLOCKED', `use from ${req.region} is not allowed (allowed: ${[...e.regions].join(', ')})`);
+    return deny(e, 'REGION_BLOCKED', `use from ${req.region} is not allowed (allowed: ${[...e.regions].join(', ')})`);
   }
   if (req.userId !== undefined && !e.seatHolders.has(req.userId)) {
-    return deny('SEAT_NOT_ASSIGNED', `user ${req.userId} holds no seat (${e.seatHolders.size}/${e.seats} assigned)`);
+    return deny(e, 'SEAT_NOT_ASSIGNED', `user ${req.userId} holds no seat (${e.seatHolders.size}/${e.seats} assigned)`);
   }
   if (req.deviceId !== undefined && !e.devices.has(req.deviceId)) {
-    return deny('DEVICE_LIMIT', `device ${req.deviceId} is not activated on this entitlement`);
+    return deny(e, 'DEVICE_LIMIT', `device ${req.deviceId} is not activated on this entitlement`);
   }
 
   const quantity = req.quantity ?? 1;
@@ -224,21 +232,14 @@ function evaluate(e: CheckSubject, req: CheckRequest, at: number, ctx: CheckCont
       if (grant.meter?.capType === 'soft') {
         overage = true;
       } else {
-        return deny('USAGE_CAP_REACHED', `${req.feature}: ${used} of ${cap} used, ${quantity} more requested`, {
-          remaining: Math.max(0, cap - used),
-          upgradeHint: ctx.catalog ? hintForCap(ctx.catalog, e, req.feature, cap) : null,
-        });
+        return deny(e, 'USAGE_CAP_REACHED', `${req.feature}: ${used} of ${cap} used, ${quantity} more requested`, Math.max(0, cap - used), ctx.catalog ? hintForCap(ctx.catalog, e, req.feature, cap) : null);
       }
     }
     remaining = Math.max(0, cap - used - quantity);
   }
-  if (inGrace) {
-    return { allowed: true, code: 'IN_GRACE', entitlementId: e.entitlementId, remaining, expiresAt: e.validUntil, upgradeHint: null, reason: `expired at ${e.validUntil}, in grace until ${e.graceEndsAt}` };
-  }
-  if (overage) {
-    return { allowed: true, code: 'OVERAGE', entitlementId: e.entitlementId, remaining, expiresAt: e.validUntil, upgradeHint: null, reason: `${req.feature} is over its soft cap of ${cap}; usage is billed as overage` };
-  }
-  return { allowed: true, code: 'OK', entitlementId: e.entitlementId, remaining, expiresAt: e.validUntil, upgradeHint: null, reason: 'ok' };
+  if (inGrace) return decision(true, 'IN_GRACE', e.entitlementId, remaining, e.validUntil, null, `expired at ${e.validUntil}, in grace until ${e.graceEndsAt}`);
+  if (overage) return decision(true, 'OVERAGE', e.entitlementId, remaining, e.validUntil, null, `${req.feature} is over its soft cap of ${cap}; usage is billed as overage`);
+  return decision(true, 'OK', e.entitlementId, remaining, e.validUntil, null, 'ok');
 }
 
 function capOf(grant: FeatureGrant): number | null {

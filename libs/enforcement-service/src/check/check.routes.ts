@@ -11,8 +11,8 @@ import {
   type CheckRequestV1,
   type CheckResponseV1,
 } from '@el/contracts';
-import type { CheckContext, CheckRequest, Decision } from '@el/domain';
-import { ApiErrorFilter, Clock, HTTP_ERROR_TABLE, jsonRoute, loadCatalogFile, Metrics, openApiSchema, type HttpErrorTable } from '@el/platform';
+import { catalogDocument, type CheckContext, type CheckRequest, type Decision } from '@el/domain';
+import { ApiErrorFilter, Clock, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, type HttpErrorTable } from '@el/platform';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementViewRunner } from '../view/view-runner';
 
@@ -28,7 +28,7 @@ import { EnforcementViewRunner } from '../view/view-runner';
 export class CheckRoutes implements OnModuleInit {
   private readonly logger = new Logger('check');
   private ctx: CheckContext = {};
-  private readonly decisions;
+  private readonly decisions: (code: string) => void;
   private readonly stale;
 
   constructor(
@@ -39,12 +39,18 @@ export class CheckRoutes implements OnModuleInit {
     metrics: Metrics,
     @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
   ) {
-    this.decisions = metrics.counter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
+    const byCode = metrics.counter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
+    const children = new Map<string, { inc(): void }>();
+    this.decisions = (code: string) => {
+      let c = children.get(code);
+      if (!c) children.set(code, (c = byCode.labels({ code })));
+      c.inc();
+    };
     this.stale = metrics.counter('enforcement_stale_answers_total', 'Checks answered stale: minPosition not reached within CHECK_MAX_WAIT_MS');
   }
 
   onModuleInit(): void {
-    const catalog = loadCatalogFile(this.config.CATALOG_PATH);
+    const catalog = loadDocumentFile(this.config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
     this.ctx = { catalog };
     this.logger.log({ label: catalog.label, products: catalog.products.length }, 'catalog for upgrade hints');
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
@@ -59,8 +65,8 @@ export class CheckRoutes implements OnModuleInit {
       toErrorBody,
       handler: async (body) => {
         const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
-        const decision = this.decide(body, this.clock.now().getTime());
-        return { ...decision, position: this.runner.view.position, stale };
+        const d = this.decide(body, this.clock.nowMs());
+        return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: this.runner.view.position, stale };
       },
     });
 
@@ -73,7 +79,7 @@ export class CheckRoutes implements OnModuleInit {
       handler: async (body) => {
         const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
         // One instant and one position for the whole batch: the answers are consistent with each other.
-        const now = this.clock.now().getTime();
+        const now = this.clock.nowMs();
         const position = this.runner.view.position;
         return { position, stale, results: body.checks.map((c) => this.decide(c, now)) };
       },
@@ -87,23 +93,27 @@ export class CheckRoutes implements OnModuleInit {
   }
 
   private decide(c: Omit<CheckRequestV1, 'minPosition'>, now: number): Decision {
+    // One shape for every request (absent fields undefined): the decision function stays monomorphic.
     const request: CheckRequest = {
       customerId: c.customerId,
       feature: c.feature,
-      ...(c.productId !== undefined ? { productId: c.productId } : {}),
-      ...(c.userId !== undefined ? { userId: c.userId } : {}),
-      ...(c.deviceId !== undefined ? { deviceId: c.deviceId } : {}),
-      ...(c.region !== undefined ? { region: c.region } : {}),
-      ...(c.quantity !== undefined ? { quantity: c.quantity } : {}),
+      productId: c.productId,
+      userId: c.userId,
+      deviceId: c.deviceId,
+      region: c.region,
+      quantity: c.quantity,
       atMs: c.at !== undefined ? Date.parse(c.at) : now,
-    };
+    } as CheckRequest;
     const decision = this.runner.view.check(request, this.ctx);
-    this.decisions.inc({ code: decision.code });
+    this.decisions(decision.code);
     return decision;
   }
 }
 
 const errorResponse = { description: 'VALIDATION_FAILED with one entry per bad field: {statusCode, code, message, errors: [{path, message, constraint}]}' };
+
+/** For createHttpApp's quietRoutes: checks are counted in /metrics, not logged one by one. */
+export const CHECK_ROUTES = ['/v1/check', '/v1/check/batch'] as const;
 
 /** OpenAPI for the routes above (they bypass Nest, so Swagger cannot see them). */
 export const checkApiOpenApiPaths = {

@@ -3,6 +3,7 @@ import {
   CATALOG_STREAM,
   decidePublishCatalog,
   evolveCatalogHistory,
+  catalogDocument,
   initialCatalogHistory,
   type Catalog,
   type CatalogEvent,
@@ -10,7 +11,7 @@ import {
   type PublishedCatalog,
 } from '@el/domain';
 import { isConcurrencyError } from '@el/event-store';
-import { ApiException, Clock, hashOf, loadCatalogFile } from '@el/platform';
+import { ApiException, Clock, hashOf, loadDocumentFile } from '@el/platform';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { EventStreams } from './event-streams';
 
@@ -32,7 +33,7 @@ export class CatalogService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const catalog = loadCatalogFile(this.config.CATALOG_PATH);
+    const catalog = loadDocumentFile(this.config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
     const published = await this.publish(catalog);
     this.logger.log({ version: published.version, label: published.catalog.label, products: catalog.products.length }, 'catalog in force');
   }

@@ -1,5 +1,7 @@
-import { ValidationPipe, type INestApplication, type Type } from '@nestjs/common';
+import { Logger as NestLogger, ValidationPipe, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -14,6 +16,8 @@ export interface HttpAppOptions {
   readonly bodyLimit?: number;
   /** OpenAPI path items of routes served by Fastify directly (see jsonRoute), merged into the document. */
   readonly extraPaths?: Readonly<Record<string, unknown>>;
+  /** Route URLs (e.g. `/v1/check`) without access lines: thousands a second are counted in /metrics instead. */
+  readonly quietRoutes?: readonly string[];
 }
 
 export function validationPipe(): ValidationPipe {
@@ -38,8 +42,19 @@ export async function createHttpApp(rootModule: Type<unknown> | unknown, options
   return app;
 }
 
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
 export function fastifyAdapter(options: Pick<HttpAppOptions, 'bodyLimit'> = {}): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1024 * 1024, disableRequestLogging: true });
+  return new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    disableRequestLogging: true,
+    // No Nest middleware anywhere: request ids and access lines come from Fastify hooks.
+    skipMiddie: true,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
 }
 
 /** Everything createHttpApp sets up on an app, for apps created another way (tests). */
@@ -49,9 +64,23 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
 
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
+  const access = new NestLogger('http');
+  const quiet = new Set(['/health', '/metrics', ...(options.quietRoutes ?? [])]);
+  // Label-bound children, cached: no label hashing per request.
+  const timers = new Map<string, { observe(v: number): void }>();
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const key = `${req.method} ${route} ${reply.statusCode}`;
+    let timer = timers.get(key);
+    if (!timer) timers.set(key, (timer = metrics.httpDuration.labels({ method: req.method, route, status: String(reply.statusCode) })));
+    timer.observe(reply.elapsedTime / 1000);
+    if (!quiet.has(route) || reply.statusCode >= 500) {
+      const correlationId = req.headers['x-correlation-id'];
+      access.log(
+        { req: { id: req.id, method: req.method, url: req.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(correlationId ? { correlationId } : {}) },
+        'request completed',
+      );
+    }
     done();
   });
 

@@ -3,10 +3,17 @@ import { createHash, randomUUID } from 'node:crypto';
 /** Injected wherever time is read, so tests and replays control it. */
 export abstract class Clock {
   abstract now(): Date;
+  /** Epoch milliseconds (hot paths: no Date allocated by the system clock). */
+  nowMs(): number {
+    return this.now().getTime();
+  }
 }
 export class SystemClock extends Clock {
   now(): Date {
     return new Date();
+  }
+  override nowMs(): number {
+    return Date.now();
   }
 }
 

@@ -1,6 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { Clock, IdGenerator, RandomIdGenerator, SystemClock } from '../ids/ids';
 import { ApiErrorFilter, HTTP_ERROR_TABLE, type HttpErrorTable } from '../http/error.filter';
@@ -28,20 +27,16 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [
+        // The Nest logger service over pino (JSON lines). Access lines are written by the
+        // Fastify hooks of configureHttpApp, not by a per-request middleware: no middleware
+        // runs on any route, which keeps the hot check routes at Fastify speed.
         LoggerModule.forRoot({
+          forRoutes: [],
           pinoHttp: {
             level: options.logLevel,
             base: { service: options.serviceName },
             messageKey: 'msg',
             redact: ['req.headers.authorization', 'req.headers.cookie'],
-            genReqId: (req) => (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
-            customProps: (req) => ({ correlationId: req.headers['x-correlation-id'] }),
-            // Probes and scrapes would drown the log. Middleware may see a mount-relative url: use the original.
-            autoLogging: { ignore: (req) => /^\/(health|metrics)(\?|$)/.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '') },
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
           },
         }),
       ],
