@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec } from '@el/enforcement-service';
-import { EventStoreModule, eventStorePath } from '@el/event-store';
+import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
 import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
@@ -50,6 +50,6 @@ runMain('entitlement-ledger', async () => {
     app,
     config.PORT,
     config.HOST,
-    `Entitlement Ledger (embedded) is up — events ${eventStorePath(config)}, read models ${describeReadDb(readDb)}, bus ${bus.kind === 'kafka' ? `kafka ${bus.brokers.join(',')}` : 'in-process'}, catalog ${resolve(config.CATALOG_PATH)}`,
+    `Entitlement Ledger (embedded) is up — events ${describeEventStore(config)}, read models ${describeReadDb(readDb)}, bus ${bus.kind === 'kafka' ? `kafka ${bus.brokers.join(',')}` : 'in-process'}, catalog ${resolve(config.CATALOG_PATH)}`,
   );
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { eventStorePath, SqliteEventStore } from '@el/event-store';
+import { describeEventStore, eventStorePath, openEventStore } from '@el/event-store';
 import { configReader, runMain } from '@el/platform';
 import { describeReadDb, openReadModels, readDbConfig, rebuildReadModels } from '@el/read-models';
 import { existsSync } from 'node:fs';
@@ -16,11 +16,11 @@ import { progressPrinter } from './progress-bar';
 runMain('rebuild', async () => {
   const config = configReader(projectorServiceConfigSpec)();
   const path = eventStorePath(config);
-  if (!existsSync(path)) throw Object.assign(new Error(`DATA_DIR: no event store at ${path}`), { name: 'ConfigError' });
+  if (config.EVENT_STORE === 'sqlite' && !existsSync(path)) throw Object.assign(new Error(`DATA_DIR: no event store at ${path}`), { name: 'ConfigError' });
   const readDb = readDbConfig(config, config.DATA_DIR);
-  const store = SqliteEventStore.open({ path, synchronous: config.SQLITE_SYNCHRONOUS });
+  const store = openEventStore(config);
   const ds = await openReadModels(readDb);
-  process.stderr.write(`rebuilding read models in ${describeReadDb(readDb)} from ${path} (subscription ${config.PROJECTOR_SUBSCRIPTION_ID})\n`);
+  process.stderr.write(`rebuilding read models in ${describeReadDb(readDb)} from ${describeEventStore(config)} (subscription ${config.PROJECTOR_SUBSCRIPTION_ID})\n`);
   try {
     const result = await rebuildReadModels(ds, store, { subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, batchSize: 2000, onProgress: progressPrinter() });
     process.stdout.write(

@@ -3,3 +3,5 @@ export * from './catch-up-subscription';
 export * from './checkpointed';
 export * from './sqlite/sqlite-event-store';
 export * from './nest/event-store.module';
+export * from './esdb/esdb-event-store';
+export * from './esdb/esdb-mapping';

@@ -3,3 +3,4 @@ export * from './infra';
 export * from './postgres';
 export * from './test-backends';
 export * from './kafka';
+export * from './esdb';

@@ -34,7 +34,11 @@ export function which(binary: string): string | null {
 }
 
 export function tempDirFor(user: string | null, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return ownedBy(user, mkdtempSync(join(tmpdir(), prefix)));
+}
+
+/** Hands `dir` to `user` when we are root (servers that refuse to run as root run as that user). */
+export function ownedBy(user: string | null, dir: string): string {
   if (user && process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, InfraUnavailableError, postgresBinary, removeDir, runAs, tempDirFor } from './infra';
+import { freePort, InfraUnavailableError, ownedBy, postgresBinary, removeDir, runAs, tempDirFor } from './infra';
 
 export interface PostgresServer {
   /** URL of the server's `postgres` database (create one database per test suite from it). */
@@ -11,8 +11,11 @@ export interface PostgresServer {
 }
 
 export interface PostgresOptions {
-  /** Durable settings (fsync on) for benchmarks; tests run without fsync. */
+  /** Durable settings (fsync on) for benchmarks and local runs; tests run without fsync. */
   readonly durable?: boolean;
+  /** A persistent directory (created, or reused with its data) instead of a throwaway temp dir; kept on stop. */
+  readonly dir?: string;
+  readonly port?: number;
 }
 
 /**
@@ -30,11 +33,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     throw new InfraUnavailableError('PostgreSQL: no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin (install the Debian package "postgresql", or set PG_URL)');
   }
   const user = process.getuid?.() === 0 ? 'postgres' : null;
-  const dir = tempDirFor(user, 'el-pg-');
+  const keep = Boolean(options.dir);
+  const dir = options.dir ? ownedBy(user, (mkdirSync(options.dir, { recursive: true, mode: 0o700 }), options.dir)) : tempDirFor(user, 'el-pg-');
   const data = join(dir, 'data');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   try {
-    runAs(user, initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions']);
+    if (!existsSync(join(data, 'PG_VERSION'))) runAs(user, initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions']);
     const settings = [
       `-p ${port}`,
       `-k ${dir}`,
@@ -50,7 +54,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     } catch {
       /* no log yet */
     }
-    removeDir(dir);
+    if (!keep) removeDir(dir);
     const e = err as { stderr?: string; message: string };
     throw new InfraUnavailableError(`PostgreSQL did not start: ${e.stderr || e.message}\n${log}`);
   }
@@ -59,9 +63,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     external: false,
     async stop() {
       try {
-        runAs(user, pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        runAs(user, pgCtl, ['-D', data, '-m', keep ? 'fast' : 'immediate', '-w', 'stop']);
       } finally {
-        removeDir(dir);
+        if (!keep) removeDir(dir);
       }
     },
   };

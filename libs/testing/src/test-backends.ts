@@ -72,3 +72,18 @@ export const kafkaForTests = {
 export function describeWithKafka(name: string, fn: () => void): void {
   (kafkaForTests.unavailable ? describe.skip : describe)(`${name} [kafka]`, fn);
 }
+
+/** The run's EventStoreDB for the contract suite, or why there is none (the suite is then skipped with that reason printed once). */
+export const esdbForTests = {
+  get url(): string {
+    return process.env['EL_TEST_ESDB_URL'] ?? '';
+  },
+  get unavailable(): string | null {
+    const reason = process.env['EL_TEST_ESDB_URL'] ? null : (process.env['EL_TEST_ESDB_SKIP'] ?? 'the EventStoreDB global setup did not run for this project');
+    if (reason && !warned.has(reason)) {
+      warned.add(reason);
+      process.stderr.write(`[skip] EventStoreDB suites skipped: ${reason}\n`);
+    }
+    return reason;
+  },
+};

@@ -32,8 +32,8 @@ function fileFixture(writer: 'worker' | 'inline') {
   };
 }
 
-eventStoreContract('SQLite (file, WAL, synchronous=FULL, writer thread)', fileFixture('worker'), { densePositions: true });
-eventStoreContract('SQLite (file, WAL, synchronous=FULL, inline writer)', fileFixture('inline'), { densePositions: true });
+eventStoreContract('SQLite (file, WAL, synchronous=FULL, writer thread)', fileFixture('worker'), { densePositions: true, globalEventIds: true });
+eventStoreContract('SQLite (file, WAL, synchronous=FULL, inline writer)', fileFixture('inline'), { densePositions: true, globalEventIds: true });
 
 describe('SQLite event store specifics', () => {
   let dir: string;

@@ -55,6 +55,10 @@ describe('ledger service as a whole', () => {
     expect(health.body.components.projector).toMatchObject({ status: 'degraded', events: expect.any(Number) });
     expect(health.body.components.projector.events).toBeGreaterThanOrEqual(2);
     expect(health.body.components.projector.seconds).toBeGreaterThan(1);
+    // Liveness does not depend on the components: a lagging projector is no reason to restart the process.
+    const live = await t.http('GET', '/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toMatchObject({ status: 'live', uptimeSeconds: expect.any(Number) });
     const metrics = (await t.http('GET', '/metrics')).body as string;
     expect(Number(/projector_lag_events (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(2);
     expect(Number(/projector_lag_seconds ([\d.]+)/.exec(metrics)![1])).toBeGreaterThan(1);

@@ -65,7 +65,7 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
   const access = new NestLogger('http');
-  const quiet = new Set(['/health', '/metrics', ...(options.quietRoutes ?? [])]);
+  const quiet = new Set(['/health', '/health/live', '/metrics', ...(options.quietRoutes ?? [])]);
   // Label-bound children, cached: no label hashing per request.
   const timers = new Map<string, { observe(v: number): void }>();
   fastify.addHook('onResponse', (req, reply, done) => {

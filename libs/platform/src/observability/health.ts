@@ -41,10 +41,18 @@ export class HealthController {
 
   @Public()
   @Get('health')
-  @ApiOperation({ summary: 'Liveness and readiness: 200 when ok or degraded, 503 when a component is down' })
+  @ApiOperation({ summary: 'Readiness: 200 when ok or degraded, 503 when a component is down' })
   @ApiOkResponse({ description: '{status: ok|degraded|down, components: {...}}' })
   async check(@Res() reply: FastifyReply): Promise<void> {
     const report = await this.health.report();
     void reply.status(report.status === 'down' ? 503 : 200).send(report);
+  }
+
+  @Public()
+  @Get('health/live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process serves requests, whatever its dependencies (use /health for readiness)' })
+  @ApiOkResponse({ description: '{status: "live", uptimeSeconds}' })
+  live(): { status: 'live'; uptimeSeconds: number } {
+    return { status: 'live', uptimeSeconds: Math.round(process.uptime()) };
   }
 }

@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@el/testing';
+
+const ROOT = repoRoot(__dirname);
+
+/** Runs a built service entry point with `env` and returns how it ended. */
+function boot(app: string, env: Record<string, string>): { code: number | null; output: string } {
+  const dataDir = mkdtempSync(join(tmpdir(), 'el-config-'));
+  try {
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { code: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// Each service reads one typed configuration that selects its adapters; a missing or wrong value
+// stops it at boot, before it touches anything, with a message naming the variable.
+describe('per-service configuration at boot', () => {
+  it.each([
+    ['ledger', { EVENT_STORE: 'mongo' }, 'EVENT_STORE: must be one of sqlite, esdb (got "mongo")'],
+    ['ledger', { EVENT_STORE: 'esdb' }, 'ESDB_URL: is required when EVENT_STORE=esdb'],
+    ['ledger', { EVENT_STORE: 'esdb', ESDB_URL: 'http://localhost:2113' }, 'ESDB_URL: must be an EventStoreDB connection string like esdb://host:2113?tls=false (got "http://localhost:2113")'],
+    ['ledger', { READ_DB: 'postgres' }, 'READ_DB_URL: is required when READ_DB=postgres'],
+    ['ledger', { BUS: 'kafka' }, 'KAFKA_BROKERS: is required when BUS=kafka'],
+    ['ledger', { BUS: 'rabbit' }, 'BUS: must be one of inprocess, kafka (got "rabbit")'],
+    ['projector', { EVENT_STORE: 'esdb' }, 'ESDB_URL: is required when EVENT_STORE=esdb'],
+    ['projector', { READ_DB: 'mysql' }, 'READ_DB: must be one of sqlite, postgres (got "mysql")'],
+    ['projector', { PORT: 'eighty' }, 'PORT: must be an integer from 1 to 65535 (got "eighty")'],
+    ['enforcement', {}, 'BUS: must be kafka for the enforcement service on its own'],
+    ['enforcement', { BUS: 'kafka' }, 'KAFKA_BROKERS: is required when BUS=kafka'],
+    ['enforcement', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', CHECK_MAX_WAIT_MS: 'soon' }, 'CHECK_MAX_WAIT_MS: must be an integer from 0 to 30000 (got "soon")'],
+    ['embedded', { EVENT_STORE: 'esdb', ESDB_URL: '' }, 'ESDB_URL: is required when EVENT_STORE=esdb'],
+  ])('%s with %j stops with "%s"', (app, env, message) => {
+    const { code, output } = boot(app, env as Record<string, string>);
+    expect({ code, names: output.includes(message) }).toEqual({ code: 1, names: true });
+    expect(output).not.toMatch(/\n\s+at /); // a message for a person, not a stack trace
+  });
+});

@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { describeWithKafka, freePort, kafkaForTests, postgresBackend, repoRoot } from '@el/testing';
+
+const ROOT = repoRoot(__dirname);
+const LAUNCHER = join(ROOT, 'dist', 'tools', 'distributed', 'src', 'start-distributed.js');
+
+async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== null) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, init);
+  return { status: res.status, body: await res.json() };
+}
+
+// npm run start:distributed as a new user runs it: the launcher starts PostgreSQL itself from the
+// machine's binaries; Kafka is the run's broker (KAFKA_BROKERS), which the launcher then uses.
+describeWithKafka('npm run start:distributed (smoke)', () => {
+  let launcher: ChildProcess | null = null;
+  let output = '';
+  const dataDir = mkdtempSync(join(tmpdir(), 'el-distributed-'));
+  let pgDir: string | null = null;
+
+  afterAll(async () => {
+    if (launcher && launcher.exitCode === null) {
+      launcher.kill('SIGKILL');
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    if (pgDir) rmSync(pgDir, { recursive: true, force: true });
+  });
+
+  it('drives an ERP order from erp.orders.v1 to a read-model row and an allowed check, each service its own process', async () => {
+    if (postgresBackend.unavailable) throw new Error(`PostgreSQL is needed: ${postgresBackend.unavailable}`);
+    const [ledger, projector, enforcement] = [await freePort(), await freePort(), await freePort()];
+    launcher = spawn(process.execPath, [LAUNCHER], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        KAFKA_BROKERS: kafkaForTests.brokers.join(','),
+        LEDGER_PORT: String(ledger),
+        PROJECTOR_PORT: String(projector),
+        ENFORCEMENT_PORT: String(enforcement),
+        LOG_LEVEL: 'warn',
+        READ_DB_URL: '',
+        PG_URL: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    launcher.stdout!.on('data', (d) => (output += d));
+    launcher.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((r) => launcher!.once('exit', (code) => r(code)));
+
+    await until('the launcher to report every service up', async () => {
+      if (launcher!.exitCode !== null) throw new Error(`launcher exited ${launcher!.exitCode}:\n${output}`);
+      return output.includes('Entitlement Ledger (distributed) is up') ? true : null;
+    }, 180_000);
+    pgDir = /starting PostgreSQL \(data in ([^)]+)\)/.exec(output)?.[1] ?? null;
+    expect(pgDir).not.toBeNull();
+
+    // Three services, three processes, each healthy on its own port.
+    const health = await Promise.all([ledger, projector, enforcement].map((p) => json(`http://127.0.0.1:${p}/health`)));
+    expect(health.map((h) => h.status)).toEqual([200, 200, 200]);
+    expect(health[0]!.body.components.readModels.db).toMatch(/^postgres/);
+    expect(health[2]!.body.components.enforcementView.status).toBe('up');
+
+    // The ERP publishes an order.
+    const producer = new Kafka({ brokers: kafkaForTests.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
+    await producer.connect();
+    const order = { orderId: 'SO-SMOKE-1', customerId: 'smoke-co', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 2, action: 'new' }] };
+    await producer.send({ topic: 'erp.orders.v1', messages: [{ key: order.orderId, value: JSON.stringify(order) }] });
+    await producer.disconnect();
+
+    // The ledger consumed and fulfilled it...
+    const fulfilled = await until('the order to be fulfilled', async () => {
+      const r = await json(`http://127.0.0.1:${ledger}/v1/orders/SO-SMOKE-1`);
+      return r.status === 200 && r.body.status === 'fulfilled' ? r.body : null;
+    });
+    const entitlementId = fulfilled.results[0].entitlementId as string;
+    const position = fulfilled.position as number;
+    expect(position).toBeGreaterThan(0);
+
+    // ...the projector's PostgreSQL read model has the row (read-your-writes through minPosition)...
+    const rows = await json(`http://127.0.0.1:${ledger}/v1/customers/smoke-co/entitlements?minPosition=${position}`);
+    expect(rows.status).toBe(200);
+    expect(rows.body.items).toEqual([expect.objectContaining({ entitlementId, planId: 'pro', seats: 2, status: 'active' })]);
+
+    // ...and the enforcement service, fed through ledger.entitlements.v1 on Kafka, enforces it.
+    const check = await json(`http://127.0.0.1:${enforcement}/v1/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerId: 'smoke-co', feature: 'reports.export', minPosition: position }),
+    });
+    expect(check.status).toBe(200);
+    expect(check.body).toMatchObject({ allowed: true, code: 'OK', entitlementId, stale: false });
+    expect(check.body.position).toBeGreaterThanOrEqual(position);
+    const denied = await json(`http://127.0.0.1:${enforcement}/v1/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerId: 'smoke-co', feature: 'sso' }),
+    });
+    expect(denied.body).toMatchObject({ allowed: false, code: 'FEATURE_NOT_INCLUDED', upgradeHint: expect.objectContaining({ sku: 'ANL-ENT' }) });
+
+    // Ctrl-C stops every service and the PostgreSQL it started.
+    launcher.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('stopping PostgreSQL');
+    for (const p of [ledger, projector, enforcement]) {
+      await expect(fetch(`http://127.0.0.1:${p}/health`)).rejects.toThrow();
+    }
+  });
+});
