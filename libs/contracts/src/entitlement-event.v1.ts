@@ -1,4 +1,4 @@
-import { addDays, deviceLimit, effectiveFeatures, toMillis, type CheckSubject, type Entitlement, type EntitlementEvent, type FeatureSet } from '@el/domain';
+import { addDays, checkSubject, deviceLimit, effectiveFeatures, type CheckSubject, type Entitlement, type EntitlementEvent, type FeatureSet } from '@el/domain';
 import { LEDGER_SOURCE } from './topics';
 
 /**
@@ -175,24 +175,5 @@ export function toEntitlementEventV1(stored: StoredEntitlementEvent, after: Enti
 
 /** The decision function's view of a published entitlement (what enforcement and the SDK check against). */
 export function subjectFromV1(e: EntitlementV1): CheckSubject {
-  return {
-    entitlementId: e.entitlementId,
-    customerId: e.customerId,
-    productId: e.productId,
-    planId: e.planId,
-    tier: e.tier,
-    status: e.status,
-    statusReason: e.statusReason,
-    validFromMs: toMillis(e.validFrom),
-    validFrom: e.validFrom,
-    validUntilMs: e.validUntil ? toMillis(e.validUntil) : null,
-    validUntil: e.validUntil,
-    graceEndsMs: e.graceEndsAt ? toMillis(e.graceEndsAt) : null,
-    graceEndsAt: e.graceEndsAt,
-    regions: e.regions ? new Set(e.regions) : null,
-    features: e.features,
-    seats: e.seats,
-    seatHolders: new Set(e.assignedUsers),
-    devices: new Set(e.devices.map((d) => d.deviceId)),
-  };
+  return checkSubject({ ...e, seatHolders: e.assignedUsers, devices: e.devices.map((d) => d.deviceId) });
 }

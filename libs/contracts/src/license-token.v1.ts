@@ -1,4 +1,4 @@
-import { addDays, effectiveFeatures, toMillis, type CheckSubject, type Entitlement, type FeatureSet } from '@el/domain';
+import { addDays, checkSubject, effectiveFeatures, type CheckSubject, type Entitlement, type FeatureSet } from '@el/domain';
 
 /**
  * A license token: a compact JWS (EdDSA / Ed25519), header `{alg: "EdDSA",
@@ -72,24 +72,23 @@ export function licenseEntitlementV1(e: Entitlement, bound: { userId?: string; d
 
 /** The decision function's subjects from a verified token's claims. */
 export function subjectsFromLicense(claims: LicenseTokenClaimsV1): CheckSubject[] {
-  return claims.ents.map((e) => ({
-    entitlementId: e.id,
-    customerId: claims.sub,
-    productId: e.product,
-    planId: e.plan,
-    tier: e.tier,
-    status: e.status,
-    statusReason: e.reason,
-    validFromMs: toMillis(e.validFrom),
-    validFrom: e.validFrom,
-    validUntilMs: e.validUntil ? toMillis(e.validUntil) : null,
-    validUntil: e.validUntil,
-    graceEndsMs: e.graceEndsAt ? toMillis(e.graceEndsAt) : null,
-    graceEndsAt: e.graceEndsAt,
-    regions: e.regions ? new Set(e.regions) : null,
-    features: e.features,
-    seats: e.seats,
-    seatHolders: new Set(e.seated && claims.usr !== undefined ? [claims.usr] : []),
-    devices: new Set(e.deviceActive && claims.dev !== undefined ? [claims.dev] : []),
-  }));
+  return claims.ents.map((e) =>
+    checkSubject({
+      entitlementId: e.id,
+      customerId: claims.sub,
+      productId: e.product,
+      planId: e.plan,
+      tier: e.tier,
+      status: e.status,
+      statusReason: e.reason,
+      validFrom: e.validFrom,
+      validUntil: e.validUntil,
+      graceEndsAt: e.graceEndsAt,
+      regions: e.regions,
+      features: e.features,
+      seats: e.seats,
+      seatHolders: e.seated && claims.usr !== undefined ? [claims.usr] : [],
+      devices: e.deviceActive && claims.dev !== undefined ? [claims.dev] : [],
+    }),
+  );
 }

@@ -18,6 +18,19 @@ export interface Backend {
 
 const warned = new Set<string>();
 
+/**
+ * Why a server's suites cannot run (null when its global setup provided it), printed once as one
+ * clear line instead of a silent skip. In CI the global setups of PostgreSQL and Kafka fail instead.
+ */
+function skipReason(server: string, provided: string, skip: string): string | null {
+  const reason = process.env[provided] ? null : (process.env[skip] ?? `the ${server} global setup did not run for this project`);
+  if (reason && !warned.has(reason)) {
+    warned.add(reason);
+    process.stderr.write(`[skip] ${server} suites skipped: ${reason}\n`);
+  }
+  return reason;
+}
+
 export const sqliteBackend: Backend = {
   name: 'sqlite',
   unavailable: null,
@@ -30,13 +43,7 @@ export const sqliteBackend: Backend = {
 export const postgresBackend: Backend = {
   name: 'postgres',
   get unavailable() {
-    const reason = process.env['EL_TEST_PG_URL'] ? null : (process.env['EL_TEST_PG_SKIP'] ?? 'the PostgreSQL global setup did not run for this project');
-    if (reason && !warned.has(reason)) {
-      warned.add(reason);
-      // One clear line instead of a silent skip (in CI the global setup fails instead).
-      process.stderr.write(`[skip] PostgreSQL suites skipped: ${reason}\n`);
-    }
-    return reason;
+    return skipReason('PostgreSQL', 'EL_TEST_PG_URL', 'EL_TEST_PG_SKIP');
   },
   async create() {
     const server = process.env['EL_TEST_PG_URL']!;
@@ -59,12 +66,7 @@ export const kafkaForTests = {
     return (process.env['EL_TEST_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
   },
   get unavailable(): string | null {
-    const reason = process.env['EL_TEST_KAFKA_BROKERS'] ? null : (process.env['EL_TEST_KAFKA_SKIP'] ?? 'the Kafka global setup did not run for this project');
-    if (reason && !warned.has(reason)) {
-      warned.add(reason);
-      process.stderr.write(`[skip] Kafka suites skipped: ${reason}\n`);
-    }
-    return reason;
+    return skipReason('Kafka', 'EL_TEST_KAFKA_BROKERS', 'EL_TEST_KAFKA_SKIP');
   },
 };
 
@@ -79,11 +81,6 @@ export const esdbForTests = {
     return process.env['EL_TEST_ESDB_URL'] ?? '';
   },
   get unavailable(): string | null {
-    const reason = process.env['EL_TEST_ESDB_URL'] ? null : (process.env['EL_TEST_ESDB_SKIP'] ?? 'the EventStoreDB global setup did not run for this project');
-    if (reason && !warned.has(reason)) {
-      warned.add(reason);
-      process.stderr.write(`[skip] EventStoreDB suites skipped: ${reason}\n`);
-    }
-    return reason;
+    return skipReason('EventStoreDB', 'EL_TEST_ESDB_URL', 'EL_TEST_ESDB_SKIP');
   },
 };

@@ -31,9 +31,51 @@ export interface CheckSubject {
   readonly devices: ReadonlySet<string>;
 }
 
-export function subjectOf(e: Entitlement): CheckSubject {
-  const graceEndsAt = e.validUntil ? addDays(e.validUntil, e.graceDays) : null;
+/** A subject as it travels (ISO instants, arrays): what integration events and license tokens carry. */
+export interface CheckSubjectFields {
+  readonly entitlementId: string;
+  readonly customerId: string;
+  readonly productId: string;
+  readonly planId: string;
+  readonly tier: number;
+  readonly status: CheckSubject['status'];
+  readonly statusReason: string | null;
+  readonly validFrom: string;
+  readonly validUntil: string | null;
+  readonly graceEndsAt: string | null;
+  readonly regions: readonly string[] | null;
+  readonly features: FeatureSet;
+  readonly seats: number;
+  readonly seatHolders: Iterable<string>;
+  readonly devices: Iterable<string>;
+}
+
+/** The one place subjects are built, so every subject (from state, event or token) has the same shape. */
+export function checkSubject(f: CheckSubjectFields): CheckSubject {
   return {
+    entitlementId: f.entitlementId,
+    customerId: f.customerId,
+    productId: f.productId,
+    planId: f.planId,
+    tier: f.tier,
+    status: f.status,
+    statusReason: f.statusReason,
+    validFromMs: toMillis(f.validFrom),
+    validFrom: f.validFrom,
+    validUntilMs: f.validUntil ? toMillis(f.validUntil) : null,
+    validUntil: f.validUntil,
+    graceEndsMs: f.graceEndsAt ? toMillis(f.graceEndsAt) : null,
+    graceEndsAt: f.graceEndsAt,
+    regions: f.regions ? new Set(f.regions) : null,
+    features: f.features,
+    seats: f.seats,
+    seatHolders: new Set(f.seatHolders),
+    devices: new Set(f.devices),
+  };
+}
+
+export function subjectOf(e: Entitlement): CheckSubject {
+  return checkSubject({
     entitlementId: e.entitlementId,
     customerId: e.customerId,
     productId: e.productId,
@@ -41,18 +83,15 @@ export function subjectOf(e: Entitlement): CheckSubject {
     tier: e.tier,
     status: e.status,
     statusReason: e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null,
-    validFromMs: toMillis(e.validFrom),
     validFrom: e.validFrom,
-    validUntilMs: e.validUntil ? toMillis(e.validUntil) : null,
     validUntil: e.validUntil,
-    graceEndsMs: graceEndsAt ? toMillis(graceEndsAt) : null,
-    graceEndsAt,
-    regions: e.regions ? new Set(e.regions) : null,
+    graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    regions: e.regions,
     features: effectiveFeatures(e),
     seats: e.seats,
-    seatHolders: new Set(e.assignedUsers),
-    devices: new Set(Object.keys(e.devices)),
-  };
+    seatHolders: e.assignedUsers,
+    devices: Object.keys(e.devices),
+  });
 }
 
 /**
