@@ -28,7 +28,9 @@ const quiet = () => undefined;
 async function endToEnd(broker: KafkaBroker): Promise<string[]> {
   const { dir, cleanup } = benchDir('kafka-e2e');
   const port = await freePort();
-  const app = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], {
+  // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the process under load.
+  const nodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const app = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn', BUS: 'kafka', KAFKA_BROKERS: broker.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '6', ERP_ORDERS_GROUP: `bench-${randomUUID()}` },
     stdio: ['ignore', 'pipe', 'inherit'],

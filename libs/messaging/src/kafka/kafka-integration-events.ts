@@ -155,6 +155,8 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     this.consumers.add(consumer);
     let running = true;
     let inBatch: Promise<void> = Promise.resolve();
+    // With startFrom: where each partition resumes (the next offset to handle), kept up to date as messages are handled.
+    const resumeAt = options.startFrom ? new Map(Object.entries(options.startFrom).map(([p, o]) => [Number(p), o])) : null;
     // Offsets are committed explicitly (autoCommit is off): the next offset after the last message handled.
     const handledUpTo = new Map<number, string>();
     const commit = async (partition: number) => {
@@ -181,7 +183,9 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
           if (prefix === before) return;
           const last = offsets[prefix - 1]!;
           resolveOffset(last);
-          handledUpTo.set(batch.partition, (BigInt(last) + 1n).toString());
+          const next = (BigInt(last) + 1n).toString();
+          handledUpTo.set(batch.partition, next);
+          if (resumeAt) resumeAt.set(batch.partition, next);
           sinceCommit += prefix - before;
           if (sinceCommit >= 100) {
             sinceCommit = 0;
@@ -246,8 +250,20 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         }
       },
     });
-    // A consumer that keeps its own snapshot resumes exactly where the snapshot was taken.
-    for (const [partition, offset] of Object.entries(options.startFrom ?? {})) consumer.seek({ topic, partition: Number(partition), offset });
+    if (resumeAt) {
+      // A consumer that keeps its own state (a snapshot) resumes exactly where that state is: seek when
+      // the group is joined — also after kafkajs restarts a crashed consumer, which would otherwise
+      // resume from the committed offsets, possibly ahead of the snapshot it started from.
+      const seekAll = () => {
+        for (const [partition, offset] of resumeAt) consumer.seek({ topic, partition, offset });
+      };
+      consumer.on(consumer.events.GROUP_JOIN, seekAll);
+      try {
+        seekAll();
+      } catch {
+        // Not joined yet (kafkajs is restarting the consumer): GROUP_JOIN seeks.
+      }
+    }
     return {
       stop: async () => {
         running = false;

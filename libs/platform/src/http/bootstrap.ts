@@ -37,7 +37,9 @@ export function validationPipe(): ValidationPipe {
  * and graceful shutdown.
  */
 export async function createHttpApp(rootModule: Type<unknown> | unknown, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule as Type<unknown>, fastifyAdapter(options), { bufferLogs: true });
+  // bodyParser: false keeps Fastify's own JSON parser (built once) instead of NestJS's, which
+  // buffers the body and rebuilds the parser on every request. We accept JSON only.
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule as Type<unknown>, fastifyAdapter(options), { bufferLogs: true, bodyParser: false });
   configureHttpApp(app, options);
   return app;
 }
