@@ -36,14 +36,14 @@ export class CheckRoutes implements OnModuleInit {
     private readonly runner: EnforcementViewRunner,
     private readonly adapterHost: HttpAdapterHost,
     private readonly clock: Clock,
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
   ) {
-    const byCode = metrics.counter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
+    const byCode = metrics.fastCounter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
     const children = new Map<string, { inc(): void }>();
     this.decisions = (code: string) => {
       let c = children.get(code);
-      if (!c) children.set(code, (c = byCode.labels({ code })));
+      if (!c) children.set(code, (c = byCode.child({ code })));
       c.inc();
     };
     this.stale = metrics.counter('enforcement_stale_answers_total', 'Checks answered stale: minPosition not reached within CHECK_MAX_WAIT_MS');
@@ -60,6 +60,7 @@ export class CheckRoutes implements OnModuleInit {
     jsonRoute<CheckRequestV1, CheckResponseV1>(fastify, {
       method: 'POST',
       url: '/v1/check',
+      metrics: this.metrics,
       body: checkRequestSchemaV1,
       response: checkResponseSchemaV1,
       toErrorBody,
@@ -73,6 +74,7 @@ export class CheckRoutes implements OnModuleInit {
     jsonRoute<CheckBatchRequestV1, CheckBatchResponseV1>(fastify, {
       method: 'POST',
       url: '/v1/check/batch',
+      metrics: this.metrics,
       body: checkBatchRequestSchemaV1,
       response: checkBatchResponseSchemaV1,
       toErrorBody,

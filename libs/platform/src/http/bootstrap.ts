@@ -5,7 +5,9 @@ import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../observability/metrics';
+import type { LatencySeries } from '../observability/fast-metrics';
 import { validationException } from './api-error';
 
 export interface HttpAppOptions {
@@ -64,26 +66,19 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
 
-  const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
-  const access = new NestLogger('http');
-  const quiet = new Set(['/health', '/health/live', '/metrics', ...(options.quietRoutes ?? [])]);
-  // Label-bound children, cached: no label hashing per request.
-  const timers = new Map<string, { observe(v: number): void }>();
-  fastify.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions?.url ?? 'unmatched';
-    const key = `${req.method} ${route} ${reply.statusCode}`;
-    let timer = timers.get(key);
-    if (!timer) timers.set(key, (timer = metrics.httpDuration.labels({ method: req.method, route, status: String(reply.statusCode) })));
-    timer.observe(reply.elapsedTime / 1000);
-    if (!quiet.has(route) || reply.statusCode >= 500) {
-      const correlationId = req.headers['x-correlation-id'];
-      access.log(
-        { req: { id: req.id, method: req.method, url: req.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(correlationId ? { correlationId } : {}) },
-        'request completed',
-      );
-    }
-    done();
+  const record = responseRecorder(app.get(Metrics), new Set(['/health', '/health/live', '/metrics', ...(options.quietRoutes ?? [])]));
+  // Route-level rather than global, so that routes which time themselves (jsonRoute, `config.selfTimed`)
+  // carry no onResponse hook at all: Fastify then skips the per-request 'finish' listeners too.
+  // Requests that match no route are recorded by the error filter.
+  fastify.addHook('onRoute', (route) => {
+    if ((route.config as { selfTimed?: boolean } | undefined)?.selfTimed) return;
+    const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      record(req, reply);
+      done();
+    };
+    const existing = route.onResponse;
+    route.onResponse = existing ? [...(Array.isArray(existing) ? existing : [existing]), hook] : [hook];
   });
 
   const config = new DocumentBuilder()
@@ -101,4 +96,28 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   SwaggerModule.setup('docs', app as INestApplication, document, {
     jsonDocumentUrl: 'docs/openapi.json',
   });
+}
+
+/**
+ * Records a finished request: its latency in http_server_request_duration_seconds (series cached
+ * per method, route and status) and an access line, except for `quiet` routes unless they failed.
+ */
+export function responseRecorder(metrics: Metrics, quiet: ReadonlySet<string> = new Set()): (req: FastifyRequest, reply: FastifyReply) => void {
+  const access = new NestLogger('http');
+  const series = new Map<string, LatencySeries>();
+  return (req, reply) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    const status = reply.statusCode;
+    const key = `${req.method} ${route} ${status}`;
+    let s = series.get(key);
+    if (!s) series.set(key, (s = metrics.httpDuration.child({ method: req.method, route, status: String(status) })));
+    s.observe(reply.elapsedTime / 1000);
+    if (!quiet.has(route) || status >= 500) {
+      const correlationId = req.headers['x-correlation-id'];
+      access.log(
+        { req: { id: req.id, method: req.method, url: req.url }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(correlationId ? { correlationId } : {}) },
+        'request completed',
+      );
+    }
+  };
 }

@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Inject, Logger, Optional, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Metrics } from '../observability/metrics';
+import { responseRecorder } from './bootstrap';
 import { ApiException, type ApiErrorBody } from './api-error';
 
 /**
@@ -31,13 +33,23 @@ function isCoded(e: unknown): e is CodedError {
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
-  constructor(@Optional() @Inject(HTTP_ERROR_TABLE) private readonly table: HttpErrorTable = {}) {}
+  private readonly recordUnmatched: ((req: FastifyRequest, reply: FastifyReply) => void) | null;
+
+  constructor(
+    @Optional() @Inject(HTTP_ERROR_TABLE) private readonly table: HttpErrorTable = {},
+    @Optional() metrics?: Metrics,
+  ) {
+    this.recordUnmatched = metrics ? responseRecorder(metrics) : null;
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error({ err: exception, reqId: reply.request?.id }, 'request failed');
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+    // Routes record themselves (route-level onResponse hooks); a request that matched none is recorded here.
+    const request = reply.request;
+    if (this.recordUnmatched && request && !request.routeOptions?.url) this.recordUnmatched(request, reply);
   }
 
   toBody(exception: unknown): ApiErrorBody {
