@@ -85,6 +85,11 @@ export interface Subscription {
 
 export interface EventStore {
   /**
+   * True when positions are 1, 2, 3, … with no holes (SQLite), so `head - position` counts events;
+   * EventStoreDB's positions are log offsets in bytes.
+   */
+  readonly densePositions: boolean;
+  /**
    * Appends atomically. Idempotent by event id: if the first event's id is
    * already stored and the stored stream holds exactly these ids from there,
    * nothing is written and the original result is returned with

@@ -59,6 +59,7 @@ export interface EsdbEventStoreOptions {
  * - Every readStream/readAll is iterated to its end (an un-iterated read crashes the process).
  */
 export class EsdbEventStore implements EventStore {
+  readonly densePositions = false;
   private readonly client: EventStoreDBClient;
   private readonly window: number;
   private readonly retries: number;

@@ -75,6 +75,7 @@ const COLUMNS = 'position, stream, revision, id, type, data, metadata, recorded_
  * writes, so a conflict fails only that append.
  */
 export class SqliteEventStore implements EventStore {
+  readonly densePositions = true;
   private readonly db: Database.Database;
   private readonly committer: BatchCommitter;
   private readonly appended = new EventEmitter();

@@ -84,6 +84,10 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         expect(Number.isNaN(Date.parse(read[0]!.recordedAt))).toBe(false);
       });
 
+      it('says whether its positions are dense (what lag in events can be computed from)', () => {
+        expect(store.densePositions).toBe(options.densePositions);
+      });
+
       it('reads a missing stream as empty', async () => {
         expect(await store.readStream(`missing-${randomUUID()}`)).toEqual([]);
       });

@@ -36,19 +36,20 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
       },
       onError: (err, attempt) => this.logger.error({ err, attempt }, 'relay batch failed; retrying from the checkpoint'),
     });
-    metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet', [], (g) => this.lag().then((l) => g.set(l.events)));
+    metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet', [], (g) => this.lag().then((l) => g.set(l.events ?? Number.NaN)));
     health.register('relay', async () => {
       const lag = await this.lag();
       return { status: lag.seconds > options.maxLagSeconds ? 'degraded' : 'up', subscriptionId: options.subscriptionId, topic: this.relay.topic, ...lag };
     });
   }
 
-  async lag(): Promise<{ position: number; events: number; seconds: number }> {
+  /** Events not yet published (null when positions are not dense: EventStoreDB), and the age of the oldest. */
+  async lag(): Promise<{ position: number; events: number | null; seconds: number }> {
     const position = await this.checkpoints.load(this.options.subscriptionId);
     const head = await this.store.headPosition();
     if (position >= head) return { position, events: 0, seconds: 0 };
     const [next] = await this.store.readAll({ after: position, maxCount: 1 });
-    return { position, events: head - position, seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0 };
+    return { position, events: this.store.densePositions ? head - position : null, seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0 };
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -46,7 +46,7 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
       ...(pauseAt !== undefined ? { beforeCommit: testPause(pauseAt) } : {}),
     });
     metrics.gauge('projector_position', 'Global position the read models include', [], (g) => g.set(this.lastPosition));
-    metrics.gauge('projector_lag_events', 'Events in the store not yet in the read models', [], (g) => this.lag().then((l) => g.set(l.events)));
+    metrics.gauge('projector_lag_events', 'Events in the store not yet in the read models', [], (g) => this.lag().then((l) => g.set(l.events ?? Number.NaN)));
     metrics.gauge('projector_lag_seconds', 'Age of the oldest event not yet in the read models (0 when caught up)', [], (g) => this.lag().then((l) => g.set(l.seconds)));
     health.register('projector', async () => {
       const lag = await this.lag();
@@ -65,14 +65,14 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
     await this.projector.stop();
   }
 
-  /** How far behind the read models are, in events and in seconds. */
-  async lag(): Promise<{ position: number; head: number; events: number; seconds: number }> {
+  /** How far behind the read models are, in events (null when positions are not dense: EventStoreDB) and in seconds. */
+  async lag(): Promise<{ position: number; head: number; events: number | null; seconds: number }> {
     const [position, head] = [await this.projector.position(), await this.store.headPosition()];
     this.lastPosition = Math.max(this.lastPosition, position);
     if (position >= head) return { position, head, events: 0, seconds: 0 };
     const [next] = await this.store.readAll({ after: position, maxCount: 1 });
     const seconds = next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0;
-    return { position, head, events: head - position, seconds: Math.round(seconds * 1000) / 1000 };
+    return { position, head, events: this.store.densePositions ? head - position : null, seconds: Math.round(seconds * 1000) / 1000 };
   }
 }
 
