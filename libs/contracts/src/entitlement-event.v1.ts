@@ -1,4 +1,4 @@
-import { addDays, checkSubject, deviceLimit, effectiveFeatures, type CheckSubject, type Entitlement, type EntitlementEvent, type FeatureSet } from '@el/domain';
+import { checkSubject, deviceLimit, effectiveFeatures, graceEndsAtOf, statusReasonOf, type CheckSubject, type Entitlement, type EntitlementEvent, type FeatureSet } from '@el/domain';
 import { LEDGER_SOURCE } from './topics';
 
 /**
@@ -89,7 +89,7 @@ export function entitlementV1(e: Entitlement, revision: number): EntitlementV1 {
     tier: e.tier,
     catalogVersion: e.catalogVersion,
     status: e.status,
-    statusReason: e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null,
+    statusReason: statusReasonOf(e),
     seats: e.seats,
     assignedUsers: [...e.assignedUsers],
     devices: Object.values(e.devices).map((d) => ({ deviceId: d.deviceId, userId: d.userId })),
@@ -97,7 +97,7 @@ export function entitlementV1(e: Entitlement, revision: number): EntitlementV1 {
     validFrom: e.validFrom,
     validUntil: e.validUntil,
     graceDays: e.graceDays,
-    graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    graceEndsAt: graceEndsAtOf(e),
     regions: e.regions ? [...e.regions] : null,
     features: effectiveFeatures(e),
     addOns: Object.values(e.addOns).map((a) => ({ sku: a.sku, quantity: a.quantity })),

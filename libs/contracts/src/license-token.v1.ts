@@ -1,4 +1,4 @@
-import { addDays, checkSubject, effectiveFeatures, type CheckSubject, type Entitlement, type FeatureSet } from '@el/domain';
+import { checkSubject, effectiveFeatures, graceEndsAtOf, statusReasonOf, type CheckSubject, type Entitlement, type FeatureSet } from '@el/domain';
 
 /**
  * A license token: a compact JWS (EdDSA / Ed25519), header `{alg: "EdDSA",
@@ -58,10 +58,10 @@ export function licenseEntitlementV1(e: Entitlement, bound: { userId?: string; d
     sku: e.planSku,
     tier: e.tier,
     status: e.status,
-    reason: e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null,
+    reason: statusReasonOf(e),
     validFrom: e.validFrom,
     validUntil: e.validUntil,
-    graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    graceEndsAt: graceEndsAtOf(e),
     regions: e.regions ? [...e.regions] : null,
     seats: e.seats,
     features: effectiveFeatures(e),

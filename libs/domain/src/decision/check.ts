@@ -1,6 +1,6 @@
 import type { Catalog, FeatureGrant, FeatureSet, MeterPeriod, ProductSpec } from '../catalog/catalog';
-import { effectiveFeatures, type Entitlement } from '../entitlement/entitlement.state';
-import { addDays, toMillis } from '../shared/time';
+import { effectiveFeatures, graceEndsAtOf, statusReasonOf, type Entitlement } from '../entitlement/entitlement.state';
+import { toMillis } from '../shared/time';
 
 /**
  * What a check needs of one entitlement, precomputed once when the
@@ -82,10 +82,10 @@ export function subjectOf(e: Entitlement): CheckSubject {
     planId: e.planId,
     tier: e.tier,
     status: e.status,
-    statusReason: e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null,
+    statusReason: statusReasonOf(e),
     validFrom: e.validFrom,
     validUntil: e.validUntil,
-    graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    graceEndsAt: graceEndsAtOf(e),
     regions: e.regions,
     features: effectiveFeatures(e),
     seats: e.seats,

@@ -1,5 +1,6 @@
 import { mergeFeatures, type FeatureSet } from '../catalog/catalog';
 import { assertNever } from '../shared/envelope';
+import { addDays } from '../shared/time';
 import type { EntitlementEvent, GrantOrigin, PlanTerms } from './entitlement.events';
 
 export interface AttachedAddOn {
@@ -50,6 +51,16 @@ export function effectiveFeatures(e: EntitlementTerms): FeatureSet {
 /** `null` when the plan does not limit devices. */
 export function deviceLimit(e: Pick<EntitlementTerms, 'maxDevicesPerSeat' | 'seats'>): number | null {
   return e.maxDevicesPerSeat === null ? null : e.maxDevicesPerSeat * e.seats;
+}
+
+/** Why it is suspended or revoked; null in any other status. */
+export function statusReasonOf(e: Entitlement): string | null {
+  return e.status === 'suspended' ? e.suspendedReason : e.status === 'revoked' ? e.revokedReason : null;
+}
+
+/** When the grace period after validUntil ends; null for perpetual entitlements. */
+export function graceEndsAtOf(e: Pick<EntitlementTerms, 'validUntil' | 'graceDays'>): string | null {
+  return e.validUntil ? addDays(e.validUntil, e.graceDays) : null;
 }
 
 function terms(e: Entitlement): EntitlementTerms {

@@ -1,5 +1,5 @@
 import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { addDays, deviceLimit, effectiveFeatures, type Entitlement, type FeatureSet } from '@el/domain';
+import { deviceLimit, effectiveFeatures, graceEndsAtOf, statusReasonOf, type Entitlement, type FeatureSet } from '@el/domain';
 
 /** What the API shows of an entitlement: its state plus what follows from it. */
 export class EntitlementView {
@@ -30,6 +30,7 @@ export class EntitlementView {
 }
 
 export function toEntitlementView(e: Entitlement, revision: number): EntitlementView {
+  const statusReason = statusReasonOf(e);
   return {
     entitlementId: e.entitlementId,
     customerId: e.customerId,
@@ -39,7 +40,7 @@ export function toEntitlementView(e: Entitlement, revision: number): Entitlement
     tier: e.tier,
     catalogVersion: e.catalogVersion,
     status: e.status,
-    ...(e.status === 'suspended' ? { statusReason: e.suspendedReason } : e.status === 'revoked' ? { statusReason: e.revokedReason } : {}),
+    ...(statusReason !== null ? { statusReason } : {}),
     seats: e.seats,
     assignedUsers: e.assignedUsers,
     devices: Object.values(e.devices),
@@ -47,7 +48,7 @@ export function toEntitlementView(e: Entitlement, revision: number): Entitlement
     validFrom: e.validFrom,
     validUntil: e.validUntil,
     graceDays: e.graceDays,
-    graceEndsAt: e.validUntil ? addDays(e.validUntil, e.graceDays) : null,
+    graceEndsAt: graceEndsAtOf(e),
     regions: e.regions,
     features: effectiveFeatures(e),
     addOns: Object.values(e.addOns).map((a) => ({ sku: a.sku, name: a.name, quantity: a.quantity })),
