@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec } from '@el/enforcement-service';
+import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
 import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
-import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
+import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
 import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { resolve } from 'node:path';
@@ -25,7 +25,7 @@ runMain('entitlement-ledger', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable } }),
+      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable } }),
       EventStoreModule.forRoot(config),
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       MessagingModule.forRoot(bus),
@@ -46,6 +46,8 @@ runMain('entitlement-ledger', async () => {
     quietRoutes: CHECK_ROUTES,
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
+  // ERP orders and the enforcement view's feed: @EventPattern handlers served from the bus.
+  connectBus(app);
   await listen(
     app,
     config.PORT,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, readEnforcementServiceConfig } from '@el/enforcement-service';
-import { busConfig, MessagingModule } from '@el/messaging';
+import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementErrorTable, readEnforcementServiceConfig } from '@el/enforcement-service';
+import { busConfig, connectBus, MessagingModule } from '@el/messaging';
 import { ConfigError, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 
 /**
@@ -18,7 +18,7 @@ runMain('enforcement', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'enforcement', logLevel: config.LOG_LEVEL, errorTable: {} }),
+      PlatformModule.forRoot({ serviceName: 'enforcement', logLevel: config.LOG_LEVEL, errorTable: enforcementErrorTable }),
       MessagingModule.forRoot(bus),
       EnforcementModule.register(config),
     ],
@@ -32,5 +32,7 @@ runMain('enforcement', async () => {
     extraPaths: checkApiOpenApiPaths,
     quietRoutes: CHECK_ROUTES,
   });
+  // The view's feed (ledger.entitlements.v1): an @EventPattern handler served from Kafka.
+  connectBus(app);
   await listen(app, config.PORT, config.HOST, 'Enforcement service is up');
 });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, readLedgerServiceConfig } from '@el/ledger-service';
-import { busConfig, MessagingModule } from '@el/messaging';
+import { busConfig, connectBus, MessagingModule } from '@el/messaging';
 import { createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { readDbConfig, ReadModelsModule } from '@el/read-models';
 
@@ -29,5 +29,7 @@ runMain('ledger', async () => {
     description: 'Command API (orders, entitlements, seats, devices, access requests) and queries over the read models.',
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
+  // erp.orders.v1: an @EventPattern handler served from the bus.
+  connectBus(app);
   await listen(app, config.PORT, config.HOST, 'Ledger service is up');
 });

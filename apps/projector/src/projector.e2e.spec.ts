@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@el/event-store';
 import { readCheckpoint, ReadModelProjector, dialectOf } from '@el/read-models';
-import { dumpReadModels, LedgerLog, openTestReadModels } from '@el/read-models/testing';
+import { LedgerLog } from '@el/event-store/testing';
+import { dumpReadModels, openTestReadModels } from '@el/read-models/testing';
 import { describeBackend, freePort, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
 
 /**

@@ -7,7 +7,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { TOPICS } from '@el/contracts';
 import { isEntitlementEvent } from '@el/domain';
 import { SqliteEventStore } from '@el/event-store';
-import { LedgerLog } from '@el/read-models/testing';
+import { LedgerLog } from '@el/event-store/testing';
 import { describeWithKafka, freePort, kafkaForTests } from '@el/testing';
 
 /**

@@ -1,4 +1,5 @@
 import type { Decision } from '@el/domain';
+import { ID_SCHEMA } from './schema-parts';
 
 /**
  * The enforcement API (`POST /v1/check`, `POST /v1/check/batch`): the request
@@ -41,7 +42,7 @@ export interface CheckBatchResponseV1 {
 
 export const MAX_CHECK_BATCH = 1000;
 
-const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' } as const;
+const id = ID_SCHEMA;
 
 const checkProperties = {
   customerId: id,

@@ -15,9 +15,10 @@ import {
 } from '@el/domain';
 import { deadLetterV1, dlqTopicOf } from './dead-letter.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, toEntitlementEventV1 } from './entitlement-event.v1';
-import { parseErpOrderV1 } from './erp-order.v1';
+import Ajv from 'ajv';
+import { entitlementEventSchemaV1, entitlementMessageV1, isControlMessage, watermarkMessageV1, watermarkSchemaV1 } from './entitlements-topic.v1';
 import { LEDGER_SOURCE, TOPICS } from './topics';
-import { watermarkV1, WatermarkTracker } from './watermark.v1';
+import { WATERMARK_TYPE, watermarkV1, WatermarkTracker } from './watermark.v1';
 import { subjectFromV1 } from './entitlement-event.v1';
 import { check, subjectOf } from '@el/domain';
 
@@ -93,26 +94,31 @@ describe('ledger.entitlements.v1', () => {
     // Every message of one customer shares the key: customerid.
     expect(new Set(events.map((e) => e.customerid))).toEqual(new Set(['acme']));
   });
-});
 
-describe('erp.orders.v1', () => {
-  const good = { orderId: 'SO-1', customerId: 'acme', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 3, action: 'new' }] };
-
-  it('parses a valid order from bytes', () => {
-    expect(parseErpOrderV1(Buffer.from(JSON.stringify(good)))).toEqual({ ok: true, value: good });
-    expect(parseErpOrderV1(JSON.stringify({ ...good, effectiveAt: '2026-01-01T00:00:00Z' })).ok).toBe(true);
-  });
-
-  it('tells unparseable from invalid, naming every bad path', () => {
-    expect(parseErpOrderV1(Buffer.from('{"orderId":'))).toMatchObject({ ok: false, code: 'MESSAGE.UNPARSEABLE' });
-    expect(parseErpOrderV1(null)).toMatchObject({ ok: false, code: 'MESSAGE.UNPARSEABLE' });
-    const bad = parseErpOrderV1(JSON.stringify({ orderId: 'SO 1', customerId: 'acme', lines: [{ lineId: '1', sku: '', quantity: 0, action: 'buy', colour: 'red' }], extra: true }));
-    expect(bad.ok).toBe(false);
-    if (bad.ok) return;
-    expect(bad.code).toBe('MESSAGE.INVALID');
-    expect(bad.errors.map((e) => e.path).sort()).toEqual(['extra', 'lines[0].action', 'lines[0].colour', 'lines[0].quantity', 'lines[0].sku', 'orderId']);
-    expect(parseErpOrderV1('[]')).toMatchObject({ ok: false, code: 'MESSAGE.INVALID' });
-    expect(parseErpOrderV1(JSON.stringify({ ...good, lines: [] }))).toMatchObject({ ok: false, errors: [{ path: 'lines' }] });
+  it('publishes exactly what its documented schemas say: changes keyed by customer, watermarks marked as control messages', () => {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validChange = ajv.compile(entitlementEventSchemaV1);
+    const validWatermark = ajv.compile(watermarkSchemaV1);
+    const changes = publish(
+      grant,
+      (m) => ({ type: 'AssignSeat', data: { userId: 'bob' }, metadata: m }),
+      (m) => ({ type: 'ActivateDevice', data: { deviceId: 'mac', userId: 'bob' }, metadata: m }),
+      (m) => ({ type: 'ChangeSeats', data: { seats: 4 }, metadata: m }),
+      (m) => ({ type: 'RenewEntitlement', data: { periods: 1 }, metadata: m }),
+      (m) => ({ type: 'RevokeEntitlement', data: { reason: 'closed' }, metadata: m }),
+    ).map(entitlementMessageV1);
+    for (const m of changes) {
+      expect({ type: m.value.type, errors: validChange(m.value) ? null : validChange.errors }).toEqual({ type: m.value.type, errors: null });
+      expect(m).toMatchObject({ key: 'acme', id: m.value.id, headers: { ce_id: m.value.id, ce_type: m.value.type } });
+      expect(isControlMessage(m.headers)).toBe(false);
+    }
+    const w = watermarkMessageV1(107, 2, 6, '2026-05-07T00:00:01.000Z');
+    expect(validWatermark(w.value)).toBe(true);
+    expect(w).toMatchObject({ key: 'watermark', partition: 2, headers: { ce_type: WATERMARK_TYPE, ledger_control: 'watermark' } });
+    expect(isControlMessage(w.headers)).toBe(true);
+    // The schemas are strict: a field the contract does not document is caught.
+    expect(validChange({ ...changes[0]!.value, extra: 1 })).toBe(false);
+    expect(validWatermark(changes[0]!.value)).toBe(false);
   });
 });
 

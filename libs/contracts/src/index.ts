@@ -5,3 +5,5 @@ export * from './dead-letter.v1';
 export * from './watermark.v1';
 export * from './license-token.v1';
 export * from './check-api.v1';
+export * from './schema-parts';
+export * from './entitlements-topic.v1';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryCheckpointStore, SqliteEventStore, type EventStore } from '@el/event-store';
 import { EntitlementRelay, KafkaIntegrationEvents, type BusConfig } from '@el/messaging';
-import { LedgerLog } from '@el/read-models/testing';
+import { LedgerLog } from '@el/event-store/testing';
 import { describeWithKafka, kafkaForTests } from '@el/testing';
 import { startEnforcementApp, type EnforcementTestApp, type EnforcementTestOptions } from './testing/enforcement-test-app';
 

@@ -3,6 +3,7 @@ import { CheckRoutes } from './check/check.routes';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from './enforcement.config';
 import { DEFAULT_ENFORCEMENT_TOPIC, ENFORCEMENT_TOPIC, EnforcementViewRunner } from './view/view-runner';
 import { ViewController } from './view/view.http.controller';
+import { EntitlementFeedController } from './view/entitlement-feed.controller';
 
 /**
  * The enforcement service: the in-memory view of ledger.entitlements.v1 and
@@ -14,7 +15,7 @@ export class EnforcementModule {
   static register(config: EnforcementConfig, options: { topic?: string } = {}): DynamicModule {
     return {
       module: EnforcementModule,
-      controllers: [ViewController],
+      controllers: [ViewController, EntitlementFeedController],
       providers: [
         { provide: ENFORCEMENT_CONFIG, useValue: config },
         { provide: ENFORCEMENT_TOPIC, useValue: options.topic ?? DEFAULT_ENFORCEMENT_TOPIC },

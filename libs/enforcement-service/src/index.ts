@@ -4,3 +4,4 @@ export * from './view/enforcement-view';
 export * from './view/snapshot-file';
 export * from './view/view-runner';
 export * from './check/check.routes';
+export * from './enforcement.errors';

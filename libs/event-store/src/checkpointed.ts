@@ -1,10 +1,4 @@
-import type { BatchHandler, EventStore, RecordedEvent, Subscription } from './event-store.port';
-
-export interface CheckpointStore {
-  /** Last position handled by this subscription; 0 when it never ran. */
-  load(subscriptionId: string): Promise<number>;
-  save(subscriptionId: string, position: number): Promise<void>;
-}
+import type { BatchHandler, CheckpointStore, EventStore, RecordedEvent, Subscription } from './event-store.port';
 
 export interface CheckpointedOptions {
   /** Stable, configured id: the checkpoint belongs to it. */

@@ -83,7 +83,21 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** Where a subscription to the log stands: the last position it handled (0 when it never ran). */
+export interface CheckpointStore {
+  load(subscriptionId: string): Promise<number>;
+  save(subscriptionId: string, position: number): Promise<void>;
+}
+
 export interface EventStore {
+  /**
+   * Checkpoints kept with the log itself, for subscriptions whose progress
+   * belongs to the store rather than to a read model: the Kafka relay (the
+   * outbox's progress) and the in-process bus's consumer groups. Dropping or
+   * rebuilding the read models never moves them. They are not events: they
+   * never appear in `readAll`, `subscribeAll` or `headPosition`.
+   */
+  readonly checkpoints: CheckpointStore;
   /**
    * True when positions are 1, 2, 3, … with no holes (SQLite), so `head - position` counts events;
    * EventStoreDB's positions are log offsets in bytes.

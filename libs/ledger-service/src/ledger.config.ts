@@ -14,6 +14,8 @@ export const ledgerConfigSpec = {
   TOKEN_KEY_OVERLAP_DAYS: env.int({ default: 7, min: 0, description: 'How long a rotated key stays in the JWKS, so tokens it signed still verify' }),
   TOKEN_REFRESH_GRACE_SECONDS: env.int({ default: 7 * 86_400, min: 0, description: 'How long after expiry a token may still be exchanged for a fresh one (an application that was offline)' }),
   ORDER_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often orders left received but not fulfilled (a crash mid-order) are finished (0: only at boot)' }),
+  APPROVAL_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often approved access requests not yet granted (a crash between approval and grant) are finished (0: only at boot)' }),
+  LEDGER_TEST_PAUSE_AFTER_APPROVAL: env.bool({ default: false, description: 'Test only: hold every approval after recording it, before the grant, and print "ledger paused after recording an approval", so a test can kill the process there' }),
 };
 export type LedgerConfig = ConfigOf<typeof ledgerConfigSpec>;
 

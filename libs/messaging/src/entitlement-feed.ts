@@ -2,11 +2,10 @@ import {
   foldEntitlement,
   evolveEntitlement,
   isEntitlementEvent,
-  upcastEvent,
   type EntitlementEvent,
   type EntitlementState,
 } from '@el/domain';
-import { toEntitlementEventV1, TOPICS } from '@el/contracts';
+import { entitlementMessageV1, toEntitlementEventV1, TOPICS } from '@el/contracts';
 import type { EventStore, RecordedEvent } from '@el/event-store';
 import type { OutgoingMessage } from './integration-events.port';
 
@@ -30,15 +29,15 @@ export class EntitlementFeed {
     const out: OutgoingMessage[] = [];
     for (const r of batch) {
       if (!isEntitlementEvent(r)) continue;
-      const event = upcastEvent({ type: r.type, data: r.data, metadata: r.metadata }) as unknown as EntitlementEvent;
+      // Already in its newest shape: the store upcasts on read.
+      const event = { type: r.type, data: r.data, metadata: r.metadata } as unknown as EntitlementEvent;
       const id = event.data.entitlementId;
       let held = this.states.get(id);
       if (!held || held.revision !== r.revision - 1) held = await this.rebuild(r.stream, r.revision - 1);
       const state = evolveEntitlement(held.state, event);
       this.remember(id, { revision: r.revision, state });
       if (state.status === 'none') continue;
-      const value = toEntitlementEventV1({ id: r.id, position: r.position, revision: r.revision, recordedAt: r.recordedAt, event }, state);
-      out.push({ key: state.customerId, id: r.id, value, headers: { 'content-type': 'application/cloudevents+json', ce_type: value.type } });
+      out.push(entitlementMessageV1(toEntitlementEventV1({ id: r.id, position: r.position, revision: r.revision, recordedAt: r.recordedAt, event }, state)));
     }
     return out;
   }
@@ -48,7 +47,7 @@ export class EntitlementFeed {
     const events = await this.store.readStream(stream, { maxCount: upToRevision + 1 });
     return {
       revision: upToRevision,
-      state: foldEntitlement(events.map((e) => upcastEvent({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as EntitlementEvent)),
+      state: foldEntitlement(events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as EntitlementEvent)),
     };
   }
 

@@ -6,3 +6,5 @@ export * from './relay/entitlement-relay';
 export * from './nest/messaging.config';
 export * from './nest/messaging.module';
 export * from './nest/relay.module';
+export * from './nest/bus.server';
+export * from './nest/tokens';

@@ -63,6 +63,13 @@ export interface IntegrationEvents {
   partitionsOf(topic: string): Promise<number>;
   /** The offset the next message of each partition will get (consumer lag = end offset − next offset read). */
   endOffsets(topic: string): Promise<Record<number, string>>;
+  /**
+   * Names the sequence a topic's offsets belong to (a Kafka cluster's topic, or
+   * the event store's log in-process): offsets a consumer saved are only valid
+   * where this answers the same, so a snapshot taken under another bus or
+   * broker is recognised and not resumed from.
+   */
+  offsetScope(topic: string): Promise<string>;
   /** Resolves once every message is durably accepted (acks=all). */
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /**

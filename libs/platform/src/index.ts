@@ -12,3 +12,7 @@ export * from './http/serve';
 export * from './concurrency/keyed-serializer';
 export * from './config/document-file';
 export * from './http/json-route';
+export * from './errors/coded-error';
+export * from './validation/json-schema';
+export * from './http/field-rules';
+export * from './http/json-schema.pipe';

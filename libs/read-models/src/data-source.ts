@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntitySchema } from 'typeorm';
 import { READ_MODEL_ENTITIES } from './schema/entities';
-import { READ_MODEL_MIGRATIONS } from './schema/migrations/1764300000000-initial-read-models';
+import { READ_MODEL_MIGRATIONS } from './schema/migrations';
 
 export type ReadDbConfig =
   | { readonly kind: 'sqlite'; readonly path: string }

@@ -1,6 +1,6 @@
 export * from './schema/rows';
 export * from './schema/entities';
-export * from './schema/migrations/1764300000000-initial-read-models';
+export * from './schema/migrations';
 export * from './projections';
 export * from './projector/sql';
 export * from './projector/tables';
@@ -15,4 +15,3 @@ export * from './nest/read-models.module';
 export * from './nest/projector.config';
 export * from './nest/projector.runner';
 export * from './nest/projector.module';
-export * from './projector/sql-checkpoint-store';

@@ -7,7 +7,7 @@ import { inWriteTransaction, SqlWriter } from './projector/sql';
 import { LIVE_TABLES } from './projector/tables';
 import { ReadModelPosition } from './queries/read-model-position';
 import { InvalidCursorError, ReadModelQueries } from './queries/read-model-queries';
-import { LedgerLog } from './testing/seed-log';
+import { LedgerLog } from '@el/event-store/testing';
 import { dumpReadModels, openTestReadModels, tempEventStore } from './testing/read-db';
 
 for (const backend of READ_DB_BACKENDS) {

@@ -4,3 +4,4 @@ export * from './postgres';
 export * from './test-backends';
 export * from './kafka';
 export * from './esdb';
+export * from './until';

@@ -36,9 +36,9 @@ describe('module boundaries', () => {
   });
 
   it('forbids the domain to depend on adapters, and shared libraries on a service', async () => {
-    expect(await problems('libs/domain/src/probe.ts', `import { SqliteEventStore } from '@el/event-store';\nexport const s = SqliteEventStore;\n`)).toEqual([
-      expect.stringContaining('A project tagged with "type:domain" can only depend on libs tagged with "type:domain"'),
-    ]);
+    // Adapters depend on the domain, so the rule reports the cycle the import would create, or the tag it breaks.
+    const down = await problems('libs/domain/src/probe.ts', `import { SqliteEventStore } from '@el/event-store';\nexport const s = SqliteEventStore;\n`);
+    expect(down).toEqual([expect.stringMatching(/^@nx\/enforce-module-boundaries: (A project tagged with "type:domain" can only depend on libs tagged with "type:domain"|Circular dependency between "domain" and "event-store")/)]);
     // platform → ledger-service is refused (reported as the cycle it would create).
     const up = await problems('libs/platform/src/probe.ts', `import { LedgerModule } from '@el/ledger-service';\nexport const m = LedgerModule;\n`);
     expect(up.some((p) => p.startsWith('@nx/enforce-module-boundaries:'))).toBe(true);

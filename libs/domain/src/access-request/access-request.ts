@@ -26,12 +26,29 @@ export type AccessApproved = DomainEvent<
   'AccessApproved',
   { requestId: string; customerId: string; approvedBy: string; comment: string; entitlementId: string }
 >;
+/**
+ * The approval has been carried out on the entitlement (or could not be, with
+ * why): recorded after the grant, so an approval without it is unfinished
+ * work that recovery completes.
+ */
+export type AccessFulfilled = DomainEvent<
+  'AccessFulfilled',
+  {
+    requestId: string;
+    customerId: string;
+    entitlementId: string;
+    /** Event types the grant wrote on the entitlement's stream. */
+    entitlementEvents: readonly string[];
+    /** Set when the grant was refused (the entitlement changed since the approval). */
+    failure?: { code: string; message: string };
+  }
+>;
 export type AccessRejected = DomainEvent<
   'AccessRejected',
   { requestId: string; customerId: string; rejectedBy: string; reason: string }
 >;
-export type AccessRequestEvent = AccessRequested | AccessApproved | AccessRejected;
-export const ACCESS_REQUEST_EVENT_TYPES: readonly AccessRequestEvent['type'][] = ['AccessRequested', 'AccessApproved', 'AccessRejected'];
+export type AccessRequestEvent = AccessRequested | AccessApproved | AccessFulfilled | AccessRejected;
+export const ACCESS_REQUEST_EVENT_TYPES: readonly AccessRequestEvent['type'][] = ['AccessRequested', 'AccessApproved', 'AccessFulfilled', 'AccessRejected'];
 
 export type RequestAccess = Command<
   'RequestAccess',
@@ -39,13 +56,22 @@ export type RequestAccess = Command<
 >;
 export type ApproveAccess = Command<'ApproveAccess', { approvedBy: string; comment: string; newEntitlementId: string }>;
 export type RejectAccess = Command<'RejectAccess', { rejectedBy: string; reason: string }>;
-export type AccessRequestCommand = RequestAccess | ApproveAccess | RejectAccess;
+export type FulfilAccess = Command<'FulfilAccess', { entitlementEvents: readonly string[]; failure?: { code: string; message: string } }>;
+export type AccessRequestCommand = RequestAccess | ApproveAccess | RejectAccess | FulfilAccess;
 
 type Pending = Readonly<RequestData> & { readonly requestedAt: string };
 export type AccessRequestState =
   | { readonly status: 'none' }
   | (Pending & { readonly status: 'pending' })
-  | (Pending & { readonly status: 'approved'; readonly approvedBy: string; readonly decidedAt: string; readonly entitlementId: string })
+  | (Pending & {
+      readonly status: 'approved';
+      readonly approvedBy: string;
+      readonly decidedAt: string;
+      readonly entitlementId: string;
+      /** When the grant was carried out; null while it is pending (a crash between approval and grant). */
+      readonly fulfilledAt: string | null;
+      readonly fulfilment: { readonly entitlementEvents: readonly string[]; readonly failure?: { code: string; message: string } } | null;
+    })
   | (Pending & { readonly status: 'rejected'; readonly rejectedBy: string; readonly decidedAt: string; readonly rejectionReason: string });
 
 export const initialAccessRequestState: AccessRequestState = { status: 'none' };
@@ -68,6 +94,24 @@ export function decideAccessRequest(command: AccessRequestCommand, state: Access
         return reject('CATALOG.NOT_A_PLAN', `SKU ${d.sku} is an add-on: name the entitlementId it should extend`, { sku: d.sku });
       }
       return [{ type: 'AccessRequested', data: { ...d, kind: resolved.kind, catalogVersion: catalog.version }, metadata }];
+    }
+    case 'FulfilAccess': {
+      if (state.status !== 'approved') return reject('ACCESS_REQUEST.NOT_APPROVED', `access request ${state.status === 'none' ? '' : `${state.requestId} `}is ${state.status}, not approved`);
+      // Carried out already (a retry, or recovery racing the request): nothing more to record.
+      if (state.fulfilledAt !== null) return [];
+      return [
+        {
+          type: 'AccessFulfilled',
+          data: {
+            requestId: state.requestId,
+            customerId: state.customerId,
+            entitlementId: state.entitlementId,
+            entitlementEvents: command.data.entitlementEvents,
+            ...(command.data.failure ? { failure: command.data.failure } : {}),
+          },
+          metadata,
+        },
+      ];
     }
     case 'ApproveAccess':
     case 'RejectAccess': {
@@ -123,6 +167,15 @@ export function evolveAccessRequest(state: AccessRequestState, event: AccessRequ
         approvedBy: event.data.approvedBy,
         decidedAt: event.metadata.recordedAt,
         entitlementId: event.data.entitlementId,
+        fulfilledAt: null,
+        fulfilment: null,
+      };
+    case 'AccessFulfilled':
+      if (state.status !== 'approved') return state;
+      return {
+        ...state,
+        fulfilledAt: event.metadata.recordedAt,
+        fulfilment: { entitlementEvents: event.data.entitlementEvents, ...(event.data.failure ? { failure: event.data.failure } : {}) },
       };
     case 'AccessRejected':
       if (state.status === 'none') return state;

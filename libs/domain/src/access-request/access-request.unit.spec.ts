@@ -52,4 +52,23 @@ describe('Access request decider', () => {
     const c = commandForApprovedRequest(state, catalog, m);
     expect(c).toMatchObject({ type: 'GrantEntitlement', data: { entitlementId: 'ent-r1', sku: 'ANL-PRO', quantity: 2, origin: { kind: 'access_request', requestId: 'r1' } } });
   });
+  it('records the grant once it is carried out, once, and only for an approved request', () => {
+    const approved = accessRequestDecider.decide(approve('bob'), foldAccessRequest([requested]));
+    const fulfil: AccessRequestCommand = { type: 'FulfilAccess', data: { entitlementEvents: ['EntitlementGranted'] }, metadata: m };
+    spec.given([requested, ...approved]).when(fulfil).then([
+      { type: 'AccessFulfilled', data: { requestId: 'r1', customerId: 'cust-1', entitlementId: 'ent-r1', entitlementEvents: ['EntitlementGranted'] }, metadata: envelope(m) },
+    ]);
+    const fulfilled = accessRequestDecider.decide(fulfil, foldAccessRequest([requested, ...approved]));
+    spec.given([requested, ...approved, ...fulfilled]).when(fulfil).thenNothing();
+    expect(foldAccessRequest([requested, ...approved, ...fulfilled])).toMatchObject({ status: 'approved', fulfilledAt: m.now, fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
+    expect(foldAccessRequest([requested, ...approved])).toMatchObject({ status: 'approved', fulfilledAt: null, fulfilment: null });
+    spec.given([requested]).when(fulfil).thenRejects('ACCESS_REQUEST.NOT_APPROVED');
+  });
+  it('records a grant that could no longer happen, with why', () => {
+    const approved = accessRequestDecider.decide(approve('bob'), foldAccessRequest([requested]));
+    const failure = { code: 'ENTITLEMENT.ALREADY_REVOKED', message: 'revoked in the meantime' };
+    spec.given([requested, ...approved]).when({ type: 'FulfilAccess', data: { entitlementEvents: [], failure }, metadata: m }).then((events) =>
+      expect(events[0]).toMatchObject({ type: 'AccessFulfilled', data: { entitlementEvents: [], failure } }),
+    );
+  });
 });

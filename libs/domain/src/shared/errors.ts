@@ -6,7 +6,6 @@ export const DomainErrorCodes = [
   'CATALOG.UNKNOWN_SKU',
   'CATALOG.NOT_A_PLAN',
   'CATALOG.NOT_AN_ADD_ON',
-  'CATALOG.INVALID',
   'QUANTITY.INVALID',
   'ENTITLEMENT.NOT_FOUND',
   'ENTITLEMENT.ALREADY_EXISTS',
@@ -40,6 +39,7 @@ export const DomainErrorCodes = [
   'ACCESS_REQUEST.ALREADY_EXISTS',
   'ACCESS_REQUEST.ALREADY_DECIDED',
   'ACCESS_REQUEST.SELF_APPROVAL',
+  'ACCESS_REQUEST.NOT_APPROVED',
 ] as const;
 
 export type DomainErrorCode = (typeof DomainErrorCodes)[number];

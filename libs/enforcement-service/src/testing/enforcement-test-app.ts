@@ -3,11 +3,12 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { join } from 'node:path';
 import { EVENT_STORE, EventStoreModule, eventStoreConfigSpec, type EventStore } from '@el/event-store';
-import { MessagingModule, type BusConfig } from '@el/messaging';
+import { connectBus, MessagingModule, type BusConfig } from '@el/messaging';
 import { configReader, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
 import { readDbConfig, ReadModelsModule, readModelsConfigSpec } from '@el/read-models';
 import { enforcementConfigSpec } from '../enforcement.config';
 import { EnforcementModule } from '../enforcement.module';
+import { enforcementErrorTable } from '../enforcement.errors';
 import { checkApiOpenApiPaths } from '../check/check.routes';
 import { EnforcementViewRunner } from '../view/view-runner';
 import type { EnforcementView } from '../view/enforcement-view';
@@ -56,7 +57,7 @@ export async function startEnforcementApp(options: EnforcementTestOptions): Prom
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'enforcement-test', logLevel: 'silent', errorTable: {} }),
+      PlatformModule.forRoot({ serviceName: 'enforcement-test', logLevel: 'silent', errorTable: enforcementErrorTable }),
       ...embedded,
       MessagingModule.forRoot(options.bus),
       EnforcementModule.register(config, options.topic ? { topic: options.topic } : {}),
@@ -67,7 +68,9 @@ export async function startEnforcementApp(options: EnforcementTestOptions): Prom
   const moduleRef = await Test.createTestingModule({ imports: [TestRoot] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(), { logger: false });
   configureHttpApp(app, { title: 'test', description: 'test', version: 'test', extraPaths: checkApiOpenApiPaths });
+  connectBus(app);
   await app.init();
+  await app.startAllMicroservices();
   await app.getHttpAdapter().getInstance().ready();
   const runner = app.get(EnforcementViewRunner);
   const request = async (method: 'GET' | 'POST', url: string, body?: unknown) => {

@@ -3,8 +3,10 @@ import { check, type CheckContext, type CheckRequest, type CheckSubject, type De
 
 /** What a snapshot file holds: the view's state and where its input stood. */
 export interface ViewSnapshot {
-  readonly version: 1;
+  readonly version: 2;
   readonly topic: string;
+  /** Where the offsets below are valid (IntegrationEvents.offsetScope): a Kafka cluster's topic, or the event store's log. */
+  readonly scope: string;
   readonly takenAt: string;
   /** Every change up to this ledger position is in the view. */
   readonly position: number;
@@ -43,7 +45,11 @@ export class EnforcementView {
   private lastEvent: number;
   private changeCount = 0;
 
-  constructor(readonly topic: string, snapshot?: ViewSnapshot) {
+  constructor(
+    readonly topic: string,
+    readonly scope: string,
+    snapshot?: ViewSnapshot,
+  ) {
     this.watermarks = new WatermarkTracker(snapshot?.watermarks);
     this.safePosition = snapshot?.position ?? 0;
     this.lastEvent = snapshot?.lastEventPosition ?? 0;
@@ -152,8 +158,9 @@ export class EnforcementView {
 
   snapshot(now: Date): ViewSnapshot {
     return {
-      version: 1,
+      version: 2,
       topic: this.topic,
+      scope: this.scope,
       takenAt: now.toISOString(),
       position: this.safePosition,
       lastEventPosition: this.lastEvent,

@@ -32,7 +32,7 @@ const at = Date.parse('2026-06-01T00:00:00Z');
 
 describe('EnforcementView', () => {
   it('replaces states by revision: a duplicate or an older revision changes nothing', () => {
-    const view = new EnforcementView('t');
+    const view = new EnforcementView('t', 'test-scope');
     expect(view.applyChange(change(1, { revision: 0 }))).toBe(true);
     expect(view.applyChange(change(2, { revision: 1, assignedUsers: ['bob'] }))).toBe(true);
     expect(view.applyChange(change(1, { revision: 0 }))).toBe(false);
@@ -43,7 +43,7 @@ describe('EnforcementView', () => {
   });
 
   it('keeps the user and device indexes in step with assignments and releases', () => {
-    const view = new EnforcementView('t');
+    const view = new EnforcementView('t', 'test-scope');
     view.applyChange(change(1, { revision: 0, assignedUsers: ['bob', 'carol'], devices: [{ deviceId: 'mac', userId: 'bob' }] }));
     view.applyChange(change(2, { entitlementId: 'e2', revision: 0, assignedUsers: ['bob'] }));
     expect(view.ofUser('bob').map((e) => e.entitlementId).sort()).toEqual(['e1', 'e2']);
@@ -55,7 +55,7 @@ describe('EnforcementView', () => {
   });
 
   it('takes its position from watermarks: the lowest over every partition', () => {
-    const view = new EnforcementView('t');
+    const view = new EnforcementView('t', 'test-scope');
     view.applyWatermark({ position: 10, partition: 0, partitions: 3 });
     view.applyWatermark({ position: 12, partition: 1, partitions: 3 });
     expect(view.position).toBe(0);
@@ -66,7 +66,7 @@ describe('EnforcementView', () => {
   });
 
   it('wakes a waiting check when its position becomes safe, and gives up after the wait', async () => {
-    const view = new EnforcementView('t');
+    const view = new EnforcementView('t', 'test-scope');
     const waiting = view.waitFor(5, 5_000);
     const late = view.waitFor(50, 30);
     view.applyWatermark({ position: 5, partition: 0, partitions: 1 });
@@ -76,12 +76,12 @@ describe('EnforcementView', () => {
   });
 
   it('round-trips through a snapshot: same content, position and offsets', () => {
-    const view = new EnforcementView('t');
+    const view = new EnforcementView('t', 'test-scope');
     view.applyChange(change(1, { revision: 0, assignedUsers: ['bob'] }));
     view.markRead(0, '41');
     view.applyWatermark({ position: 1, partition: 0, partitions: 1 });
     const snap = JSON.parse(JSON.stringify(view.snapshot(new Date(at))));
-    const restored = new EnforcementView('t', snap);
+    const restored = new EnforcementView('t', 'test-scope', snap);
     expect(restored.snapshot(new Date(at))).toEqual(view.snapshot(new Date(at)));
     expect(restored.nextOffsets()).toEqual({ 0: '42' });
     expect(restored.ofUser('bob')).toHaveLength(1);

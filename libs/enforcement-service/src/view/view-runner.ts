@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { TOPICS, WATERMARK_TYPE, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
-import { BUS_CONFIG, INTEGRATION_EVENTS, jsonOf, typeOf, type BusConfig, type IncomingMessage, type IntegrationEvents, type RunningConsumer } from '@el/messaging';
+import { BUS_CONFIG, INTEGRATION_EVENTS, jsonOf, typeOf, type BusConfig, type BusSubscription, type BusSubscriptionSource, type IncomingMessage, type IntegrationEvents } from '@el/messaging';
 import { Clock, HealthRegistry, Metrics, type ComponentHealth } from '@el/platform';
 import { consumerGroup, ENFORCEMENT_CONFIG, snapshotPath, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementView } from './enforcement-view';
@@ -10,18 +10,20 @@ import { SnapshotFile } from './snapshot-file';
 export const ENFORCEMENT_TOPIC = Symbol('ENFORCEMENT_TOPIC');
 
 /**
- * Keeps the enforcement view: restores it from its snapshot, consumes
- * ledger.entitlements.v1 from the snapshot's offsets (or the beginning),
- * writes a new snapshot every ENFORCEMENT_SNAPSHOT_INTERVAL_MS when the view
- * changed and at shutdown, and reports lag on /health and /metrics.
+ * Keeps the enforcement view: restores it from its snapshot when the snapshot
+ * belongs to the feed it reads (same bus, broker, topic and partitions), is
+ * fed ledger.entitlements.v1 from the snapshot's offsets (or the beginning) by
+ * `EntitlementFeedController`, writes a new snapshot every
+ * ENFORCEMENT_SNAPSHOT_INTERVAL_MS when the view changed and at shutdown, and
+ * reports lag on /health and /metrics.
  */
 @Injectable()
-export class EnforcementViewRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdown, BusSubscriptionSource {
   private readonly logger = new Logger('enforcement-view');
   private readonly snapshots: SnapshotFile;
   private readonly group: string;
   private viewInstance!: EnforcementView;
-  private consumer: RunningConsumer | null = null;
+  private consuming = false;
   private timer: NodeJS.Timeout | null = null;
   private startEnds: Record<number, string> | null = null;
   private caughtUp = false;
@@ -51,42 +53,40 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationBootstr
     return this.viewInstance;
   }
 
-  onModuleInit(): void {
-    const loaded = this.snapshots.load(this.topic);
+  async onModuleInit(): Promise<void> {
+    const [scope, endOffsets] = await Promise.all([this.bus.offsetScope(this.topic), this.bus.endOffsets(this.topic)]);
+    this.startEnds = endOffsets;
+    const loaded = this.snapshots.load({ topic: this.topic, scope, endOffsets });
     if (loaded.kind === 'unusable') this.logger.warn({ reason: loaded.reason }, 'snapshot unusable; rebuilding the view from the beginning of the topic');
-    this.viewInstance = new EnforcementView(this.topic, loaded.kind === 'loaded' ? loaded.snapshot : undefined);
+    this.viewInstance = new EnforcementView(this.topic, scope, loaded.kind === 'loaded' ? loaded.snapshot : undefined);
     if (loaded.kind === 'loaded') {
       this.lastSnapshot = { at: loaded.snapshot.takenAt, position: loaded.snapshot.position, bytes: 0, changes: 0 };
       this.logger.log({ path: this.snapshots.path, position: loaded.snapshot.position, entitlements: loaded.snapshot.entitlements.length, offsets: loaded.snapshot.offsets }, 'view restored from snapshot');
     }
-    this.registerObservability();
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    const partitions = await this.bus.partitionsOf(this.topic);
-    const restored = this.viewInstance.nextOffsets();
-    const startFrom: Record<number, string> = {};
-    for (let p = 0; p < partitions; p++) startFrom[p] = restored[p] ?? '0';
-    this.startEnds = await this.bus.endOffsets(this.topic);
     this.updateCaughtUp();
-    this.consumer = await this.bus.consume(this.topic, this.group, (m) => this.handle(m), {
-      startFrom,
-      // Full states with revisions: a redelivered message changes nothing, no need to remember ids.
-      dedupe: false,
-      onError: (err, m, attempt) => this.logger.warn({ err, partition: m.partition, offset: m.offset, attempt }, 'view update failed; retrying'),
-    });
-    this.logger.log({ topic: this.topic, group: this.group, startFrom, endOffsets: this.startEnds }, 'enforcement view consuming');
+    this.registerObservability();
     if (this.config.ENFORCEMENT_SNAPSHOT_INTERVAL_MS > 0) {
       this.timer = setInterval(() => void this.snapshot().catch((err) => this.logger.error({ err }, 'snapshot failed')), this.config.ENFORCEMENT_SNAPSHOT_INTERVAL_MS);
       this.timer.unref();
     }
   }
 
+  /** How the feed is consumed: this instance's group, from the snapshot's offsets (the next one of each partition). */
+  subscription(): BusSubscription {
+    const restored = this.viewInstance.nextOffsets();
+    const startFrom: Record<number, string> = {};
+    for (const p of Object.keys(this.startEnds ?? { 0: '0' })) startFrom[Number(p)] = restored[Number(p)] ?? '0';
+    this.consuming = true;
+    this.logger.log({ topic: this.topic, group: this.group, startFrom, endOffsets: this.startEnds }, 'enforcement view consuming');
+    // Full states with revisions: a redelivered message changes nothing, no need to remember ids.
+    return { group: this.group, topic: this.topic, startFrom, dedupe: false };
+  }
+
+  /** Runs after the bus transport has stopped the feed (it closes before shutdown hooks): the last snapshot is complete. */
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.consumer?.stop();
-    this.consumer = null;
+    this.consuming = false;
     this.viewInstance?.cancelWaits();
     if (this.viewInstance) await this.snapshot().catch((err) => this.logger.error({ err }, 'final snapshot failed'));
   }
@@ -110,7 +110,8 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationBootstr
     return this.snapshotting;
   }
 
-  private async handle(m: IncomingMessage): Promise<void> {
+  /** Applies one message of the feed (an entitlement change or a watermark); never throws for a bad message. */
+  handle(m: IncomingMessage): void {
     const type = typeOf(m);
     if (type === WATERMARK_TYPE) {
       this.viewInstance.applyWatermark(jsonOf<WatermarkV1>(m).data);
@@ -158,29 +159,37 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationBootstr
 
   /** Messages the view has not read yet, over every partition. */
   async behind(): Promise<number> {
+    return (await this.progress()).behind;
+  }
+
+  /** How far the view is from the end of its topic, and why its offsets cannot be right if they are past that end. */
+  private async progress(): Promise<{ behind: number; ahead: string | null }> {
     const ends = await this.bus.endOffsets(this.topic);
     const next = this.viewInstance.nextOffsets();
-    let total = 0n;
+    let behind = 0n;
+    let ahead: string | null = null;
     for (const [p, end] of Object.entries(ends)) {
-      const d = BigInt(end) - BigInt(next[Number(p)] ?? '0');
-      if (d > 0n) total += d;
+      const read = BigInt(next[Number(p)] ?? '0');
+      if (BigInt(end) > read) behind += BigInt(end) - read;
+      if (read > BigInt(end)) ahead ??= `the view has read partition ${p} up to offset ${read}, past its end ${end}: restart the service to rebuild the view`;
     }
-    return Number(total);
+    return { behind: Number(behind), ahead };
   }
 
   private async report(): Promise<ComponentHealth> {
     const view = this.viewInstance;
-    let behind: number | null = null;
+    let progress: { behind: number; ahead: string | null } | null = null;
     try {
-      behind = await this.behind();
+      progress = await this.progress();
     } catch {
       /* the bus is unreachable: reported by its own component */
     }
     const lagSeconds = this.lastApplyLagMs / 1000;
-    const status = !this.consumer || !this.caughtUp ? 'down' : behind !== null && behind > 0 && lagSeconds > this.config.CHECK_MAX_LAG_SECONDS ? 'degraded' : 'up';
+    const behind = progress?.behind ?? null;
+    const status = !this.consuming || !this.caughtUp || progress?.ahead ? 'down' : behind !== null && behind > 0 && lagSeconds > this.config.CHECK_MAX_LAG_SECONDS ? 'degraded' : 'up';
     return {
       status,
-      ...(this.caughtUp ? {} : { reason: this.consumer ? 'replaying the topic into the view' : 'not consuming yet' }),
+      ...(progress?.ahead ? { reason: progress.ahead } : this.caughtUp ? {} : { reason: this.consuming ? 'replaying the topic into the view' : 'not consuming yet' }),
       topic: this.topic,
       group: this.group,
       position: view.position,

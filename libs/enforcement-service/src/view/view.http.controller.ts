@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { EntitlementV1 } from '@el/contracts';
-import { ApiException, IdParamPipe } from '@el/platform';
+import { CodedError, IdParamPipe } from '@el/platform';
 import { EnforcementViewRunner } from './view-runner';
 
 interface ViewItems {
@@ -46,7 +46,7 @@ export class ViewController {
   @ApiNotFoundResponse({ description: 'ENTITLEMENT.NOT_FOUND: not in the view (yet)' })
   entitlement(@Param('id', IdParamPipe) id: string): EntitlementV1 & { viewPosition: number } {
     const e = this.runner.view.entitlement(id);
-    if (!e) throw new ApiException(404, 'ENTITLEMENT.NOT_FOUND', `entitlement ${id} is not in the enforcement view (position ${this.runner.view.position})`);
+    if (!e) throw new CodedError('ENTITLEMENT.NOT_FOUND', `entitlement ${id} is not in the enforcement view (position ${this.runner.view.position})`);
     return { ...e, viewPosition: this.runner.view.position };
   }
 }

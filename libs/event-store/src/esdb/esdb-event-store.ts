@@ -19,6 +19,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type BatchHandler,
+  type CheckpointStore,
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
@@ -28,7 +29,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port';
-import { isSystemEvent, isTransient, toEsdbExpectedRevision, toEsdbPosition, toPortPosition, toPortRevision, toRecordedEvent, toWrongExpectedRevision } from './esdb-mapping';
+import { CHECKPOINT_STREAM_PREFIX, isSystemEvent, isTransient, toEsdbExpectedRevision, toEsdbPosition, toPortPosition, toPortRevision, toRecordedEvent, toWrongExpectedRevision } from './esdb-mapping';
 
 export interface EsdbEventStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false` */
@@ -69,6 +70,28 @@ export class EsdbEventStore implements EventStore {
   private liveHead = 0;
   private readonly waiters = new Set<() => void>();
   private liveRetry: NodeJS.Timeout | null = null;
+  private readonly trimmed = new Set<string>();
+
+  /**
+   * Checkpoints as streams `el-checkpoint-<id>` whose newest event holds the
+   * position (older ones are dropped by `$maxCount`), hidden from readAll,
+   * subscribeAll and headPosition like EventStoreDB's own events.
+   */
+  readonly checkpoints: CheckpointStore = {
+    load: async (id) => {
+      const [newest] = await this.read(CHECKPOINT_STREAM_PREFIX + id, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+      const position = (newest?.data as { position?: unknown } | undefined)?.position;
+      return typeof position === 'number' ? position : 0;
+    },
+    save: async (id, position) => {
+      const stream = CHECKPOINT_STREAM_PREFIX + id;
+      await this.transient(`checkpoint ${id}`, () => this.client.appendToStream(stream, jsonEvent({ type: 'CheckpointStored', data: { position } })));
+      if (!this.trimmed.has(stream)) {
+        await this.transient(`checkpoint ${id}`, () => this.client.setStreamMetadata(stream, { maxCount: 10 }));
+        this.trimmed.add(stream);
+      }
+    },
+  };
 
   constructor(private readonly options: EsdbEventStoreOptions) {
     this.client = EventStoreDBClient.connectionString(options.url);

@@ -51,9 +51,15 @@ export function isTransient(err: unknown): boolean {
   return e.type === 'unavailable' || e.type === 'not-leader' || e.code === GRPC_UNAVAILABLE || e.name === 'UnavailableError';
 }
 
-/** System events ($-prefixed types or streams) are EventStoreDB's own, never ours. */
+/** Streams holding the store's checkpoints (EventStore.checkpoints): kept with the log, never part of it. */
+export const CHECKPOINT_STREAM_PREFIX = 'el-checkpoint-';
+
+/**
+ * Records that are not events of ours: EventStoreDB's own ($-prefixed types or
+ * streams) and the checkpoint streams. readAll, subscribeAll and headPosition skip them.
+ */
 export function isSystemEvent(e: { readonly type: string; readonly streamId: string }): boolean {
-  return e.type.startsWith('$') || e.streamId.startsWith('$');
+  return e.type.startsWith('$') || e.streamId.startsWith('$') || e.streamId.startsWith(CHECKPOINT_STREAM_PREFIX);
 }
 
 export interface EsdbRecorded {

@@ -112,6 +112,8 @@ describe('EventStoreDB mapping', () => {
       expect(isSystemEvent({ type: '$metadata', streamId: '$$entitlement-1' })).toBe(true);
       expect(isSystemEvent({ type: 'Stats', streamId: '$stats-127.0.0.1:2113' })).toBe(true);
       expect(isSystemEvent({ type: 'EntitlementGranted', streamId: 'entitlement-1' })).toBe(false);
+      // The store's checkpoints live beside the log, never in it.
+      expect(isSystemEvent({ type: 'CheckpointStored', streamId: 'el-checkpoint-kafka-relay' })).toBe(true);
     });
   });
 });

@@ -1,7 +1,9 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { ConfigError, env, HealthRegistry, Metrics, type ConfigOf } from '@el/platform';
+import { upcastEvent } from '@el/domain';
 import type { EventStore } from '../event-store.port';
+import { UpcastingEventStore } from '../upcasting-event-store';
 import { SqliteEventStore } from '../sqlite/sqlite-event-store';
 import { EsdbEventStore } from '../esdb/esdb-event-store';
 
@@ -36,11 +38,19 @@ export function checkEventStoreConfig(config: Pick<EventStoreConfig, 'EVENT_STOR
   }
 }
 
+/**
+ * What every process reads events through: the adapter, behind the domain's
+ * upcasters — the one place where old event shapes become current ones.
+ */
+export function upcasting(store: EventStore): EventStore {
+  return new UpcastingEventStore(store, upcastEvent);
+}
+
 /** The configured adapter without NestJS (CLIs such as `npm run rebuild`). */
 export function openEventStore(config: EventStoreConfig, onRetry?: (what: string, attempt: number, error: unknown) => void): EventStore {
   checkEventStoreConfig(config);
-  if (config.EVENT_STORE === 'esdb') return new EsdbEventStore({ url: config.ESDB_URL, idempotencyWindow: config.ESDB_IDEMPOTENCY_WINDOW, ...(onRetry ? { onRetry } : {}) });
-  return SqliteEventStore.open({ path: eventStorePath(config), synchronous: config.SQLITE_SYNCHRONOUS, writer: config.SQLITE_WRITER });
+  if (config.EVENT_STORE === 'esdb') return upcasting(new EsdbEventStore({ url: config.ESDB_URL, idempotencyWindow: config.ESDB_IDEMPOTENCY_WINDOW, ...(onRetry ? { onRetry } : {}) }));
+  return upcasting(SqliteEventStore.open({ path: eventStorePath(config), synchronous: config.SQLITE_SYNCHRONOUS, writer: config.SQLITE_WRITER }));
 }
 
 function openEsdb(config: EventStoreConfig, metrics: Metrics, health: HealthRegistry): EventStore {
@@ -83,7 +93,7 @@ function openInstrumented(config: EventStoreConfig, metrics: Metrics, health: He
     const failure = store.writeFailure();
     return { status: failure ? 'down' : 'up', adapter: 'sqlite', path, head: await store.headPosition(), ...store.settings(), ...(failure ? { error: failure } : {}) };
   });
-  return store;
+  return upcasting(store);
 }
 
 /** Closes the store last, after every subscription and request has finished. */

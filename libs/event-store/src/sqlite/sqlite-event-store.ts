@@ -10,6 +10,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type BatchHandler,
+  type CheckpointStore,
   type EventStore,
   type EventToAppend,
   type ReadAllOptions,
@@ -61,7 +62,7 @@ interface BatchCommitter {
 
 type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, recordedAt: string];
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const COLUMNS = 'position, stream, revision, id, type, data, metadata, recorded_at';
 
 /**
@@ -87,7 +88,8 @@ export class SqliteEventStore implements EventStore {
   private failure: Error | null = null;
   private readonly pollIntervalMs: number;
   private readonly maxBatch: number;
-  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement };
+  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement; loadCheckpoint: Database.Statement; saveCheckpoint: Database.Statement };
+  readonly checkpoints: CheckpointStore;
   private idle: (() => void) | null = null;
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -107,6 +109,15 @@ export class SqliteEventStore implements EventStore {
       head: this.db.prepare('SELECT MAX(position) FROM events').pluck(),
       readStream: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`).raw(true),
       readAll: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+      loadCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE subscription_id = ?').pluck(),
+      saveCheckpoint: this.db.prepare(
+        'INSERT INTO checkpoints (subscription_id, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+      ),
+    };
+    // Next to the log, in the same file: a checkpoint commits like an append (durable with synchronous=FULL).
+    this.checkpoints = {
+      load: async (id) => (this.stmt.loadCheckpoint.get(id) as number | undefined) ?? 0,
+      save: async (id, position) => void this.stmt.saveCheckpoint.run(id, position, new Date().toISOString()),
     };
     const inline = memory || options.writer !== 'worker';
     this.committer = inline ? inlineCommitter(this.db) : workerCommitter(options.path, synchronous, (err) => this.fail(err));
@@ -117,8 +128,16 @@ export class SqliteEventStore implements EventStore {
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version >= SCHEMA_VERSION) return;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`${this.options.path} was written by a newer version of the event store (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+    }
+    if (version === SCHEMA_VERSION) return;
     this.db.exec(`
+      CREATE TABLE IF NOT EXISTS checkpoints (
+        subscription_id TEXT    PRIMARY KEY,
+        position        INTEGER NOT NULL,
+        updated_at      TEXT    NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS events (
         position    INTEGER PRIMARY KEY,
         stream      TEXT    NOT NULL,

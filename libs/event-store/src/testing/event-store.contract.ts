@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { until } from '@el/testing';
 import { runCheckpointed, InMemoryCheckpointStore } from '../checkpointed';
 import {
   EventIdConflictError,
@@ -29,14 +30,6 @@ const ev = (type = 'Happened', data: unknown = { n: 1 }): EventToAppend => ({
   data,
   metadata: { correlationId: 'c', schemaVersion: 1 },
 });
-
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function readEverything(store: EventStore): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
@@ -206,7 +199,7 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
           }
         })();
         await live;
-        await until(() => seen.length >= 360, '360 events');
+        await until('360 events', () => seen.length >= 360, { timeoutMs: 10_000, intervalMs: 5 });
         await new Promise((r) => setTimeout(r, 50));
         await sub.stop();
         const expected = (await readEverything(store)).filter((e) => e.position > start && e.stream.startsWith(s));
@@ -221,7 +214,7 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         await store.append(s, [ev('New')]);
         const seen: string[] = [];
         const sub = store.subscribeAll((b) => void seen.push(...b.filter((e) => e.stream === s).map((e) => e.type)), { after: from });
-        await until(() => seen.length === 1, 'one event');
+        await until('one event', () => seen.length === 1, { timeoutMs: 10_000, intervalMs: 5 });
         await sub.stop();
         expect(seen).toEqual(['New']);
       });
@@ -253,7 +246,7 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         expect((error as SubscriptionError).lastHandledPosition).toBe(checkpoint);
         // The batch that failed was partly handled (i = 5, 6) but not checkpointed: it is redelivered.
         const second = store.subscribeAll(handler, { after: checkpoint, batchSize: 5 });
-        await until(() => handled.includes(19), 'event 19');
+        await until('event 19', () => handled.includes(19), { timeoutMs: 10_000, intervalMs: 5 });
         await second.stop();
         expect([...new Set(handled)].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
         expect(handled.filter((i) => i === 5)).toHaveLength(2); // at-least-once: redelivered after the failure
@@ -283,7 +276,7 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
             handled.push(...mine);
           },
         });
-        await until(() => handled.includes(9), 'event 9');
+        await until('event 9', () => handled.includes(9), { timeoutMs: 10_000, intervalMs: 5 });
         await runner.stop();
         expect(handled).toEqual(Array.from({ length: 10 }, (_, i) => i));
         expect(errors).toEqual([1, 2]);
@@ -298,6 +291,32 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         await store.append(s, [ev()]);
         await new Promise((r) => setTimeout(r, 60));
         expect(calls).toBe(before);
+      });
+    });
+
+    describe('checkpoints', () => {
+      it('keeps checkpoints beside the log: saved, loaded, never read as events or counted in the head', async () => {
+        const id = `contract-${randomUUID()}`;
+        expect(await store.checkpoints.load(id)).toBe(0);
+        await store.append(s, [ev()]);
+        const head = await store.headPosition();
+        await store.checkpoints.save(id, head);
+        await store.checkpoints.save(id, head);
+        expect(await store.checkpoints.load(id)).toBe(head);
+        expect(await store.headPosition()).toBe(head);
+        expect(await store.readAll({ after: head, maxCount: 10 })).toEqual([]);
+        const seen: RecordedEvent[] = [];
+        const sub = store.subscribeAll((batch) => void seen.push(...batch), { after: head });
+        await store.checkpoints.save(id, head);
+        await store.append(s, [ev('After')]);
+        await until('the append after the checkpoint', () => seen.some((e) => e.stream === s), { timeoutMs: 10_000, intervalMs: 5 });
+        await sub.stop();
+        expect(seen.filter((e) => e.stream === s).map((e) => e.type)).toEqual(['After']);
+        expect(seen.filter((e) => e.type === 'CheckpointStored')).toEqual([]);
+        if (fx.reopen) {
+          store = await fx.reopen();
+          expect(await store.checkpoints.load(id)).toBe(head);
+        }
       });
     });
 

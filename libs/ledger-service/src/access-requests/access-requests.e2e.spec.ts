@@ -24,13 +24,16 @@ describe('access requests (approval workflow)', () => {
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ status: 'approved', entitlementEvents: ['EntitlementGranted'] });
     const events = await t.eventsAfter(before);
-    expect(events.map((e) => e.type)).toEqual(['AccessApproved', 'EntitlementGranted']);
+    // The approval, its grant, and the record that the grant was carried out (what recovery looks for).
+    expect(events.map((e) => e.type)).toEqual(['AccessApproved', 'EntitlementGranted', 'AccessFulfilled']);
+    expect(events[2]!.data).toMatchObject({ requestId: id, entitlementId: approved.body.entitlementId, entitlementEvents: ['EntitlementGranted'] });
+    expect(approved.body.position).toBe(events[2]!.position);
     expect(events[0]!.data).toMatchObject({ approvedBy: 'bob', comment: 'budget ok' });
     expect(events[0]!.metadata).toMatchObject({ actor: { type: 'operator', id: 'bob' } });
     const ent = await t.http('GET', `/v1/entitlements/${approved.body.entitlementId}`);
     expect(ent.body).toMatchObject({ customerId: 'acme', planId: 'enterprise', origin: { kind: 'access_request', requestId: id } });
     expect((await t.http('GET', `/v1/access-requests?minPosition=${approved.body.position}`)).body.items).toEqual([]);
-    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'approved', approvedBy: 'bob' });
+    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'approved', approvedBy: 'bob', fulfilledAt: expect.any(String), fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
   });
 
   it('a retried approval by the same approver grants once', async () => {

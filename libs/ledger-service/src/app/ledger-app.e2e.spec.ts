@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@el/platform';
 import { readLedgerServiceConfig } from '../ledger.config';
 import { ProjectorRunner } from '@el/read-models';
-import { ExpirySweeper } from '../background/expiry-sweeper';
+import { ExpirySweeper } from '../expire-entitlement/expiry-sweeper';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
 const SAMPLE = join(__dirname, '..', '..', '..', '..', 'catalog', 'sample-catalog.yaml');
@@ -48,7 +48,7 @@ describe('ledger service as a whole', () => {
     await t.app.get(ProjectorRunner).beforeApplicationShutdown(); // the projector stops; writes go on
     await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' });
     await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-ENT' });
-    await new Promise((r) => setTimeout(r, 1300));
+    t.clock.set(new Date(Date.now() + 2_000).toISOString()); // two seconds later, the projector still stopped
     const health = await t.http('GET', '/health');
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('degraded');
@@ -133,13 +133,20 @@ describe('ledger service as a whole', () => {
     t = await startLedgerApp({ now: '2026-01-01T00:00:00Z' });
     const g = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'DSG-PRO', validFrom: '2026-01-01T00:00:00Z' }); // 1 month + 7 days grace
     const sweeper = t.app.get(ExpirySweeper);
-    t.clock.set('2026-02-05T00:00:00Z');
+    const expiries = async () => (await t!.store.readStream(`entitlement-${g.body.entitlementId}`)).filter((e) => e.type === 'EntitlementExpired');
+    // The sweeper finds candidates in the read models: they have the grant before any sweep, so a sweep that finds nothing means "not due".
+    expect((await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${g.body.position}`)).body.items).toHaveLength(1);
+    t.clock.set('2026-02-05T00:00:00Z'); // past validity, inside grace
     expect(await sweeper.sweep()).toBe(0);
-    t.clock.set('2026-02-08T00:00:00Z');
-    // The index follows the log asynchronously: wait until it has the grant.
-    await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${g.body.position}`);
+    expect(await expiries()).toEqual([]);
+    t.clock.set('2026-02-08T00:00:00Z'); // past grace
     expect(await sweeper.sweep()).toBe(1);
+    // Swept again before and after the read models have the expiry: still one event.
     expect(await sweeper.sweep()).toBe(0);
+    const [expired] = await expiries();
+    await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${expired!.position}`);
+    expect(await sweeper.sweep()).toBe(0);
+    expect(await expiries()).toHaveLength(1);
     const view = (await t.http('GET', `/v1/entitlements/${g.body.entitlementId}`)).body;
     expect(view.status).toBe('expired');
     const renewed = await t.http('POST', `/v1/entitlements/${g.body.entitlementId}/renew`, {});

@@ -1,10 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
-import { EntitlementApi } from '../entitlements/entitlement-api';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { writeResponse } from '../entitlements/write-response';
+import { ChangeSeatsCommand } from './change-seats.command';
 
 export class ChangeSeatsDto {
   @ApiProperty({ example: 10, description: 'The new total seat count' }) @IsInt() @Min(1) @Max(10_000_000) seats!: number;
@@ -14,7 +16,7 @@ export class ChangeSeatsDto {
 @AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class ChangeSeatsController {
-  constructor(private readonly api: EntitlementApi) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post(':id/seats')
   @HttpCode(200)
@@ -22,7 +24,7 @@ export class ChangeSeatsController {
   @ApiBody({ type: ChangeSeatsDto })
   @ApiOkResponse({ type: EntitlementWriteResponse })
   @ApiConflictResponse({ description: 'SEATS.BELOW_ASSIGNED (details.release), DEVICE.ABOVE_LIMIT, ENTITLEMENT.*' })
-  change(@Param('id', IdParamPipe) id: string, @Body() dto: ChangeSeatsDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.api.apply(id, ctx, reply, (metadata) => ({ type: 'ChangeSeats', data: { seats: dto.seats }, metadata }));
+  async change(@Param('id', IdParamPipe) id: string, @Body() dto: ChangeSeatsDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<EntitlementWriteResponse> {
+    return writeResponse(reply, await this.commands.execute(new ChangeSeatsCommand(id, dto.seats, ctx)));
   }
 }

@@ -1,11 +1,11 @@
 import type { FastifyReply } from 'fastify';
-import { ApiException } from '@el/platform';
-import type { WriteResult } from './entitlement-writer';
+import { DomainError } from '@el/domain';
+import type { EntitlementWriteResult } from './entitlement-changes';
 import { toEntitlementView, type EntitlementWriteResponse } from './entitlement.view';
 
 /** Sets the ETag and shapes the body every entitlement write returns. */
-export function writeResponse(reply: FastifyReply, r: WriteResult): EntitlementWriteResponse {
-  if (r.state.status === 'none') throw new ApiException(404, 'ENTITLEMENT.NOT_FOUND', `entitlement ${r.entitlementId} does not exist`);
+export function writeResponse(reply: FastifyReply, r: EntitlementWriteResult): EntitlementWriteResponse {
+  if (r.state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${r.entitlementId} does not exist`);
   void reply.header('etag', `"${r.revision}"`);
   return {
     entitlementId: r.entitlementId,

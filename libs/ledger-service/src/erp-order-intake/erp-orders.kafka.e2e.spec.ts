@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { TOPICS, type DeadLetterV1, type EntitlementEventV1 } from '@el/contracts';
-import { describeWithKafka, kafkaForTests } from '@el/testing';
+import { CONTROL_HEADER, entitlementEventSchemaV1, isControlMessage, TOPICS, WATERMARK_KEY, watermarkSchemaV1, type DeadLetterV1, type EntitlementEventV1 } from '@el/contracts';
+import { BusServer } from '@el/messaging';
+import { compileSchema } from '@el/platform';
+import { describeWithKafka, kafkaForTests, until } from '@el/testing';
 import { entitlementIdForLine } from '../place-order/order-process';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
-import { ErpOrderConsumer } from './erp-order-consumer';
 
 interface Seen<T> {
   key: string | null;
   partition: number;
   offset: string;
+  headers: Record<string, string>;
   value: T;
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describeWithKafka('ERP orders over Kafka', () => {
@@ -29,19 +23,25 @@ describeWithKafka('ERP orders over Kafka', () => {
   let producer: Producer;
   let admin: Admin;
   const watchers: Consumer[] = [];
-  const entitlementEvents: Seen<EntitlementEventV1>[] = [];
+  /** Every message of ledger.entitlements.v1, control messages included. */
+  const topicMessages: Seen<EntitlementEventV1>[] = [];
   const deadLetters: Seen<DeadLetterV1>[] = [];
 
   const watch = async <T>(topic: string, into: Seen<T>[]) => {
     const c = kafka.consumer({ groupId: `watch-${topic}-${randomUUID()}`, maxWaitTimeInMs: 100 });
     await c.connect();
     await c.subscribe({ topic, fromBeginning: true });
-    await c.run({ eachMessage: async ({ partition, message }) => void into.push({ key: message.key?.toString() ?? null, partition, offset: message.offset, value: JSON.parse(message.value!.toString()) as T }) });
+    await c.run({
+      eachMessage: async ({ partition, message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        into.push({ key: message.key?.toString() ?? null, partition, offset: message.offset, headers, value: JSON.parse(message.value!.toString()) as T });
+      },
+    });
     watchers.push(c);
   };
   const send = (key: string, value: string | Buffer) => producer.send({ topic: TOPICS.erpOrders, acks: -1, messages: [{ key, value }] });
   const order = (orderId: string, customerId: string, quantity = 3) => JSON.stringify({ orderId, customerId, lines: [{ lineId: '1', sku: 'ANL-PRO', quantity, action: 'new' }] });
-  const granted = (customerId: string) => entitlementEvents.filter((e) => e.value.customerid === customerId && e.value.type === 'io.ledger.entitlement.granted.v1');
+  const granted = (customerId: string) => topicMessages.filter((m) => !isControlMessage(m.headers)).filter((e) => e.value.customerid === customerId && e.value.type === 'io.ledger.entitlement.granted.v1');
 
   beforeAll(async () => {
     t = await startLedgerApp({ env: { BUS: 'kafka', KAFKA_BROKERS: kafkaForTests.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '3', ERP_ORDERS_GROUP: group } });
@@ -50,7 +50,7 @@ describeWithKafka('ERP orders over Kafka', () => {
     await producer.connect();
     admin = kafka.admin();
     await admin.connect();
-    await watch(TOPICS.entitlements, entitlementEvents);
+    await watch(TOPICS.entitlements, topicMessages);
     await watch(TOPICS.erpOrdersDlq, deadLetters);
   });
 
@@ -87,16 +87,15 @@ describeWithKafka('ERP orders over Kafka', () => {
     await until('the grant', () => granted(customer).length >= 1);
     const head = await t.head();
     // Redelivery: the consumer group is rewound to the start of the topic and reads everything again.
-    const consumer = t.app.get(ErpOrderConsumer);
-    await consumer.beforeApplicationShutdown();
+    const bus = t.app.get(BusServer);
+    await bus.close();
     await admin.resetOffsets({ groupId: group, topic: TOPICS.erpOrders, earliest: true });
-    await consumer.onApplicationBootstrap();
+    await new Promise<void>((resolve, reject) => void bus.listen((err?: unknown) => (err ? reject(err) : resolve())));
+    // K1, K2 and K2 again: every message of the topic handled, each as a replay that writes nothing.
     await until('the redelivered orders to be handled', async () => {
       const metrics = (await t.http('GET', '/metrics')).body as string;
-      const replayed = Number(/erp_orders_consumed_total\{outcome="replayed"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-      return replayed >= 3; // K1, K2 and K2 again
+      return Number(/erp_orders_consumed_total\{outcome="replayed"\} (\d+)/.exec(metrics)?.[1] ?? 0) >= 3;
     });
-    await new Promise((r) => setTimeout(r, 500));
     expect(await t.head()).toBe(head);
     expect(granted(customer)).toHaveLength(1);
     const grants = (await t.eventsAfter(0)).filter((e) => e.type === 'EntitlementGranted' && (e.data as { customerId: string }).customerId === customer);
@@ -131,5 +130,28 @@ describeWithKafka('ERP orders over Kafka', () => {
     await until('the rejection to be recorded', async () => (await t.http('GET', `/v1/orders/K5-${run}`)).status === 200);
     expect((await t.http('GET', `/v1/orders/K5-${run}`)).body).toMatchObject({ status: 'rejected', rejection: { code: 'CATALOG.UNKNOWN_SKU' } });
     expect(deadLetters.some((d) => d.key === `K5-${run}`)).toBe(false);
+  });
+
+  it('carries on ledger.entitlements.v1 only what the contract documents, every message checked against its schema', async () => {
+    await until('the last grant to be published', () => granted(`k-cust-4-${run}`).length === 1);
+    const validChange = compileSchema(entitlementEventSchemaV1);
+    const validWatermark = compileSchema(watermarkSchemaV1);
+    expect(topicMessages.length).toBeGreaterThan(0);
+    const problems: string[] = [];
+    for (const m of topicMessages) {
+      const where = `partition ${m.partition} offset ${m.offset}`;
+      if (isControlMessage(m.headers)) {
+        if (m.headers[CONTROL_HEADER] !== 'watermark' || m.key !== WATERMARK_KEY) problems.push(`${where}: a control message must be a watermark keyed "${WATERMARK_KEY}"`);
+        problems.push(...validWatermark(m.value).map((e) => `${where}: ${e.message}`));
+      } else {
+        problems.push(...validChange(m.value).map((e) => `${where}: ${e.message}`));
+        if (m.key !== m.value.customerid) problems.push(`${where}: keyed ${m.key}, not by its customer ${m.value.customerid}`);
+        if (m.headers['ce_type'] !== m.value.type || m.headers['ce_id'] !== m.value.id) problems.push(`${where}: ce_type/ce_id headers do not match the value`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // Both kinds were seen.
+    expect(topicMessages.some((m) => isControlMessage(m.headers))).toBe(true);
+    expect(topicMessages.some((m) => !isControlMessage(m.headers))).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParamPipe } from '@el/platform';
-import { ReadParams } from '../list-entitlements/read-params';
+import { ReadParams } from '../infrastructure/read-params';
 import { GetCustomerSummaryQuery, type CustomerSummary } from './get-customer-summary.query';
 
 @ApiTags('entitlements')

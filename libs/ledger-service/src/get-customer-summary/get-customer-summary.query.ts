@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { ApiException } from '@el/platform';
 import { ReadModelQueries, ReadYourWrites, type CustomerSummaryRow } from '@el/read-models';
+import { LedgerError } from '../ledger.errors';
 
 export type CustomerSummary = Omit<CustomerSummaryRow, 'lastPosition'> & { readonly position: number };
 
@@ -23,7 +23,7 @@ export class GetCustomerSummaryHandler implements IQueryHandler<GetCustomerSumma
   async execute(q: GetCustomerSummaryQuery): Promise<CustomerSummary> {
     const position = await this.ryw.require(q.minPosition);
     const summary = await this.queries.customerSummary(q.customerId);
-    if (!summary) throw new ApiException(404, 'CUSTOMER.NOT_FOUND', `customer ${q.customerId} owns nothing yet`, { position });
+    if (!summary) throw new LedgerError('CUSTOMER.NOT_FOUND', `customer ${q.customerId} owns nothing yet`, { position });
     const { lastPosition: _l, ...rest } = summary;
     return { ...rest, position };
   }

@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { ApiException } from '@el/platform';
-import { EntitlementWriter } from '../entitlements/entitlement-writer';
+import { DomainError } from '@el/domain';
+import { EntitlementRepository } from '../entitlements/entitlement.repository';
 import { toEntitlementView, type EntitlementView } from '../entitlements/entitlement.view';
 
 /** Reads the entitlement from its own stream: always current, no read model lag. */
@@ -12,11 +12,11 @@ export class GetEntitlementQuery extends Query<EntitlementView> {
 
 @QueryHandler(GetEntitlementQuery)
 export class GetEntitlementHandler implements IQueryHandler<GetEntitlementQuery, EntitlementView> {
-  constructor(private readonly writer: EntitlementWriter) {}
+  constructor(private readonly entitlements: EntitlementRepository) {}
 
   async execute(q: GetEntitlementQuery): Promise<EntitlementView> {
-    const { state, revision } = await this.writer.read(q.entitlementId);
-    if (state.status === 'none') throw new ApiException(404, 'ENTITLEMENT.NOT_FOUND', `entitlement ${q.entitlementId} does not exist`);
+    const { state, revision } = await this.entitlements.load(q.entitlementId);
+    if (state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${q.entitlementId} does not exist`);
     return toEntitlementView(state, revision);
   }
 }

@@ -1,6 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { ApiException } from '@el/platform';
 import { ReadModelQueries, ReadYourWrites } from '@el/read-models';
+import { LedgerError } from '../ledger.errors';
 
 export class GetOrderQuery extends Query<Record<string, unknown>> {
   constructor(
@@ -21,7 +21,7 @@ export class GetOrderHandler implements IQueryHandler<GetOrderQuery, Record<stri
   async execute(q: GetOrderQuery): Promise<Record<string, unknown>> {
     const position = await this.ryw.require(q.minPosition);
     const row = await this.queries.getOrder(q.orderId);
-    if (!row) throw new ApiException(404, 'ORDER.NOT_FOUND', `order ${q.orderId} was never received (read models at position ${position})`, { position });
+    if (!row) throw new LedgerError('ORDER.NOT_FOUND', `order ${q.orderId} was never received (read models at position ${position})`, { position });
     return {
       orderId: row.orderId,
       customerId: row.customerId,

@@ -11,7 +11,8 @@ import {
   type PublishedCatalog,
 } from '@el/domain';
 import { isConcurrencyError } from '@el/event-store';
-import { ApiException, Clock, hashOf, loadDocumentFile } from '@el/platform';
+import { Clock, hashOf, loadDocumentFile } from '@el/platform';
+import { LedgerError } from '../ledger.errors';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { EventStreams } from './event-streams';
 
@@ -77,7 +78,7 @@ export class CatalogService implements OnModuleInit {
 
   version(version: number): PublishedCatalog {
     const found = this.history.versions.find((v) => v.version === version);
-    if (!found) throw new ApiException(404, 'CATALOG_VERSION.NOT_FOUND', `catalog version ${version} was never published (newest: ${this.history.current?.version ?? 'none'})`);
+    if (!found) throw new LedgerError('CATALOG_VERSION.NOT_FOUND', `catalog version ${version} was never published (newest: ${this.history.current?.version ?? 'none'})`);
     return found;
   }
 

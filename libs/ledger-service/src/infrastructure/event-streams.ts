@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectEventStore, NO_STREAM_REVISION, type AppendResult, type EventStore, type ExpectedRevision, type RecordedEvent } from '@el/event-store';
-import { upcastEvent, type DomainEvent } from '@el/domain';
+import type { DomainEvent } from '@el/domain';
 import { deterministicId } from '@el/platform';
 
 export interface LoadedStream<E extends DomainEvent> {
@@ -13,9 +13,9 @@ export interface LoadedStream<E extends DomainEvent> {
   readonly position: number;
 }
 
-/** Turns a stored event into a domain event: the one place where upcasting happens. */
+/** A stored event as a domain event (the store has upcast it to its newest shape already). */
 export function toDomainEvent<E extends DomainEvent>(r: RecordedEvent): E {
-  return upcastEvent({ type: r.type, data: r.data, metadata: r.metadata }) as unknown as E;
+  return { type: r.type, data: r.data, metadata: r.metadata } as unknown as E;
 }
 
 /** The id of the i-th event a command writes to a stream: retries write the same ids. */

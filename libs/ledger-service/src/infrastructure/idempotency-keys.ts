@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isConcurrencyError } from '@el/event-store';
-import { ApiException, sha256Hex, type RequestContext } from '@el/platform';
+import { sha256Hex, type RequestContext } from '@el/platform';
+import { LedgerError } from '../ledger.errors';
 import { EventStreams } from './event-streams';
 
 /** Recorded the first time a client's Idempotency-Key is used for a resource. */
@@ -33,7 +34,7 @@ export class IdempotencyKeys {
     const [first] = (await this.streams.load(stream)).events;
     const claimed = first?.data as { requestHash?: string; resource?: string } | undefined;
     if (claimed?.requestHash !== ctx.requestHash) {
-      throw new ApiException(422, 'IDEMPOTENCY.KEY_REUSED', `this Idempotency-Key was already used for a different request (${claimed?.resource ?? 'unknown'})`, {
+      throw new LedgerError('IDEMPOTENCY.KEY_REUSED', `this Idempotency-Key was already used for a different request (${claimed?.resource ?? 'unknown'})`, {
         resource: claimed?.resource,
       });
     }

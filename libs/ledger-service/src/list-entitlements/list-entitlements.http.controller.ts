@@ -2,24 +2,24 @@ import { Controller, Get, Param, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { EntitlementStatus } from '@el/domain';
-import { ID_PATTERN, IdParamPipe } from '@el/platform';
+import { IdParamPipe, IsIdentifier } from '@el/platform';
 import { EntitlementView } from '../entitlements/entitlement.view';
 import { ListEntitlementsQuery, type EntitlementPage } from './list-entitlements.query';
-import { pageOf, ReadParams } from './read-params';
+import { pageOf, ReadParams } from '../infrastructure/read-params';
 
 const STATUSES = ['active', 'suspended', 'expired', 'revoked'];
 
 export class EntitlementFilterParams extends ReadParams {
   @ApiPropertyOptional({ enum: STATUSES }) @IsOptional() @IsIn(STATUSES) status?: EntitlementStatus;
-  @ApiPropertyOptional({ example: 'analytics' }) @IsOptional() @IsString() productId?: string;
+  @ApiPropertyOptional({ example: 'analytics' }) @IsOptional() @IsIdentifier('productId') productId?: string;
   @ApiPropertyOptional({ description: 'Only active or suspended entitlements whose term ends within this many days, soonest first' })
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(3650) expiringWithinDays?: number;
 }
 
 export class SearchEntitlementsParams extends EntitlementFilterParams {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(ID_PATTERN) customerId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsIdentifier('customerId') customerId?: string;
 }
 
 class EntitlementPageResponse {

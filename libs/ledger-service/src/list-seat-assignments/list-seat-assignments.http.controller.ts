@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParamPipe } from '@el/platform';
-import { pageOf, ReadParams } from '../list-entitlements/read-params';
+import { pageOf, ReadParams } from '../infrastructure/read-params';
 import { ListSeatAssignmentsQuery, type SeatAssignmentPage } from './list-seat-assignments.query';
 
 @ApiTags('seats and devices')

@@ -20,9 +20,11 @@ import {
 } from '@el/domain';
 import { isConcurrencyError } from '@el/event-store';
 import { deterministicId, hashOf } from '@el/platform';
-import { EntitlementWriter } from '../entitlements/entitlement-writer';
+import { EntitlementChanges } from '../entitlements/entitlement-changes';
+import { EntitlementRepository } from '../entitlements/entitlement.repository';
 import { CatalogService } from '../infrastructure/catalog.service';
 import { eventIdFor, EventStreams, type LoadedStream } from '../infrastructure/event-streams';
+import { LedgerError } from '../ledger.errors';
 
 /** An order as submitted: `effectiveAt` defaults to the time it is received. */
 export interface OrderSubmission {
@@ -84,7 +86,8 @@ export class OrderProcess {
 
   constructor(
     private readonly streams: EventStreams,
-    private readonly writer: EntitlementWriter,
+    private readonly entitlements: EntitlementRepository,
+    private readonly changes: EntitlementChanges,
     private readonly catalog: CatalogService,
   ) {}
 
@@ -120,9 +123,10 @@ export class OrderProcess {
       try {
         appended = await this.streams.append(stream, events, 'no_stream', `order:${order.orderId}:received`);
       } catch (err) {
+        if (!isConcurrencyError(err)) throw err;
         // Received concurrently by another request or consumer: look again.
-        if (isConcurrencyError(err) && attempt < MAX_ATTEMPTS) continue;
-        throw err;
+        if (attempt < MAX_ATTEMPTS) continue;
+        throw new LedgerError('CONCURRENCY.CONFLICT', `order ${order.orderId} is being received by several callers at once; retry`, { attempts: attempt });
       }
       const next = events.reduce(evolveOrder, state);
       if (next.status === 'rejected') {
@@ -144,16 +148,11 @@ export class OrderProcess {
     return this.fulfil(state, loaded, meta);
   }
 
-  async get(orderId: string): Promise<{ state: OrderState; revision: number; position: number }> {
-    const loaded = await this.streams.load<OrderEvent>(orderStream(orderId));
-    return { state: foldOrder(loaded.events), revision: loaded.revision, position: loaded.position };
-  }
-
   private async dryRun(order: ErpOrder, catalog: PublishedCatalog, meta: CommandMetadata): Promise<OrderRejection | null> {
     const states = new Map<string, EntitlementState>();
     for (const line of order.lines) {
       const { entitlementId, commands } = commandsForOrderLine(order, line, catalog, entitlementIdForLine(order.orderId, line.lineId), meta);
-      let state = states.get(entitlementId) ?? (await this.writer.read(entitlementId)).state;
+      let state = states.get(entitlementId) ?? (await this.entitlements.load(entitlementId)).state;
       try {
         for (const c of commands) state = decideEntitlement(c, state).reduce(evolveEntitlement, state);
       } catch (err) {
@@ -177,7 +176,7 @@ export class OrderProcess {
       let failure: DomainError | null = null;
       for (const [k, command] of commands.entries()) {
         try {
-          const r = await this.writer.execute(entitlementId, () => command, { commandId: `order:${order.orderId}:line:${line.lineId}:${k}` });
+          const r = await this.changes.apply(entitlementId, command, { commandId: `order:${order.orderId}:line:${line.lineId}:${k}` });
           written.push(...r.events);
         } catch (err) {
           if (!(err instanceof DomainError)) throw err;

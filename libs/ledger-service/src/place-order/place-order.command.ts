@@ -1,30 +1,17 @@
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, type RequestContext } from '@el/platform';
-import { commandMetadata } from '../infrastructure/command-metadata';
-import { IdempotencyKeys } from '../infrastructure/idempotency-keys';
-import { OrderProcess, type OrderOutcome, type OrderSubmission } from './order-process';
+import { Command } from '@nestjs/cqrs';
+import type { RequestContext } from '@el/platform';
+import type { OrderOutcome, OrderSubmission } from './order-process';
 
+/**
+ * Place an ERP order, from `POST /v1/orders` or a message on `erp.orders.v1`:
+ * applied once per orderId. The context says who sent it and how (for a Kafka
+ * message, the request id is the message's topic/partition/offset).
+ */
 export class PlaceOrderCommand extends Command<OrderOutcome> {
   constructor(
     readonly order: OrderSubmission,
-    readonly ctx: RequestContext,
+    readonly context: RequestContext,
   ) {
     super();
-  }
-}
-
-@CommandHandler(PlaceOrderCommand)
-export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand, OrderOutcome> {
-  constructor(
-    private readonly orders: OrderProcess,
-    private readonly keys: IdempotencyKeys,
-    private readonly clock: Clock,
-  ) {}
-
-  async execute(c: PlaceOrderCommand): Promise<OrderOutcome> {
-    const meta = commandMetadata(c.ctx, this.clock);
-    // Orders are idempotent by orderId; a client's Idempotency-Key is also held to its first request.
-    await this.keys.claim(c.ctx, `order:${c.order.orderId}`, meta.now);
-    return this.orders.place(c.order, meta);
   }
 }

@@ -1,20 +1,22 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
-import { EntitlementApi } from '../entitlements/entitlement-api';
+import { Ctx, IdParamPipe, OptionalField, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { writeResponse } from '../entitlements/write-response';
+import { RenewEntitlementCommand } from './renew-entitlement.command';
 
 export class RenewDto {
-  @ApiPropertyOptional({ default: 1, description: 'How many terms to add' }) @IsOptional() @IsInt() @Min(1) @Max(100) periods?: number;
+  @ApiPropertyOptional({ default: 1, description: 'How many terms to add' }) @OptionalField() @IsInt() @Min(1) @Max(100) periods?: number;
 }
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class RenewEntitlementController {
-  constructor(private readonly api: EntitlementApi) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post(':id/renew')
   @HttpCode(200)
@@ -22,7 +24,7 @@ export class RenewEntitlementController {
   @ApiBody({ type: RenewDto, required: false })
   @ApiOkResponse({ type: EntitlementWriteResponse })
   @ApiConflictResponse({ description: 'ENTITLEMENT.PERPETUAL, ENTITLEMENT.ALREADY_REVOKED' })
-  renew(@Param('id', IdParamPipe) id: string, @Body() dto: RenewDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.api.apply(id, ctx, reply, (metadata) => ({ type: 'RenewEntitlement', data: { periods: dto?.periods ?? 1 }, metadata }));
+  async renew(@Param('id', IdParamPipe) id: string, @Body() dto: RenewDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<EntitlementWriteResponse> {
+    return writeResponse(reply, await this.commands.execute(new RenewEntitlementCommand(id, dto?.periods ?? 1, ctx)));
   }
 }

@@ -1,20 +1,21 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
-import { EntitlementApi } from '../entitlements/entitlement-api';
+import { Ctx, IdParamPipe, IsText, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { writeResponse } from '../entitlements/write-response';
+import { RevokeEntitlementCommand } from './revoke-entitlement.command';
 
 export class RevokeDto {
-  @ApiProperty({ example: 'chargeback' }) @IsString() @IsNotEmpty() @MaxLength(500) reason!: string;
+  @ApiProperty({ example: 'chargeback', maxLength: 500 }) @IsText(500, { required: true }) reason!: string;
 }
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class RevokeEntitlementController {
-  constructor(private readonly api: EntitlementApi) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post(':id/revoke')
   @HttpCode(200)
@@ -22,7 +23,7 @@ export class RevokeEntitlementController {
   @ApiBody({ type: RevokeDto })
   @ApiOkResponse({ type: EntitlementWriteResponse })
   @ApiConflictResponse({ description: 'ENTITLEMENT.ALREADY_REVOKED' })
-  revoke(@Param('id', IdParamPipe) id: string, @Body() dto: RevokeDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.api.apply(id, ctx, reply, (metadata) => ({ type: 'RevokeEntitlement', data: { reason: dto.reason }, metadata }));
+  async revoke(@Param('id', IdParamPipe) id: string, @Body() dto: RevokeDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<EntitlementWriteResponse> {
+    return writeResponse(reply, await this.commands.execute(new RevokeEntitlementCommand(id, dto.reason, ctx)));
   }
 }

@@ -1,23 +1,21 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
-import { EntitlementApi } from '../entitlements/entitlement-api';
+import { Ctx, IdParamPipe, IsText, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
+import { writeResponse } from '../entitlements/write-response';
+import { SuspendEntitlementCommand } from './suspend-entitlement.command';
 
 export class SuspendDto {
-  @ApiProperty({ example: 'invoice 2026-118 unpaid' }) @IsString() @IsNotEmpty() @MaxLength(500) reason!: string;
-}
-export class ReinstateDto {
-  @ApiPropertyOptional({ example: 'paid' }) @IsOptional() @IsString() @MaxLength(500) reason?: string;
+  @ApiProperty({ example: 'invoice 2026-118 unpaid', maxLength: 500 }) @IsText(500, { required: true }) reason!: string;
 }
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
 @Controller('v1/entitlements')
 export class SuspendEntitlementController {
-  constructor(private readonly api: EntitlementApi) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post(':id/suspend')
   @HttpCode(200)
@@ -25,17 +23,7 @@ export class SuspendEntitlementController {
   @ApiBody({ type: SuspendDto })
   @ApiOkResponse({ type: EntitlementWriteResponse })
   @ApiConflictResponse({ description: 'ENTITLEMENT.ALREADY_SUSPENDED, ENTITLEMENT.EXPIRED, ENTITLEMENT.ALREADY_REVOKED' })
-  suspend(@Param('id', IdParamPipe) id: string, @Body() dto: SuspendDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.api.apply(id, ctx, reply, (metadata) => ({ type: 'SuspendEntitlement', data: { reason: dto.reason }, metadata }));
-  }
-
-  @Post(':id/reinstate')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Reinstate a suspended entitlement' })
-  @ApiBody({ type: ReinstateDto, required: false })
-  @ApiOkResponse({ type: EntitlementWriteResponse })
-  @ApiConflictResponse({ description: 'ENTITLEMENT.NOT_SUSPENDED' })
-  reinstate(@Param('id', IdParamPipe) id: string, @Body() dto: ReinstateDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.api.apply(id, ctx, reply, (metadata) => ({ type: 'ReinstateEntitlement', data: { reason: dto?.reason ?? 'reinstated' }, metadata }));
+  async suspend(@Param('id', IdParamPipe) id: string, @Body() dto: SuspendDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<EntitlementWriteResponse> {
+    return writeResponse(reply, await this.commands.execute(new SuspendEntitlementCommand(id, dto.reason, ctx)));
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_STORE, EventStoreModule, type EventStore, type RecordedEvent } from '@el/event-store';
 import { Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
-import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
+import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, READ_MODELS, ReadModelsModule } from '@el/read-models';
 import type { DataSource } from 'typeorm';
 import { ledgerServiceConfigSpec } from '../ledger.config';
@@ -92,8 +92,10 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
   const moduleRef = await Test.createTestingModule({ imports: [TestRoot] }).overrideProvider(Clock).useValue(clock).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(), { logger: false });
   configureHttpApp(app, { title: 'test', description: 'test', version: 'test' });
+  connectBus(app);
   try {
     await app.init();
+    await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();
   } catch (err) {
     // A failed boot must not leave subscriptions or files open behind it.

@@ -1,12 +1,13 @@
-import { TOPICS, watermarkV1 } from '@el/contracts';
-import { runCheckpointed, type CheckpointStore, type EventStore } from '@el/event-store';
+import { TOPICS, watermarkMessageV1 } from '@el/contracts';
+import { runCheckpointed, type EventStore } from '@el/event-store';
 import { EntitlementFeed } from '../entitlement-feed';
 import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
 
 /**
  * IntegrationEvents inside one process (embedded mode). ledger.entitlements.v1
  * is read straight from the event store's global log through the same feed
- * the Kafka relay publishes, with a checkpoint per consumer group: durable,
+ * the Kafka relay publishes, with a checkpoint per consumer group kept in the
+ * event store (EventStore.checkpoints): durable,
  * at-least-once, in order. Other topics are a best-effort fan-out to the
  * consumers present (nothing outside the process can publish to them).
  */
@@ -15,15 +16,26 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
   private readonly running = new Set<RunningConsumer>();
   private offsets = 0;
 
+  private readonly checkpoints;
+
   constructor(
     private readonly store: EventStore,
-    private readonly checkpoints: CheckpointStore,
     /** The topic the event store feeds (default ledger.entitlements.v1). */
     private readonly entitlementsTopic: string = TOPICS.entitlements,
-  ) {}
+  ) {
+    // A consumer group's progress through the log is kept with the log.
+    this.checkpoints = store.checkpoints;
+  }
 
   async partitionsOf(): Promise<number> {
     return 1;
+  }
+
+  private readonly instance = `${process.pid}-${Date.now().toString(36)}`;
+
+  async offsetScope(topic: string): Promise<string> {
+    // The event-store-fed topic's offsets are log positions; the others count messages of this process only.
+    return topic === this.entitlementsTopic ? `inprocess:event-store/${topic}` : `inprocess:${this.instance}/${topic}`;
   }
 
   async endOffsets(topic: string): Promise<Record<number, string>> {
@@ -112,15 +124,15 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
         }
         // As the relay does: the whole batch is delivered, up to its last position.
         const last = batch[batch.length - 1]!;
-        const watermark = watermarkV1(last.position, 0, 1, last.recordedAt);
+        const watermark = watermarkMessageV1(last.position, 0, 1, last.recordedAt);
         await handle({
           topic,
           partition: 0,
           offset: String(last.position),
-          key: 'watermark',
+          key: watermark.key,
           id: watermark.id,
-          value: Buffer.from(JSON.stringify(watermark)),
-          headers: { ce_id: watermark.id, ce_type: watermark.type, 'content-type': 'application/cloudevents+json' },
+          value: Buffer.from(JSON.stringify(watermark.value)),
+          headers: watermark.headers,
           timestamp: last.recordedAt,
         });
       },

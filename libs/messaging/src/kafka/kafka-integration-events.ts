@@ -89,6 +89,19 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     return n;
   }
 
+  private clusterId: Promise<string> | null = null;
+
+  async offsetScope(topic: string): Promise<string> {
+    this.clusterId ??= this.getAdmin()
+      .then((a) => a.describeCluster())
+      .then((c) => c.clusterId)
+      .catch((err: unknown) => {
+        this.clusterId = null;
+        throw err;
+      });
+    return `kafka:${await this.clusterId}/${topic}`;
+  }
+
   async endOffsets(topic: string): Promise<Record<number, string>> {
     const offsets = await (await this.getAdmin()).fetchTopicOffsets(topic);
     return Object.fromEntries(offsets.map((o) => [o.partition, o.high]));

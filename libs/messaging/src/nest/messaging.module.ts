@@ -1,17 +1,14 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { TOPICS } from '@el/contracts';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { HealthRegistry } from '@el/platform';
-import { READ_MODELS, SqlCheckpointStore } from '@el/read-models';
+import { BusServer } from './bus.server';
+import { BUS_CONFIG, INTEGRATION_EVENTS } from './tokens';
 import { InProcessIntegrationEvents } from '../inprocess/in-process-integration-events';
 import type { IntegrationEvents } from '../integration-events.port';
 import { KafkaIntegrationEvents } from '../kafka/kafka-integration-events';
 import type { BusConfig } from './messaging.config';
 
-export const INTEGRATION_EVENTS = Symbol('INTEGRATION_EVENTS');
-export const BUS_CONFIG = Symbol('BUS_CONFIG');
-export const InjectIntegrationEvents = () => Inject(INTEGRATION_EVENTS);
 
 @Injectable()
 class MessagingLifecycle implements OnApplicationShutdown {
@@ -22,9 +19,10 @@ class MessagingLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * The process's IntegrationEvents: Kafka when distributed, the event store's
- * log when embedded. Requires PlatformModule; in-process also EventStoreModule
- * and ReadModelsModule (consumer groups keep their checkpoints there).
+ * The process's IntegrationEvents — Kafka when distributed, the event store's
+ * log when embedded (consumer groups keep their checkpoints in the store) —
+ * and the transport that serves @EventPattern handlers from it (`connectBus`).
+ * Requires PlatformModule; in-process also EventStoreModule.
  */
 @Global()
 @Module({})
@@ -36,14 +34,14 @@ export class MessagingModule {
         { provide: BUS_CONFIG, useValue: config },
         {
           provide: INTEGRATION_EVENTS,
-          inject: [{ token: EVENT_STORE, optional: true }, { token: READ_MODELS, optional: true }, HealthRegistry],
-          useFactory: async (store: EventStore | undefined, ds: DataSource | undefined, health: HealthRegistry): Promise<IntegrationEvents> => {
+          inject: [{ token: EVENT_STORE, optional: true }, HealthRegistry],
+          useFactory: async (store: EventStore | undefined, health: HealthRegistry): Promise<IntegrationEvents> => {
             if (config.kind === 'inprocess') {
-              if (!store || !ds) {
+              if (!store) {
                 throw Object.assign(new Error('BUS: the in-process bus reads the event store of this process; a service without one needs BUS=kafka'), { name: 'ConfigError' });
               }
               health.register('bus', () => ({ status: 'up', kind: 'inprocess' }));
-              return new InProcessIntegrationEvents(store, new SqlCheckpointStore(ds));
+              return new InProcessIntegrationEvents(store);
             }
             const logger = new Logger('kafka');
             const bus = new KafkaIntegrationEvents({
@@ -64,8 +62,9 @@ export class MessagingModule {
           },
         },
         MessagingLifecycle,
+        BusServer,
       ],
-      exports: [INTEGRATION_EVENTS, BUS_CONFIG],
+      exports: [INTEGRATION_EVENTS, BUS_CONFIG, BusServer],
     };
   }
 }

@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
-import { HealthRegistry, Metrics } from '@el/platform';
-import { READ_MODELS, SqlCheckpointStore } from '@el/read-models';
+import { Clock, HealthRegistry, Metrics } from '@el/platform';
 import type { IntegrationEvents } from '../integration-events.port';
 import { EntitlementRelay } from '../relay/entitlement-relay';
-import { INTEGRATION_EVENTS } from './messaging.module';
+import { INTEGRATION_EVENTS } from './tokens';
 
 export const RELAY_OPTIONS = Symbol('RELAY_OPTIONS');
 
@@ -14,20 +12,19 @@ export const RELAY_OPTIONS = Symbol('RELAY_OPTIONS');
 export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('relay');
   readonly relay: EntitlementRelay;
-  private readonly checkpoints: SqlCheckpointStore;
 
   constructor(
     @Inject(RELAY_OPTIONS) private readonly options: { subscriptionId: string; maxLagSeconds: number; batchSize?: number },
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(INTEGRATION_EVENTS) bus: IntegrationEvents,
-    @Inject(READ_MODELS) ds: DataSource,
+    private readonly clock: Clock,
     metrics: Metrics,
     health: HealthRegistry,
   ) {
-    this.checkpoints = new SqlCheckpointStore(ds);
     const published = metrics.counter('relay_messages_published_total', 'Messages the relay published to ledger.entitlements.v1');
     const duration = metrics.histogram('relay_batch_duration_seconds', 'Time to map and publish one batch (acks=all)', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
-    this.relay = new EntitlementRelay(store, bus, this.checkpoints, {
+    // The relay's progress is the outbox's: it is kept with the log (EventStore.checkpoints), not in the disposable read database.
+    this.relay = new EntitlementRelay(store, bus, store.checkpoints, {
       subscriptionId: options.subscriptionId,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       onBatch: (b) => {
@@ -45,11 +42,11 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Events not yet published (null when positions are not dense: EventStoreDB), and the age of the oldest. */
   async lag(): Promise<{ position: number; events: number | null; seconds: number }> {
-    const position = await this.checkpoints.load(this.options.subscriptionId);
+    const position = await this.store.checkpoints.load(this.options.subscriptionId);
     const head = await this.store.headPosition();
     if (position >= head) return { position, events: 0, seconds: 0 };
     const [next] = await this.store.readAll({ after: position, maxCount: 1 });
-    return { position, events: this.store.densePositions ? head - position : null, seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0 };
+    return { position, events: this.store.densePositions ? head - position : null, seconds: next ? Math.max(0, (this.clock.nowMs() - Date.parse(next.recordedAt)) / 1000) : 0 };
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,7 +59,7 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-/** The relay: event store → ledger.entitlements.v1. Requires MessagingModule (Kafka), EventStoreModule, ReadModelsModule. */
+/** The relay: event store → ledger.entitlements.v1. Requires MessagingModule (Kafka) and EventStoreModule. */
 @Module({})
 export class RelayModule {
   static register(options: { subscriptionId: string; maxLagSeconds: number; batchSize?: number }): DynamicModule {

@@ -1,4 +1,4 @@
-import { TOPICS, watermarkV1 } from '@el/contracts';
+import { TOPICS, watermarkMessageV1 } from '@el/contracts';
 import { runCheckpointed, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
 import { EntitlementFeed } from '../entitlement-feed';
 import type { IntegrationEvents } from '../integration-events.port';
@@ -53,10 +53,7 @@ export class EntitlementRelay {
     // After the batch, a watermark on every partition: all changes up to here are published.
     const last = batch[batch.length - 1]!;
     const partitions = await this.bus.partitionsOf(this.topic);
-    const watermarks = Array.from({ length: partitions }, (_, partition) => {
-      const w = watermarkV1(last.position, partition, partitions, last.recordedAt);
-      return { key: 'watermark', id: w.id, value: w, partition, headers: { ce_type: w.type, 'content-type': 'application/cloudevents+json' } };
-    });
+    const watermarks = Array.from({ length: partitions }, (_, partition) => watermarkMessageV1(last.position, partition, partitions, last.recordedAt));
     await this.bus.publish(this.topic, [...messages, ...watermarks]);
     this.options.onBatch?.({ events: batch.length, published: messages.length, position: last.position, durationMs: performance.now() - started });
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isEntitlementEvent } from '@el/domain';
 import type { EventStore } from '@el/event-store';
+import { until } from '@el/testing';
 import { WATERMARK_TYPE, WatermarkTracker, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
 import { jsonOf, typeOf, type IncomingMessage, type IntegrationEvents, type MessageHandler } from '../integration-events.port';
 
@@ -19,14 +20,6 @@ export interface BusFixture {
   /** Starts whatever moves events from the store to the topic (the relay, for Kafka). */
   start(): Promise<void>;
   cleanup(): Promise<void>;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function entitlementEventIds(store: EventStore): Promise<string[]> {
@@ -169,22 +162,25 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       await fx.writeHistory(10);
       await fx.start();
       const expected = await entitlementEventIds(fx.store);
+      const head = await fx.store.headPosition();
       const handled: string[] = [];
+      const watermarks = new WatermarkTracker();
       let failed = false;
       const consumer = await fx.bus.consume(
         fx.topic,
         `g-${randomUUID()}`,
-        changes(async (m) => {
+        async (m) => {
+          if (typeOf(m) === WATERMARK_TYPE) return void watermarks.observe(jsonOf<WatermarkV1>(m).data);
           if (handled.length === 7 && !failed) {
             failed = true;
             throw new Error('transient');
           }
           handled.push(m.id!);
-        }),
+        },
         { retry: { initialMs: 10, maxMs: 50 } },
       );
-      await until('every message', () => handled.length >= expected.length);
-      await new Promise((r) => setTimeout(r, 200));
+      // Watermarks come after the changes of their batch on every partition: at the head's, every change has been handled.
+      await until('the watermark at the head on every partition', () => watermarks.position() >= head);
       await consumer.stop();
       expect(failed).toBe(true);
       expect(handled).toHaveLength(expected.length);

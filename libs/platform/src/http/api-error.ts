@@ -1,4 +1,6 @@
 import { HttpException, HttpStatus, type ValidationError } from '@nestjs/common';
+import { summarize, type FieldError } from '../errors/coded-error';
+import { nestedDeeperThan } from '../validation/json-schema';
 
 /** The one error body every endpoint returns. */
 export interface ApiErrorBody {
@@ -11,13 +13,11 @@ export interface ApiErrorBody {
   readonly errors?: readonly FieldError[];
 }
 
-export interface FieldError {
-  /** Path into the request body or query, e.g. `lines[0].quantity`. */
-  readonly path: string;
-  readonly message: string;
-  readonly constraint: string;
-}
-
+/**
+ * An error raised at the HTTP edge (pipes, guards, request headers), where the
+ * status is part of the protocol (400 for a malformed request). Application
+ * and domain code throw coded errors instead; the app's error table maps them.
+ */
 export class ApiException extends HttpException {
   constructor(
     status: HttpStatus | number,
@@ -59,10 +59,20 @@ function escape(s: string): string {
 
 export function validationException(errors: readonly ValidationError[]): ApiException {
   const list = fieldErrors(errors);
-  const summary = list.slice(0, 5).map((f) => f.message).join('; ') + (list.length > 5 ? `; and ${list.length - 5} more` : '');
-  return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', summary || 'invalid request', undefined, list);
+  return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', summarize(list), undefined, list);
 }
 
 export function badRequest(path: string, message: string, constraint = 'invalid'): ApiException {
   return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', `${path}: ${message}`, undefined, [{ path, message: `${path} ${message}`, constraint }]);
+}
+
+/** Deepest nesting a request body or query may have: no API shape comes close, and deeper input is refused before validation walks it. */
+export const MAX_REQUEST_DEPTH = 32;
+
+/** Refuses (400) a body or query nested deeper than MAX_REQUEST_DEPTH, in time bounded by the body size. */
+export function tooDeep(value: unknown, where: string): void {
+  if (!nestedDeeperThan(value, MAX_REQUEST_DEPTH)) return;
+  const path = where === 'body' ? '(body)' : `(${where})`;
+  const message = `the request ${where} is nested deeper than ${MAX_REQUEST_DEPTH} levels`;
+  throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, undefined, [{ path, message, constraint: 'maxDepth' }]);
 }

@@ -1,4 +1,4 @@
-import { Logger as NestLogger, ValidationPipe, type INestApplication, type Type } from '@nestjs/common';
+import { Logger as NestLogger, ValidationPipe, type ArgumentMetadata, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -8,7 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../observability/metrics';
 import type { LatencySeries } from '../observability/fast-metrics';
-import { validationException } from './api-error';
+import { tooDeep, validationException } from './api-error';
 
 export interface HttpAppOptions {
   readonly title: string;
@@ -22,8 +22,16 @@ export interface HttpAppOptions {
   readonly quietRoutes?: readonly string[];
 }
 
+/** class-validator walks bodies recursively: a body nested thousands of levels deep is refused before it gets there. */
+class BoundedValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') tooDeep(value, metadata.type);
+    return super.transform(value, metadata);
+  }
+}
+
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BoundedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     stopAtFirstError: true,

@@ -1,34 +1,17 @@
 import { ArgumentsHost, Catch, HttpException, Inject, Logger, Optional, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { throwError, type Observable } from 'rxjs';
+import { codeOf, type FieldError } from '../errors/coded-error';
 import { Metrics } from '../observability/metrics';
 import { responseRecorder } from './bootstrap';
 import { ApiException, type ApiErrorBody } from './api-error';
 
 /**
- * Maps stable error codes to HTTP statuses: one table per app. Keys are exact
- * codes (`SEAT.NONE_AVAILABLE`) or prefixes ending in `.*` (`CATALOG.*`), or a
- * suffix form `*.NOT_FOUND`. The first exact match wins, then suffixes, then prefixes.
+ * Error code → HTTP status: one table per app (`ledger.errors.ts`), exact codes
+ * only, so every row is a code that can really be thrown and a test can walk it.
  */
 export type HttpErrorTable = Readonly<Record<string, number>>;
 export const HTTP_ERROR_TABLE = Symbol('HTTP_ERROR_TABLE');
-
-export function statusForCode(table: HttpErrorTable, code: string): number | undefined {
-  if (table[code] !== undefined) return table[code];
-  for (const [key, status] of Object.entries(table)) if (key.startsWith('*.') && code.endsWith(key.slice(1))) return status;
-  for (const [key, status] of Object.entries(table)) if (key.endsWith('.*') && code.startsWith(key.slice(0, -1))) return status;
-  return undefined;
-}
-
-interface CodedError {
-  readonly code: string;
-  readonly message: string;
-  readonly details?: Record<string, unknown>;
-}
-
-function isCoded(e: unknown): e is CodedError {
-  const code = e instanceof Error ? (e as unknown as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^[A-Z_]+\.[A-Z_.]+$/.test(code);
-}
 
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
@@ -42,7 +25,9 @@ export class ApiErrorFilter implements ExceptionFilter {
     this.recordUnmatched = metrics ? responseRecorder(metrics) : null;
   }
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // Message handlers (@EventPattern) get their error back untouched: the transport retries or dead-letters it.
+    if (host.getType() === 'rpc') return throwError(() => exception);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error({ err: exception, reqId: reply.request?.id }, 'request failed');
@@ -54,11 +39,15 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   toBody(exception: unknown): ApiErrorBody {
     if (exception instanceof ApiException) return exception.body();
-    if (isCoded(exception)) {
-      const status = statusForCode(this.table, exception.code);
+    const code = codeOf(exception);
+    if (code !== null) {
+      const status = this.table[code];
       if (status !== undefined) {
-        return { statusCode: status, code: exception.code, message: exception.message, ...(exception.details ? { details: exception.details } : {}) };
+        const e = exception as { message: string; details?: Record<string, unknown>; fieldErrors?: readonly FieldError[] };
+        const details = e.details && Object.keys(e.details).length > 0 ? e.details : undefined;
+        return { statusCode: status, code, message: e.message, ...(details ? { details } : {}), ...(e.fieldErrors ? { errors: e.fieldErrors } : {}) };
       }
+      this.logger.error({ code }, `error code ${code} has no row in this app's error table: answered 500`);
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -1,8 +1,10 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { ID_RULE, ID_SCHEMA } from '@el/contracts';
 import { badRequest } from './api-error';
 
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-export const ID_RULE = '1-128 characters: letters, digits and . _ : @ -, starting with a letter or digit';
+/** Identifiers everywhere (paths, bodies, messages) follow the contracts' one rule. */
+export const ID_PATTERN = new RegExp(ID_SCHEMA.pattern);
+export { ID_RULE };
 
 /** Validates identifiers in paths (`/v1/entitlements/:id`) so a bad one is a 400 naming `params.id`. */
 @Injectable()

@@ -1,37 +1,17 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from '@nestjs/common';
-import type { ApiErrorBody, FieldError } from './api-error';
+import type { ApiErrorBody } from './api-error';
+import { summarize, type FieldError } from '../errors/coded-error';
+import { compileSchema, type SchemaValidator } from '../validation/json-schema';
 import type { LatencySeries } from '../observability/fast-metrics';
 import type { Metrics } from '../observability/metrics';
 
 /**
- * Validation for hot routes served by Fastify directly (no Nest pipeline):
- * strict like the Nest routes — unknown fields are errors, nothing is coerced
- * — and every error reported with its field path.
+ * Hot routes served by Fastify directly (no Nest pipeline), validated with the
+ * same strict JSON Schema validation as every other boundary.
  */
-const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
-addFormats(ajv);
-
-export function fieldErrorsOf(errors: readonly ErrorObject[]): FieldError[] {
-  return errors.map((e) => {
-    const base = e.instancePath
-      .split('/')
-      .slice(1)
-      .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((path, seg) => (/^\d+$/.test(seg) ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg), '');
-    const extra = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : null;
-    const path = extra ? (base ? `${base}.${extra}` : extra) : base || '(body)';
-    const message =
-      e.keyword === 'required' ? `${path} is required` : e.keyword === 'additionalProperties' ? `${path} is not a known field` : `${path} ${e.message ?? 'is invalid'}`;
-    return { path, message, constraint: e.keyword };
-  });
-}
-
 export function validationBody(errors: readonly FieldError[]): ApiErrorBody {
-  const summary = errors.slice(0, 5).map((f) => f.message).join('; ') + (errors.length > 5 ? `; and ${errors.length - 5} more` : '');
-  return { statusCode: 400, code: 'VALIDATION_FAILED', message: summary || 'invalid request', errors };
+  return { statusCode: 400, code: 'VALIDATION_FAILED', message: summarize(errors), errors };
 }
 
 export interface JsonRouteOptions<B, R> {
@@ -66,7 +46,7 @@ const failures = new Logger('http');
 
 /** Registers a route on Fastify directly, for endpoints where the Nest pipeline's cost matters. */
 export function jsonRoute<B, R>(fastify: FastifyInstance, options: JsonRouteOptions<B, R>): void {
-  const validate: ValidateFunction | null = options.body ? ajv.compile(options.body) : null;
+  const validate: SchemaValidator | null = options.body ? compileSchema(options.body) : null;
   const timed = options.metrics ? selfTimer(options.metrics, options.method, options.url) : null;
   fastify.route({
     method: options.method,
@@ -74,8 +54,8 @@ export function jsonRoute<B, R>(fastify: FastifyInstance, options: JsonRouteOpti
     schema: { response: { 200: options.response } },
     ...(timed ? { config: { selfTimed: true } } : {}),
     handler: (request, reply) => {
-      if (validate && !validate(request.body)) {
-        const body = validationBody(fieldErrorsOf(validate.errors ?? []));
+      if (validate && !validate.isValid(request.body)) {
+        const body = validationBody(validate(request.body));
         timed?.(400, reply);
         return (reply as FastifyReply).status(400).header('content-type', 'application/json; charset=utf-8').serializer(JSON.stringify).send(body);
       }

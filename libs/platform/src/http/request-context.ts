@@ -26,6 +26,7 @@ export const PUBLIC_ROUTE = 'el:public';
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
+const CORRELATION = /^[\x21-\x7e]{1,128}$/;
 
 export function readRequestContext(req: FastifyRequest): RequestContext {
   const h = req.headers;
@@ -55,7 +56,11 @@ export function readRequestContext(req: FastifyRequest): RequestContext {
     if (!m) throw badRequest('headers.if-match', 'must be an ETag returned by this API, e.g. "3"');
     ifMatch = Number(m[1]);
   }
-  const correlationId = one('x-correlation-id') ?? String(req.id);
+  const givenCorrelation = one('x-correlation-id');
+  if (givenCorrelation !== undefined && !CORRELATION.test(givenCorrelation)) {
+    throw badRequest('headers.x-correlation-id', 'must be 1 to 128 printable ASCII characters');
+  }
+  const correlationId = givenCorrelation ?? String(req.id);
   return {
     requestId: String(req.id),
     correlationId,

@@ -18,6 +18,9 @@ export async function listen(app: NestFastifyApplication, port: number, host: st
   // Before listen(): boot hooks (catch-up, recovery) run inside it, and a stop request during boot must still shut down cleanly.
   handleSignals(app);
   try {
+    await app.init();
+    // Message handlers (@EventPattern, connected with connectBus) start once the app is initialised.
+    await app.startAllMicroservices();
     await app.listen({ port, host });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { InjectEventStore, type EventStore } from '@el/event-store';
-import { HealthRegistry, Metrics } from '@el/platform';
+import { Clock, HealthRegistry, Metrics } from '@el/platform';
 import { ReadModelProjector } from '../projector/projector';
 import { ReadModelPosition } from '../queries/read-model-position';
 import { READ_MODELS, READ_MODELS_OPTIONS, type ReadModelsOptions } from './read-models.module';
@@ -26,6 +26,7 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorConfig,
     @InjectEventStore() private readonly store: EventStore,
     private readonly position: ReadModelPosition,
+    private readonly clock: Clock,
     metrics: Metrics,
     health: HealthRegistry,
   ) {
@@ -35,6 +36,7 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
     this.projector = new ReadModelProjector(ds, store, {
       subscriptionId: readModels.subscriptionId,
       batchSize: config.PROJECTOR_BATCH_SIZE,
+      clock,
       onBatch: (b) => {
         this.lastPosition = b.position;
         position.advanced(b.position);
@@ -71,7 +73,7 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
     this.lastPosition = Math.max(this.lastPosition, position);
     if (position >= head) return { position, head, events: 0, seconds: 0 };
     const [next] = await this.store.readAll({ after: position, maxCount: 1 });
-    const seconds = next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0;
+    const seconds = next ? Math.max(0, (this.clock.nowMs() - Date.parse(next.recordedAt)) / 1000) : 0;
     return { position, head, events: this.store.densePositions ? head - position : null, seconds: Math.round(seconds * 1000) / 1000 };
   }
 }

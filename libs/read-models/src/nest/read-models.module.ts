@@ -1,6 +1,8 @@
-import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, Optional, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { ApiException, HealthRegistry, Metrics } from '@el/platform';
+import { EVENT_STORE, type EventStore } from '@el/event-store';
+import { dialectOf, quote } from '../projector/sql';
+import { CodedError, HealthRegistry, Metrics, validationFailed } from '@el/platform';
 import { describeReadDb, openReadModels, type ReadDbConfig } from '../data-source';
 import { ReadModelPosition } from '../queries/read-model-position';
 import { InvalidCursorError, ReadModelQueries } from '../queries/read-model-queries';
@@ -27,7 +29,7 @@ export class ReadYourWrites {
     if (minPosition === undefined) return this.position.current();
     if (await this.position.waitFor(minPosition, this.options.queryWaitMs)) return this.position.current();
     const reached = await this.position.current();
-    throw new ApiException(503, 'READ_MODEL.BEHIND', `the read models are at position ${reached}, behind the requested ${minPosition}; retry shortly`, {
+    throw new CodedError('READ_MODEL.BEHIND', `the read models are at position ${reached}, behind the requested ${minPosition}; retry shortly`, {
       position: reached,
       minPosition,
     });
@@ -39,9 +41,40 @@ export class ReadYourWrites {
       return await query();
     } catch (err) {
       if (err instanceof InvalidCursorError) {
-        throw new ApiException(400, 'VALIDATION_FAILED', 'cursor: is not one this API returned', undefined, [{ path: 'cursor', message: 'cursor is not one this API returned', constraint: 'isCursor' }]);
+        throw validationFailed([{ path: 'cursor', message: 'cursor is not one this API returned', constraint: 'isCursor' }]);
       }
       throw err;
+    }
+  }
+}
+
+/**
+ * Versions before 0.2 kept the Kafka relay's checkpoint and the in-process
+ * bus's consumer groups in this database's rm_checkpoints, beside the
+ * projector's own. They belong to the event store (EventStore.checkpoints):
+ * at boot, each one the store does not know yet is handed over, then removed
+ * here, so an upgrade neither republishes the log nor skips a message.
+ */
+@Injectable()
+export class CheckpointHandover implements OnModuleInit {
+  private readonly logger = new Logger('read-models');
+
+  constructor(
+    @Inject(READ_MODELS) private readonly ds: DataSource,
+    @Inject(READ_MODELS_OPTIONS) private readonly options: ReadModelsOptions,
+    @Optional() @Inject(EVENT_STORE) private readonly store?: EventStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.store) return;
+    const own = this.options.subscriptionId;
+    const param = dialectOf(this.ds) === 'postgres' ? '$1' : '?';
+    const rows = (await this.ds.query(`SELECT subscription_id, position FROM ${quote('rm_checkpoints')} WHERE subscription_id <> ${param}`, [own])) as { subscription_id: string; position: string | number }[];
+    for (const row of rows) {
+      const position = Number(row.position);
+      if ((await this.store.checkpoints.load(row.subscription_id)) === 0) await this.store.checkpoints.save(row.subscription_id, position);
+      await this.ds.query(`DELETE FROM ${quote('rm_checkpoints')} WHERE subscription_id = ${param}`, [row.subscription_id]);
+      this.logger.log({ subscriptionId: row.subscription_id, position }, 'checkpoint handed over to the event store');
     }
   }
 }
@@ -83,6 +116,7 @@ export class ReadModelsModule {
         { provide: ReadModelPosition, inject: [READ_MODELS], useFactory: (ds: DataSource) => new ReadModelPosition(ds, options.subscriptionId) },
         ReadYourWrites,
         ReadModelsLifecycle,
+        CheckpointHandover,
       ],
       exports: [READ_MODELS, READ_MODELS_OPTIONS, ReadModelQueries, ReadModelPosition, ReadYourWrites],
     };

@@ -26,6 +26,7 @@ export const accessRequestProjection: Projection<AccessRequestRow> = {
       decidedBy: s.status === 'approved' ? s.approvedBy : s.status === 'rejected' ? s.rejectedBy : null,
       decidedAt: s.status === 'pending' ? null : s.decidedAt,
       decisionNote: s.status === 'rejected' ? s.rejectionReason : null,
+      fulfilledAt: s.status === 'approved' ? s.fulfilledAt : null,
       state: s,
       lastRevision: event.revision,
       lastPosition: event.position,

@@ -1,5 +1,5 @@
 import { decideEntitlement, decideOrder, envelope, evolveEntitlement, initialEntitlementState, initialOrderState, type CommandMetadata, type DomainEvent, type EntitlementCommand, type EntitlementState } from '@el/domain';
-import { sampleCatalog } from '../testing/seed-log';
+import { sampleCatalog } from '@el/event-store/testing';
 import { accessRequestProjection } from './access-request.projection';
 import { childrenChanged, customerSummary, deviceActivationsOf, entitlementProjection, seatAssignmentsOf } from './entitlement.projection';
 import { orderProjection } from './order.projection';

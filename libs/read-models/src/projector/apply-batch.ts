@@ -1,5 +1,4 @@
 import type { DataSource } from 'typeorm';
-import { upcastEvent } from '@el/domain';
 import type { RecordedEvent } from '@el/event-store';
 import { CustomerSummaryEntity, DeviceActivationEntity, EntitlementEntity, SeatAssignmentEntity } from '../schema/entities';
 import type { EntitlementRow } from '../schema/rows';
@@ -59,9 +58,9 @@ export class ProjectionCodecs {
   }
 }
 
+/** A stored event as projections see it (the store has upcast it to its newest shape already). */
 export function toProjected(r: RecordedEvent): ProjectedEvent {
-  const e = upcastEvent({ type: r.type, data: r.data, metadata: r.metadata });
-  return { type: e.type, data: e.data, metadata: e.metadata as ProjectedEvent['metadata'], stream: r.stream, revision: r.revision, position: r.position };
+  return { type: r.type, data: r.data, metadata: r.metadata as ProjectedEvent['metadata'], stream: r.stream, revision: r.revision, position: r.position };
 }
 
 /** Rows a batch writes, by table: what a pipelined rebuild overlays on reads while the batch is in flight. */

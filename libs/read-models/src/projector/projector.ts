@@ -12,6 +12,8 @@ export interface ProjectorOptions {
   readonly tables?: TableSet;
   readonly onBatch?: (stats: BatchStats & { position: number; durationMs: number; lastRecordedAt: string }) => void;
   readonly onError?: (error: unknown, attempt: number) => void;
+  /** What stamps the checkpoint row (the injected Clock in the services). */
+  readonly clock?: { now(): Date };
   /** Runs inside the batch transaction after the rows are written, before the checkpoint and commit (fault injection for tests). */
   readonly beforeCommit?: (position: number) => Promise<void>;
 }
@@ -25,11 +27,11 @@ export async function readCheckpoint(qr: QueryRunner, dialect: Dialect, subscrip
   return rows.length ? Number(rows[0]!.position) : 0;
 }
 
-export async function writeCheckpoint(qr: QueryRunner, dialect: Dialect, subscriptionId: string, position: number): Promise<void> {
+export async function writeCheckpoint(qr: QueryRunner, dialect: Dialect, subscriptionId: string, position: number, at: Date): Promise<void> {
   const [a, b, c] = dialect === 'postgres' ? ['$1', '$2', '$3'] : ['?', '?', '?'];
   await qr.query(
     `INSERT INTO ${quote(CHECKPOINTS)} (subscription_id, position, updated_at) VALUES (${a}, ${b}, ${c}) ON CONFLICT (subscription_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-    [subscriptionId, position, new Date().toISOString()],
+    [subscriptionId, position, at.toISOString()],
   );
 }
 
@@ -94,7 +96,7 @@ export class ReadModelProjector {
       const stats = await applyBatch(new SqlWriter(qr, dialect), this.codecs, this.tables, fresh);
       const position = fresh[fresh.length - 1]!.position;
       await this.options.beforeCommit?.(position);
-      await writeCheckpoint(qr, dialect, this.options.subscriptionId, position);
+      await writeCheckpoint(qr, dialect, this.options.subscriptionId, position, this.options.clock?.now() ?? new Date());
       return { ...stats, position };
     });
     const last = events[events.length - 1];

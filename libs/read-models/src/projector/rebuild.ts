@@ -157,7 +157,7 @@ export async function rebuildReadModels(ds: DataSource, store: EventStore, optio
         else await createIndex(qr, d, def.name, index, index.name!);
       }
     }
-    await writeCheckpoint(qr, d, options.subscriptionId, position);
+    await writeCheckpoint(qr, d, options.subscriptionId, position, new Date());
   });
   head = Math.max(head, position);
   report('done');

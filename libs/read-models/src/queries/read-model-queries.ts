@@ -141,4 +141,17 @@ export class ReadModelQueries {
       .take(limit)
       .getMany();
   }
+
+  /** Approved access requests decided before `before` whose grant was never recorded (the approval was interrupted). */
+  async unfulfilledApprovals(before: Date, limit = 500): Promise<AccessRequestRow[]> {
+    return this.ds
+      .getRepository(AccessRequestEntity)
+      .createQueryBuilder('a')
+      .where('a.status = :status', { status: 'approved' })
+      .andWhere('a.fulfilledAt IS NULL')
+      .andWhere('a.decidedAt <= :before', { before: before.toISOString() })
+      .orderBy('a.decidedAt', 'ASC')
+      .take(limit)
+      .getMany();
+  }
 }

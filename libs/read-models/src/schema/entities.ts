@@ -123,6 +123,7 @@ export const AccessRequestEntity = new EntitySchema<AccessRequestRow>({
     decidedBy: str('decided_by', 128, true),
     decidedAt: instant('decided_at', true),
     decisionNote: text('decision_note', true),
+    fulfilledAt: instant('fulfilled_at', true),
     state: json('state'),
     lastRevision: int('last_revision'),
     lastPosition: position('last_position'),
@@ -130,6 +131,7 @@ export const AccessRequestEntity = new EntitySchema<AccessRequestRow>({
   indices: [
     { name: 'rm_access_requests_status', columns: ['status', 'requestedAt', 'requestId'] },
     { name: 'rm_access_requests_customer', columns: ['customerId', 'status', 'requestedAt'] },
+    { name: 'rm_access_requests_unfulfilled', columns: ['status', 'fulfilledAt', 'decidedAt'] },
   ],
 });
 

@@ -84,6 +84,8 @@ export interface AccessRequestRow {
   decidedBy: string | null;
   decidedAt: string | null;
   decisionNote: string | null;
+  /** When an approval was carried out on the entitlement (null while pending, or for a rejection). */
+  fulfilledAt: string | null;
   state: Exclude<AccessRequestState, { status: 'none' }>;
   lastRevision: number;
   lastPosition: number;

@@ -1,2 +1,1 @@
-export * from './seed-log';
 export * from './read-db';

@@ -82,4 +82,3 @@ export class InitialReadModels1764300000000 implements MigrationInterface {
   }
 }
 
-export const READ_MODEL_MIGRATIONS = [InitialReadModels1764300000000];

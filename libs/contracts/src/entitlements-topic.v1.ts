@@ -1,0 +1,158 @@
+import { ENTITLEMENT_EVENT_TYPES_V1, type EntitlementEventV1 } from './entitlement-event.v1';
+import { ID_SCHEMA } from './schema-parts';
+import { WATERMARK_TYPE, watermarkV1, type WatermarkV1 } from './watermark.v1';
+
+/**
+ * Everything that travels on ledger.entitlements.v1, message by message:
+ *
+ * | message            | key                 | headers                                                        | value                         |
+ * |--------------------|---------------------|----------------------------------------------------------------|-------------------------------|
+ * | entitlement change | customerId          | `ce_id`, `ce_type` (io.ledger.entitlement.*.v1), content-type  | `EntitlementEventV1`          |
+ * | watermark          | `"watermark"`       | `ce_id`, `ce_type` (io.ledger.watermark.v1), content-type, **`ledger_control: watermark`** | `WatermarkV1` |
+ *
+ * A control message always carries the `ledger_control` header: a consumer
+ * that only wants entitlement changes skips every message that has it,
+ * without parsing the value. The relay (Kafka) and the in-process bus build
+ * both kinds with the functions below, so they publish the same messages.
+ */
+export const CONTROL_HEADER = 'ledger_control';
+export const WATERMARK_KEY = 'watermark';
+
+export interface TopicMessageV1<V> {
+  readonly key: string;
+  readonly id: string;
+  readonly value: V;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Watermarks go to every partition explicitly; changes to their key's. */
+  readonly partition?: number;
+}
+
+/** An entitlement change as it is published: keyed by customer. */
+export function entitlementMessageV1(value: EntitlementEventV1): TopicMessageV1<EntitlementEventV1> {
+  return { key: value.customerid, id: value.id, value, headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: value.type } };
+}
+
+/** The watermark published on `partition` after a batch (see watermark.v1). */
+export function watermarkMessageV1(position: number, partition: number, partitions: number, time: string): TopicMessageV1<WatermarkV1> {
+  const value = watermarkV1(position, partition, partitions, time);
+  return {
+    key: WATERMARK_KEY,
+    id: value.id,
+    value,
+    partition,
+    headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: WATERMARK_TYPE, [CONTROL_HEADER]: 'watermark' },
+  };
+}
+
+/** True for control messages (watermarks): consumers of entitlement changes skip them by this header alone. */
+export function isControlMessage(headers: Readonly<Record<string, string | undefined>>): boolean {
+  return headers[CONTROL_HEADER] !== undefined;
+}
+
+const instant = { type: 'string', minLength: 20, maxLength: 40 } as const;
+const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const meter = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['period', 'cap', 'capType'],
+  properties: { period: { type: 'string' }, cap: { type: 'number' }, capType: { enum: ['hard', 'soft'] } },
+} as const;
+
+/** JSON Schema of `EntitlementV1`: the full state of an entitlement after a change. */
+export const entitlementSchemaV1 = {
+  $id: 'EntitlementV1',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'entitlementId', 'customerId', 'productId', 'planId', 'planSku', 'tier', 'catalogVersion', 'status', 'statusReason', 'seats', 'assignedUsers',
+    'devices', 'deviceLimit', 'validFrom', 'validUntil', 'graceDays', 'graceEndsAt', 'regions', 'features', 'addOns', 'revision',
+  ],
+  properties: {
+    entitlementId: ID_SCHEMA,
+    customerId: ID_SCHEMA,
+    productId: { type: 'string', minLength: 1 },
+    planId: { type: 'string', minLength: 1 },
+    planSku: { type: 'string', minLength: 1 },
+    tier: { type: 'integer', minimum: 0 },
+    catalogVersion: { type: 'integer', minimum: 1 },
+    status: { enum: ['active', 'suspended', 'expired', 'revoked'] },
+    statusReason: nullable({ type: 'string' }),
+    seats: { type: 'integer', minimum: 1 },
+    assignedUsers: { type: 'array', items: ID_SCHEMA },
+    devices: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['deviceId', 'userId'], properties: { deviceId: ID_SCHEMA, userId: nullable(ID_SCHEMA) } },
+    },
+    deviceLimit: nullable({ type: 'integer', minimum: 0 }),
+    validFrom: instant,
+    validUntil: nullable(instant),
+    graceDays: { type: 'integer', minimum: 0 },
+    graceEndsAt: nullable(instant),
+    regions: nullable({ type: 'array', items: { type: 'string' } }),
+    features: {
+      type: 'object',
+      additionalProperties: { type: 'object', additionalProperties: false, properties: { limit: { type: 'number' }, meter } },
+    },
+    addOns: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['sku', 'quantity'], properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: 1 } } },
+    },
+    revision: { type: 'integer', minimum: 0 },
+  },
+} as const;
+
+/** JSON Schema of the value of an entitlement change on ledger.entitlements.v1 (`EntitlementEventV1`, CloudEvents 1.0). */
+export const entitlementEventSchemaV1 = {
+  $id: 'EntitlementEventV1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'position', 'customerid', 'correlationid', 'data'],
+  properties: {
+    specversion: { const: '1.0' },
+    id: { type: 'string', minLength: 1 },
+    type: { enum: Object.values(ENTITLEMENT_EVENT_TYPES_V1) },
+    source: { type: 'string', minLength: 1 },
+    subject: ID_SCHEMA,
+    time: instant,
+    datacontenttype: { const: 'application/json' },
+    position: { type: 'integer', minimum: 1 },
+    customerid: ID_SCHEMA,
+    correlationid: nullable({ type: 'string' }),
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['entitlement', 'change', 'effectiveAt', 'actor', 'origin'],
+      properties: {
+        entitlement: entitlementSchemaV1,
+        change: { type: 'object' },
+        effectiveAt: instant,
+        actor: { type: 'object', additionalProperties: false, required: ['type', 'id'], properties: { type: { type: 'string' }, id: { type: 'string' } } },
+        origin: { enum: ['erp', 'api', 'portal', 'system'] },
+      },
+    },
+  },
+} as const;
+
+/** JSON Schema of the value of a watermark on ledger.entitlements.v1 (`WatermarkV1`). */
+export const watermarkSchemaV1 = {
+  $id: 'WatermarkV1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'position', 'data'],
+  properties: {
+    specversion: { const: '1.0' },
+    id: { type: 'string', pattern: '^watermark:\\d+:\\d+$' },
+    type: { const: WATERMARK_TYPE },
+    source: { type: 'string', minLength: 1 },
+    subject: { const: 'ledger' },
+    time: instant,
+    datacontenttype: { const: 'application/json' },
+    position: { type: 'integer', minimum: 1 },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['position', 'partition', 'partitions'],
+      properties: { position: { type: 'integer', minimum: 1 }, partition: { type: 'integer', minimum: 0 }, partitions: { type: 'integer', minimum: 1 } },
+    },
+  },
+} as const;

@@ -1,0 +1,8 @@
+/**
+ * The enforcement service's error table: the one place where its codes become
+ * HTTP statuses (checks themselves never fail: they answer with a decision).
+ */
+export const enforcementErrorTable = {
+  /** GET /v1/view/entitlements/:id for an entitlement the view does not hold (yet). */
+  'ENTITLEMENT.NOT_FOUND': 404,
+} as const satisfies Readonly<Record<string, number>>;

@@ -1,0 +1,51 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { decideAccessRequest, evolveAccessRequest } from '@el/domain';
+import { Clock, IdGenerator } from '@el/platform';
+import { AccessRequestRepository, type AccessRequestResult } from '../access-requests/access-request.repository';
+import { writeOptions } from '../entitlements/entitlement-use-case';
+import { CatalogService } from '../infrastructure/catalog.service';
+import { commandMetadata } from '../infrastructure/command-metadata';
+import { LedgerError } from '../ledger.errors';
+import { RequestAccessCommand } from './request-access.command';
+
+@CommandHandler(RequestAccessCommand)
+export class RequestAccessHandler implements ICommandHandler<RequestAccessCommand, AccessRequestResult> {
+  constructor(
+    private readonly requests: AccessRequestRepository,
+    private readonly catalog: CatalogService,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async execute(c: RequestAccessCommand): Promise<AccessRequestResult> {
+    const { commandId, requestHash } = writeOptions(c.context, this.ids);
+    const loaded = await this.requests.load(c.requestId);
+    const already = this.requests.writtenBy(loaded, commandId);
+    if (already.length > 0 && loaded.state.status !== 'none') {
+      if (requestHash !== undefined && already[0]!.metadata['requestHash'] !== requestHash) {
+        throw new LedgerError('IDEMPOTENCY.KEY_REUSED', 'this Idempotency-Key was already used with a different request', { requestId: c.requestId });
+      }
+      return { requestId: c.requestId, status: loaded.state.status, revision: already[0]!.revision, position: already[0]!.position, replayed: true };
+    }
+    const events = decideAccessRequest(
+      {
+        type: 'RequestAccess',
+        data: {
+          requestId: c.requestId,
+          customerId: c.customerId,
+          sku: c.sku,
+          quantity: c.quantity,
+          reason: c.reason,
+          requestedBy: c.requestedBy,
+          ...(c.entitlementId ? { entitlementId: c.entitlementId } : {}),
+          catalog: this.catalog.current(),
+        },
+        metadata: commandMetadata(c.context, this.clock),
+      },
+      loaded.state,
+    );
+    const appended = await this.requests.append(loaded, events, commandId);
+    const state = events.reduce(evolveAccessRequest, loaded.state);
+    return { requestId: c.requestId, status: state.status === 'none' ? 'pending' : state.status, revision: appended.revision, position: appended.position, replayed: appended.duplicate };
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+import type { FastifyReply } from 'fastify';
+import { Ctx, deterministicId, IdGenerator, IsIdentifier, IsSku, IsText, OptionalField, type RequestContext } from '@el/platform';
+import type { AccessRequestResult } from '../access-requests/access-request.repository';
+import { RequestAccessCommand } from './request-access.command';
+
+export class RequestAccessDto {
+  @ApiProperty({ example: 'cust-42' }) @IsIdentifier('customerId') customerId!: string;
+  @ApiProperty({ example: 'ANL-ENT', description: 'A plan SKU (grants a new entitlement) or an add-on SKU (extends entitlementId)' }) @IsSku() sku!: string;
+  @ApiPropertyOptional({ default: 1 }) @OptionalField() @IsInt() @Min(1) @Max(1_000_000) quantity?: number;
+  @ApiProperty({ example: 'the data team needs SSO', maxLength: 1000 }) @IsText(1000, { required: true }) reason!: string;
+  @ApiPropertyOptional({ description: 'Required for add-on requests' }) @OptionalField() @IsIdentifier('entitlementId') entitlementId?: string;
+  @ApiPropertyOptional({ description: 'Defaults to the caller (X-Actor id)' }) @OptionalField() @IsIdentifier('requestedBy') requestedBy?: string;
+}
+
+@ApiTags('access requests')
+@Controller('v1/access-requests')
+export class RequestAccessController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Ask for access to a plan or add-on; an approver other than the requester decides' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the original request (200); the key with another request is 422 IDEMPOTENCY.KEY_REUSED' })
+  @ApiBody({ type: RequestAccessDto })
+  @ApiCreatedResponse({ description: '{requestId, status: pending, revision, position}' })
+  @ApiUnprocessableEntityResponse({ description: 'CATALOG.UNKNOWN_SKU, CATALOG.NOT_A_PLAN (an add-on without entitlementId), IDEMPOTENCY.KEY_REUSED' })
+  async request(@Body() dto: RequestAccessDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<AccessRequestResult> {
+    // With an Idempotency-Key the request id follows from the key, so a retry finds the first request.
+    const requestId = ctx.idempotencyKey ? deterministicId('access-request', ctx.idempotencyKey) : this.ids.random();
+    const result = await this.commands.execute(
+      new RequestAccessCommand(requestId, dto.customerId, dto.sku, dto.quantity ?? 1, dto.reason, dto.requestedBy ?? ctx.actor.id, dto.entitlementId, ctx),
+    );
+    if (result.replayed) void reply.status(200);
+    return result;
+  }
+}

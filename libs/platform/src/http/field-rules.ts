@@ -1,0 +1,23 @@
+import { applyDecorators } from '@nestjs/common';
+import { IsNotEmpty, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ID_PATTERN, ID_RULE } from './id-param.pipe';
+
+/**
+ * Field rules for request bodies. Everything a caller sends may end up in the
+ * immutable log, so every string has a maximum length, and `null` is a wrong
+ * type like any other (class-validator's @IsOptional would let it through).
+ */
+
+/** The field may be left out; when present (null included) it is validated. */
+export const OptionalField = () => ValidateIf((_object, value) => value !== undefined);
+
+/** An identifier: 1–128 characters, letters, digits and . _ : @ -. */
+export const IsIdentifier = (field: string) => applyDecorators(IsString(), Matches(ID_PATTERN, { message: `${field} must be ${ID_RULE}` }));
+
+/** Longest SKU a request may name (catalog SKUs are much shorter). */
+export const MAX_SKU_LENGTH = 64;
+export const IsSku = () => applyDecorators(IsString(), IsNotEmpty(), MaxLength(MAX_SKU_LENGTH));
+
+/** Free text a person writes (a reason, a comment): at most `max` characters. */
+export const IsText = (max: number, options: { required?: boolean } = {}) =>
+  options.required ? applyDecorators(IsString(), IsNotEmpty(), MaxLength(max)) : applyDecorators(IsString(), MaxLength(max));

@@ -1,0 +1,57 @@
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FieldError } from '../errors/coded-error';
+
+/**
+ * JSON Schema validation for everything that crosses a boundary as JSON (HTTP
+ * bodies, Kafka messages): strict — unknown fields are errors, nothing is
+ * coerced or defaulted — and every problem reported with its field path.
+ */
+const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
+addFormats(ajv);
+
+/** Returns the problems of a value (empty when it is valid). */
+export type SchemaValidator = ((value: unknown) => FieldError[]) & {
+  /** The same check without building the problem list: for hot paths. */
+  readonly isValid: (value: unknown) => boolean;
+};
+
+export function compileSchema(schema: object): SchemaValidator {
+  const validate = ajv.compile(schema);
+  const problems = (value: unknown): FieldError[] => (validate(value) ? [] : fieldErrorsOf(validate.errors ?? []));
+  return Object.assign(problems, { isValid: (value: unknown) => validate(value) === true });
+}
+
+/** Ajv's errors as field errors with paths like `lines[0].quantity`. */
+export function fieldErrorsOf(errors: readonly ErrorObject[]): FieldError[] {
+  return errors.map((e) => {
+    const base = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((path, seg) => (/^\d+$/.test(seg) ? `${path}[${seg}]` : path ? `${path}.${seg}` : seg), '');
+    const extra = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : null;
+    const path = extra ? (base ? `${base}.${extra}` : extra) : base || '(body)';
+    const message =
+      e.keyword === 'required' ? `${path} is required` : e.keyword === 'additionalProperties' ? `${path} is not a known field` : `${path} ${e.message ?? 'is invalid'}`;
+    return { path, message, constraint: e.keyword };
+  });
+}
+
+/**
+ * True when `value` nests objects or arrays deeper than `maxDepth`. Iterative
+ * and stops at the first path that is too deep, so a body nested a million
+ * levels costs no stack and little time.
+ */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

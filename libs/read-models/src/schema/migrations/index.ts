@@ -1,0 +1,5 @@
+import { InitialReadModels1764300000000 } from './1764300000000-initial-read-models';
+import { AccessRequestFulfilment1764900000000 } from './1764900000000-access-request-fulfilment';
+
+/** Every read-model migration, oldest first. */
+export const READ_MODEL_MIGRATIONS = [InitialReadModels1764300000000, AccessRequestFulfilment1764900000000];
