@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EntitlementClient, type ClientEvent } from '@el/sdk';
 import { post, ROOT, start, type Running } from './testing/embedded-process';
+import { until } from '@el/testing';
 
 /**
  * The enforcement path of the whole system as a user meets it: `npm start`'s
@@ -131,8 +132,7 @@ describe('enforcement in the embedded system', () => {
       expect(client.checkLocal('sso')).toMatchObject({ code: 'FEATURE_NOT_INCLUDED' });
       const upgraded = await write(`/v1/entitlements/${entitlementId}/change-plan`, { sku: 'ANL-ENT' });
       // TOKEN_TTL_SECONDS=60, refreshAheadSeconds=55: the background refresh comes about 5 s after each token.
-      const deadline = Date.now() + 30_000;
-      while ((client.status().position ?? 0) < upgraded.position && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await until('the background refresh to carry the upgrade', () => (client.status().position ?? 0) >= upgraded.position, { timeoutMs: 30_000, intervalMs: 200 });
       expect(client.checkLocal('sso')).toMatchObject({ allowed: true, code: 'OK' });
       const sources = events.filter((e) => e.type === 'token').map((e) => (e as { source: string }).source);
       expect(sources[0]).toBe('issue');

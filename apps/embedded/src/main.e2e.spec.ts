@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { post, start, type Running } from './testing/embedded-process';
+import { until } from '@el/testing';
 
 describe('npm start (embedded entry point)', () => {
   let dataDir: string;
@@ -48,7 +49,7 @@ describe('npm start (embedded entry point)', () => {
         }
       }
     });
-    while (acked.length < 40) await new Promise((r) => setTimeout(r, 5));
+    await until('40 acknowledged orders', () => acked.length >= 40, { intervalMs: 5 });
     app.child.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);

@@ -6,7 +6,7 @@ import { SqliteEventStore } from '@el/event-store';
 import { readCheckpoint, ReadModelProjector, dialectOf } from '@el/read-models';
 import { LedgerLog } from '@el/event-store/testing';
 import { dumpReadModels, openTestReadModels } from '@el/read-models/testing';
-import { describeBackend, freePort, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
+import { describeBackend, freePort, READ_DB_BACKENDS, until, type TestReadDb } from '@el/testing';
 
 /**
  * The projector as its own process (as in distributed mode), killed with
@@ -30,14 +30,6 @@ function start(env: Record<string, string>): Proc {
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   return { child, output: () => out, exited };
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 for (const backend of READ_DB_BACKENDS) {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { describeBackend, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
+import { describeBackend, READ_DB_BACKENDS, until, type TestReadDb } from '@el/testing';
 import { applyBatch, ProjectionCodecs } from './projector/apply-batch';
 import { ReadModelProjector } from './projector/projector';
 import { rebuildReadModels, type RebuildProgress } from './projector/rebuild';
@@ -30,11 +30,7 @@ for (const backend of READ_DB_BACKENDS) {
       const projector = new ReadModelProjector(target, events.store, { subscriptionId, batchSize: 200 });
       const head = await events.store.headPosition();
       projector.start();
-      const deadline = Date.now() + 20_000;
-      while ((await projector.position()) < head) {
-        if (Date.now() > deadline) throw new Error('projector did not catch up');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await until('the projector to catch up', async () => (await projector.position()) >= head, { timeoutMs: 20_000, intervalMs: 10 });
       await projector.stop();
       return projector;
     };
@@ -163,7 +159,7 @@ for (const backend of READ_DB_BACKENDS) {
       const result = await rebuildReadModels(rebuildDs, events.store, { subscriptionId: 'read-models', batchSize: 100, onProgress: (p) => progress.push(p) });
       await writer;
       const head = await events.store.headPosition();
-      while ((await live.position()) < head) await new Promise((r) => setTimeout(r, 10));
+      await until('the live projector at the head', async () => (await live.position()) >= head, { intervalMs: 10 });
       reading = false;
       await reader;
       await live.stop();

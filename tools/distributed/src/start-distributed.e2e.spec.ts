@@ -3,25 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { describeWithKafka, freePort, kafkaForTests, postgresBackend, repoRoot } from '@el/testing';
+import { describeWithKafka, freePort, kafkaForTests, postgresBackend, repoRoot, until } from '@el/testing';
 
 const ROOT = repoRoot(__dirname);
 const LAUNCHER = join(ROOT, 'dist', 'tools', 'distributed', 'src', 'start-distributed.js');
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== null) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
   const res = await fetch(url, init);
@@ -66,10 +51,8 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     launcher.stderr!.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((r) => launcher!.once('exit', (code) => r(code)));
 
-    await until('the launcher to report every service up', async () => {
-      if (launcher!.exitCode !== null) throw new Error(`launcher exited ${launcher!.exitCode}:\n${output}`);
-      return output.includes('Entitlement Ledger (distributed) is up') ? true : null;
-    }, 180_000);
+    const state = await until('the launcher to report every service up (or exit)', () => (launcher!.exitCode !== null ? 'exited' : output.includes('Entitlement Ledger (distributed) is up') ? 'up' : null), { timeoutMs: 180_000, intervalMs: 200 });
+    expect({ state, output: state === 'up' ? null : output }).toEqual({ state: 'up', output: null });
     pgDir = /starting PostgreSQL \(data in ([^)]+)\)/.exec(output)?.[1] ?? null;
     expect(pgDir).not.toBeNull();
 
@@ -87,10 +70,14 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     await producer.disconnect();
 
     // The ledger consumed and fulfilled it...
-    const fulfilled = await until('the order to be fulfilled', async () => {
-      const r = await json(`http://127.0.0.1:${ledger}/v1/orders/SO-SMOKE-1`);
-      return r.status === 200 && r.body.status === 'fulfilled' ? r.body : null;
-    });
+    const fulfilled = await until(
+      'the order to be fulfilled',
+      async () => {
+        const r = await json(`http://127.0.0.1:${ledger}/v1/orders/SO-SMOKE-1`);
+        return r.status === 200 && r.body.status === 'fulfilled' ? r.body : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     const entitlementId = fulfilled.results[0].entitlementId as string;
     const position = fulfilled.position as number;
     expect(position).toBeGreaterThan(0);

@@ -26,11 +26,20 @@ export async function start(env: Record<string, string>): Promise<Running> {
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 20_000;
-  while (!out.includes(`http://localhost:${port}`)) {
-    if (child.exitCode !== null || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  // Up when the banner with its URL is printed; the caller sees an early exit (or a timeout) in `output()` and `exited`.
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.off('exit', done);
+      resolve();
+    };
+    const check = () => void (out.includes(`http://localhost:${port}`) && done());
+    const timer = setTimeout(done, 20_000);
+    child.stdout!.on('data', check);
+    child.on('exit', done);
+    check();
+  });
   return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
 }
 

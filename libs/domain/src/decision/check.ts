@@ -159,22 +159,17 @@ export interface CheckContext {
   readonly usage?: UsageLookup;
 }
 
-const RANK: Record<DecisionCode, number> = {
-  NO_ENTITLEMENT: 0,
-  REVOKED: 1,
-  SUSPENDED: 2,
-  NOT_YET_ACTIVE: 3,
-  EXPIRED: 4,
-  FEATURE_NOT_INCLUDED: 5,
-  REGION_BLOCKED: 6,
-  SEAT_NOT_ASSIGNED: 7,
-  DEVICE_LIMIT: 8,
-  USAGE_CAP_REACHED: 9,
-  // Allowed outcomes: a clean OK is preferred, then one in grace, then one that bills overage.
-  OVERAGE: 10,
-  IN_GRACE: 11,
-  OK: 12,
-};
+/** Allowed outcomes, least preferred first: a clean OK beats one in grace, which beats one that bills overage. */
+const ALLOWED_PREFERENCE = ['OVERAGE', 'IN_GRACE', 'OK'] as const satisfies readonly AllowedCode[];
+
+/**
+ * How good an outcome is, derived from DECISION_PRECEDENCE: a denial that got
+ * further down the precedence list is more specific, and any allowed outcome
+ * beats every denial.
+ */
+const RANK = Object.fromEntries(
+  [...DECISION_PRECEDENCE.filter((c) => c !== 'OK'), ...ALLOWED_PREFERENCE].map((code, rank) => [code, rank]),
+) as Record<DecisionCode, number>;
 
 /**
  * May the customer use the feature now? Evaluates every entitlement of the

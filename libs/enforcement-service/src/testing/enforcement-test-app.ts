@@ -91,11 +91,8 @@ export async function startEnforcementApp(options: EnforcementTestOptions): Prom
     post: (url, body) => request('POST', url, body),
     get: (url) => request('GET', url),
     async until(position, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (runner.view.position < position) {
-        if (Date.now() > deadline) throw new Error(`view stuck at ${runner.view.position}, waiting for ${position}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      // The view wakes its waiters when a watermark makes the position safe: no polling.
+      if (!(await runner.view.waitFor(position, timeoutMs))) throw new Error(`view stuck at ${runner.view.position}, waiting for ${position}`);
     },
     close: () => app.close(),
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { eventStoreContract } from '../testing/event-store.contract';
 import { SqliteEventStore, type FlushStats } from './sqlite-event-store';
+import { until } from '@el/testing';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'el-store-'));
@@ -95,8 +96,7 @@ describe('SQLite event store specifics', () => {
     const seen: string[] = [];
     const sub = reader.subscribeAll((b) => void seen.push(...b.map((e) => e.stream)));
     await writer.append('from-writer', [ev(), ev()]);
-    const deadline = Date.now() + 5000;
-    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await until('the other connection\'s appends', () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 5 });
     await sub.stop();
     expect(seen).toEqual(['from-writer', 'from-writer']);
     await writer.close();
