@@ -89,7 +89,7 @@ describeWithKafka('relay process', () => {
     const third = start({ ...env, PORT: String(port) });
     children.push(third.child);
     const writer = SqliteEventStore.open({ path: join(dataDir, 'events.db') });
-    await new LedgerLog(writer).orderGrant('SO-after-drop', 'cust-after-drop', 'ent-after-drop', 'ANL-PRO', 1);
+    await new LedgerLog(writer, 'after-drop').orderGrant('SO-after-drop', 'cust-after-drop', 'ent-after-drop', 'ANL-PRO', 1);
     const head = await writer.headPosition();
     const added = (await writer.readAll({ after: head - 5, maxCount: 10 })).filter((e) => e.stream === 'entitlement-ent-after-drop').map((e) => e.id);
     await writer.close();

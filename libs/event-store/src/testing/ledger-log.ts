@@ -40,7 +40,11 @@ export class LedgerLog {
   private seq = 0;
   private t = Date.parse('2026-01-01T00:00:00.000Z');
 
-  constructor(private readonly store: EventStore) {}
+  /** `idPrefix` names the event ids: a second writer to the same store needs its own. */
+  constructor(
+    private readonly store: EventStore,
+    private readonly idPrefix = 'seed',
+  ) {}
 
   private meta(): CommandMetadata {
     this.t += 60_000;
@@ -52,7 +56,7 @@ export class LedgerLog {
     if (events.length === 0) return 0;
     const r = await this.store.append(
       stream,
-      events.map((e) => ({ id: `seed-${++this.seq}`, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })),
+      events.map((e) => ({ id: `${this.idPrefix}-${++this.seq}`, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })),
     );
     return r.position;
   }
