@@ -64,6 +64,38 @@ describe('npm start (embedded entry point)', () => {
     }
   });
 
+  it('finishes an approval that a kill -9 interrupted between recording it and granting it', async () => {
+    const app = await start({ DATA_DIR: dataDir, LEDGER_TEST_PAUSE_AFTER_APPROVAL: 'true' });
+    running.push(app);
+    const asked = await fetch(`${app.url}/v1/access-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-actor': 'user:alice' },
+      body: JSON.stringify({ customerId: 'acme', sku: 'ANL-ENT', reason: 'SSO for the data team' }),
+    });
+    const { requestId } = (await asked.json()) as { requestId: string };
+    // The approval is recorded, then the process holds before the grant: killed there, at the worst moment.
+    const approving = fetch(`${app.url}/v1/access-requests/${requestId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-actor': 'operator:bob' }, body: '{}' }).catch(() => null);
+    await until('the approval to be recorded and held', () => app.output().includes('ledger paused after recording an approval'));
+    app.child.kill('SIGKILL');
+    expect((await app.exited).signal).toBe('SIGKILL');
+    expect(await approving).toBeNull(); // the caller never got an answer
+
+    const again = await start({ DATA_DIR: dataDir });
+    running.push(again);
+    // Recovery at boot carries the approval out: granted once, recorded as fulfilled.
+    const request = await until('the approval to be carried out', async () => {
+      const r = (await (await fetch(`${again.url}/v1/access-requests/${requestId}`)).json()) as { status: string; fulfilledAt: string | null; entitlementId: string };
+      return r.fulfilledAt ? r : null;
+    });
+    expect(request).toMatchObject({ status: 'approved', approvedBy: 'bob', fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
+    const entitlement = (await (await fetch(`${again.url}/v1/entitlements/${request.entitlementId}`)).json()) as Record<string, unknown>;
+    expect(entitlement).toMatchObject({ customerId: 'acme', planSku: 'ANL-ENT', revision: 0, origin: { kind: 'access_request', requestId } });
+    // The approver retrying the call that never answered gets the same grant, written once.
+    const retried = await post(`${again.url}/v1/access-requests/${requestId}/approve`, {}, { 'x-actor': 'operator:bob' });
+    expect(retried).toMatchObject({ status: 200, body: { status: 'approved', entitlementId: request.entitlementId, entitlementEvents: ['EntitlementGranted'], replayed: true } });
+    expect(((await (await fetch(`${again.url}/v1/entitlements/${request.entitlementId}`)).json()) as { revision: number }).revision).toBe(0);
+  });
+
   it('refuses to start with a bad variable and names it', async () => {
     const bad = await start({ DATA_DIR: dataDir, PORT: 'eighty', SQLITE_SYNCHRONOUS: 'MAYBE' });
     running.push(bad);
