@@ -1,0 +1,28 @@
+import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
+
+const op = { 'x-actor': 'operator:alice' };
+
+describe('devices and seats', () => {
+  let t: LedgerTestApp;
+  beforeEach(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '100' } })));
+  afterEach(() => t.close(true));
+
+  const grant = async (sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = op) => {
+    const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
+    expect(res.status).toBe(201);
+    return res.body.entitlementId as string;
+  };
+
+  it('activates devices up to the limit and releases a seat with its devices', async () => {
+    const id = await grant('DSG-PRO', 1); // 1 seat, 2 devices per seat
+    await t.http('POST', `/v1/entitlements/${id}/seat-assignments`, { userId: 'bob' });
+    expect((await t.http('POST', `/v1/entitlements/${id}/devices`, { deviceId: 'mac-1', userId: 'bob' })).status).toBe(200);
+    expect((await t.http('POST', `/v1/entitlements/${id}/devices`, { deviceId: 'pc-2', userId: 'bob' })).status).toBe(200);
+    const third = await t.http('POST', `/v1/entitlements/${id}/devices`, { deviceId: 'pc-3' });
+    expect(third.body).toMatchObject({ code: 'DEVICE.LIMIT_REACHED', details: { limit: 2, active: 2 } });
+    const release = await t.http('DELETE', `/v1/entitlements/${id}/seat-assignments/bob`);
+    expect(release.body.events).toEqual(['SeatReleased', 'DeviceDeactivated', 'DeviceDeactivated']);
+    expect(release.body.entitlement.devices).toEqual([]);
+    expect((await t.http('DELETE', `/v1/entitlements/${id}/devices/mac-1`)).body.code).toBe('DEVICE.NOT_ACTIVE');
+  });
+});

@@ -1,0 +1,31 @@
+import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
+
+const op = { 'x-actor': 'operator:alice' };
+
+describe('GET /v1/customers/:id/entitlements', () => {
+  let t: LedgerTestApp;
+  beforeEach(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '100' } })));
+  afterEach(() => t.close(true));
+
+  const grant = async (sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = op) => {
+    const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
+    expect(res.status).toBe(201);
+    return res.body.entitlementId as string;
+  };
+
+  it('lists what a customer owns, waiting for minPosition, else 503 with the position', async () => {
+    const a = await grant('ANL-PRO');
+    const b = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'VLT-FREE' });
+    await t.http('POST', `/v1/entitlements/${a}/suspend`, { reason: 'x' });
+    const all = await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${b.body.position}`);
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((e: { entitlementId: string }) => e.entitlementId).sort()).toEqual([a, b.body.entitlementId].sort());
+    const active = await t.http('GET', '/v1/customers/acme/entitlements?status=active');
+    expect(active.body.items.map((e: { productId: string }) => e.productId)).toEqual(['vault']);
+    expect((await t.http('GET', '/v1/customers/nobody/entitlements')).body.items).toEqual([]);
+    const ahead = await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${(await t.head()) + 100}`);
+    expect(ahead.status).toBe(503);
+    expect(ahead.body).toMatchObject({ code: 'READ_MODEL.BEHIND', details: { position: await t.head() } });
+    expect((await t.http('GET', '/v1/customers/acme/entitlements?status=gone')).body.errors[0].path).toBe('status');
+  });
+});
