@@ -1,8 +1,9 @@
 /**
  * A stored event's shape never changes. When an event type needs a new shape,
  * its `schemaVersion` goes up and an upcaster turns the old stored data into the
- * new one. Upcasting is applied in exactly one place: when events are read from
- * the store (see the event-store reader in each app), never by consumers.
+ * new one. Upcasting is applied in exactly one place: the EventStore every
+ * process reads through (`UpcastingEventStore` in @el/event-store, built with
+ * `upcastEvent` by the store's module), never by a reader or a consumer.
  */
 export interface StoredShape {
   readonly type: string;

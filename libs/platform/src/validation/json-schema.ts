@@ -33,7 +33,13 @@ export function fieldErrorsOf(errors: readonly ErrorObject[]): FieldError[] {
     const extra = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : null;
     const path = extra ? (base ? `${base}.${extra}` : extra) : base || '(body)';
     const message =
-      e.keyword === 'required' ? `${path} is required` : e.keyword === 'additionalProperties' ? `${path} is not a known field` : `${path} ${e.message ?? 'is invalid'}`;
+      e.keyword === 'required'
+        ? `${path} is required`
+        : e.keyword === 'additionalProperties'
+          ? `${path} is not a known field`
+          : e.keyword === 'enum'
+            ? `${path} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+            : `${path} ${e.message ?? 'is invalid'}`;
     return { path, message, constraint: e.keyword };
   });
 }
