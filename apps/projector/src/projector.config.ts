@@ -1,5 +1,5 @@
 import { eventStoreConfigSpec } from '@el/event-store';
-import { baseServiceConfigSpec, env, type ConfigOf } from '@el/platform';
+import { baseServiceConfigSpec, env } from '@el/platform';
 import { messagingConfigSpec } from '@el/messaging';
 import { projectorConfigSpec, readModelsConfigSpec } from '@el/read-models';
 
@@ -11,4 +11,3 @@ export const projectorServiceConfigSpec = {
   ...projectorConfigSpec,
   ...messagingConfigSpec,
 };
-export type ProjectorServiceConfig = ConfigOf<typeof projectorServiceConfigSpec>;

@@ -12,7 +12,5 @@ export const TOPICS = {
   alerts: 'metering.alerts.v1',
 } as const;
 
-export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
-
 /** The CloudEvents `source` of events the ledger publishes. */
 export const LEDGER_SOURCE = 'urn:entitlement-ledger:ledger';

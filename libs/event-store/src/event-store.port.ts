@@ -163,11 +163,3 @@ export function isConcurrencyError(e: unknown): e is WrongExpectedRevisionError 
   return e instanceof WrongExpectedRevisionError;
 }
 
-export function checkExpectedRevision(stream: string, expected: ExpectedRevision, actual: number): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && actual === NO_STREAM_REVISION) ||
-    (expected === 'stream_exists' && actual !== NO_STREAM_REVISION) ||
-    expected === actual;
-  if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
-}

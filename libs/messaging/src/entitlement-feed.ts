@@ -5,7 +5,7 @@ import {
   type EntitlementEvent,
   type EntitlementState,
 } from '@el/domain';
-import { entitlementMessageV1, toEntitlementEventV1, TOPICS } from '@el/contracts';
+import { entitlementMessageV1, toEntitlementEventV1 } from '@el/contracts';
 import type { EventStore, RecordedEvent } from '@el/event-store';
 import type { OutgoingMessage } from './integration-events.port';
 
@@ -58,4 +58,3 @@ export class EntitlementFeed {
   }
 }
 
-export const ENTITLEMENTS_TOPIC = TOPICS.entitlements;

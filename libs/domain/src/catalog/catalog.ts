@@ -101,10 +101,6 @@ export function resolveSku(catalog: Catalog, sku: string): SkuResolution | null 
   return null;
 }
 
-export function findProduct(catalog: Catalog, productId: string): ProductSpec | undefined {
-  return catalog.products.find((p) => p.id === productId);
-}
-
 /** Scales an add-on's grants by the quantity bought, filling meter defaults from the plan. */
 export function addOnFeatures(addOn: AddOnSpec, quantity: number, planFeatures: FeatureSet): FeatureSet {
   const out: Record<string, FeatureGrant> = {};

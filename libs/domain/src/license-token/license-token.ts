@@ -45,7 +45,7 @@ export function decideIssueLicenseToken(command: IssueLicenseToken, _state: Lice
   return [{ type: 'LicenseTokenIssued', data: d, metadata: envelope(command.metadata) }];
 }
 
-export function evolveLicenseTokenLog(state: LicenseTokenLog, event: LicenseTokenEvent): LicenseTokenLog {
+function evolveLicenseTokenLog(state: LicenseTokenLog, event: LicenseTokenEvent): LicenseTokenLog {
   return { issued: state.issued + 1, lastTokenId: event.data.tokenId };
 }
 

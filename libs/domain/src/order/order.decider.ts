@@ -82,7 +82,7 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
 export const orderDecider = { decide: decideOrder, evolve: evolveOrder, initialState: (): OrderState => initialOrderState };
 
 /** Checks what can be checked without the entitlements themselves. */
-export function validateOrderLines(order: ErpOrder, catalog: Catalog): OrderRejection | null {
+function validateOrderLines(order: ErpOrder, catalog: Catalog): OrderRejection | null {
   const seen = new Set<string>();
   for (const line of order.lines) {
     const bad = (message: string, details: Record<string, unknown> = {}): OrderRejection => ({

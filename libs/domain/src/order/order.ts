@@ -71,5 +71,3 @@ export type OrderState =
   | (Received & { readonly status: 'rejected'; readonly rejection: OrderRejection });
 
 export const orderStream = (orderId: string): string => `order-${orderId}`;
-export const isOrderEvent = (e: { type: string }): e is OrderEvent =>
-  (ORDER_EVENT_TYPES as readonly string[]).includes(e.type);

@@ -9,8 +9,6 @@ export interface Actor {
 }
 
 export type EventSource = 'erp' | 'api' | 'portal' | 'system';
-export const EVENT_SOURCES: readonly EventSource[] = ['erp', 'api', 'portal', 'system'];
-
 export interface CommandMetadata {
   /** ISO-8601 instant at which the command is handled (from the injected clock). */
   readonly now: string;

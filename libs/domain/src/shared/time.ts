@@ -53,10 +53,6 @@ export function isBefore(a: string, b: string): boolean {
   return toMillis(a) < toMillis(b);
 }
 
-export function maxInstant(a: string, b: string): string {
-  return toMillis(a) >= toMillis(b) ? a : b;
-}
-
 export function isIsoInstant(value: unknown): value is string {
   return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
 }

@@ -14,7 +14,7 @@ export interface LoadedStream<E extends DomainEvent> {
 }
 
 /** A stored event as a domain event (the store has upcast it to its newest shape already). */
-export function toDomainEvent<E extends DomainEvent>(r: RecordedEvent): E {
+function toDomainEvent<E extends DomainEvent>(r: RecordedEvent): E {
   return { type: r.type, data: r.data, metadata: r.metadata } as unknown as E;
 }
 

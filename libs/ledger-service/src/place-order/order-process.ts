@@ -57,7 +57,7 @@ export function entitlementIdForLine(orderId: string, lineId: string): string {
   return deterministicId('entitlement', 'order', orderId, lineId);
 }
 
-export function orderPayloadHash(o: OrderSubmission): string {
+function orderPayloadHash(o: OrderSubmission): string {
   return hashOf({
     orderId: o.orderId,
     customerId: o.customerId,

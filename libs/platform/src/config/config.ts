@@ -50,14 +50,6 @@ export function configReader<S extends Specs>(specs: S): (env?: NodeJS.ProcessEn
   return (env = process.env) => readConfig(specs, env);
 }
 
-/** Renders a Markdown table of the variables, for READMEs and `--help`. */
-export function describeConfig(specs: Specs): string {
-  const rows = Object.entries(specs).map(
-    ([name, s]) => `| \`${name}\` | ${s.default === undefined ? (s.required ? '(required)' : '(unset)') : `\`${String(s.default)}\``} | ${s.description} |`,
-  );
-  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
-}
-
 type Opts<T> = { description: string; default?: T; required?: boolean };
 
 export const env = {

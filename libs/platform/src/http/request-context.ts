@@ -28,7 +28,7 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 const KEY = /^[\x21-\x7e]{1,255}$/;
 const CORRELATION = /^[\x21-\x7e]{1,128}$/;
 
-export function readRequestContext(req: FastifyRequest): RequestContext {
+function readRequestContext(req: FastifyRequest): RequestContext {
   const h = req.headers;
   const one = (name: string): string | undefined => {
     const v = h[name];

@@ -38,7 +38,7 @@ export async function listen(app: NestFastifyApplication, port: number, host: st
  * appends finish (app.close runs every shutdown hook, the event store last),
  * then exit 0. A shutdown that hangs is cut off after `graceMs`.
  */
-export function handleSignals(app: NestFastifyApplication, graceMs = 10_000): void {
+function handleSignals(app: NestFastifyApplication, graceMs = 10_000): void {
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;

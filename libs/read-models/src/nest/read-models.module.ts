@@ -9,8 +9,6 @@ import { InvalidCursorError, ReadModelQueries } from '../queries/read-model-quer
 
 export const READ_MODELS = Symbol('READ_MODELS');
 export const READ_MODELS_OPTIONS = Symbol('READ_MODELS_OPTIONS');
-export const InjectReadModels = () => Inject(READ_MODELS);
-
 export interface ReadModelsOptions {
   readonly db: ReadDbConfig;
   readonly subscriptionId: string;

@@ -11,7 +11,7 @@ import {
 } from '@el/domain';
 import { EntitlementEntity } from '../schema/entities';
 import type { CustomerSummaryRow, DeviceActivationRow, EntitlementRow, SeatAssignmentRow } from '../schema/rows';
-import type { ProjectedEvent, Projection } from './projection';
+import type { Projection } from './projection';
 
 /** Entitlements: current state by id, evolved with the domain's own `evolve`. */
 export const entitlementProjection: Projection<EntitlementRow> = {
@@ -110,6 +110,3 @@ export function customerSummary(
   };
 }
 
-export function isEntitlementProjected(e: ProjectedEvent): boolean {
-  return (ENTITLEMENT_EVENT_TYPES as readonly string[]).includes(e.type);
-}
