@@ -108,7 +108,7 @@ describe('npm start (embedded entry point)', () => {
     const first = await start({ DATA_DIR: dataDir });
     running.push(first);
     const port = new URL(first.url).port;
-    const second = await start({ DATA_DIR: mkdtempSync(join(tmpdir(), 'el-main-')), PORT: port });
+    const second = await start({ DATA_DIR: mkdtempSync(join(dataDir, 'second-')), PORT: port });
     running.push(second);
     expect((await second.exited).code).toBe(1);
     expect(second.output()).toContain(`PORT: port ${port} is already in use`);

@@ -6,6 +6,7 @@ import { InMemoryCheckpointStore, SqliteEventStore, type EventStore } from '@el/
 import { EntitlementRelay, KafkaIntegrationEvents, type BusConfig } from '@el/messaging';
 import { LedgerLog } from '@el/event-store/testing';
 import { describeWithKafka, kafkaForTests } from '@el/testing';
+import { enforcementErrorTable } from './enforcement.errors';
 import { startEnforcementApp, type EnforcementTestApp, type EnforcementTestOptions } from './testing/enforcement-test-app';
 
 /** A ledger's event store and whatever carries its changes to the enforcement service. */
@@ -119,6 +120,17 @@ function suite(name: string, open: () => Promise<Fixture>) {
       expect(res.body.results[1].upgradeHint).toEqual({ kind: 'plan', sku: 'ANL-ENT', name: 'Analytics Enterprise', productId: 'analytics' });
     });
 
+    it('walks its error table: every row answers its status through the API', async () => {
+      const app = await start();
+      const scenarios: Record<keyof typeof enforcementErrorTable, () => Promise<{ status: number; body: any }>> = {
+        'ENTITLEMENT.NOT_FOUND': () => app.get('/v1/view/entitlements/not-in-the-view'),
+      };
+      for (const [code, status] of Object.entries(enforcementErrorTable)) {
+        const res = await scenarios[code as keyof typeof enforcementErrorTable]();
+        expect({ code, status: res.status, body: res.body.code }).toEqual({ code, status, body: code });
+      }
+    });
+
     it('rejects bad checks with 400 and field paths', async () => {
       const app = await start();
       const res = await app.post('/v1/check', { customerId: 'a b', quantity: 0, extra: 1, at: 'yesterday' });
@@ -168,7 +180,7 @@ function suite(name: string, open: () => Promise<Fixture>) {
       // Only what happened while it was down was read again (plus at most one batch redelivered).
       expect(app.view().changes - restoredChanges).toBeLessThan(live.length);
 
-      const fresh = await start(mkdtempSync(join(tmpdir(), 'el-enf-fresh-')));
+      const fresh = await start(mkdtempSync(join(fx.dataDir, 'fresh-')));
       await fresh.until(head);
       expect(fresh.view().changes).toBeGreaterThan(live.length); // replayed everything
       expect(contentOf(app)).toEqual(contentOf(fresh));
@@ -179,7 +191,7 @@ function suite(name: string, open: () => Promise<Fixture>) {
 
     it('rebuilds from the topic when its snapshot is unusable, instead of failing', async () => {
       const head = await fx.log.scenario(6);
-      const snapshotDir = mkdtempSync(join(tmpdir(), 'el-enf-bad-'));
+      const snapshotDir = mkdtempSync(join(fx.dataDir, 'bad-'));
       writeFileSync(join(snapshotDir, 'enforcement-view.json'), '{"version": 1, "topic": "ledg');
       const app = await start(snapshotDir);
       await app.until(head);

@@ -87,4 +87,10 @@ describe('deployment files', () => {
     const missing = [...new Set(Object.values(SPECS).flatMap((s) => Object.keys(s)))].filter((k) => !documented.has(k));
     expect(missing).toEqual([]);
   });
+
+  it('builds every image on Node.js 24 LTS (Node 20 reached its end of life on 2026-04-30)', () => {
+    const bases = [...read('Dockerfile').matchAll(/^FROM (node:[^\s]+)/gm)].map((m) => m[1]!);
+    expect(bases.length).toBeGreaterThan(0);
+    expect(bases.filter((b) => !/^node:24[-.]/.test(b))).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@el/platform';
@@ -11,9 +11,16 @@ const SAMPLE = join(__dirname, '..', '..', '..', '..', 'catalog', 'sample-catalo
 
 describe('ledger service as a whole', () => {
   let t: LedgerTestApp | undefined;
+  const catalogDirs: string[] = [];
+  const catalogDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'el-catalog-'));
+    catalogDirs.push(dir);
+    return dir;
+  };
   afterEach(async () => {
     await t?.close(true);
     t = undefined;
+    for (const dir of catalogDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
   it('exposes health, Prometheus metrics and the OpenAPI document', async () => {
@@ -77,7 +84,7 @@ describe('ledger service as a whole', () => {
   });
 
   it('publishes a catalog version only when the catalog changes, and keeps old versions readable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'el-catalog-'));
+    const dir = catalogDir();
     const path = join(dir, 'catalog.yaml');
     copyFileSync(SAMPLE, path);
     t = await startLedgerApp({ env: { CATALOG_PATH: path } });
@@ -100,7 +107,7 @@ describe('ledger service as a whole', () => {
   });
 
   it('refuses to start with an invalid catalog, naming CATALOG_PATH and the bad path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'el-catalog-'));
+    const dir = catalogDir();
     const path = join(dir, 'catalog.yaml');
     writeFileSync(path, readFileSync(SAMPLE, 'utf8').replace('sku: ANL-ENT', 'sku: ANL-PRO').replace('graceDays: 14', 'graceDays: -1'));
     const err = await startLedgerApp({ env: { CATALOG_PATH: path } }).then(
