@@ -66,8 +66,9 @@ function suite(name: string, open: () => Promise<Fixture>) {
   describe(`enforcement service (${name})`, () => {
     let fx: Fixture;
     const apps: EnforcementTestApp[] = [];
-    const start = async (snapshotDir?: string) => {
-      const app = await startEnforcementApp(fx.appOptions(snapshotDir));
+    const start = async (snapshotDir?: string, env: Record<string, string> = {}) => {
+      const options = fx.appOptions(snapshotDir);
+      const app = await startEnforcementApp({ ...options, env: { ...options.env, ...env } });
       apps.push(app);
       return app;
     };
@@ -78,7 +79,8 @@ function suite(name: string, open: () => Promise<Fixture>) {
     });
 
     it('decides from the view and waits for minPosition (read-your-writes) before answering', async () => {
-      const app = await start();
+      // A wait long enough for a cold Kafka consumer on a loaded machine: what is tested is that the answer includes the write.
+      const app = await start(undefined, { CHECK_MAX_WAIT_MS: '10000' });
       await fx.log.orderGrant('SO-1', 'acme', 'e1', 'ANL-PRO', 2);
       const granted = await fx.log.entitlement('e1', (m) => ({ type: 'AssignSeat', data: { userId: 'bob' }, metadata: m }));
       const res = await app.post('/v1/check', { customerId: 'acme', feature: 'reports.export', userId: 'bob', minPosition: granted });
