@@ -1,17 +1,11 @@
-import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
-
-const op = { 'x-actor': 'operator:alice' };
+import { grantAsOperator, startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
 describe('devices and seats', () => {
   let t: LedgerTestApp;
   beforeEach(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '100' } })));
   afterEach(() => t.close(true));
 
-  const grant = async (sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = op) => {
-    const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
-    expect(res.status).toBe(201);
-    return res.body.entitlementId as string;
-  };
+  const grant = (sku?: string, quantity?: number) => grantAsOperator(t, sku, quantity);
 
   it('activates devices up to the limit and releases a seat with its devices', async () => {
     const id = await grant('DSG-PRO', 1); // 1 seat, 2 devices per seat

@@ -1,17 +1,11 @@
-import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
-
-const op = { 'x-actor': 'operator:alice' };
+import { grantAsOperator, startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
 describe('changing what an entitlement includes: plan, seats, add-ons', () => {
   let t: LedgerTestApp;
   beforeEach(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '100' } })));
   afterEach(() => t.close(true));
 
-  const grant = async (sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = op) => {
-    const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
-    expect(res.status).toBe(201);
-    return res.body.entitlementId as string;
-  };
+  const grant = (sku?: string, quantity?: number) => grantAsOperator(t, sku, quantity);
 
   it('changes plans with the delta, seats with a release count, and add-ons', async () => {
     const id = await grant('ANL-PRO', 3);

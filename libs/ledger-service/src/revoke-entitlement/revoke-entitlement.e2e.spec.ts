@@ -1,17 +1,11 @@
-import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
-
-const op = { 'x-actor': 'operator:alice' };
+import { grantAsOperator, startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
 describe('POST /v1/entitlements/:id/renew and /revoke', () => {
   let t: LedgerTestApp;
   beforeEach(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '100' } })));
   afterEach(() => t.close(true));
 
-  const grant = async (sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = op) => {
-    const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
-    expect(res.status).toBe(201);
-    return res.body.entitlementId as string;
-  };
+  const grant = (sku?: string, quantity?: number) => grantAsOperator(t, sku, quantity);
 
   it('renews for more terms, then revokes for good: nothing changes a revoked entitlement', async () => {
     const id = await grant();

@@ -143,3 +143,13 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     },
   };
 }
+
+/** The operator the entitlement specs act as. */
+export const OPERATOR = { 'x-actor': 'operator:alice' };
+
+/** Grants `sku` to customer acme by hand and returns the entitlement id (fails the test if the grant is refused). */
+export async function grantAsOperator(t: LedgerTestApp, sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = OPERATOR): Promise<string> {
+  const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
+  if (res.status !== 201) throw new Error(`grant of ${sku} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.entitlementId as string;
+}
