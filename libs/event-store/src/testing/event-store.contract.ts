@@ -200,7 +200,9 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         })();
         await live;
         await until('360 events', () => seen.length >= 360, { timeoutMs: 10_000, intervalMs: 5 });
-        await new Promise((r) => setTimeout(r, 50));
+        // At the head (every batch handled), so a duplicate delivered late would be in `seen` by now.
+        const head = await store.headPosition();
+        await until('the subscription at the head', () => sub.position() >= head, { timeoutMs: 10_000, intervalMs: 5 });
         await sub.stop();
         const expected = (await readEverything(store)).filter((e) => e.position > start && e.stream.startsWith(s));
         expect(seen.map((e) => e.id)).toEqual(expected.map((e) => e.id));
@@ -289,6 +291,7 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         await sub.stop();
         const before = calls;
         await store.append(s, [ev()]);
+        // An absence can only be watched for a while: longer than a poll interval and a batch.
         await new Promise((r) => setTimeout(r, 60));
         expect(calls).toBe(before);
       });
