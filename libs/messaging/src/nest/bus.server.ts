@@ -73,6 +73,8 @@ export class BusServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger('bus');
   private readonly running: RunningConsumer[] = [];
   private readonly deadLettered: Counter<'topic'>;
+  /** Dead-letter topics known to exist (created on first use). */
+  private readonly dlqTopics = new Set<string>();
 
   constructor(
     @Inject(INTEGRATION_EVENTS) private readonly bus: IntegrationEvents,
@@ -131,7 +133,10 @@ export class BusServer extends Server implements CustomTransportStrategy {
       value: m.value,
       now: this.clock.now(),
     });
-    await this.bus.ensureTopics([topic]);
+    if (!this.dlqTopics.has(topic)) {
+      await this.bus.ensureTopics([topic]);
+      this.dlqTopics.add(topic);
+    }
     await this.bus.publish(topic, [{ key: m.key ?? `${m.partition}:${m.offset}`, id: `dlq:${m.topic}:${m.partition}:${m.offset}`, value }]);
     this.deadLettered.inc({ topic: m.topic });
     this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, code: reason.code, reason: reason.message }, 'message dead-lettered');
