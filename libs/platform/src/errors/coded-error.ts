@@ -34,8 +34,13 @@ export function summarize(errors: readonly FieldError[]): string {
   return errors.slice(0, 5).map((f) => f.message).join('; ') + (errors.length > 5 ? `; and ${errors.length - 5} more` : '') || 'invalid request';
 }
 
-/** Anything with a code shaped like `AREA.REASON` (DomainError, store errors, CodedError). */
+/**
+ * The stable code of an application error: a CodedError's, or any error's code
+ * shaped like `AREA.REASON` (DomainError, the event store's errors). Node's and
+ * Fastify's own codes (`ENOENT`, `FST_ERR_…`) are not ours.
+ */
 export function codeOf(e: unknown): string | null {
+  if (e instanceof CodedError) return e.code;
   const code = e instanceof Error ? (e as unknown as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^[A-Z_]+(\.[A-Z_]+)*$/.test(code) ? code : null;
+  return typeof code === 'string' && /^[A-Z_]+(\.[A-Z_]+)+$/.test(code) ? code : null;
 }
