@@ -73,18 +73,33 @@ if (order.status !== 201 || order.body.status !== 'fulfilled') fail(`the order a
 const check = await json('/v1/check', { customerId: 'smoke', feature: 'reports.export', minPosition: order.body.position });
 if (!check.body.allowed || check.body.stale) fail(`the check answered ${JSON.stringify(check.body)}`);
 
-// Stop the server itself (npm and its shell pass on its exit code): SIGTERM must end it with 0.
+// Stop it the way a supervisor does: SIGTERM to `npm start`, which hands it to the server (the script execs node).
 const server = descendants(npm.pid).find((pid) => {
   try {
-    // node dist/apps/embedded/src/main.js (not the shell whose -c string names it)
+    // node dist/apps/embedded/src/main.js (not a shell whose -c string names it)
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[1] === 'dist/apps/embedded/src/main.js';
   } catch {
     return false;
   }
 });
 if (!server) fail('cannot find the server process under npm start');
-kill(server, 'SIGTERM');
+kill(npm.pid, 'SIGTERM');
 const { code, signal } = await exited;
+const stopped = await new Promise((resolve) => {
+  const until = Date.now() + 15_000;
+  const poll = () => {
+    try {
+      process.kill(server, 0);
+    } catch {
+      return resolve(true);
+    }
+    if (Date.now() > until) return resolve(false);
+    setTimeout(poll, 100);
+  };
+  poll();
+});
+if (!stopped) fail(`the server (pid ${server}) outlived npm start's SIGTERM`);
 if (code !== 0) fail(`npm start ended with code ${code} (signal ${signal}) after SIGTERM`);
+if (!output.includes('received SIGTERM, shutting down')) fail('the server did not shut down on SIGTERM');
 rmSync(dataDir, { recursive: true, force: true });
-process.stdout.write(`smoke test passed on Node ${process.version}: npm start answered /health, fulfilled an order (position ${order.body.position}), allowed a check, stopped with exit code 0\n`);
+process.stdout.write(`smoke test passed on Node ${process.version}: npm start answered /health, fulfilled an order (position ${order.body.position}), allowed a check, stopped cleanly with exit code 0 on SIGTERM\n`);

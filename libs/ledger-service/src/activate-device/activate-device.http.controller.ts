@@ -2,14 +2,14 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsIdentifier, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, ID_API, IdParamPipe, IsIdentifier, OptionalField, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ActivateDeviceCommand } from './activate-device.command';
 
 export class ActivateDeviceDto {
-  @ApiProperty({ example: 'laptop-7f3a' }) @IsIdentifier('deviceId') deviceId!: string;
-  @ApiPropertyOptional({ description: 'The seat holder using the device; counts against their per-seat device limit' })
+  @ApiProperty({ example: 'laptop-7f3a', ...ID_API }) @IsIdentifier('deviceId') deviceId!: string;
+  @ApiPropertyOptional({ description: 'The seat holder using the device; counts against their per-seat device limit', ...ID_API })
   @OptionalField() @IsIdentifier('userId') userId?: string;
 }
 

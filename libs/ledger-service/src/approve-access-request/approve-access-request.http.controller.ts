@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext, textApi } from '@el/platform';
 import type { AccessRequestResult } from '../access-requests/access-request.repository';
 import { ApproveAccessRequestCommand } from './approve-access-request.command';
 
 export class ApproveDto {
-  @ApiPropertyOptional({ maxLength: 1000 }) @OptionalField() @IsText(1000) comment?: string;
+  @ApiPropertyOptional({ ...textApi(1000) }) @OptionalField() @IsText(1000) comment?: string;
 }
 
 @ApiTags('access requests')

@@ -2,13 +2,13 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsIdentifier, type RequestContext } from '@el/platform';
+import { Ctx, ID_API, IdParamPipe, IsIdentifier, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { AssignSeatCommand } from './assign-seat.command';
 
 export class AssignSeatDto {
-  @ApiProperty({ example: 'alice@example.com' }) @IsIdentifier('userId') userId!: string;
+  @ApiProperty({ example: 'alice@example.com', ...ID_API }) @IsIdentifier('userId') userId!: string;
 }
 
 @ApiTags('seats and devices')

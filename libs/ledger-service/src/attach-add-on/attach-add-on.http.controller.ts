@@ -3,15 +3,15 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsSku, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, IsSku, OptionalField, type RequestContext, SKU_API } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { AttachAddOnCommand } from './attach-add-on.command';
 
 export class AttachAddOnDto {
-  @ApiProperty({ example: 'ANL-ADDON-AI' }) @IsSku() sku!: string;
-  @ApiPropertyOptional({ default: 1, description: 'Units; raised limits and caps scale with the total bought' })
-  @OptionalField() @IsInt() @Min(1) @Max(1_000_000) quantity?: number;
+  @ApiProperty({ example: 'ANL-ADDON-AI', ...SKU_API }) @IsSku() sku!: string;
+  @ApiPropertyOptional({ default: 1, description: 'Units; raised limits and caps scale with the total bought', ...integerApi(1, 1_000_000) })
+  @OptionalField() @Min(1) @Max(1_000_000) @IsInt() quantity?: number;
 }
 
 @ApiTags('entitlements')

@@ -3,15 +3,15 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsSku, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, IsSku, OptionalField, type RequestContext, SKU_API } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ChangePlanCommand } from './change-plan.command';
 
 export class ChangePlanDto {
-  @ApiProperty({ example: 'ANL-ENT', description: 'Target plan SKU of the same product' }) @IsSku() sku!: string;
-  @ApiPropertyOptional({ description: 'Units after the change; seats = quantity × seats per unit. Omit to keep the seat count.' })
-  @OptionalField() @IsInt() @Min(1) @Max(1_000_000) quantity?: number;
+  @ApiProperty({ example: 'ANL-ENT', description: 'Target plan SKU of the same product', ...SKU_API }) @IsSku() sku!: string;
+  @ApiPropertyOptional({ description: 'Units after the change; seats = quantity × seats per unit. Omit to keep the seat count.', ...integerApi(1, 1_000_000) })
+  @OptionalField() @Min(1) @Max(1_000_000) @IsInt() quantity?: number;
   @ApiPropertyOptional({ enum: ['upgrade', 'downgrade'], description: 'Asserts the direction; the change is refused if the tiers say otherwise' })
   @OptionalField() @IsIn(['upgrade', 'downgrade']) direction?: 'upgrade' | 'downgrade';
 }

@@ -3,13 +3,13 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ChangeSeatsCommand } from './change-seats.command';
 
 export class ChangeSeatsDto {
-  @ApiProperty({ example: 10, description: 'The new total seat count' }) @IsInt() @Min(1) @Max(10_000_000) seats!: number;
+  @ApiProperty({ example: 10, description: 'The new total seat count', ...integerApi(1, 10_000_000) }) @Min(1) @Max(10_000_000) @IsInt() seats!: number;
 }
 
 @ApiTags('entitlements')

@@ -2,13 +2,13 @@ import { Controller, Delete, HttpCode, Param, Query, Res } from '@nestjs/common'
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext, textApi } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { DetachAddOnCommand } from './detach-add-on.command';
 
 export class DetachAddOnQuery {
-  @ApiPropertyOptional({ description: 'Why (at most 500 characters); defaults to who detached it' }) @OptionalField() @IsText(500) reason?: string;
+  @ApiPropertyOptional({ description: 'Why (at most 500 characters); defaults to who detached it', ...textApi(500) }) @OptionalField() @IsText(500) reason?: string;
 }
 
 @ApiTags('entitlements')

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, ParseIntPipe } from '@nestjs/common';
+import { badRequest } from '@el/platform';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { PublishedCatalog } from '@el/domain';
 import { CatalogService } from '../infrastructure/catalog.service';
@@ -19,7 +20,7 @@ export class GetCatalogController {
   @Get('versions/:version')
   @ApiOperation({ summary: 'A past catalog version: explains decisions made while it was in force' })
   @ApiNotFoundResponse({ description: 'CATALOG_VERSION.NOT_FOUND' })
-  version(@Param('version', ParseIntPipe) version: number) {
+  version(@Param('version', new ParseIntPipe({ exceptionFactory: () => badRequest('params.version', 'must be an integer', 'isInt') })) version: number) {
     return describe(this.catalog.version(version));
   }
 }

@@ -3,16 +3,16 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsInt, IsISO8601, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, deterministicId, IdGenerator, IsIdentifier, IsSku, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, deterministicId, ID_API, IdGenerator, integerApi, IsIdentifier, IsSku, OptionalField, type RequestContext, SKU_API } from '@el/platform';
 import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { GrantEntitlementCommand } from './grant-entitlement.command';
 
 export class GrantEntitlementDto {
-  @ApiProperty({ example: 'cust-42' }) @IsIdentifier('customerId') customerId!: string;
-  @ApiProperty({ example: 'ANL-PRO', description: 'A plan SKU from the catalog' }) @IsSku() sku!: string;
-  @ApiPropertyOptional({ default: 1, description: 'Units bought; seats = quantity × the plan\'s seats per unit' })
-  @OptionalField() @IsInt() @Min(1) @Max(1_000_000) quantity?: number;
+  @ApiProperty({ example: 'cust-42', ...ID_API }) @IsIdentifier('customerId') customerId!: string;
+  @ApiProperty({ example: 'ANL-PRO', description: 'A plan SKU from the catalog', ...SKU_API }) @IsSku() sku!: string;
+  @ApiPropertyOptional({ default: 1, description: 'Units bought; seats = quantity × the plan\'s seats per unit', ...integerApi(1, 1_000_000) })
+  @OptionalField() @Min(1) @Max(1_000_000) @IsInt() quantity?: number;
   @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z', description: 'Start of validity; defaults to now' })
   @OptionalField() @IsISO8601({ strict: true }) validFrom?: string;
 }

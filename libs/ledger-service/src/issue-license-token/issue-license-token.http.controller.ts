@@ -2,15 +2,15 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { IsInt, Min } from 'class-validator';
-import { Ctx, IsIdentifier, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, ID_API, integerApi, IsIdentifier, OptionalField, type RequestContext } from '@el/platform';
 import type { IssuedToken } from '../license-tokens/license-token-issuer';
 import { IssueLicenseTokenCommand } from './issue-license-token.command';
 
 export class IssueTokenDto {
-  @ApiProperty({ example: 'acme' }) @IsIdentifier('customerId') customerId!: string;
-  @ApiPropertyOptional({ description: 'Bind the token to a user: it then says whether that user holds a seat' }) @OptionalField() @IsIdentifier('userId') userId?: string;
-  @ApiPropertyOptional({ description: 'Bind the token to a device: it then says whether that device is activated' }) @OptionalField() @IsIdentifier('deviceId') deviceId?: string;
-  @ApiPropertyOptional({ description: 'Position of a write the token must reflect' }) @OptionalField() @IsInt() @Min(0) minPosition?: number;
+  @ApiProperty({ example: 'acme', ...ID_API }) @IsIdentifier('customerId') customerId!: string;
+  @ApiPropertyOptional({ description: 'Bind the token to a user: it then says whether that user holds a seat', ...ID_API }) @OptionalField() @IsIdentifier('userId') userId?: string;
+  @ApiPropertyOptional({ description: 'Bind the token to a device: it then says whether that device is activated', ...ID_API }) @OptionalField() @IsIdentifier('deviceId') deviceId?: string;
+  @ApiPropertyOptional({ description: 'Position of a write the token must reflect', ...integerApi(0) }) @OptionalField() @Min(0) @IsInt() minPosition?: number;
 }
 
 export class IssuedTokenView {

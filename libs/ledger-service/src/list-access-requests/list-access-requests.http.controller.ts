@@ -2,12 +2,12 @@ import { Controller, Get, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { IsIdentifier } from '@el/platform';
+import { ID_API, IsIdentifier } from '@el/platform';
 import { pageOf, ReadParams } from '../infrastructure/read-params';
 import { ListAccessRequestsQuery, type AccessRequestPage } from './list-access-requests.query';
 
 export class ListAccessRequestsParams extends ReadParams {
-  @ApiPropertyOptional() @IsOptional() @IsIdentifier('customerId') customerId?: string;
+  @ApiPropertyOptional({ ...ID_API }) @IsOptional() @IsIdentifier('customerId') customerId?: string;
   @ApiPropertyOptional({ enum: ['pending', 'approved', 'rejected'], default: 'pending' })
   @IsOptional() @IsIn(['pending', 'approved', 'rejected']) status?: 'pending' | 'approved' | 'rejected';
 }

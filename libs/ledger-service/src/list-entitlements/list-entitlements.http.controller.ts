@@ -4,7 +4,7 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPro
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { EntitlementStatus } from '@el/domain';
-import { IdParamPipe, IsIdentifier } from '@el/platform';
+import { ID_API, IdParamPipe, integerApi, IsIdentifier } from '@el/platform';
 import { EntitlementView } from '../entitlements/entitlement.view';
 import { ListEntitlementsQuery, type EntitlementPage } from './list-entitlements.query';
 import { pageOf, ReadParams } from '../infrastructure/read-params';
@@ -13,13 +13,13 @@ const STATUSES = ['active', 'suspended', 'expired', 'revoked'];
 
 export class EntitlementFilterParams extends ReadParams {
   @ApiPropertyOptional({ enum: STATUSES }) @IsOptional() @IsIn(STATUSES) status?: EntitlementStatus;
-  @ApiPropertyOptional({ example: 'analytics' }) @IsOptional() @IsIdentifier('productId') productId?: string;
-  @ApiPropertyOptional({ description: 'Only active or suspended entitlements whose term ends within this many days, soonest first' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(3650) expiringWithinDays?: number;
+  @ApiPropertyOptional({ example: 'analytics', ...ID_API }) @IsOptional() @IsIdentifier('productId') productId?: string;
+  @ApiPropertyOptional({ description: 'Only active or suspended entitlements whose term ends within this many days, soonest first', ...integerApi(0, 3650) })
+  @IsOptional() @Type(() => Number) @Min(0) @Max(3650) @IsInt() expiringWithinDays?: number;
 }
 
 export class SearchEntitlementsParams extends EntitlementFilterParams {
-  @ApiPropertyOptional() @IsOptional() @IsIdentifier('customerId') customerId?: string;
+  @ApiPropertyOptional({ ...ID_API }) @IsOptional() @IsIdentifier('customerId') customerId?: string;
 }
 
 class EntitlementPageResponse {

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Ctx, IsText, type RequestContext } from '@el/platform';
+import { Ctx, IsText, type RequestContext, textApi } from '@el/platform';
 import { IssuedTokenView } from '../issue-license-token/issue-license-token.http.controller';
 import type { IssuedToken } from '../license-tokens/license-token-issuer';
 import { RefreshLicenseTokenCommand } from './refresh-license-token.command';
@@ -10,7 +10,7 @@ import { RefreshLicenseTokenCommand } from './refresh-license-token.command';
 const MAX_TOKEN_LENGTH = 256 * 1024;
 
 export class RefreshTokenDto {
-  @ApiProperty({ description: 'A token this ledger issued (it may have expired up to TOKEN_REFRESH_GRACE_SECONDS ago)', maxLength: MAX_TOKEN_LENGTH })
+  @ApiProperty({ description: 'A token this ledger issued (it may have expired up to TOKEN_REFRESH_GRACE_SECONDS ago)', ...textApi(MAX_TOKEN_LENGTH) })
   @IsText(MAX_TOKEN_LENGTH, { required: true })
   token!: string;
 }

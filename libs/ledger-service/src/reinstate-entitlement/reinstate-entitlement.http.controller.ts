@@ -2,13 +2,13 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext, textApi } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ReinstateEntitlementCommand } from './reinstate-entitlement.command';
 
 export class ReinstateDto {
-  @ApiPropertyOptional({ example: 'paid', maxLength: 500 }) @OptionalField() @IsText(500) reason?: string;
+  @ApiPropertyOptional({ example: 'paid', ...textApi(500) }) @OptionalField() @IsText(500) reason?: string;
 }
 
 @ApiTags('entitlements')

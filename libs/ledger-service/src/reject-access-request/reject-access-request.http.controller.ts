@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Ctx, IdParamPipe, IsText, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, type RequestContext, textApi } from '@el/platform';
 import type { AccessRequestResult } from '../access-requests/access-request.repository';
 import { RejectAccessRequestCommand } from './reject-access-request.command';
 
 export class RejectDto {
-  @ApiProperty({ example: 'no budget this quarter', maxLength: 1000 }) @IsText(1000, { required: true }) reason!: string;
+  @ApiProperty({ example: 'no budget this quarter', ...textApi(1000) }) @IsText(1000, { required: true }) reason!: string;
 }
 
 @ApiTags('access requests')

@@ -3,13 +3,13 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, OptionalField, type RequestContext } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { RenewEntitlementCommand } from './renew-entitlement.command';
 
 export class RenewDto {
-  @ApiPropertyOptional({ default: 1, description: 'How many terms to add' }) @OptionalField() @IsInt() @Min(1) @Max(100) periods?: number;
+  @ApiPropertyOptional({ default: 1, description: 'How many terms to add', ...integerApi(1, 100) }) @OptionalField() @Min(1) @Max(100) @IsInt() periods?: number;
 }
 
 @ApiTags('entitlements')

@@ -3,17 +3,17 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, deterministicId, IdGenerator, IsIdentifier, IsSku, IsText, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, deterministicId, ID_API, IdGenerator, integerApi, IsIdentifier, IsSku, IsText, OptionalField, type RequestContext, SKU_API, textApi } from '@el/platform';
 import type { AccessRequestResult } from '../access-requests/access-request.repository';
 import { RequestAccessCommand } from './request-access.command';
 
 export class RequestAccessDto {
-  @ApiProperty({ example: 'cust-42' }) @IsIdentifier('customerId') customerId!: string;
-  @ApiProperty({ example: 'ANL-ENT', description: 'A plan SKU (grants a new entitlement) or an add-on SKU (extends entitlementId)' }) @IsSku() sku!: string;
-  @ApiPropertyOptional({ default: 1 }) @OptionalField() @IsInt() @Min(1) @Max(1_000_000) quantity?: number;
-  @ApiProperty({ example: 'the data team needs SSO', maxLength: 1000 }) @IsText(1000, { required: true }) reason!: string;
-  @ApiPropertyOptional({ description: 'Required for add-on requests' }) @OptionalField() @IsIdentifier('entitlementId') entitlementId?: string;
-  @ApiPropertyOptional({ description: 'Defaults to the caller (X-Actor id)' }) @OptionalField() @IsIdentifier('requestedBy') requestedBy?: string;
+  @ApiProperty({ example: 'cust-42', ...ID_API }) @IsIdentifier('customerId') customerId!: string;
+  @ApiProperty({ example: 'ANL-ENT', description: 'A plan SKU (grants a new entitlement) or an add-on SKU (extends entitlementId)', ...SKU_API }) @IsSku() sku!: string;
+  @ApiPropertyOptional({ default: 1, ...integerApi(1, 1_000_000) }) @OptionalField() @Min(1) @Max(1_000_000) @IsInt() quantity?: number;
+  @ApiProperty({ example: 'the data team needs SSO', ...textApi(1000) }) @IsText(1000, { required: true }) reason!: string;
+  @ApiPropertyOptional({ description: 'Required for add-on requests', ...ID_API }) @OptionalField() @IsIdentifier('entitlementId') entitlementId?: string;
+  @ApiPropertyOptional({ description: 'Defaults to the caller (X-Actor id)', ...ID_API }) @OptionalField() @IsIdentifier('requestedBy') requestedBy?: string;
 }
 
 @ApiTags('access requests')

@@ -2,13 +2,13 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsText, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, type RequestContext, textApi } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { RevokeEntitlementCommand } from './revoke-entitlement.command';
 
 export class RevokeDto {
-  @ApiProperty({ example: 'chargeback', maxLength: 500 }) @IsText(500, { required: true }) reason!: string;
+  @ApiProperty({ example: 'chargeback', ...textApi(500) }) @IsText(500, { required: true }) reason!: string;
 }
 
 @ApiTags('entitlements')

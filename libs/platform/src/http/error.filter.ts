@@ -30,7 +30,9 @@ export class ApiErrorFilter implements ExceptionFilter {
     if (host.getType() === 'rpc') return throwError(() => exception);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) this.logger.error({ err: exception, reqId: reply.request?.id }, 'request failed');
+    // An answer the error table chose (a read side behind minPosition) is expected; anything else at 5xx is a failure to look at.
+    if (body.statusCode >= 500 && body.code === 'INTERNAL') this.logger.error({ err: exception, reqId: reply.request?.id }, 'request failed');
+    else if (body.statusCode >= 500) this.logger.warn({ code: body.code, message: body.message, reqId: reply.request?.id }, 'request answered unavailable');
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
     // Routes record themselves (route-level onResponse hooks); a request that matched none is recorded here.
     const request = reply.request;
@@ -66,7 +68,8 @@ export class ApiErrorFilter implements ExceptionFilter {
 }
 
 const HTTP_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
+  // The framework's own 400s are requests it could not read (malformed JSON, an empty JSON body).
+  400: 'MALFORMED_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',

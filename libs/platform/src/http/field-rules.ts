@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsNotEmpty, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ID_SCHEMA } from '@el/contracts';
 import { ID_PATTERN, ID_RULE } from './id-param.pipe';
 
 /**
@@ -21,3 +22,9 @@ export const IsSku = () => applyDecorators(IsString(), IsNotEmpty(), MaxLength(M
 /** Free text a person writes (a reason, a comment): at most `max` characters. */
 export const IsText = (max: number, options: { required?: boolean } = {}) =>
   options.required ? applyDecorators(IsString(), IsNotEmpty(), MaxLength(max)) : applyDecorators(IsString(), MaxLength(max));
+
+/** What the OpenAPI document says of those fields (spread into @ApiProperty), so it shows the limits the server enforces. */
+export const ID_API = { type: String, pattern: ID_SCHEMA.pattern, maxLength: 128 } as const;
+export const SKU_API = { type: String, minLength: 1, maxLength: MAX_SKU_LENGTH } as const;
+export const textApi = (maxLength: number) => ({ type: String, maxLength }) as const;
+export const integerApi = (minimum: number, maximum?: number) => ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}) }) as const;
