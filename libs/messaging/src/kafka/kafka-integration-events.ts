@@ -9,6 +9,11 @@ export interface KafkaOptions {
   readonly log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
 
+/** A kafkajs error that a later attempt can get past (leader moved, not elected yet, coordinator loading). */
+function isRetriable(err: unknown): boolean {
+  return (err as { retriable?: unknown })?.retriable === true;
+}
+
 /** Errors kafkajs reports while a fresh broker elects coordinators: retried internally, not worth an error line. */
 const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|leader not available|There is no leader/i;
 
@@ -82,7 +87,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   async partitionsOf(topic: string): Promise<number> {
     let n = this.partitionCounts.get(topic);
     if (n === undefined) {
-      const meta = await (await this.getAdmin()).fetchTopicMetadata({ topics: [topic] });
+      const meta = await this.whileLeadersSettle(`partitions of ${topic}`, async () => (await this.getAdmin()).fetchTopicMetadata({ topics: [topic] }));
       n = meta.topics[0]!.partitions.length;
       this.partitionCounts.set(topic, n);
     }
@@ -92,8 +97,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   private clusterId: Promise<string> | null = null;
 
   async offsetScope(topic: string): Promise<string> {
-    this.clusterId ??= this.getAdmin()
-      .then((a) => a.describeCluster())
+    this.clusterId ??= this.whileLeadersSettle('the cluster id', async () => (await this.getAdmin()).describeCluster())
       .then((c) => c.clusterId)
       .catch((err: unknown) => {
         this.clusterId = null;
@@ -103,8 +107,34 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   }
 
   async endOffsets(topic: string): Promise<Record<number, string>> {
-    const offsets = await (await this.getAdmin()).fetchTopicOffsets(topic);
+    const offsets = await this.whileLeadersSettle(`end offsets of ${topic}`, async () => {
+      const admin = await this.getAdmin();
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (err) {
+        // A partition moved (or just got its first leader): learn where it is now before asking again.
+        if (isRetriable(err)) await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        throw err;
+      }
+    });
     return Object.fromEntries(offsets.map((o) => [o.partition, o.high]));
+  }
+
+  /**
+   * Runs an admin call again while Kafka answers with a retriable error —
+   * typically NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE on a topic
+   * created a moment ago, or during a leader election — for up to ~10 s.
+   */
+  private async whileLeadersSettle<T>(what: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!isRetriable(err) || attempt >= 8) throw err;
+        this.options.log?.('debug', `kafka: ${what} failed (${(err as Error).message}); retrying`, { attempt });
+        await backoff(attempt, { initialMs: 100, maxMs: 3_000 });
+      }
+    }
   }
 
   async ensureTopics(topics: readonly string[]): Promise<void> {
