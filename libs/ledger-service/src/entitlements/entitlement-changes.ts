@@ -4,6 +4,7 @@ import { isConcurrencyError } from '@el/event-store';
 import { jitter, KeyedSerializer, Metrics } from '@el/platform';
 import type { Counter } from 'prom-client';
 import { LedgerError } from '../ledger.errors';
+import { assertSameRequest } from '../infrastructure/event-streams';
 import { EntitlementRepository } from './entitlement.repository';
 
 export interface WriteOptions {
@@ -63,10 +64,7 @@ export class EntitlementChanges {
         const loaded = await this.entitlements.load(entitlementId);
         const already = this.entitlements.writtenBy(loaded, options.commandId);
         if (already.length > 0) {
-          const hash = already[0]!.metadata['requestHash'];
-          if (options.requestHash !== undefined && hash !== undefined && hash !== options.requestHash) {
-            throw new LedgerError('IDEMPOTENCY.KEY_REUSED', 'this Idempotency-Key was already used with a different request', { entitlementId });
-          }
+          assertSameRequest(already, options.requestHash, { entitlementId });
           const last = already[already.length - 1]!;
           this.outcomes.inc({ command: command.type, outcome: 'replayed' });
           return { entitlementId, revision: last.revision, position: last.position, events: already.map((e) => e.type), replayed: true, state: loaded.state };

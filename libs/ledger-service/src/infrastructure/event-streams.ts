@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectEventStore, NO_STREAM_REVISION, type AppendResult, type EventStore, type ExpectedRevision, type RecordedEvent } from '@el/event-store';
 import type { DomainEvent } from '@el/domain';
 import { deterministicId } from '@el/platform';
+import { LedgerError } from '../ledger.errors';
 
 export interface LoadedStream<E extends DomainEvent> {
   readonly stream: string;
@@ -65,5 +66,16 @@ export class EventStreams {
 
   static expected(loaded: { revision: number }): ExpectedRevision {
     return loaded.revision === NO_STREAM_REVISION ? 'no_stream' : loaded.revision;
+  }
+}
+
+/**
+ * A command with an Idempotency-Key found the events its key already wrote: a
+ * retry of the same request replays them, the key with another request is refused.
+ */
+export function assertSameRequest(written: readonly RecordedEvent[], requestHash: string | undefined, details: Record<string, unknown>): void {
+  const stored = written[0]?.metadata['requestHash'];
+  if (requestHash !== undefined && stored !== undefined && stored !== requestHash) {
+    throw new LedgerError('IDEMPOTENCY.KEY_REUSED', 'this Idempotency-Key was already used with a different request', details);
   }
 }

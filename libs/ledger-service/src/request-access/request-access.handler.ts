@@ -5,7 +5,7 @@ import { AccessRequestRepository, type AccessRequestResult } from '../access-req
 import { writeOptions } from '../entitlements/entitlement-use-case';
 import { CatalogService } from '../infrastructure/catalog.service';
 import { commandMetadata } from '../infrastructure/command-metadata';
-import { LedgerError } from '../ledger.errors';
+import { assertSameRequest } from '../infrastructure/event-streams';
 import { RequestAccessCommand } from './request-access.command';
 
 @CommandHandler(RequestAccessCommand)
@@ -22,9 +22,7 @@ export class RequestAccessHandler implements ICommandHandler<RequestAccessComman
     const loaded = await this.requests.load(c.requestId);
     const already = this.requests.writtenBy(loaded, commandId);
     if (already.length > 0 && loaded.state.status !== 'none') {
-      if (requestHash !== undefined && already[0]!.metadata['requestHash'] !== requestHash) {
-        throw new LedgerError('IDEMPOTENCY.KEY_REUSED', 'this Idempotency-Key was already used with a different request', { requestId: c.requestId });
-      }
+      assertSameRequest(already, requestHash, { requestId: c.requestId });
       return { requestId: c.requestId, status: loaded.state.status, revision: already[0]!.revision, position: already[0]!.position, replayed: true };
     }
     const events = decideAccessRequest(
