@@ -4,7 +4,8 @@ import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfi
 import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
-import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { IdentityModule } from '@el/identity';
+import { accessPolicy, configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { resolve } from 'node:path';
 
@@ -25,8 +26,9 @@ runMain('entitlement-ledger', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable } }),
+      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable }, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
+      IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       MessagingModule.forRoot(bus),
       LedgerModule.register(config),
@@ -45,6 +47,7 @@ runMain('entitlement-ledger', async () => {
     extraPaths: checkApiOpenApiPaths,
     quietRoutes: CHECK_ROUTES,
     version: process.env['npm_package_version'] ?? '0.1.0',
+    ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
   });
   // ERP orders and the enforcement view's feed: @EventPattern handlers served from the bus.
   connectBus(app);

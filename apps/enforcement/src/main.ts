@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementErrorTable, readEnforcementServiceConfig } from '@el/enforcement-service';
+import { CHECK_ROUTES, checkApiOpenApiPaths, consumerGroup, EnforcementModule, enforcementErrorTable, readEnforcementServiceConfig } from '@el/enforcement-service';
 import { busConfig, connectBus, MessagingModule } from '@el/messaging';
-import { ConfigError, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { IdentityModule } from '@el/identity';
+import { accessPolicy, ConfigError, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 
 /**
  * The enforcement service on its own (distributed mode): consumes
@@ -18,8 +19,10 @@ runMain('enforcement', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'enforcement', logLevel: config.LOG_LEVEL, errorTable: enforcementErrorTable }),
+      PlatformModule.forRoot({ serviceName: 'enforcement', logLevel: config.LOG_LEVEL, errorTable: enforcementErrorTable, access: accessPolicy(config) }),
       MessagingModule.forRoot(bus),
+      // No event store here: API keys arrive on ledger.api-keys.v1, published by the relay.
+      IdentityModule.forRoot(config, { keys: { from: 'topic', group: `${consumerGroup(config)}-api-keys` } }),
       EnforcementModule.register(config),
     ],
   })
@@ -31,6 +34,7 @@ runMain('enforcement', async () => {
     version: process.env['npm_package_version'] ?? '0.1.0',
     extraPaths: checkApiOpenApiPaths,
     quietRoutes: CHECK_ROUTES,
+    ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
   });
   // The view's feed (ledger.entitlements.v1): an @EventPattern handler served from Kafka.
   connectBus(app);

@@ -3,7 +3,8 @@ import { Module } from '@nestjs/common';
 import { EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, readLedgerServiceConfig } from '@el/ledger-service';
 import { busConfig, connectBus, MessagingModule } from '@el/messaging';
-import { createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { IdentityModule } from '@el/identity';
+import { accessPolicy, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { readDbConfig, ReadModelsModule } from '@el/read-models';
 
 /**
@@ -15,8 +16,9 @@ runMain('ledger', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'ledger', logLevel: config.LOG_LEVEL, errorTable: ledgerErrorTable }),
+      PlatformModule.forRoot({ serviceName: 'ledger', logLevel: config.LOG_LEVEL, errorTable: ledgerErrorTable, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
+      IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDbConfig(config, config.DATA_DIR), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       MessagingModule.forRoot(busConfig(config)),
       LedgerModule.register(config),
@@ -28,6 +30,7 @@ runMain('ledger', async () => {
     title: 'Entitlement Ledger — ledger service',
     description: 'Command API (orders, entitlements, seats, devices, access requests) and queries over the read models.',
     version: process.env['npm_package_version'] ?? '0.1.0',
+    ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
   });
   // erp.orders.v1: an @EventPattern handler served from the bus.
   connectBus(app);

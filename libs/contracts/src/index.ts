@@ -7,3 +7,4 @@ export * from './license-token.v1';
 export * from './check-api.v1';
 export * from './schema-parts';
 export * from './entitlements-topic.v1';
+export * from './api-keys-topic.v1';

@@ -2,6 +2,12 @@
 export const TOPICS = {
   /** Every entitlement change, key = customerId, value = EntitlementEventV1 (CloudEvents JSON). */
   entitlements: 'ledger.entitlements.v1',
+  /**
+   * API key creations and revocations, key = keyId (compacted: the newest event
+   * of each key), value = ApiKeyEventV1. Services without the event store (the
+   * enforcement service) learn which credentials to accept from it.
+   */
+  apiKeys: 'ledger.api-keys.v1',
   /** Orders from the ERP, key = orderId, value = ErpOrderV1 JSON. */
   erpOrders: 'erp.orders.v1',
   /** ERP order messages that could not be applied, with the reason and the original bytes (DeadLetterV1). */
@@ -11,6 +17,9 @@ export const TOPICS = {
   /** Threshold and cap alerts from metering. */
   alerts: 'metering.alerts.v1',
 } as const;
+
+/** Topics that keep the newest message of each key forever instead of expiring by age (cleanup.policy=compact). */
+export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.apiKeys]);
 
 /** The CloudEvents `source` of events the ledger publishes. */
 export const LEDGER_SOURCE = 'urn:entitlement-ledger:ledger';

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { identityConfigSpec } from '@el/identity';
 import { messagingConfigSpec } from '@el/messaging';
 import { baseServiceConfigSpec, env, readConfig, type ConfigOf } from '@el/platform';
 
@@ -11,12 +12,13 @@ export const enforcementConfigSpec = {
   ENFORCEMENT_GROUP: env.string({ default: 'enforcement', description: 'Kafka consumer group prefix; every instance reads every partition under <group>-<ENFORCEMENT_INSTANCE_ID>' }),
   ENFORCEMENT_INSTANCE_ID: env.string({ default: '', description: 'Names this instance in its consumer group (default: host name and process id)' }),
   CHECK_MAX_WAIT_MS: env.int({ default: 500, min: 0, max: 30_000, description: 'Longest a check with minPosition waits for the view to catch up before answering stale: true' }),
+  RATE_LIMIT_CHECKS_PER_SECOND: env.int({ default: 0, min: 0, description: 'Check requests (a batch counts as one) each principal may make per second, in bursts of the same size; above it 429 with Retry-After (0: unlimited)' }),
   CHECK_MAX_LAG_SECONDS: env.int({ default: 30, min: 1, description: '/health reports the view degraded when its newest change arrived more than this late' }),
 };
 export type EnforcementConfig = ConfigOf<typeof enforcementConfigSpec>;
 
 /** Everything the enforcement service process reads. */
-export const enforcementServiceConfigSpec = { ...baseServiceConfigSpec, ...messagingConfigSpec, ...enforcementConfigSpec };
+export const enforcementServiceConfigSpec = { ...baseServiceConfigSpec, ...identityConfigSpec, ...messagingConfigSpec, ...enforcementConfigSpec };
 export type EnforcementServiceConfig = ConfigOf<typeof enforcementServiceConfigSpec>;
 
 export function readEnforcementServiceConfig(source: NodeJS.ProcessEnv = process.env): EnforcementServiceConfig {

@@ -126,6 +126,7 @@ function suite(name: string, open: () => Promise<Fixture>) {
       const app = await start();
       const scenarios: Record<keyof typeof enforcementErrorTable, () => Promise<{ status: number; body: any }>> = {
         'ENTITLEMENT.NOT_FOUND': () => app.get('/v1/view/entitlements/not-in-the-view'),
+        'CUSTOMER.NOT_FOUND': async () => app.post('/v1/check', { customerId: 'globex', feature: 'dashboards' }, await app.keyFor('customer-user', ['acme'])),
       };
       for (const [code, status] of Object.entries(enforcementErrorTable)) {
         const res = await scenarios[code as keyof typeof enforcementErrorTable]();

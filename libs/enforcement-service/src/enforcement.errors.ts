@@ -5,4 +5,6 @@
 export const enforcementErrorTable = {
   /** GET /v1/view/entitlements/:id for an entitlement the view does not hold (yet). */
   'ENTITLEMENT.NOT_FOUND': 404,
+  /** A check or view read for a customer the credential may not see (as if it did not exist). */
+  'CUSTOMER.NOT_FOUND': 404,
 } as const satisfies Readonly<Record<string, number>>;

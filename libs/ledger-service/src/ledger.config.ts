@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { eventStoreConfigSpec } from '@el/event-store';
 import { baseServiceConfigSpec, env, readConfig, type ConfigOf } from '@el/platform';
+import { identityConfigSpec } from '@el/identity';
 import { messagingConfigSpec } from '@el/messaging';
 import { readModelsConfigSpec } from '@el/read-models';
 
@@ -15,12 +16,13 @@ export const ledgerConfigSpec = {
   TOKEN_REFRESH_GRACE_SECONDS: env.int({ default: 7 * 86_400, min: 0, description: 'How long after expiry a token may still be exchanged for a fresh one (an application that was offline)' }),
   ORDER_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often orders left received but not fulfilled (a crash mid-order) are finished (0: only at boot)' }),
   APPROVAL_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often approved access requests not yet granted (a crash between approval and grant) are finished (0: only at boot)' }),
+  ADMIN_API_KEY_FILE: env.string({ default: '', description: 'Where the first start writes the admin API key it creates (mode 0600; default DATA_DIR/admin-api-key); later starts never write it again' }),
   LEDGER_TEST_PAUSE_AFTER_APPROVAL: env.bool({ default: false, description: 'Test only: hold every approval after recording it, before the grant, and print "ledger paused after recording an approval", so a test can kill the process there' }),
 };
 export type LedgerConfig = ConfigOf<typeof ledgerConfigSpec>;
 
 /** Everything the ledger service process reads. */
-export const ledgerServiceConfigSpec = { ...baseServiceConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...messagingConfigSpec, ...ledgerConfigSpec };
+export const ledgerServiceConfigSpec = { ...baseServiceConfigSpec, ...identityConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...messagingConfigSpec, ...ledgerConfigSpec };
 export type LedgerServiceConfig = ConfigOf<typeof ledgerServiceConfigSpec>;
 
 export function readLedgerServiceConfig(source: NodeJS.ProcessEnv = process.env): LedgerServiceConfig {

@@ -15,19 +15,30 @@ describe('the ledger error table', () => {
   beforeAll(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '50' } })));
   afterAll(() => t.close(true));
 
-  const post = (url: string, body: unknown, headers: Record<string, string> = {}) => t.http('POST', url, body, { 'x-actor': 'operator:alice', ...headers });
+  const post = (url: string, body: unknown, headers: Record<string, string> = {}) => t.http('POST', url, body, headers);
   const grant = async (sku = 'ANL-PRO', quantity = 1, extra: Record<string, unknown> = {}) => {
     const res = await post('/v1/entitlements', { customerId: `cust-${++n}`, sku, quantity, ...extra });
     if (res.status !== 201) throw new Error(`grant failed: ${JSON.stringify(res.body)}`);
     return res.body as { entitlementId: string; revision: number; position: number; entitlement: { customerId: string } };
   };
   const on = (id: string, action: string, body: unknown = {}, headers?: Record<string, string>) => post(`/v1/entitlements/${id}/${action}`, body, headers);
-  const accessRequest = async () => (await post('/v1/access-requests', { customerId: `cust-${++n}`, sku: 'ANL-PRO', reason: 'for the table' }, { 'x-actor': 'user:carol' })).body.requestId as string;
+  /** An operator's own request: only someone else may decide it. */
+  const accessRequest = async (by: Record<string, string>) => (await post('/v1/access-requests', { customerId: `cust-${++n}`, sku: 'ANL-PRO', reason: 'for the table' }, by)).body.requestId as string;
 
   const scenarios: Record<LedgerHttpCode, () => Promise<HttpResult>> = {
     VALIDATION_FAILED: () => t.http('GET', '/v1/entitlements?cursor=not-a-cursor'),
     'TOKEN.INVALID': () => post('/v1/tokens/refresh', { token: 'eyJhbGciOiJub25lIn0.e30.' }),
-    'ACCESS_REQUEST.SELF_APPROVAL': async () => post(`/v1/access-requests/${await accessRequest()}/approve`, {}, { 'x-actor': 'user:carol' }),
+    'ACCESS_REQUEST.SELF_APPROVAL': async () => {
+      const carol = await t.keyFor('operator', null, 'carol');
+      return post(`/v1/access-requests/${await accessRequest(carol)}/approve`, {}, carol);
+    },
+    'API_KEY.NOT_FOUND': () => post('/v1/api-keys/0123456789abcdef/revoke', { reason: 'no such key' }),
+    'API_KEY.ALREADY_REVOKED': async () => {
+      const created = await post('/v1/api-keys', { name: 'short-lived', role: 'auditor' });
+      await post(`/v1/api-keys/${created.body.keyId}/revoke`, { reason: 'done' });
+      return post(`/v1/api-keys/${created.body.keyId}/revoke`, { reason: 'again' });
+    },
+    'API_KEY.INVALID_SCOPE': () => post('/v1/api-keys', { name: 'portal', role: 'customer-admin' }),
     'ENTITLEMENT.NOT_FOUND': () => t.http('GET', '/v1/entitlements/no-such-entitlement'),
     'ACCESS_REQUEST.NOT_FOUND': () => t.http('GET', '/v1/access-requests/no-such-request'),
     'ORDER.NOT_FOUND': () => t.http('GET', '/v1/orders/no-such-order'),
@@ -100,7 +111,7 @@ describe('the ledger error table', () => {
       return post('/v1/orders', { ...order, lines: [{ ...order.lines[0], quantity: 2 }] });
     },
     'ACCESS_REQUEST.ALREADY_DECIDED': async () => {
-      const id = await accessRequest();
+      const id = await accessRequest(await t.keyFor('operator', null, 'dave'));
       await post(`/v1/access-requests/${id}/reject`, { reason: 'no' });
       return post(`/v1/access-requests/${id}/reject`, { reason: 'still no' });
     },

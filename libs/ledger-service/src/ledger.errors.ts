@@ -38,6 +38,7 @@ export const INTERNAL_DOMAIN_CODES = {
   'ORDER.ALREADY_COMPLETED': 'the order process completes an order once; a redelivery answers with the recorded outcome',
   'ACCESS_REQUEST.ALREADY_EXISTS': 'request ids are random or derived from the Idempotency-Key, whose retries replay',
   'ACCESS_REQUEST.NOT_APPROVED': 'only approved requests are carried out, by the approval itself or by its recovery',
+  'API_KEY.ALREADY_EXISTS': 'key ids are 64 random bits drawn by the ledger, never given by a caller',
 } as const satisfies Partial<Record<DomainErrorCode, string>>;
 
 export type LedgerHttpCode = Exclude<DomainErrorCode, keyof typeof INTERNAL_DOMAIN_CODES> | LedgerErrorCode | SharedCode;
@@ -60,6 +61,8 @@ export const ledgerErrorTable: Readonly<Record<LedgerHttpCode, number>> = {
   'ORDER.NOT_FOUND': 404,
   'CUSTOMER.NOT_FOUND': 404,
   'CATALOG_VERSION.NOT_FOUND': 404,
+  'API_KEY.NOT_FOUND': 404,
+  'API_KEY.ALREADY_REVOKED': 409,
   'ENTITLEMENT.ALREADY_REVOKED': 409,
   'ENTITLEMENT.ALREADY_SUSPENDED': 409,
   'ENTITLEMENT.NOT_SUSPENDED': 409,
@@ -88,6 +91,7 @@ export const ledgerErrorTable: Readonly<Record<LedgerHttpCode, number>> = {
   'CATALOG.NOT_A_PLAN': 422,
   'CATALOG.NOT_AN_ADD_ON': 422,
   'ORDER.INVALID_LINE': 422,
+  'API_KEY.INVALID_SCOPE': 422,
   'IDEMPOTENCY.KEY_REUSED': 422,
   'READ_MODEL.BEHIND': 503,
 };

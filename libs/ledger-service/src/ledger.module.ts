@@ -1,5 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AdminKeyBootstrap } from './api-keys/admin-key-bootstrap';
+import { ApiKeyLog } from './api-keys/api-key-log';
+import { CreateApiKeyHandler } from './create-api-key/create-api-key.handler';
+import { CreateApiKeyController } from './create-api-key/create-api-key.http.controller';
+import { ListApiKeysController } from './list-api-keys/list-api-keys.http.controller';
+import { ListApiKeysHandler } from './list-api-keys/list-api-keys.query';
+import { RevokeApiKeyHandler } from './revoke-api-key/revoke-api-key.handler';
+import { RevokeApiKeyController } from './revoke-api-key/revoke-api-key.http.controller';
 import { AccessFulfilment } from './access-requests/access-fulfilment';
 import { AccessRequestRepository } from './access-requests/access-request.repository';
 import { ActivateDeviceController } from './activate-device/activate-device.http.controller';
@@ -101,6 +109,9 @@ const USE_CASES = {
     ListEntitlementsController,
     ListSeatAssignmentsController,
     GetCustomerSummaryController,
+    CreateApiKeyController,
+    ListApiKeysController,
+    RevokeApiKeyController,
     // erp.orders.v1, served by the bus transport (@EventPattern).
     ErpOrdersController,
   ],
@@ -132,6 +143,9 @@ const USE_CASES = {
     ListSeatAssignmentsHandler,
     ListAccessRequestsHandler,
     GetCustomerSummaryHandler,
+    CreateApiKeyHandler,
+    RevokeApiKeyHandler,
+    ListApiKeysHandler,
   ],
 };
 
@@ -139,7 +153,7 @@ const USE_CASES = {
  * The ledger: command side (orders, grants, lifecycle, seats, devices, access
  * requests, license tokens) over the event store, and queries over the read
  * models. Requires PlatformModule, EventStoreModule, ReadModelsModule and
- * MessagingModule.
+ * MessagingModule, and IdentityModule with keys from the store.
  */
 @Module({})
 export class LedgerModule {
@@ -164,6 +178,8 @@ export class LedgerModule {
         ExpirySweeper,
         OrderRecovery,
         ApprovalRecovery,
+        ApiKeyLog,
+        AdminKeyBootstrap,
         ...USE_CASES.handlers,
       ],
       exports: [CatalogService, EntitlementRepository, OrderProcess, ExpirySweeper, OrderRecovery, ApprovalRecovery, LicenseTokenIssuer],

@@ -8,3 +8,4 @@ export * from './nest/messaging.module';
 export * from './nest/relay.module';
 export * from './nest/bus.server';
 export * from './nest/tokens';
+export * from './api-key-feed';

@@ -16,3 +16,8 @@ export * from './errors/coded-error';
 export * from './validation/json-schema';
 export * from './http/field-rules';
 export * from './http/json-schema.pipe';
+export * from './identity/principal';
+export * from './identity/permissions';
+export * from './identity/access';
+export * from './identity/authenticator';
+export * from './identity/rate-limiter';

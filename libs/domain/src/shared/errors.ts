@@ -40,6 +40,10 @@ export const DomainErrorCodes = [
   'ACCESS_REQUEST.ALREADY_DECIDED',
   'ACCESS_REQUEST.SELF_APPROVAL',
   'ACCESS_REQUEST.NOT_APPROVED',
+  'API_KEY.NOT_FOUND',
+  'API_KEY.ALREADY_EXISTS',
+  'API_KEY.ALREADY_REVOKED',
+  'API_KEY.INVALID_SCOPE',
 ] as const;
 
 export type DomainErrorCode = (typeof DomainErrorCodes)[number];

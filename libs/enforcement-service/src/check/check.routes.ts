@@ -12,7 +12,8 @@ import {
   type CheckResponseV1,
 } from '@el/contracts';
 import { catalogDocument, type CheckContext, type CheckRequest, type Decision } from '@el/domain';
-import { ApiErrorFilter, Clock, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, type HttpErrorTable } from '@el/platform';
+import { ApiErrorFilter, Authenticator, Clock, CodedError, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, principalOf, RateLimiter, seesCustomer, type HttpErrorTable, type Principal } from '@el/platform';
+import type { FastifyRequest } from 'fastify';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementViewRunner } from '../view/view-runner';
 
@@ -37,6 +38,7 @@ export class CheckRoutes implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly authenticator: Authenticator,
     @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
   ) {
     const byCode = metrics.fastCounter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
@@ -56,6 +58,8 @@ export class CheckRoutes implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const filter = new ApiErrorFilter(this.errorTable);
     const toErrorBody = (err: unknown) => filter.toBody(err);
+    const limiter = new RateLimiter(this.config.RATE_LIMIT_CHECKS_PER_SECOND);
+    const access = { authenticator: this.authenticator, permission: 'checks:run', ...(limiter.enabled ? { limiter } : {}) } as const;
 
     jsonRoute<CheckRequestV1, CheckResponseV1>(fastify, {
       method: 'POST',
@@ -64,7 +68,9 @@ export class CheckRoutes implements OnModuleInit {
       body: checkRequestSchemaV1,
       response: checkResponseSchemaV1,
       toErrorBody,
-      handler: async (body) => {
+      access,
+      handler: async (body, request) => {
+        visible(request, body.customerId);
         const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
         const d = this.decide(body, this.clock.nowMs());
         return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: this.runner.view.position, stale };
@@ -78,7 +84,9 @@ export class CheckRoutes implements OnModuleInit {
       body: checkBatchRequestSchemaV1,
       response: checkBatchResponseSchemaV1,
       toErrorBody,
-      handler: async (body) => {
+      access,
+      handler: async (body, request) => {
+        for (const c of body.checks) visible(request, c.customerId);
         const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
         // One instant and one position for the whole batch: the answers are consistent with each other.
         const now = this.clock.nowMs();
@@ -112,19 +120,35 @@ export class CheckRoutes implements OnModuleInit {
   }
 }
 
+/** A principal limited to some customers asking about another: 404, as if the customer did not exist. */
+function visible(request: FastifyRequest, customerId: string): void {
+  const principal = principalOf(request) as Principal;
+  if (principal.customers !== null && !seesCustomer(principal, customerId)) {
+    throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} is not visible to this credential`, { customerId });
+  }
+}
+
 const errorResponse = { description: 'VALIDATION_FAILED with one entry per bad field: {statusCode, code, message, errors: [{path, message, constraint}]}' };
 
 /** For createHttpApp's quietRoutes: checks are counted in /metrics, not logged one by one. */
 export const CHECK_ROUTES = ['/v1/check', '/v1/check/batch'] as const;
 
 /** OpenAPI for the routes above (they bypass Nest, so Swagger cannot see them). */
+const accessResponses = {
+  '401': { description: 'AUTH.MISSING_CREDENTIAL or AUTH.INVALID_CREDENTIAL' },
+  '403': { description: 'AUTH.FORBIDDEN: the role does not hold checks:run' },
+  '404': { description: 'CUSTOMER.NOT_FOUND: a customer this credential may not see' },
+  '429': { description: 'RATE_LIMITED (RATE_LIMIT_CHECKS_PER_SECOND), with Retry-After' },
+};
+
 export const checkApiOpenApiPaths = {
   '/v1/check': {
     post: {
       tags: ['enforcement'],
       summary: 'May this customer (user, device, region) use a feature now? The decision with its reason code, remaining quantity, expiry, upgrade hint and the view position',
       requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkRequestSchemaV1) } } },
-      responses: { '200': { description: 'The decision', content: { 'application/json': { schema: openApiSchema(checkResponseSchemaV1) } } }, '400': errorResponse },
+      responses: { '200': { description: 'The decision', content: { 'application/json': { schema: openApiSchema(checkResponseSchemaV1) } } }, '400': errorResponse, ...accessResponses },
+      security: [{ bearer: [] }],
     },
   },
   '/v1/check/batch': {
@@ -132,7 +156,8 @@ export const checkApiOpenApiPaths = {
       tags: ['enforcement'],
       summary: 'Up to 1000 checks decided at one instant against one view position',
       requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkBatchRequestSchemaV1) } } },
-      responses: { '200': { description: 'The decisions, in request order', content: { 'application/json': { schema: openApiSchema(checkBatchResponseSchemaV1) } } }, '400': errorResponse },
+      responses: { '200': { description: 'The decisions, in request order', content: { 'application/json': { schema: openApiSchema(checkBatchResponseSchemaV1) } } }, '400': errorResponse, ...accessResponses },
+      security: [{ bearer: [] }],
     },
   },
 };

@@ -1,11 +1,18 @@
-import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
+import { principalIdOf, startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
-const alice = { 'x-actor': 'user:alice', 'x-source': 'portal' };
-const bob = { 'x-actor': 'operator:bob' };
+let alice: Record<string, string>;
+let bob: Record<string, string>;
+let carol: Record<string, string>;
 
 describe('access requests (approval workflow)', () => {
   let t: LedgerTestApp;
-  beforeEach(async () => (t = await startLedgerApp()));
+  beforeEach(async () => {
+    t = await startLedgerApp();
+    // alice works at acme and asks from the portal; bob and carol are operators.
+    alice = { ...(await t.keyFor('customer-user', ['acme'], 'alice')), 'x-source': 'portal' };
+    bob = await t.keyFor('operator', null, 'bob');
+    carol = await t.keyFor('operator', null, 'carol');
+  });
   afterEach(() => t.close(true));
 
   const requestPlan = async () => {
@@ -17,7 +24,7 @@ describe('access requests (approval workflow)', () => {
   it('records a request, lists it as pending, and an approval by someone else grants the plan', async () => {
     const id = await requestPlan();
     const pending = await t.http('GET', '/v1/access-requests?customerId=acme');
-    expect(pending.body.items).toEqual([expect.objectContaining({ requestId: id, requestedBy: 'alice', sku: 'ANL-ENT', status: 'pending' })]);
+    expect(pending.body.items).toEqual([expect.objectContaining({ requestId: id, requestedBy: principalIdOf(alice), sku: 'ANL-ENT', status: 'pending' })]);
 
     const before = await t.head();
     const approved = await t.http('POST', `/v1/access-requests/${id}/approve`, { comment: 'budget ok' }, bob);
@@ -28,12 +35,12 @@ describe('access requests (approval workflow)', () => {
     expect(events.map((e) => e.type)).toEqual(['AccessApproved', 'EntitlementGranted', 'AccessFulfilled']);
     expect(events[2]!.data).toMatchObject({ requestId: id, entitlementId: approved.body.entitlementId, entitlementEvents: ['EntitlementGranted'] });
     expect(approved.body.position).toBe(events[2]!.position);
-    expect(events[0]!.data).toMatchObject({ approvedBy: 'bob', comment: 'budget ok' });
-    expect(events[0]!.metadata).toMatchObject({ actor: { type: 'operator', id: 'bob' } });
+    expect(events[0]!.data).toMatchObject({ approvedBy: principalIdOf(bob), comment: 'budget ok' });
+    expect(events[0]!.metadata).toMatchObject({ actor: { type: 'operator', id: principalIdOf(bob) } });
     const ent = await t.http('GET', `/v1/entitlements/${approved.body.entitlementId}`);
     expect(ent.body).toMatchObject({ customerId: 'acme', planId: 'enterprise', origin: { kind: 'access_request', requestId: id } });
     expect((await t.http('GET', `/v1/access-requests?minPosition=${approved.body.position}`)).body.items).toEqual([]);
-    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'approved', approvedBy: 'bob', fulfilledAt: expect.any(String), fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
+    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'approved', approvedBy: principalIdOf(bob), fulfilledAt: expect.any(String), fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
   });
 
   it('a retried approval by the same approver grants once', async () => {
@@ -43,18 +50,23 @@ describe('access requests (approval workflow)', () => {
     const again = await t.http('POST', `/v1/access-requests/${id}/approve`, {}, bob);
     expect(again.body).toMatchObject({ entitlementId: first.body.entitlementId, replayed: true });
     expect(await t.head()).toBe(head);
-    expect((await t.http('POST', `/v1/access-requests/${id}/approve`, {}, { 'x-actor': 'operator:carol' })).body.code).toBe('ACCESS_REQUEST.ALREADY_DECIDED');
+    expect((await t.http('POST', `/v1/access-requests/${id}/approve`, {}, carol)).body.code).toBe('ACCESS_REQUEST.ALREADY_DECIDED');
   });
 
   it('forbids approving one\'s own request, and records a rejection with its approver', async () => {
     const id = await requestPlan();
     const head = await t.head();
-    const self = await t.http('POST', `/v1/access-requests/${id}/approve`, {}, { 'x-actor': 'user:alice' });
+    // alice may ask but not decide; carol, an operator, may decide but not her own request.
+    expect(await t.http('POST', `/v1/access-requests/${id}/approve`, {}, alice)).toMatchObject({ status: 403, body: { code: 'AUTH.FORBIDDEN' } });
+    const own = await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'VLT-ENT', reason: 'for the vault team' }, carol);
+    const afterOwn = await t.head();
+    const self = await t.http('POST', `/v1/access-requests/${own.body.requestId}/approve`, {}, carol);
     expect(self).toMatchObject({ status: 403, body: { code: 'ACCESS_REQUEST.SELF_APPROVAL' } });
-    expect(await t.head()).toBe(head);
+    expect(await t.head()).toBe(afterOwn);
+    expect(afterOwn).toBeGreaterThan(head);
     const rejected = await t.http('POST', `/v1/access-requests/${id}/reject`, { reason: 'no budget' }, bob);
     expect(rejected.body.status).toBe('rejected');
-    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'rejected', rejectedBy: 'bob', rejectionReason: 'no budget' });
+    expect((await t.http('GET', `/v1/access-requests/${id}`)).body).toMatchObject({ status: 'rejected', rejectedBy: principalIdOf(bob), rejectionReason: 'no budget' });
     expect((await t.http('POST', `/v1/access-requests/${id}/approve`, {}, bob)).status).toBe(409);
   });
 

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, ID_API, IdParamPipe, IsIdentifier, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, ID_API, IdParamPipe, IsIdentifier, OptionalField, type RequestContext, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ActivateDeviceCommand } from './activate-device.command';
@@ -15,6 +15,7 @@ export class ActivateDeviceDto {
 
 @ApiTags('seats and devices')
 @AcceptsIfMatch()
+@Access('devices:manage')
 @Controller('v1/entitlements')
 export class ActivateDeviceController {
   constructor(private readonly commands: CommandBus) {}

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, ID_API, IdParamPipe, IsIdentifier, type RequestContext } from '@el/platform';
+import { Ctx, ID_API, IdParamPipe, IsIdentifier, type RequestContext, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { AssignSeatCommand } from './assign-seat.command';
@@ -13,6 +13,7 @@ export class AssignSeatDto {
 
 @ApiTags('seats and devices')
 @AcceptsIfMatch()
+@Access('seats:manage')
 @Controller('v1/entitlements')
 export class AssignSeatController {
   constructor(private readonly commands: CommandBus) {}

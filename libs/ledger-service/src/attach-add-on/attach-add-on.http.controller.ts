@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, integerApi, IsSku, OptionalField, type RequestContext, SKU_API } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, IsSku, OptionalField, type RequestContext, SKU_API, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { AttachAddOnCommand } from './attach-add-on.command';
@@ -16,6 +16,7 @@ export class AttachAddOnDto {
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
+@Access('entitlements:manage')
 @Controller('v1/entitlements')
 export class AttachAddOnController {
   constructor(private readonly commands: CommandBus) {}

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPreconditionFailedResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, integerApi, IsSku, OptionalField, type RequestContext, SKU_API } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, IsSku, OptionalField, type RequestContext, SKU_API, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ChangePlanCommand } from './change-plan.command';
@@ -18,6 +18,7 @@ export class ChangePlanDto {
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
+@Access('entitlements:manage')
 @Controller('v1/entitlements')
 export class ChangePlanController {
   constructor(private readonly commands: CommandBus) {}

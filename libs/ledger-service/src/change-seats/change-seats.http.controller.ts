@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, integerApi, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, type RequestContext, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ChangeSeatsCommand } from './change-seats.command';
@@ -14,6 +14,7 @@ export class ChangeSeatsDto {
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
+@Access('entitlements:manage')
 @Controller('v1/entitlements')
 export class ChangeSeatsController {
   constructor(private readonly commands: CommandBus) {}

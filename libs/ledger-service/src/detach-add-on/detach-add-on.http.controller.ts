@@ -2,7 +2,7 @@ import { Controller, Delete, HttpCode, Param, Query, Res } from '@nestjs/common'
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext, textApi } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, OptionalField, type RequestContext, textApi, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { DetachAddOnCommand } from './detach-add-on.command';
@@ -13,6 +13,7 @@ export class DetachAddOnQuery {
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
+@Access('entitlements:manage')
 @Controller('v1/entitlements')
 export class DetachAddOnController {
   constructor(private readonly commands: CommandBus) {}

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { decideEntitlement, DomainError, evolveEntitlement, type EntitlementCommand, type EntitlementState } from '@el/domain';
 import { isConcurrencyError } from '@el/event-store';
-import { jitter, KeyedSerializer, Metrics } from '@el/platform';
+import { jitter, KeyedSerializer, Metrics, type Principal } from '@el/platform';
+import { assertSeesEntitlement } from '../infrastructure/visibility';
 import type { Counter } from 'prom-client';
 import { LedgerError } from '../ledger.errors';
 import { assertSameRequest } from '../infrastructure/event-streams';
@@ -14,6 +15,8 @@ export interface WriteOptions {
   readonly ifMatch?: number;
   /** Set when the command came with an Idempotency-Key: a reuse with another request is refused. */
   readonly requestHash?: string;
+  /** Who asks, when a caller does: an entitlement of a customer it may not see is not found. */
+  readonly viewer?: Principal;
 }
 
 export interface EntitlementWriteResult {
@@ -62,6 +65,7 @@ export class EntitlementChanges {
     try {
       for (let attempt = 1; ; attempt++) {
         const loaded = await this.entitlements.load(entitlementId);
+        if (options.viewer && loaded.state.status !== 'none') assertSeesEntitlement(options.viewer, entitlementId, loaded.state.customerId);
         const already = this.entitlements.writtenBy(loaded, options.commandId);
         if (already.length > 0) {
           assertSameRequest(already, options.requestHash, { entitlementId });

@@ -45,6 +45,7 @@ export abstract class EntitlementUseCaseHandler<C extends EntitlementUseCaseComm
 export function writeOptions(ctx: RequestContext, ids: IdGenerator): WriteOptions {
   return {
     commandId: ctx.idempotencyKey ? `idempotency:${ctx.idempotencyKey}` : ids.random(),
+    viewer: ctx.principal,
     ...(ctx.ifMatch !== undefined ? { ifMatch: ctx.ifMatch } : {}),
     ...(ctx.requestHash !== undefined ? { requestHash: ctx.requestHash } : {}),
   };

@@ -4,7 +4,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { erpOrderSchemaV1, ID_SCHEMA, TOPICS, type ErpOrderV1 } from '@el/contracts';
 import { DomainError } from '@el/domain';
 import { DeadLetter, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
-import { compileSchema, Metrics, type RequestContext } from '@el/platform';
+import { compileSchema, Metrics, type Principal, type RequestContext } from '@el/platform';
 import type { Counter } from 'prom-client';
 import { PlaceOrderCommand } from '../place-order/place-order.command';
 
@@ -87,6 +87,8 @@ function contextOf(m: IncomingMessage, orderId: string): RequestContext {
   const correlationId = header('x-correlation-id');
   const requestId = `kafka:${m.topic}/${m.partition}/${m.offset}`;
   // The correlation defaults to the order, so every event of one order shares it.
-  return { requestId, correlationId: correlationId ?? `order:${orderId}`, actor: { type: 'erp', id: erpId }, source: 'erp' };
+  // The topic is the ERP's credential (Kafka ACLs and SASL decide who may write to it).
+  const principal: Principal = { id: `erp:${erpId}`, kind: 'system', role: 'erp', name: erpId, customers: null };
+  return { requestId, correlationId: correlationId ?? `order:${orderId}`, actor: { type: 'erp', id: erpId }, principal, source: 'erp' };
 }
 

@@ -1,10 +1,11 @@
 import { Controller, Get, Param, ParseIntPipe } from '@nestjs/common';
-import { badRequest } from '@el/platform';
+import { badRequest, Access } from '@el/platform';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { PublishedCatalog } from '@el/domain';
 import { CatalogService } from '../infrastructure/catalog.service';
 
 @ApiTags('catalog')
+@Access('catalog:read')
 @Controller('v1/catalog')
 export class GetCatalogController {
   constructor(private readonly catalog: CatalogService) {}

@@ -1,11 +1,12 @@
 import { Controller, Get, Param, Query as QueryParams } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IdParamPipe } from '@el/platform';
+import { IdParamPipe, Access } from '@el/platform';
 import { ReadParams } from '../infrastructure/read-params';
 import { GetOrderQuery } from './get-order.query';
 
 @ApiTags('orders')
+@Access('orders:read')
 @Controller('v1/orders')
 export class GetOrderController {
   constructor(private readonly queries: QueryBus) {}

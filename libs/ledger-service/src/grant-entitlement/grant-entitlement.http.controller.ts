@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsInt, IsISO8601, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, deterministicId, ID_API, IdGenerator, integerApi, IsIdentifier, IsSku, OptionalField, type RequestContext, SKU_API } from '@el/platform';
+import { Ctx, deterministicId, ID_API, IdGenerator, integerApi, IsIdentifier, IsSku, OptionalField, type RequestContext, SKU_API, Access } from '@el/platform';
 import { EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { GrantEntitlementCommand } from './grant-entitlement.command';
@@ -18,6 +18,7 @@ export class GrantEntitlementDto {
 }
 
 @ApiTags('entitlements')
+@Access('entitlements:grant')
 @Controller('v1/entitlements')
 export class GrantEntitlementController {
   constructor(

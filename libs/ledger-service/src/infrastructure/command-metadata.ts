@@ -1,5 +1,5 @@
 import type { CommandMetadata } from '@el/domain';
-import type { Clock, RequestContext } from '@el/platform';
+import { systemPrincipal, type Clock, type RequestContext } from '@el/platform';
 
 /** The envelope of every command a request issues: who, why, when. */
 export function commandMetadata(ctx: RequestContext, clock: Clock, overrides: Partial<CommandMetadata> = {}): CommandMetadata {
@@ -17,5 +17,5 @@ export function commandMetadata(ctx: RequestContext, clock: Clock, overrides: Pa
 
 /** Commands the ledger issues on its own (expiry sweeps, recovery). */
 export function systemContext(reason: string, correlationId: string): RequestContext {
-  return { requestId: correlationId, correlationId, actor: { type: 'system', id: reason }, source: 'system' };
+  return { requestId: correlationId, correlationId, actor: { type: 'system', id: reason }, principal: systemPrincipal(reason), source: 'system' };
 }

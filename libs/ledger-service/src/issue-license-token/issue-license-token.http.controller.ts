@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { IsInt, Min } from 'class-validator';
-import { Ctx, ID_API, integerApi, IsIdentifier, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, ID_API, integerApi, IsIdentifier, OptionalField, type RequestContext, Access } from '@el/platform';
 import type { IssuedToken } from '../license-tokens/license-token-issuer';
 import { IssueLicenseTokenCommand } from './issue-license-token.command';
 
@@ -23,6 +23,7 @@ export class IssuedTokenView {
 }
 
 @ApiTags('license tokens')
+@Access('tokens:issue')
 @Controller('v1/tokens')
 export class IssueLicenseTokenController {
   constructor(private readonly commands: CommandBus) {}

@@ -8,7 +8,7 @@ import { LicenseTokenIssuer } from './license-token-issuer';
 export class JwksController {
   constructor(private readonly issuer: LicenseTokenIssuer) {}
 
-  @Public()
+  @Public('public keys, for anyone to verify license tokens offline')
   @Get('jwks.json')
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Public keys that verify license tokens (the signing key and recently rotated ones)' })

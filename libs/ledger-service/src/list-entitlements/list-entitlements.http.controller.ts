@@ -4,10 +4,11 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPro
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { EntitlementStatus } from '@el/domain';
-import { ID_API, IdParamPipe, integerApi, IsIdentifier } from '@el/platform';
+import { Access, Ctx, ID_API, IdParamPipe, integerApi, IsIdentifier, type RequestContext } from '@el/platform';
 import { EntitlementView } from '../entitlements/entitlement.view';
 import { ListEntitlementsQuery, type EntitlementPage } from './list-entitlements.query';
 import { pageOf, ReadParams } from '../infrastructure/read-params';
+import { customerFilter } from '../infrastructure/visibility';
 
 const STATUSES = ['active', 'suspended', 'expired', 'revoked'];
 
@@ -37,6 +38,7 @@ function filterOf(p: EntitlementFilterParams) {
 }
 
 @ApiTags('entitlements')
+@Access('entitlements:read')
 @Controller('v1')
 export class ListEntitlementsController {
   constructor(private readonly queries: QueryBus) {}
@@ -46,15 +48,15 @@ export class ListEntitlementsController {
   @ApiOkResponse({ type: EntitlementPageResponse })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED (bad filter or cursor)' })
   @ApiServiceUnavailableResponse({ description: 'READ_MODEL.BEHIND: minPosition not reached in time' })
-  byCustomer(@Param('customerId', IdParamPipe) customerId: string, @QueryParams() p: EntitlementFilterParams): Promise<EntitlementPage> {
-    return this.queries.execute(new ListEntitlementsQuery({ customerId, ...filterOf(p) }, pageOf(p), p.minPosition));
+  byCustomer(@Param('customerId', IdParamPipe) customerId: string, @QueryParams() p: EntitlementFilterParams, @Ctx() ctx: RequestContext): Promise<EntitlementPage> {
+    return this.queries.execute(new ListEntitlementsQuery(ctx.principal, { ...customerFilter(ctx.principal, customerId), ...filterOf(p) }, pageOf(p), p.minPosition));
   }
 
   @Get('entitlements')
   @ApiOperation({ summary: 'Search entitlements across customers (operators): by customer, status, product, expiring within N days' })
   @ApiOkResponse({ type: EntitlementPageResponse })
   @ApiServiceUnavailableResponse({ description: 'READ_MODEL.BEHIND: minPosition not reached in time' })
-  search(@QueryParams() p: SearchEntitlementsParams): Promise<EntitlementPage> {
-    return this.queries.execute(new ListEntitlementsQuery({ ...(p.customerId ? { customerId: p.customerId } : {}), ...filterOf(p) }, pageOf(p), p.minPosition));
+  search(@QueryParams() p: SearchEntitlementsParams, @Ctx() ctx: RequestContext): Promise<EntitlementPage> {
+    return this.queries.execute(new ListEntitlementsQuery(ctx.principal, { ...customerFilter(ctx.principal, p.customerId), ...filterOf(p) }, pageOf(p), p.minPosition));
   }
 }

@@ -3,9 +3,10 @@ import { foldOrder, orderStream, type OrderEvent } from '@el/domain';
 import { SqliteEventStore } from '@el/event-store';
 import { OrderRecovery } from './order-recovery';
 import { entitlementIdForLine } from './order-process';
-import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
+import { principalIdOf, startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
-const erp = { 'x-actor': 'erp:sap-prod', 'x-source': 'erp', 'x-correlation-id': 'corr-order-1' };
+/** The ERP's credential (an erp key, made in beforeEach) with its source and correlation. */
+let erp: Record<string, string>;
 const order = (over: Record<string, unknown> = {}) => ({
   orderId: 'SO-1',
   customerId: 'acme',
@@ -19,7 +20,10 @@ const order = (over: Record<string, unknown> = {}) => ({
 
 describe('POST /v1/orders', () => {
   let t: LedgerTestApp;
-  beforeEach(async () => (t = await startLedgerApp()));
+  beforeEach(async () => {
+    t = await startLedgerApp();
+    erp = { ...(await t.keyFor('erp', null, 'sap-prod')), 'x-source': 'erp', 'x-correlation-id': 'corr-order-1' };
+  });
   afterEach(() => t.close(true));
 
   it('fulfils a new order: order and entitlement events with the envelope of the request', async () => {
@@ -46,7 +50,7 @@ describe('POST /v1/orders', () => {
     ]);
     expect(res.body.position).toBe(events[3]!.position);
     for (const e of events) {
-      expect(e.metadata).toMatchObject({ correlationId: 'corr-order-1', actor: { type: 'erp', id: 'sap-prod' }, source: 'erp', schemaVersion: 1 });
+      expect(e.metadata).toMatchObject({ correlationId: 'corr-order-1', actor: { type: 'erp', id: principalIdOf(erp) }, source: 'erp', schemaVersion: 1 });
       expect(typeof e.metadata['recordedAt']).toBe('string');
     }
     // The grants take effect when the order does, and name the order's receipt as their cause.
@@ -173,7 +177,7 @@ describe('POST /v1/orders', () => {
     const dataDir = t.dataDir;
     await t.close();
     const crashed = SqliteEventStore.open({ path: `${dataDir}/events-crashed.db` });
-    const keep = all.filter((e) => e.type === 'CatalogPublished' || e.type === 'OrderReceived' || (e.type === 'EntitlementGranted' && e.stream.endsWith(entitlementIdForLine('SO-1', '10'))));
+    const keep = all.filter((e) => e.type === 'CatalogPublished' || e.stream === 'api-keys' || e.type === 'OrderReceived' || (e.type === 'EntitlementGranted' && e.stream.endsWith(entitlementIdForLine('SO-1', '10'))));
     for (const e of keep) await crashed.append(e.stream, [{ id: e.id, type: e.type, data: e.data, metadata: e.metadata }]);
     await crashed.close();
     // The read models go too: they are rebuilt from the log.

@@ -4,7 +4,7 @@ import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiCreatedResponse
 import type { FastifyReply } from 'fastify';
 import { erpOrderSchemaV1, type ErpOrderV1 } from '@el/contracts';
 import { ORDER_ACTIONS } from '@el/domain';
-import { CodedError, Ctx, JsonSchemaPipe, openApiSchema, type RequestContext } from '@el/platform';
+import { CodedError, Ctx, JsonSchemaPipe, openApiSchema, type RequestContext, Access } from '@el/platform';
 import type { OrderOutcome } from './order-process';
 import { PlaceOrderCommand } from './place-order.command';
 
@@ -33,6 +33,7 @@ export class OrderOutcomeView {
 }
 
 @ApiTags('orders')
+@Access('orders:place')
 @Controller('v1/orders')
 export class PlaceOrderController {
   constructor(private readonly commands: CommandBus) {}

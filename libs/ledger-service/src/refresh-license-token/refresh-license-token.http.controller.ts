@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Ctx, IsText, type RequestContext, textApi } from '@el/platform';
+import { Ctx, IsText, type RequestContext, textApi, Access } from '@el/platform';
 import { IssuedTokenView } from '../issue-license-token/issue-license-token.http.controller';
 import type { IssuedToken } from '../license-tokens/license-token-issuer';
 import { RefreshLicenseTokenCommand } from './refresh-license-token.command';
@@ -16,6 +16,7 @@ export class RefreshTokenDto {
 }
 
 @ApiTags('license tokens')
+@Access('tokens:issue')
 @Controller('v1/tokens')
 export class RefreshLicenseTokenController {
   constructor(private readonly commands: CommandBus) {}

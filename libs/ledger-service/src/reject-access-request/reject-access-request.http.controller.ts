@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Ctx, IdParamPipe, IsText, type RequestContext, textApi } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, type RequestContext, textApi, Access } from '@el/platform';
 import type { AccessRequestResult } from '../access-requests/access-request.repository';
 import { RejectAccessRequestCommand } from './reject-access-request.command';
 
@@ -10,6 +10,7 @@ export class RejectDto {
 }
 
 @ApiTags('access requests')
+@Access('access-requests:decide')
 @Controller('v1/access-requests')
 export class RejectAccessRequestController {
   constructor(private readonly commands: CommandBus) {}

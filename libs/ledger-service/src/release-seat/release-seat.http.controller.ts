@@ -2,13 +2,14 @@ import { Controller, Delete, HttpCode, Param, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, type RequestContext, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { ReleaseSeatCommand } from './release-seat.command';
 
 @ApiTags('seats and devices')
 @AcceptsIfMatch()
+@Access('seats:manage')
 @Controller('v1/entitlements')
 export class ReleaseSeatController {
   constructor(private readonly commands: CommandBus) {}

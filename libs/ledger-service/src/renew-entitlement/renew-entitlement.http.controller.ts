@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, integerApi, OptionalField, type RequestContext } from '@el/platform';
+import { Ctx, IdParamPipe, integerApi, OptionalField, type RequestContext, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { RenewEntitlementCommand } from './renew-entitlement.command';
@@ -14,6 +14,7 @@ export class RenewDto {
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
+@Access('entitlements:manage')
 @Controller('v1/entitlements')
 export class RenewEntitlementController {
   constructor(private readonly commands: CommandBus) {}

@@ -10,10 +10,9 @@ export class RequestAccessCommand extends Command<AccessRequestResult> {
     readonly sku: string,
     readonly quantity: number,
     readonly reason: string,
-    /** Who asks; the caller unless someone asks on another's behalf. */
-    readonly requestedBy: string,
     /** The entitlement an add-on request extends. */
     readonly entitlementId: string | undefined,
+    /** Who asks is its principal: recorded as requestedBy, compared with the approver. */
     readonly context: RequestContext,
   ) {
     super();

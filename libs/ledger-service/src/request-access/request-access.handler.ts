@@ -1,5 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { decideAccessRequest, evolveAccessRequest } from '@el/domain';
+import { decideAccessRequest, DomainError, evolveAccessRequest } from '@el/domain';
+import { EntitlementRepository } from '../entitlements/entitlement.repository';
+import { assertSeesCustomer, assertSeesEntitlement } from '../infrastructure/visibility';
 import { Clock, IdGenerator } from '@el/platform';
 import { AccessRequestRepository, type AccessRequestResult } from '../access-requests/access-request.repository';
 import { writeOptions } from '../entitlements/entitlement-use-case';
@@ -15,9 +17,18 @@ export class RequestAccessHandler implements ICommandHandler<RequestAccessComman
     private readonly catalog: CatalogService,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly entitlements: EntitlementRepository,
   ) {}
 
   async execute(c: RequestAccessCommand): Promise<AccessRequestResult> {
+    const viewer = c.context.principal;
+    assertSeesCustomer(viewer, c.customerId);
+    if (c.entitlementId !== undefined && viewer.customers !== null) {
+      // An add-on for an entitlement this principal cannot see: as if it did not exist.
+      const { state } = await this.entitlements.load(c.entitlementId);
+      if (state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${c.entitlementId} does not exist`);
+      assertSeesEntitlement(viewer, c.entitlementId, state.customerId);
+    }
     const { commandId, requestHash } = writeOptions(c.context, this.ids);
     const loaded = await this.requests.load(c.requestId);
     const already = this.requests.writtenBy(loaded, commandId);
@@ -34,7 +45,7 @@ export class RequestAccessHandler implements ICommandHandler<RequestAccessComman
           sku: c.sku,
           quantity: c.quantity,
           reason: c.reason,
-          requestedBy: c.requestedBy,
+          requestedBy: c.context.principal.id,
           ...(c.entitlementId ? { entitlementId: c.entitlementId } : {}),
           catalog: this.catalog.current(),
         },

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Ctx, IdParamPipe, IsText, type RequestContext, textApi } from '@el/platform';
+import { Ctx, IdParamPipe, IsText, type RequestContext, textApi, Access } from '@el/platform';
 import { AcceptsIfMatch, EntitlementWriteResponse } from '../entitlements/entitlement.view';
 import { writeResponse } from '../entitlements/write-response';
 import { SuspendEntitlementCommand } from './suspend-entitlement.command';
@@ -13,6 +13,7 @@ export class SuspendDto {
 
 @ApiTags('entitlements')
 @AcceptsIfMatch()
+@Access('entitlements:manage')
 @Controller('v1/entitlements')
 export class SuspendEntitlementController {
   constructor(private readonly commands: CommandBus) {}

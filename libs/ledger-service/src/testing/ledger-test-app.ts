@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_STORE, EventStoreModule, type EventStore, type RecordedEvent } from '@el/event-store';
-import { Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
+import { API_KEY_DIRECTORY, IdentityModule, StoreApiKeys } from '@el/identity';
+import type { ApiKeyRole } from '@el/domain';
+import { accessPolicy, Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule } from '@el/platform';
+import { adminKeyFile } from '../api-keys/admin-key-bootstrap';
+import { commandMetadata, systemContext } from '../infrastructure/command-metadata';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, READ_MODELS, ReadModelsModule } from '@el/read-models';
 import type { DataSource } from 'typeorm';
@@ -43,6 +47,10 @@ export interface LedgerTestApp {
   readonly readModels: DataSource;
   readonly dataDir: string;
   readonly clock: TestClock;
+  /** The Authorization header of the admin key the first start created (sent by `http` unless headers carry their own). */
+  readonly admin: Record<string, string>;
+  /** A new API key with this role (and customers), as request headers. */
+  keyFor(role: ApiKeyRole, customers?: readonly string[] | null, name?: string): Promise<Record<string, string>>;
   http<T = any>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
   /** Events appended after `position`, in order. */
   eventsAfter(position: number): Promise<RecordedEvent[]>;
@@ -78,8 +86,9 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
   // The embedded composition: event store, read models with their projector, the ledger.
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'ledger-test', logLevel: 'silent', errorTable: ledgerErrorTable }),
+      PlatformModule.forRoot({ serviceName: 'ledger-test', logLevel: 'silent', errorTable: ledgerErrorTable, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
+      IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDbConfig(config, dataDir), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       MessagingModule.forRoot(bus),
       LedgerModule.register(config),
@@ -104,6 +113,13 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     throw err;
   }
   const store = app.get<EventStore>(EVENT_STORE);
+  const keys = app.get<StoreApiKeys>(API_KEY_DIRECTORY);
+  let admin: Record<string, string> = {};
+  try {
+    admin = { authorization: `Bearer ${readFileSync(adminKeyFile(config), 'utf8').trim()}` };
+  } catch {
+    /* a restart on a data directory whose first start wrote the key elsewhere */
+  }
 
   return {
     app,
@@ -111,11 +127,19 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     readModels: app.get<DataSource>(READ_MODELS),
     dataDir,
     clock,
+    admin,
+    async keyFor(role, customers = null, name = `${role} key`) {
+      const { key } = await keys.create({ name, role, customers }, commandMetadata(systemContext('test', 'test'), clock));
+      return { authorization: `Bearer ${key}` };
+    },
     async http(method, url, body, headers = {}) {
+      // The admin key unless the caller brings a credential (or `authorization: ''` for none).
+      const credential = 'authorization' in headers ? (headers['authorization'] ? { authorization: headers['authorization'] } : {}) : admin;
+      const { authorization: _a, ...rest } = headers;
       const res = await app.inject({
         method,
         url,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...credential, ...rest },
         ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
       const text = res.body;
@@ -144,12 +168,19 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
   };
 }
 
-/** The operator the entitlement specs act as. */
-export const OPERATOR = { 'x-actor': 'operator:alice' };
+/** The credential the entitlement specs act with: the test app's default (the first-start admin key). */
+export const OPERATOR: Record<string, string> = {};
 
 /** Grants `sku` to customer acme by hand and returns the entitlement id (fails the test if the grant is refused). */
 export async function grantAsOperator(t: LedgerTestApp, sku = 'ANL-PRO', quantity = 3, headers: Record<string, string> = OPERATOR): Promise<string> {
   const res = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku, quantity }, headers);
   if (res.status !== 201) throw new Error(`grant of ${sku} answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.entitlementId as string;
+}
+
+/** The principal id (`key:<keyId>`) of an API key's request headers: what events record as the actor. */
+export function principalIdOf(headers: Record<string, string>): string {
+  const m = /elk_([0-9a-f]{16})_/.exec(headers['authorization'] ?? '');
+  if (!m) throw new Error('no API key in these headers');
+  return `key:${m[1]}`;
 }

@@ -1,3 +1,4 @@
+import { COMPACTED_TOPICS } from '@el/contracts';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
 import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
 
@@ -143,7 +144,13 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
-    await this.admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions, replicationFactor: 1 })) });
+    await this.admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.options.partitions,
+        replicationFactor: 1,
+        ...(COMPACTED_TOPICS.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+      })),
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { TOPICS, watermarkMessageV1 } from '@el/contracts';
 import { runCheckpointed, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
+import { apiKeyMessages } from '../api-key-feed';
 import { EntitlementFeed } from '../entitlement-feed';
 import type { IntegrationEvents } from '../integration-events.port';
 
@@ -15,7 +16,8 @@ export interface RelayOptions {
 
 /**
  * The outbox relay: a checkpointed subscription to the event store's global
- * log that publishes every entitlement change to ledger.entitlements.v1, then
+ * log that publishes every entitlement change to ledger.entitlements.v1 (and
+ * every API key creation and revocation to ledger.api-keys.v1), then
  * moves its checkpoint. A crash between the two republishes a batch: only
  * duplicates, which consumers drop by event id. The event store is the outbox;
  * no command handler ever publishes.
@@ -35,7 +37,7 @@ export class EntitlementRelay {
 
   async start(): Promise<void> {
     if (this.subscription) return;
-    await this.bus.ensureTopics([this.topic]);
+    await this.bus.ensureTopics([this.topic, TOPICS.apiKeys]);
     this.subscription = runCheckpointed(this.store, {
       subscriptionId: this.options.subscriptionId,
       checkpoints: this.checkpoints,
@@ -49,6 +51,9 @@ export class EntitlementRelay {
 
   private async relay(batch: readonly RecordedEvent[]): Promise<void> {
     const started = performance.now();
+    // API keys first: a service never sees an entitlement change before a key created ahead of it.
+    const keys = apiKeyMessages(batch);
+    if (keys.length > 0) await this.bus.publish(TOPICS.apiKeys, keys);
     const messages = await this.feed.messages(batch);
     // After the batch, a watermark on every partition: all changes up to here are published.
     const last = batch[batch.length - 1]!;

@@ -20,7 +20,18 @@ export interface HttpAppOptions {
   readonly extraPaths?: Readonly<Record<string, unknown>>;
   /** Route URLs (e.g. `/v1/check`) without access lines: thousands a second are counted in /metrics instead. */
   readonly quietRoutes?: readonly string[];
+  /** Origins allowed to call from a browser (CORS_ORIGINS); none: CORS off. */
+  readonly corsOrigins?: readonly string[];
 }
+
+/** Sent with every HTML page (the API docs, the console): no framing, no sniffing, scripts only from here. */
+export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
 
 /** class-validator walks bodies recursively: a body nested thousands of levels deep is refused before it gets there. */
 class BoundedValidationPipe extends ValidationPipe {
@@ -73,6 +84,15 @@ export function fastifyAdapter(options: Pick<HttpAppOptions, 'bodyLimit'> = {}):
 export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOptions): void {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(validationPipe());
+  if (options.corsOrigins?.length) {
+    app.enableCors({
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match', 'x-correlation-id', 'x-request-id'],
+      exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id'],
+      maxAge: 600,
+    });
+  }
 
   const fastify = app.getHttpAdapter().getInstance();
   const record = responseRecorder(app.get(Metrics), new Set(['/health', '/health/live', '/metrics', ...(options.quietRoutes ?? [])]));
@@ -80,6 +100,15 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   // carry no onResponse hook at all: Fastify then skips the per-request 'finish' listeners too.
   // Requests that match no route are recorded by the error filter.
   fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) {
+      // HTML (and the assets it loads): security headers set before the handler, so every answer carries them.
+      const secure = (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        void reply.headers(HTML_SECURITY_HEADERS);
+        done();
+      };
+      const before = route.onRequest;
+      route.onRequest = before ? [...(Array.isArray(before) ? before : [before]), secure] : [secure];
+    }
     if ((route.config as { selfTimed?: boolean } | undefined)?.selfTimed) return;
     const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
       record(req, reply);
@@ -93,7 +122,7 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
     .setTitle(options.title)
     .setDescription(options.description)
     .setVersion(options.version)
-    .addGlobalParameters({ name: 'X-Actor', in: 'header', required: false, description: 'Who acts: "<type>:<id>", type one of user, operator, service, erp, system', schema: { type: 'string', example: 'operator:alice' } })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (elk_…) or an operator\'s OIDC access token' })
     .addGlobalParameters({ name: 'X-Correlation-Id', in: 'header', required: false, description: 'Carried into every event this request causes', schema: { type: 'string' } })
     .build();
   const document = () => {

@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../http/request-context';
+import { Public } from '../identity/access';
 
 export type ComponentStatus = 'up' | 'degraded' | 'down';
 export interface ComponentHealth {
@@ -39,7 +39,7 @@ export class HealthRegistry {
 export class HealthController {
   constructor(private readonly health: HealthRegistry) {}
 
-  @Public()
+  @Public('load balancers and orchestrators probe it')
   @Get('health')
   @ApiOperation({ summary: 'Readiness: 200 when ok or degraded, 503 when a component is down' })
   @ApiOkResponse({ description: '{status: ok|degraded|down, components: {...}}' })
@@ -48,7 +48,7 @@ export class HealthController {
     void reply.status(report.status === 'down' ? 503 : 200).send(report);
   }
 
-  @Public()
+  @Public('liveness probe')
   @Get('health/live')
   @ApiOperation({ summary: 'Liveness: 200 while the process serves requests, whatever its dependencies (use /health for readiness)' })
   @ApiOkResponse({ description: '{status: "live", uptimeSeconds}' })

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Public } from '../http/request-context';
+import { Access } from '../identity/access';
 import { FastCounter, LatencyHistogram } from './fast-metrics';
 
 /**
@@ -60,7 +60,7 @@ export class Metrics {
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}
 
-  @Public()
+  @Access('metrics:read')
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   async scrape(): Promise<string> {

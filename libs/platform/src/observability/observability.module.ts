@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { Clock, IdGenerator, RandomIdGenerator, SystemClock } from '../ids/ids';
 import { ApiErrorFilter, HTTP_ERROR_TABLE, type HttpErrorTable } from '../http/error.filter';
-import { RequestContextGuard } from '../http/request-context';
+import { ACCESS_POLICY, AccessGuard, DEFAULT_ACCESS_POLICY, type AccessPolicy } from '../http/request-context';
 import { HealthController, HealthRegistry } from './health';
 import { Metrics, MetricsController } from './metrics';
 
@@ -14,6 +14,8 @@ export interface PlatformOptions {
   readonly errorTable: HttpErrorTable;
   /** Pretty, human log lines instead of JSON (never in production). */
   readonly prettyLogs?: boolean;
+  /** Metrics without a credential, write rate limits (default: metrics public, no limit). */
+  readonly access?: AccessPolicy;
 }
 
 /**
@@ -36,7 +38,7 @@ export class PlatformModule {
             level: options.logLevel,
             base: { service: options.serviceName },
             messageKey: 'msg',
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
           },
         }),
       ],
@@ -48,9 +50,10 @@ export class PlatformModule {
         { provide: IdGenerator, useClass: RandomIdGenerator },
         { provide: HTTP_ERROR_TABLE, useValue: options.errorTable },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
-        { provide: APP_GUARD, useClass: RequestContextGuard },
+        { provide: ACCESS_POLICY, useValue: options.access ?? DEFAULT_ACCESS_POLICY },
+        { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [Metrics, HealthRegistry, Clock, IdGenerator, HTTP_ERROR_TABLE],
+      exports: [Metrics, HealthRegistry, Clock, IdGenerator, HTTP_ERROR_TABLE, ACCESS_POLICY],
     };
   }
 }

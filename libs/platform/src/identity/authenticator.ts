@@ -1,0 +1,40 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiException } from '../http/api-error';
+import type { Principal } from './principal';
+
+/**
+ * Turns an `Authorization` header into a principal, or throws 401. Answers
+ * synchronously when the credential is in its cache (the check routes' hot
+ * path), with a promise otherwise.
+ */
+export abstract class Authenticator {
+  abstract authenticate(authorization: string | undefined): Principal | Promise<Principal>;
+}
+
+export function missingCredential(): ApiException {
+  return new ApiException(HttpStatus.UNAUTHORIZED, 'AUTH.MISSING_CREDENTIAL', 'this route needs a credential: Authorization: Bearer <API key or token>');
+}
+
+export function invalidCredential(why: string): ApiException {
+  return new ApiException(HttpStatus.UNAUTHORIZED, 'AUTH.INVALID_CREDENTIAL', `the credential was not accepted: ${why}`);
+}
+
+export function forbidden(principal: Principal, permission: string): ApiException {
+  return new ApiException(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', `role ${principal.role} does not hold ${permission}`, { role: principal.role, permission });
+}
+
+/** The bearer credential of an Authorization header, or null when there is none. */
+export function bearerOf(authorization: string | undefined): string | null {
+  if (authorization === undefined || authorization === '') return null;
+  const m = /^Bearer[ ]+([\x21-\x7e]{1,8192})$/i.exec(authorization);
+  if (!m) throw invalidCredential('the Authorization header must be "Bearer <credential>"');
+  return m[1]!;
+}
+
+/** Refuses every credential: for processes that serve only public routes. */
+export class NoAuthenticator extends Authenticator {
+  authenticate(authorization: string | undefined): Principal {
+    if (bearerOf(authorization) === null) throw missingCredential();
+    throw invalidCredential('this process accepts no credentials');
+  }
+}
