@@ -4,7 +4,7 @@
 // allows a check on it, then stops cleanly on SIGTERM (exit 0). CI runs it on the
 // machine's own Node; the test suite runs on Node 24.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,8 +55,9 @@ function kill(pid, signal) {
   }
 }
 
+let auth = {};
 async function json(path, body) {
-  const res = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, body === undefined ? { headers: auth } : { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 
@@ -68,6 +69,15 @@ for (;;) {
   if (health?.status === 200) break;
   await new Promise((r) => setTimeout(r, 250));
 }
+// The README's way in: the first start wrote an admin key that only its owner can read.
+const keyFile = join(dataDir, 'admin-api-key');
+if (!existsSync(keyFile)) fail(`the first start wrote no admin key to ${keyFile}`);
+const mode = statSync(keyFile).mode & 0o777;
+if (mode !== 0o600) fail(`${keyFile} has mode ${mode.toString(8)}, not 600`);
+if (output.includes(readFileSync(keyFile, 'utf8').trim())) fail('the admin key was printed to the output');
+const anonymous = await json('/v1/orders', { orderId: 'SO-ANON', customerId: 'smoke', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 2, action: 'new' }] });
+if (anonymous.status !== 401) fail(`an order without a credential answered ${anonymous.status}, not 401`);
+auth = { authorization: `Bearer ${readFileSync(keyFile, 'utf8').trim()}` };
 const order = await json('/v1/orders', { orderId: 'SO-SMOKE', customerId: 'smoke', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 2, action: 'new' }] });
 if (order.status !== 201 || order.body.status !== 'fulfilled') fail(`the order answered ${order.status} ${JSON.stringify(order.body)}`);
 const check = await json('/v1/check', { customerId: 'smoke', feature: 'reports.export', minPosition: order.body.position });

@@ -43,7 +43,7 @@ describeWithKafka('switching an installation between Kafka and the in-process bu
     return r.body.position as number;
   };
   const check = async (app: Running, customerId: string, minPosition: number) => (await post(`${app.url}/v1/check`, { customerId, feature: 'dashboards', minPosition })).body;
-  const view = async (app: Running) => ((await (await fetch(`${app.url}/health`)).json()) as { components: { enforcementView: ViewHealth; eventStore: { head: number } } }).components;
+  const view = async (app: Running) => ((await (await app.fetch(`/health`)).json()) as { components: { enforcementView: ViewHealth; eventStore: { head: number } } }).components;
 
   it('rebuilds the view from the bus it reads now, in both directions', async () => {
     const kafka = { BUS: 'kafka', KAFKA_BROKERS: kafkaForTests.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '3', ENFORCEMENT_INSTANCE_ID: 'switch-test', RELAY_SUBSCRIPTION_ID: `relay-${randomUUID()}` };

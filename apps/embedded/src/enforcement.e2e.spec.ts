@@ -11,7 +11,7 @@ import { until } from '@el/testing';
  * The enforcement path of the whole system as a user meets it: `npm start`'s
  * process, its ledger API for writes, its check API, and the SDK over HTTP.
  */
-const op = { 'x-actor': 'operator:alice' };
+const op: Record<string, string> = {};
 
 describe('enforcement in the embedded system', () => {
   let dataDir: string;
@@ -19,7 +19,7 @@ describe('enforcement in the embedded system', () => {
   let head = 0;
 
   const write = async (path: string, body: unknown): Promise<any> => {
-    const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...op }, body: JSON.stringify(body) });
+    const res = await app.fetch(`${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...op }, body: JSON.stringify(body) });
     const json = (await res.json()) as { position: number };
     if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
     head = Math.max(head, json.position);
@@ -97,7 +97,7 @@ describe('enforcement in the embedded system', () => {
       client = await EntitlementClient.start({
         ledgerUrl: app.url,
         issue: { customerId: 'c-sdk', userId: 'bob' },
-        headers: { 'x-actor': 'service:analytics-app' },
+        headers: await app.keyFor('service'),
         refreshAheadSeconds: 55,
         onEvent: (e) => events.push(e),
       });
@@ -147,7 +147,7 @@ describe('enforcement in the embedded system', () => {
       expect(lic).not.toBeNull();
       expect(client.status().kid).not.toBe(before);
       expect(client.checkLocal('sso')).toMatchObject({ code: 'OK' });
-      const jwks = (await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+      const jwks = (await (await app.fetch(`/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
       expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([before, client.status().kid]));
     });
   });

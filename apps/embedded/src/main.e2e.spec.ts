@@ -17,7 +17,7 @@ describe('npm start (embedded entry point)', () => {
     const first = await start({ DATA_DIR: dataDir });
     running.push(first);
     expect(first.output()).toContain('Entitlement Ledger (embedded) is up');
-    expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    expect((await first.fetch(`/health`)).status).toBe(200);
     const order = await post(`${first.url}/v1/orders`, { orderId: 'SO-1', customerId: 'acme', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 3, action: 'new' }] });
     expect(order.status).toBe(201);
     first.child.kill('SIGTERM');
@@ -25,7 +25,7 @@ describe('npm start (embedded entry point)', () => {
 
     const second = await start({ DATA_DIR: dataDir });
     running.push(second);
-    const owned = (await (await fetch(`${second.url}/v1/customers/acme/entitlements?minPosition=${order.body.position}`)).json()) as { items: Record<string, unknown>[] };
+    const owned = (await (await second.fetch(`/v1/customers/acme/entitlements?minPosition=${order.body.position}`)).json()) as { items: Record<string, unknown>[] };
     expect(owned.items).toHaveLength(1);
     expect(owned.items[0]).toMatchObject({ entitlementId: order.body.lines[0].entitlementId, seats: 3 });
   });
@@ -58,7 +58,7 @@ describe('npm start (embedded entry point)', () => {
     const again = await start({ DATA_DIR: dataDir });
     running.push(again);
     for (const orderId of acked) {
-      const res = await fetch(`${again.url}/v1/orders/${orderId}?minPosition=${ackedPosition}`);
+      const res = await again.fetch(`/v1/orders/${orderId}?minPosition=${ackedPosition}`);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { status: string }).status).toBe('fulfilled');
     }
@@ -67,14 +67,16 @@ describe('npm start (embedded entry point)', () => {
   it('finishes an approval that a kill -9 interrupted between recording it and granting it', async () => {
     const app = await start({ DATA_DIR: dataDir, LEDGER_TEST_PAUSE_AFTER_APPROVAL: 'true' });
     running.push(app);
-    const asked = await fetch(`${app.url}/v1/access-requests`, {
+    const alice = await app.keyFor('customer-user', 'acme');
+    const bob = await app.keyFor('operator');
+    const asked = await app.fetch(`/v1/access-requests`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-actor': 'user:alice' },
+      headers: { 'content-type': 'application/json', ...alice },
       body: JSON.stringify({ customerId: 'acme', sku: 'ANL-ENT', reason: 'SSO for the data team' }),
     });
     const { requestId } = (await asked.json()) as { requestId: string };
     // The approval is recorded, then the process holds before the grant: killed there, at the worst moment.
-    const approving = fetch(`${app.url}/v1/access-requests/${requestId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-actor': 'operator:bob' }, body: '{}' }).catch(() => null);
+    const approving = app.fetch(`/v1/access-requests/${requestId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', ...bob }, body: '{}' }).catch(() => null);
     await until('the approval to be recorded and held', () => app.output().includes('ledger paused after recording an approval'));
     app.child.kill('SIGKILL');
     expect((await app.exited).signal).toBe('SIGKILL');
@@ -84,16 +86,16 @@ describe('npm start (embedded entry point)', () => {
     running.push(again);
     // Recovery at boot carries the approval out: granted once, recorded as fulfilled.
     const request = await until('the approval to be carried out', async () => {
-      const r = (await (await fetch(`${again.url}/v1/access-requests/${requestId}`)).json()) as { status: string; fulfilledAt: string | null; entitlementId: string };
+      const r = (await (await again.fetch(`/v1/access-requests/${requestId}`)).json()) as { status: string; fulfilledAt: string | null; entitlementId: string };
       return r.fulfilledAt ? r : null;
     });
-    expect(request).toMatchObject({ status: 'approved', approvedBy: 'bob', fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
-    const entitlement = (await (await fetch(`${again.url}/v1/entitlements/${request.entitlementId}`)).json()) as Record<string, unknown>;
+    expect(request).toMatchObject({ status: 'approved', approvedBy: expect.stringMatching(/^key:/), fulfilment: { entitlementEvents: ['EntitlementGranted'] } });
+    const entitlement = (await (await again.fetch(`/v1/entitlements/${request.entitlementId}`)).json()) as Record<string, unknown>;
     expect(entitlement).toMatchObject({ customerId: 'acme', planSku: 'ANL-ENT', revision: 0, origin: { kind: 'access_request', requestId } });
     // The approver retrying the call that never answered gets the same grant, written once.
-    const retried = await post(`${again.url}/v1/access-requests/${requestId}/approve`, {}, { 'x-actor': 'operator:bob' });
+    const retried = await post(`${again.url}/v1/access-requests/${requestId}/approve`, {}, bob);
     expect(retried).toMatchObject({ status: 200, body: { status: 'approved', entitlementId: request.entitlementId, entitlementEvents: ['EntitlementGranted'], replayed: true } });
-    expect(((await (await fetch(`${again.url}/v1/entitlements/${request.entitlementId}`)).json()) as { revision: number }).revision).toBe(0);
+    expect(((await (await again.fetch(`/v1/entitlements/${request.entitlementId}`)).json()) as { revision: number }).revision).toBe(0);
   });
 
   it('refuses to start with a bad variable and names it', async () => {

@@ -14,7 +14,7 @@ describe('pathological input, on every route of npm start', () => {
   let operations: { method: string; path: string; url: string; hasBody: boolean }[] = [];
 
   const send = async (method: string, url: string, body: string) => {
-    const res = await fetch(`${app.url}${url}`, { method, headers: { 'content-type': 'application/json', 'x-actor': 'operator:alice' }, body });
+    const res = await app.fetch(`${url}`, { method, headers: { 'content-type': 'application/json' }, body });
     const text = await res.text();
     let json: any = null;
     try {
@@ -24,13 +24,13 @@ describe('pathological input, on every route of npm start', () => {
     }
     return { status: res.status, body: json };
   };
-  const head = async () => ((await (await fetch(`${app.url}/health`)).json()) as { components: { eventStore: { head: number } } }).components.eventStore.head;
+  const head = async () => ((await (await app.fetch(`/health`)).json()) as { components: { eventStore: { head: number } } }).components.eventStore.head;
   const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'el-pathological-'));
     app = await start({ DATA_DIR: dataDir });
-    const doc = (await (await fetch(`${app.url}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const doc = (await (await app.fetch(`/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
     operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods)
         .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
@@ -94,7 +94,7 @@ describe('pathological input, on every route of npm start', () => {
     expect(sku).toMatchObject({ status: 400, body: { errors: [expect.objectContaining({ path: 'lines[0].sku', constraint: 'maxLength' })] } });
     const huge = await send('POST', '/v1/orders', JSON.stringify({ orderId: 'SO-HUGE', customerId: 'acme', lines: [], pad: 'x'.repeat(2 * 1024 * 1024) }));
     expect(huge).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
-    const correlation = await fetch(`${app.url}/v1/entitlements`, {
+    const correlation = await app.fetch(`/v1/entitlements`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-correlation-id': 'c'.repeat(10_000) },
       body: JSON.stringify({ customerId: 'acme', sku: 'ANL-PRO' }),

@@ -140,8 +140,11 @@ async function stop(server: Server): Promise<void> {
   await new Promise((r) => server.child.once('exit', r));
 }
 
+/** The service's API key (the first start's admin key), sent with every request, checks included. */
+let auth: Record<string, string> = {};
+
 async function json(url: string, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-actor': 'operator:bench' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
   if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -152,7 +155,7 @@ async function load(url: string, extra: Record<string, unknown> = {}): Promise<A
   const result = await autocannon({
     url: `${url}/v1/check`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: CHECK_BODY,
     connections: CONNECTIONS,
     duration: HTTP_SECONDS,
@@ -182,7 +185,8 @@ interface Latency {
  */
 async function openLoop(url: string, rate: number, seconds: number): Promise<Latency> {
   const target = new URL(url);
-  const wire = Buffer.from(`POST /v1/check HTTP/1.1\r\nhost: ${target.host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(CHECK_BODY)}\r\n\r\n${CHECK_BODY}`);
+  const credential = auth['authorization'] ? `authorization: ${auth['authorization']}\r\n` : '';
+  const wire = Buffer.from(`POST /v1/check HTTP/1.1\r\nhost: ${target.host}\r\n${credential}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(CHECK_BODY)}\r\n\r\n${CHECK_BODY}`);
   const latencies = new Float64Array(Math.round(rate * seconds) + 1);
   let done = 0;
   let failures = 0;
@@ -268,7 +272,8 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 async function http(): Promise<{ rows: string[][]; ratio: number; cpuRatio: number | null }> {
   const { dir, cleanup } = benchDir('check');
-  const service = await spawnServer([join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], { DATA_DIR: dir, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0' }, /is up/);
+  const service = await spawnServer([join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], { DATA_DIR: dir, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0', RATE_LIMIT_WRITES_PER_SECOND: '0' }, /is up/);
+  auth = { authorization: `Bearer ${readFileSync(join(dir, 'admin-api-key'), 'utf8').trim()}` };
   let bare: Server | null = null;
   try {
     // 200 customers, each with an entitlement and two seat holders: the view the checks read.

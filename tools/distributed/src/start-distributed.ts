@@ -174,6 +174,7 @@ async function main(): Promise<void> {
         `  projector    http://localhost:${config.PROJECTOR_PORT}   (/health, /metrics)`,
         `  enforcement  http://localhost:${config.ENFORCEMENT_PORT}   (POST /v1/check)`,
         `  Kafka ${brokers}${started.kafka ? ' (local)' : ''} · PostgreSQL ${readDbUrl.replace(/\/\/[^@/]*@/, '//')}${started.postgres ? ' (local)' : ''} · events ${config.EVENT_STORE === 'esdb' ? config.ESDB_URL : join(dataDir, 'events.db')}`,
+        `  admin API key (written by the ledger's first start): ${join(dataDir, 'admin-api-key')}`,
         'Ctrl-C stops everything; data stays in ' + dataDir,
       ].join('\n'),
     );

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freePort } from '@el/testing';
 import { join } from 'node:path';
 
@@ -17,7 +18,15 @@ export interface Running {
   readonly url: string;
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The Authorization header of the admin key the first start wrote to DATA_DIR/admin-api-key. */
+  readonly admin: Record<string, string>;
+  /** fetch(url + path) with the admin key, unless init.headers bring their own Authorization. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** A new API key with this role, made through the API with the admin key; as request headers. */
+  keyFor(role: string, customerId?: string): Promise<Record<string, string>>;
 }
+
+const admins = new Map<string, Record<string, string>>();
 
 export async function start(env: Record<string, string>): Promise<Running> {
   const port = env['PORT'] ?? String(await freePort());
@@ -40,11 +49,40 @@ export async function start(env: Record<string, string>): Promise<Running> {
     child.on('exit', done);
     check();
   });
-  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const url = `http://127.0.0.1:${port}`;
+  let admin: Record<string, string> = {};
+  try {
+    admin = { authorization: `Bearer ${readFileSync(env['ADMIN_API_KEY_FILE'] ?? join(env['DATA_DIR'] ?? join(ROOT, 'data'), 'admin-api-key'), 'utf8').trim()}` };
+  } catch {
+    /* the process did not come up, or wrote its key elsewhere */
+  }
+  admins.set(url, admin);
+  const authed = (path: string, init: RequestInit = {}) => {
+    const given = new Headers(init.headers);
+    if (!given.has('authorization')) for (const [k, v] of Object.entries(admin)) given.set(k, v);
+    return fetch(`${url}${path}`, { ...init, headers: given });
+  };
+  return {
+    child,
+    url,
+    output: () => out,
+    exited,
+    admin,
+    fetch: authed,
+    async keyFor(role, customerId) {
+      const res = await authed('/v1/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `${role} for a test`, role, ...(customerId ? { customerId } : {}) }) });
+      const body = (await res.json()) as { key?: string };
+      if (res.status !== 201 || !body.key) throw new Error(`creating a ${role} key answered ${res.status}: ${JSON.stringify(body)}`);
+      return { authorization: `Bearer ${body.key}` };
+    },
+  };
 }
 
+/** POSTs JSON; with the admin key of the process at that URL unless headers bring an Authorization. */
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const origin = new URL(url).origin;
+  const auth = 'authorization' in headers ? {} : (admins.get(origin) ?? {});
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 

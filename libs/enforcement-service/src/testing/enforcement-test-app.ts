@@ -89,6 +89,8 @@ export async function startEnforcementApp(options: EnforcementTestOptions): Prom
   const keyFor = async (role: ApiKeyRole, customers: readonly string[] | null = null): Promise<Record<string, string>> => {
     if (directory instanceof StoreApiKeys) {
       const { key } = await directory.create({ name: `${role} key`, role, customers }, { now: new Date().toISOString(), correlationId: 'test', causationId: 'test', actor: { type: 'system', id: 'test' }, source: 'system' });
+      // The key is an event in the log: let the view pass it, so positions and lag stay what the test expects.
+      await runner.view.waitFor(await app.get<EventStore>(EVENT_STORE).headPosition(), 30_000);
       return { authorization: `Bearer ${key}` };
     }
     // On Kafka the key arrives as the relay would publish it.

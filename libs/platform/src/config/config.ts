@@ -112,8 +112,8 @@ export const baseServiceConfigSpec = {
   PORT: env.port({ default: 8080, description: 'HTTP port (in embedded mode every service is served here)' }),
   HOST: env.string({ default: '0.0.0.0', description: 'Interface to listen on' }),
   METRICS_PUBLIC: env.bool({ default: true, description: '/metrics answers without a credential (for scrapers on the private network); false: it needs a credential with metrics:read' }),
-  RATE_LIMIT_WRITES_PER_SECOND: env.int({ default: 50, min: 0, description: 'Writes (POST, DELETE) each principal may make per second, in bursts of RATE_LIMIT_WRITES_BURST; above it 429 with Retry-After (0: unlimited)' }),
-  RATE_LIMIT_WRITES_BURST: env.int({ default: 200, min: 1, description: 'Writes a principal may make at once before RATE_LIMIT_WRITES_PER_SECOND applies' }),
+  RATE_LIMIT_WRITES_PER_SECOND: env.int({ default: 200, min: 0, description: 'Writes (POST, DELETE) each principal may make per second, in bursts of RATE_LIMIT_WRITES_BURST; above it 429 with Retry-After (0: unlimited)' }),
+  RATE_LIMIT_WRITES_BURST: env.int({ default: 400, min: 1, description: 'Writes a principal may make at once before RATE_LIMIT_WRITES_PER_SECOND applies' }),
   CORS_ORIGINS: env.list({ description: 'Origins allowed to call the API from a browser (CORS), comma-separated, e.g. https://console.example.com; unset: CORS is off (no Access-Control headers)' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level (logs are JSON lines on stdout)' }),
 };
