@@ -15,3 +15,4 @@ export * from './access-request/access-request';
 export * from './decision/check';
 export * from './upcasting/upcaster';
 export * from './license-token/license-token';
+export * from './dunning/dunning';
