@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../observability/metrics';
 import type { LatencySeries } from '../observability/fast-metrics';
 import { tooDeep, validationException } from './api-error';
+import { keepRawBody, type RawBodyRouteConfig } from './raw-body';
 
 export interface HttpAppOptions {
   readonly title: string;
@@ -80,6 +81,10 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
   // carry no onResponse hook at all: Fastify then skips the per-request 'finish' listeners too.
   // Requests that match no route are recorded by the error filter.
   fastify.addHook('onRoute', (route) => {
+    if ((route.config as RawBodyRouteConfig | undefined)?.keepRawBody) {
+      const parsing = route.preParsing;
+      route.preParsing = parsing ? [...(Array.isArray(parsing) ? parsing : [parsing]), keepRawBody] : [keepRawBody];
+    }
     if ((route.config as { selfTimed?: boolean } | undefined)?.selfTimed) return;
     const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
       record(req, reply);
