@@ -46,6 +46,8 @@ const ROUTES: Record<string, Expected> = {
   'POST /v1/api-keys': 'api-keys:manage',
   'GET /v1/api-keys': 'api-keys:read',
   'POST /v1/api-keys/:keyId/revoke': 'api-keys:manage',
+  // Authenticated by the payment gateway's signature over the body (see "Payment-gateway webhooks").
+  'POST /v1/webhooks/payments': 'signed',
   'GET /v1/view/customers/:customerId/entitlements': 'view:read',
   'GET /v1/view/users/:userId/entitlements': 'view:read',
   'GET /v1/view/devices/:deviceId/entitlements': 'view:read',
@@ -89,7 +91,7 @@ describe('access: every route × every role', () => {
     expect([...new Set(served)].sort()).toEqual(Object.keys(ROUTES).sort());
   });
 
-  it.each(Object.keys(ROUTES).filter((r) => ROUTES[r] !== 'public' && ROUTES[r] !== 'metrics:read'))('%s: 401 without a credential, with a malformed or an unknown one', async (route) => {
+  it.each(Object.keys(ROUTES).filter((r) => ROUTES[r] !== 'public' && ROUTES[r] !== 'signed' && ROUTES[r] !== 'metrics:read'))('%s: 401 without a credential, with a malformed or an unknown one', async (route) => {
     const [method] = route.split(' ');
     for (const authorization of ['', 'Basic dXNlcjpwYXNz', 'Bearer elk_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'Bearer not-a-key']) {
       const res = await t.http(method!, urlOf(route), bodyOf(route), { authorization });
@@ -109,7 +111,7 @@ describe('access: every route × every role', () => {
       const [method] = route.split(' ');
       const needs = ROUTES[route]!;
       const res = await t.http(method!, urlOf(route), bodyOf(route), keys[role]);
-      const allowed = needs === 'public' || needs === 'metrics:read' || (PERMISSIONS[needs as Permission] as readonly Role[]).includes(role);
+      const allowed = needs === 'public' || needs === 'signed' || needs === 'metrics:read' || (PERMISSIONS[needs as Permission] as readonly Role[]).includes(role);
       expected[route] = allowed ? 'allowed' : 'AUTH.FORBIDDEN';
       // Allowed: past the credential and the permission (the request itself may be invalid, or name nothing).
       outcomes[route] = res.status === 401 || res.status === 403 ? (res.body?.code ?? String(res.status)) : 'allowed';

@@ -16,3 +16,4 @@ export * from './decision/check';
 export * from './upcasting/upcaster';
 export * from './license-token/license-token';
 export * from './api-key/api-key';
+export * from './dunning/dunning';

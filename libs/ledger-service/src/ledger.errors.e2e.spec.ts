@@ -3,6 +3,7 @@ import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@el/ev
 import { ExpirySweeper } from './expire-entitlement/expiry-sweeper';
 import { INTERNAL_DOMAIN_CODES, LEDGER_ERROR_CODES, ledgerErrorTable, type LedgerHttpCode } from './ledger.errors';
 import { startLedgerApp, type HttpResult, type LedgerTestApp } from './testing/ledger-test-app';
+import { deliver, invoiceEvent, subscriptionDeletedEvent, TEST_WEBHOOK_SECRET } from './testing/stripe-webhooks';
 
 /**
  * Walks the ledger's error table: every row is produced through the API and
@@ -12,7 +13,7 @@ import { startLedgerApp, type HttpResult, type LedgerTestApp } from './testing/l
 describe('the ledger error table', () => {
   let t: LedgerTestApp;
   let n = 0;
-  beforeAll(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '50' } })));
+  beforeAll(async () => (t = await startLedgerApp({ env: { QUERY_WAIT_MS: '50', PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET } })));
   afterAll(() => t.close(true));
 
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) => t.http('POST', url, body, headers);
@@ -142,6 +143,20 @@ describe('the ledger error table', () => {
       return post('/v1/entitlements', { customerId: 'acme', sku: 'ANL-ENT' }, key);
     },
     'READ_MODEL.BEHIND': async () => t.http('GET', `/v1/customers/acme/entitlements?minPosition=${(await t.head()) + 1000}`),
+    'WEBHOOK.NOT_CONFIGURED': async () => {
+      // An installation without a signing secret.
+      const bare = await startLedgerApp();
+      try {
+        return await deliver(bare, invoiceEvent(bare, 'invoice.payment_failed'));
+      } finally {
+        await bare.close(true);
+      }
+    },
+    'WEBHOOK.BAD_SIGNATURE': () => deliver(t, invoiceEvent(t, 'invoice.payment_failed'), { secret: 'whsec_not_this_endpoints' }),
+    'WEBHOOK.TIMESTAMP_OUT_OF_TOLERANCE': () => deliver(t, invoiceEvent(t, 'invoice.payment_failed'), { signedAt: Math.floor(t.clock.now().getTime() / 1000) - 301 }),
+    'WEBHOOK.UNSUPPORTED_EVENT': () => deliver(t, { ...invoiceEvent(t, 'invoice.paid'), type: 'invoice.finalized' }),
+    'WEBHOOK.NO_CUSTOMER': () => deliver(t, invoiceEvent(t, 'invoice.payment_failed', { mapping: 'none' })),
+    'WEBHOOK.NO_ENTITLEMENT': () => deliver(t, subscriptionDeletedEvent(t, { plan_sku: 'ANL-PRO' })),
   };
 
   it('has one scenario per row, and every domain code is a row or known to be internal', () => {

@@ -10,6 +10,12 @@ export const LEDGER_ERROR_CODES = [
   'CATALOG_VERSION.NOT_FOUND',
   'CUSTOMER.NOT_FOUND',
   'ORDER.NOT_FOUND',
+  'WEBHOOK.NOT_CONFIGURED',
+  'WEBHOOK.BAD_SIGNATURE',
+  'WEBHOOK.TIMESTAMP_OUT_OF_TOLERANCE',
+  'WEBHOOK.UNSUPPORTED_EVENT',
+  'WEBHOOK.NO_CUSTOMER',
+  'WEBHOOK.NO_ENTITLEMENT',
 ] as const;
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
 
@@ -48,13 +54,16 @@ export type LedgerHttpCode = Exclude<DomainErrorCode, keyof typeof INTERNAL_DOMA
  * 400 a request that is malformed, 401 a credential or token that does not
  * verify, 403 a rule about who may act, 404 what does not exist, 409 a
  * conflict with the current state, 412 a stale If-Match, 422 a well-formed
- * request that can never succeed as sent, 503 a read side behind minPosition.
+ * request that can never succeed as sent, 503 a read side behind minPosition
+ * or a feature this installation has not configured.
  * Every row can be produced through the API (`ledger.errors.e2e.spec.ts` walks
  * the table), and every domain code is either here or internal (above).
  */
 export const ledgerErrorTable: Readonly<Record<LedgerHttpCode, number>> = {
   VALIDATION_FAILED: 400,
   'TOKEN.INVALID': 401,
+  'WEBHOOK.BAD_SIGNATURE': 401,
+  'WEBHOOK.TIMESTAMP_OUT_OF_TOLERANCE': 401,
   'ACCESS_REQUEST.SELF_APPROVAL': 403,
   'ENTITLEMENT.NOT_FOUND': 404,
   'ACCESS_REQUEST.NOT_FOUND': 404,
@@ -93,5 +102,9 @@ export const ledgerErrorTable: Readonly<Record<LedgerHttpCode, number>> = {
   'ORDER.INVALID_LINE': 422,
   'API_KEY.INVALID_SCOPE': 422,
   'IDEMPOTENCY.KEY_REUSED': 422,
+  'WEBHOOK.UNSUPPORTED_EVENT': 422,
+  'WEBHOOK.NO_CUSTOMER': 422,
+  'WEBHOOK.NO_ENTITLEMENT': 422,
   'READ_MODEL.BEHIND': 503,
+  'WEBHOOK.NOT_CONFIGURED': 503,
 };

@@ -61,6 +61,11 @@ import { OrderProcess } from './place-order/order-process';
 import { OrderRecovery } from './place-order/order-recovery';
 import { PlaceOrderHandler } from './place-order/place-order.handler';
 import { PlaceOrderController } from './place-order/place-order.http.controller';
+import { DunningProcess } from './payment-webhooks/dunning-process';
+import { DunningSweeper } from './payment-webhooks/dunning-sweeper';
+import { PaymentWebhookVerifier } from './payment-webhooks/payment-webhook-verifier';
+import { PaymentWebhooksController } from './payment-webhooks/payment-webhooks.http.controller';
+import { ReceivePaymentEventHandler } from './payment-webhooks/receive-payment-event.handler';
 import { RefreshLicenseTokenHandler } from './refresh-license-token/refresh-license-token.handler';
 import { RefreshLicenseTokenController } from './refresh-license-token/refresh-license-token.http.controller';
 import { ReinstateEntitlementHandler } from './reinstate-entitlement/reinstate-entitlement.handler';
@@ -112,6 +117,7 @@ const USE_CASES = {
     CreateApiKeyController,
     ListApiKeysController,
     RevokeApiKeyController,
+    PaymentWebhooksController,
     // erp.orders.v1, served by the bus transport (@EventPattern).
     ErpOrdersController,
   ],
@@ -146,12 +152,13 @@ const USE_CASES = {
     CreateApiKeyHandler,
     RevokeApiKeyHandler,
     ListApiKeysHandler,
+    ReceivePaymentEventHandler,
   ],
 };
 
 /**
  * The ledger: command side (orders, grants, lifecycle, seats, devices, access
- * requests, license tokens) over the event store, and queries over the read
+ * requests, license tokens, payment gateway webhooks and dunning) over the event store, and queries over the read
  * models. Requires PlatformModule, EventStoreModule, ReadModelsModule and
  * MessagingModule, and IdentityModule with keys from the store.
  */
@@ -180,9 +187,12 @@ export class LedgerModule {
         ApprovalRecovery,
         ApiKeyLog,
         AdminKeyBootstrap,
+        PaymentWebhookVerifier,
+        DunningProcess,
+        DunningSweeper,
         ...USE_CASES.handlers,
       ],
-      exports: [CatalogService, EntitlementRepository, OrderProcess, ExpirySweeper, OrderRecovery, ApprovalRecovery, LicenseTokenIssuer],
+      exports: [CatalogService, EntitlementRepository, OrderProcess, ExpirySweeper, OrderRecovery, ApprovalRecovery, LicenseTokenIssuer, DunningSweeper],
     };
   }
 }

@@ -12,6 +12,7 @@ export * from './http/serve';
 export * from './concurrency/keyed-serializer';
 export * from './config/document-file';
 export * from './http/json-route';
+export * from './http/raw-body';
 export * from './errors/coded-error';
 export * from './validation/json-schema';
 export * from './http/field-rules';

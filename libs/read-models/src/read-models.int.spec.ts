@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { decideDunning, dunningStream, foldDunning, type DunningCommand, type DunningEvent } from '@el/domain';
 import { describeBackend, READ_DB_BACKENDS, until, type TestReadDb } from '@el/testing';
 import { applyBatch, ProjectionCodecs } from './projector/apply-batch';
 import { ReadModelProjector } from './projector/projector';
@@ -108,6 +109,29 @@ for (const backend of READ_DB_BACKENDS) {
       const sorted = [...expiring.items].sort((a, b) => a.validUntil!.localeCompare(b.validUntil!));
       expect(expiring.items).toEqual(sorted);
       await expect(q.listEntitlements({ now }, { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it('finds the customers whose dunning has work due: a suspension fallen due, or entitlements to reinstate', async () => {
+      const meta = (now: string) => ({ now, correlationId: 'c', causationId: 'c', actor: { type: 'system' as const, id: 'payment-gateway' }, source: 'system' as const });
+      const record = async (customerId: string, commands: DunningCommand[]) => {
+        const history: DunningEvent[] = [];
+        for (const c of commands) history.push(...decideDunning(c, foldDunning(history)));
+        await events.store.append(dunningStream(customerId), history.map((e, i) => ({ id: `${customerId}-${i}`, type: e.type, data: e.data, metadata: { ...e.metadata } })), { expectedRevision: 'no_stream' });
+      };
+      const failed = (customerId: string, failedAt: string): DunningCommand => ({ type: 'RecordPaymentFailure', data: { customerId, invoiceId: `in_${customerId}`, gatewayEventId: `evt_${customerId}`, failedAt, graceHours: 72 }, metadata: meta(failedAt) });
+      const paid = (customerId: string): DunningCommand => ({ type: 'RecordInvoicePaid', data: { customerId, invoiceId: `in_${customerId}`, gatewayEventId: `evt_paid_${customerId}`, paidAt: '2026-06-10T00:00:00.000Z' }, metadata: meta('2026-06-10T00:00:00.000Z') });
+      const suspension = (customerId: string): DunningCommand => ({ type: 'RecordDunningSuspension', data: { caseId: `in_${customerId}`, entitlementIds: ['e1'] }, metadata: meta('2026-06-05T00:00:00.000Z') });
+      await record('due', [failed('due', '2026-06-01T00:00:00.000Z')]);
+      await record('in-grace', [failed('in-grace', '2026-06-03T00:00:00.000Z')]);
+      await record('suspended', [failed('suspended', '2026-06-01T00:00:00.000Z'), suspension('suspended')]);
+      await record('recovering', [failed('recovering', '2026-06-01T00:00:00.000Z'), suspension('recovering'), paid('recovering')]);
+      await record('paid-in-grace', [failed('paid-in-grace', '2026-06-01T00:00:00.000Z'), paid('paid-in-grace')]);
+      await project();
+      const due = await new ReadModelQueries(ds).dunningDue(new Date('2026-06-05T00:00:00.000Z'));
+      expect(due.map((r) => [r.customerId, r.status]).sort()).toEqual([
+        ['due', 'past_due'],
+        ['recovering', 'recovering'],
+      ]);
     });
 
     it('waits for a position the projector has not reached, and gives up after the timeout', async () => {

@@ -78,6 +78,7 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     LOG_LEVEL: 'silent',
     EXPIRY_SWEEP_INTERVAL_MS: '0',
     ORDER_RECOVERY_INTERVAL_MS: '0',
+    PAYMENT_DUNNING_SWEEP_INTERVAL_MS: '0',
     ...options.env,
   });
   const clock = new TestClock(options.now ? new Date(options.now) : new Date());

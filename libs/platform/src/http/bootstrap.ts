@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../observability/metrics';
 import type { LatencySeries } from '../observability/fast-metrics';
 import { tooDeep, validationException } from './api-error';
+import { keepRawBody, type RawBodyRouteConfig } from './raw-body';
 
 export interface HttpAppOptions {
   readonly title: string;
@@ -108,6 +109,10 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
       };
       const before = route.onRequest;
       route.onRequest = before ? [...(Array.isArray(before) ? before : [before]), secure] : [secure];
+    }
+    if ((route.config as RawBodyRouteConfig | undefined)?.keepRawBody) {
+      const parsing = route.preParsing;
+      route.preParsing = parsing ? [...(Array.isArray(parsing) ? parsing : [parsing]), keepRawBody] : [keepRawBody];
     }
     if ((route.config as { selfTimed?: boolean } | undefined)?.selfTimed) return;
     const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -1,10 +1,11 @@
-import { decideEntitlement, decideOrder, envelope, evolveEntitlement, initialEntitlementState, initialOrderState, type CommandMetadata, type DomainEvent, type EntitlementCommand, type EntitlementState } from '@el/domain';
+import { decideDunning, decideEntitlement, decideOrder, DUNNING_EVENT_TYPES, envelope, foldDunning, type DunningCommand, type DunningEvent, evolveEntitlement, initialEntitlementState, initialOrderState, type CommandMetadata, type DomainEvent, type EntitlementCommand, type EntitlementState } from '@el/domain';
 import { sampleCatalog } from '@el/event-store/testing';
 import { accessRequestProjection } from './access-request.projection';
+import { dunningProjection } from './dunning.projection';
 import { childrenChanged, customerSummary, deviceActivationsOf, entitlementProjection, seatAssignmentsOf } from './entitlement.projection';
 import { orderProjection } from './order.projection';
 import type { ProjectedEvent } from './projection';
-import type { EntitlementRow, OrderRow } from '../schema/rows';
+import type { DunningRow, EntitlementRow, OrderRow } from '../schema/rows';
 
 const catalog = sampleCatalog();
 const meta = (now: string): CommandMetadata => ({ now, correlationId: 'c', causationId: 'c', actor: { type: 'operator', id: 'op' }, source: 'api' });
@@ -101,5 +102,33 @@ describe('access request projection', () => {
     ];
     const row = fold(accessRequestProjection.evolve, events)!;
     expect(row).toMatchObject({ requestId: 'r1', status: 'approved', decidedBy: 'bob', entitlementId: 'e7', requestedBy: 'alice', lastRevision: 1, lastPosition: 2 });
+  });
+});
+
+describe('dunning projection', () => {
+  const m = meta('2026-05-01T00:00:00.000Z');
+  /** given dunning commands → their events as the projector sees them. */
+  function dunningEvents(...commands: DunningCommand[]): ProjectedEvent[] {
+    const events: DunningEvent[] = [];
+    for (const c of commands) events.push(...decideDunning(c, foldDunning(events)));
+    return events.map((e, i) => ({ ...e, stream: 'dunning-acme', revision: i, position: 10 + i }) as ProjectedEvent);
+  }
+  const failed: DunningCommand = { type: 'RecordPaymentFailure', data: { customerId: 'acme', invoiceId: 'in_1', gatewayEventId: 'evt_1', failedAt: m.now, graceHours: 72 }, metadata: m };
+  const suspended: DunningCommand = { type: 'RecordDunningSuspension', data: { caseId: 'in_1', entitlementIds: ['e1', 'e2'] }, metadata: m };
+  const paid: DunningCommand = { type: 'RecordInvoicePaid', data: { customerId: 'acme', invoiceId: 'in_1', gatewayEventId: 'evt_2', paidAt: m.now }, metadata: m };
+
+  it('handles exactly the dunning event types', () => expect(dunningProjection.handles).toEqual(DUNNING_EVENT_TYPES));
+
+  it('given a failed invoice → past due, with when the suspension falls due', () => {
+    expect(fold<DunningRow>(dunningProjection.evolve, dunningEvents(failed))).toMatchObject({
+      customerId: 'acme', status: 'past_due', suspendAt: '2026-05-04T00:00:00.000Z', unpaidInvoices: 1, suspendedEntitlements: 0, lastRevision: 0, lastPosition: 10,
+    });
+  });
+
+  it('given the suspension and then the payment → recovering until the reinstatement is recorded', () => {
+    expect(fold<DunningRow>(dunningProjection.evolve, dunningEvents(failed, suspended))).toMatchObject({ status: 'suspended', suspendAt: null, suspendedEntitlements: 2 });
+    expect(fold<DunningRow>(dunningProjection.evolve, dunningEvents(failed, suspended, paid))).toMatchObject({ status: 'recovering', unpaidInvoices: 0, suspendedEntitlements: 2 });
+    const reinstated: DunningCommand = { type: 'RecordDunningReinstatement', data: { entitlementIds: ['e1', 'e2'], reinstated: ['e1'] }, metadata: m };
+    expect(fold<DunningRow>(dunningProjection.evolve, dunningEvents(failed, suspended, paid, reinstated))).toMatchObject({ status: 'current', suspendedEntitlements: 0, lastRevision: 3 });
   });
 });

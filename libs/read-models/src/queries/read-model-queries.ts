@@ -1,6 +1,6 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { AccessRequestEntity, CustomerSummaryEntity, EntitlementEntity, OrderEntity, SeatAssignmentEntity } from '../schema/entities';
-import type { AccessRequestRow, CustomerSummaryRow, EntitlementRow, OrderRow, SeatAssignmentRow } from '../schema/rows';
+import { AccessRequestEntity, CustomerSummaryEntity, DunningEntity, EntitlementEntity, OrderEntity, SeatAssignmentEntity } from '../schema/entities';
+import type { AccessRequestRow, CustomerSummaryRow, DunningRow, EntitlementRow, OrderRow, SeatAssignmentRow } from '../schema/rows';
 
 export interface PageRequest {
   readonly limit?: number;
@@ -151,6 +151,22 @@ export class ReadModelQueries {
       .andWhere('a.fulfilledAt IS NULL')
       .andWhere('a.decidedAt <= :before', { before: before.toISOString() })
       .orderBy('a.decidedAt', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  /**
+   * Customers whose dunning has work to do at `now`: a case past due whose
+   * suspension has fallen due, or entitlements to reinstate after the payment
+   * (normally done at once; left over by a crash).
+   */
+  async dunningDue(now: Date, limit = 500): Promise<DunningRow[]> {
+    return this.ds
+      .getRepository(DunningEntity)
+      .createQueryBuilder('d')
+      .where('(d.status = :pastDue AND d.suspendAt <= :now)', { pastDue: 'past_due', now: now.toISOString() })
+      .orWhere('d.status = :recovering', { recovering: 'recovering' })
+      .orderBy('d.updatedAt', 'ASC')
       .take(limit)
       .getMany();
   }

@@ -1,5 +1,5 @@
 import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
-import type { AccessRequestRow, CheckpointRow, CustomerSummaryRow, DeviceActivationRow, EntitlementRow, OrderRow, SeatAssignmentRow } from './rows';
+import type { AccessRequestRow, CheckpointRow, CustomerSummaryRow, DeviceActivationRow, DunningRow, EntitlementRow, OrderRow, SeatAssignmentRow } from './rows';
 
 /**
  * TypeORM entities of the read models, the same on PostgreSQL and SQLite:
@@ -152,6 +152,23 @@ export const CustomerSummaryEntity = new EntitySchema<CustomerSummaryRow>({
   },
 });
 
+export const DunningEntity = new EntitySchema<DunningRow>({
+  name: 'DunningRow',
+  tableName: 'rm_dunning',
+  columns: {
+    customerId: { ...str('customer_id'), primary: true },
+    status: str('status', 16),
+    suspendAt: instant('suspend_at', true),
+    unpaidInvoices: int('unpaid_invoices'),
+    suspendedEntitlements: int('suspended_entitlements'),
+    updatedAt: instant('updated_at'),
+    state: json('state'),
+    lastRevision: int('last_revision'),
+    lastPosition: position('last_position'),
+  },
+  indices: [{ name: 'rm_dunning_due', columns: ['status', 'suspendAt'] }],
+});
+
 export const CheckpointEntity = new EntitySchema<CheckpointRow>({
   name: 'CheckpointRow',
   tableName: 'rm_checkpoints',
@@ -169,6 +186,7 @@ export const READ_MODEL_ENTITIES = [
   OrderEntity,
   AccessRequestEntity,
   CustomerSummaryEntity,
+  DunningEntity,
   CheckpointEntity,
 ] as const;
 

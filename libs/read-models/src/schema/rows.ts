@@ -1,4 +1,4 @@
-import type { AccessRequestState, Entitlement, FeatureSet, GrantOrigin, OrderLine, OrderLineResult, OrderRejection } from '@el/domain';
+import type { AccessRequestState, DunningState, DunningStatus, Entitlement, FeatureSet, GrantOrigin, OrderLine, OrderLineResult, OrderRejection } from '@el/domain';
 
 /**
  * Row shapes of the read models. Instants are ISO-8601 UTC strings (they sort
@@ -101,6 +101,21 @@ export interface CustomerSummaryRow {
   seats: number;
   seatsAssigned: number;
   products: string[];
+  lastPosition: number;
+}
+
+/** A customer's dunning: unpaid invoices, and the suspension due or made because of them. */
+export interface DunningRow {
+  customerId: string;
+  status: DunningStatus;
+  /** When the open case suspends the customer's entitlements (set while past due only): what the dunning sweeper looks for. */
+  suspendAt: string | null;
+  unpaidInvoices: number;
+  /** Entitlements dunning holds suspended. */
+  suspendedEntitlements: number;
+  updatedAt: string;
+  state: DunningState;
+  lastRevision: number;
   lastPosition: number;
 }
 

@@ -1,5 +1,6 @@
 import { InitialReadModels1764300000000 } from './1764300000000-initial-read-models';
 import { AccessRequestFulfilment1764900000000 } from './1764900000000-access-request-fulfilment';
+import { Dunning1765400000000 } from './1765400000000-dunning';
 
 /** Every read-model migration, oldest first. */
-export const READ_MODEL_MIGRATIONS = [InitialReadModels1764300000000, AccessRequestFulfilment1764900000000];
+export const READ_MODEL_MIGRATIONS = [InitialReadModels1764300000000, AccessRequestFulfilment1764900000000, Dunning1765400000000];
