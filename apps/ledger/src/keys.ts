@@ -2,6 +2,7 @@ import { eventStoreConfigSpec } from '@el/event-store';
 import { Keystore, keystoreDir, ledgerConfigSpec } from '@el/ledger-service';
 import { configReader, runMain } from '@el/platform';
 import { existsSync } from 'node:fs';
+import { calculateJwkThumbprint } from 'jose';
 import { join } from 'node:path';
 
 /**
@@ -26,7 +27,11 @@ runMain('keys', async () => {
     const kid = existed ? await keystore.rotate(now) : keystore.list(now).at(-1)!.kid;
     process.stdout.write(`new signing key ${kid} in ${keystore.path}\n`);
   }
+  // Thumbprints (RFC 7638) are what SDKs pin (trustedKeys): a key is trusted by what it is, not by where it was read.
+  const thumbprints = new Map<string, string>();
+  for (const jwk of keystore.jwks(now).keys) thumbprints.set(jwk.kid, await calculateJwkThumbprint(jwk, 'sha256'));
   for (const k of keystore.list(now)) {
-    process.stdout.write(`${k.kid.padEnd(22)} ${k.state.padEnd(10)} created ${k.createdAt}${k.retiredAt ? `, retired ${k.retiredAt}` : ''}\n`);
+    const pin = thumbprints.get(k.kid);
+    process.stdout.write(`${k.kid.padEnd(22)} ${k.state.padEnd(10)} created ${k.createdAt}${k.retiredAt ? `, retired ${k.retiredAt}` : ''}${pin ? `  thumbprint ${pin}` : ''}\n`);
   }
 });

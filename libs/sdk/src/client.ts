@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JSONWebKeySet } from 'jose';
+import { calculateJwkThumbprint, type JSONWebKeySet } from 'jose';
 import type { CheckRequestV1, CheckResponseV1 } from '@el/contracts';
 import { check, type Catalog, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
 import { DEFAULT_LEEWAY_SECONDS, LicenseKeySet, LicenseTokenError, verifyLicenseToken, type VerifiedLicense } from './verify';
@@ -20,7 +20,19 @@ export interface EntitlementClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Pinned public keys: used instead of fetching the JWKS. */
   readonly jwks?: JSONWebKeySet;
-  /** Directory where the last good token and JWKS are kept, so the application starts offline. */
+  /**
+   * Pinned key ids: RFC 7638 thumbprints (SHA-256, base64url) of the ledger's
+   * signing keys, as `npm run keys:list` prints them. A key read from the
+   * cache directory is used only when pinned here (a file an attacker can
+   * write is never a source of trust); when given, keys fetched from the
+   * ledger must be pinned too.
+   */
+  readonly trustedKeys?: readonly string[];
+  /**
+   * Directory where the last good token (and the JWKS) are kept. The token is
+   * verified like any other; the cached JWKS counts only for pinned keys
+   * (`trustedKeys`), so starting offline needs pins or `jwks`.
+   */
   readonly cacheDir?: string;
   /** Clock skew tolerated on exp/nbf (0–300 s, default 30). */
   readonly leewaySeconds?: number;
@@ -256,7 +268,7 @@ export class EntitlementClient {
 
   private async boot(): Promise<void> {
     const cached = this.readCache();
-    if (cached?.jwks && !this.options.jwks) this.keys = new LicenseKeySet(cached.jwks);
+    if (cached?.jwks && !this.options.jwks) this.keys = new LicenseKeySet(await this.pinned(cached.jwks, 'the cache'));
     if (this.options.ledgerUrl && !this.options.jwks) await this.fetchJwks().catch((err) => this.emit({ type: 'error', stage: 'jwks', error: err as Error }));
     for (const [token, source] of [
       [this.options.token, 'option'],
@@ -343,8 +355,26 @@ export class EntitlementClient {
     this.lastJwksFetch = this.now();
     const res = await this.request('GET', this.options.ledgerUrl!, '/.well-known/jwks.json');
     if (res.status !== 200) throw new Error(`JWKS answered ${res.status}`);
-    this.keys = new LicenseKeySet(res.body as JSONWebKeySet);
+    const fetched = res.body as JSONWebKeySet;
+    this.keys = new LicenseKeySet(this.options.trustedKeys ? await this.pinned(fetched, 'the ledger') : fetched);
     this.writeCache();
+  }
+
+  /** The keys of `set` whose thumbprint is pinned; the others are refused (and reported). */
+  private async pinned(set: JSONWebKeySet, from: string): Promise<JSONWebKeySet> {
+    const pins = new Set(this.options.trustedKeys ?? []);
+    const keys = Array.isArray(set?.keys) ? set.keys : [];
+    const kept: JSONWebKeySet['keys'] = [];
+    const refused: string[] = [];
+    for (const k of keys) {
+      const thumbprint = await calculateJwkThumbprint(k, 'sha256').catch(() => null);
+      if (thumbprint !== null && pins.has(thumbprint)) kept.push(k);
+      else refused.push(String(k.kid ?? thumbprint ?? '?'));
+    }
+    if (refused.length > 0) {
+      this.emit({ type: 'error', stage: from === 'the cache' ? 'cache' : 'jwks', error: new Error(`refused ${refused.length} signing key(s) from ${from} that are not pinned in trustedKeys: ${refused.join(', ')}`) });
+    }
+    return { keys: kept };
   }
 
   private async request(method: 'GET' | 'POST', base: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {

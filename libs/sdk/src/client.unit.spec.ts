@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from 'jose';
 import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseEntitlementV1 } from '@el/contracts';
 import { EntitlementClient, type ClientEvent } from './client';
 
@@ -108,20 +108,52 @@ describe('EntitlementClient offline', () => {
     client.close();
   });
 
-  it('starts offline from its cache: the last token and JWKS', async () => {
+  it('starts offline from its cache: the last token, verified with a pinned key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'el-sdk-'));
     try {
       const first = await EntitlementClient.start({ jwks, token: await token(), cacheDir: dir, now: clock });
       first.close();
       expect(statSync(join(dir, 'entitlement-client.json')).mode & 0o777).toBe(0o600);
       const events: ClientEvent[] = [];
-      // The ledger is unreachable and nothing is pinned: the cache alone must do.
-      const second = await EntitlementClient.start({ ledgerUrl: UNREACHABLE, cacheDir: dir, now: clock, requestTimeoutMs: 500, onEvent: (e) => events.push(e) });
+      // The ledger is unreachable: the cached token verifies with the cached key because its thumbprint is pinned.
+      const trustedKeys = [await calculateJwkThumbprint(jwks.keys[0]!, 'sha256')];
+      const second = await EntitlementClient.start({ ledgerUrl: UNREACHABLE, cacheDir: dir, trustedKeys, now: clock, requestTimeoutMs: 500, onEvent: (e) => events.push(e) });
       expect(second.status()).toMatchObject({ token: 'valid', position: 7 });
       expect(second.checkLocal('dashboards')).toMatchObject({ code: 'OK' });
       expect(events.filter((e) => e.type === 'token')).toEqual([expect.objectContaining({ source: 'cache' })]);
       expect(events.some((e) => e.type === 'error' && e.stage === 'jwks')).toBe(true);
       second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a key planted in its cache directory, and the token signed with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'el-sdk-'));
+    try {
+      // An attacker who can write the cache replaces the JWKS with their key and a token granting everything.
+      const attacker = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+      const forged = await new SignJWT({ pos: 99, ents: [{ ...pro, features: { dashboards: {}, sso: {} } }] as never })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'license+jwt' })
+        .setIssuer(LICENSE_TOKEN_ISSUER)
+        .setAudience(LICENSE_TOKEN_AUDIENCE)
+        .setSubject('acme')
+        .setJti('forged')
+        .setIssuedAt(NOW / 1000)
+        .setExpirationTime(NOW / 1000 + 3600)
+        .sign(attacker.privateKey);
+      const planted = { keys: [{ ...(await exportJWK(attacker.publicKey)), kid: 'k1', alg: 'EdDSA' }] };
+      writeFileSync(join(dir, 'entitlement-client.json'), JSON.stringify({ version: 1, token: forged, jwks: planted }));
+      const trustedKeys = [await calculateJwkThumbprint(jwks.keys[0]!, 'sha256')];
+      for (const pins of [undefined, trustedKeys]) {
+        const events: ClientEvent[] = [];
+        const client = await EntitlementClient.start({ ledgerUrl: UNREACHABLE, cacheDir: dir, ...(pins ? { trustedKeys: pins } : {}), customerId: 'acme', now: clock, requestTimeoutMs: 300, onEvent: (e) => events.push(e) });
+        expect(client.status().token).toBe('none');
+        expect(client.checkLocal('sso')).toBeNull(); // no verified token: nothing is decided locally
+        expect(events).toContainEqual(expect.objectContaining({ type: 'error', stage: 'cache', error: expect.objectContaining({ message: expect.stringContaining('not pinned') }) }));
+        expect(events.filter((e) => e.type === 'token')).toEqual([]);
+        client.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
