@@ -16,12 +16,12 @@ import { join } from 'node:path';
 runMain('keys', async () => {
   const command = process.argv[2] ?? 'list';
   if (command !== 'rotate' && command !== 'list') throw Object.assign(new Error(`unknown command "${command}" (use rotate or list)`), { name: 'ConfigError' });
-  const config = configReader({ DATA_DIR: eventStoreConfigSpec.DATA_DIR, KEYSTORE_DIR: ledgerConfigSpec.KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS: ledgerConfigSpec.TOKEN_KEY_OVERLAP_DAYS })();
+  const config = configReader({ DATA_DIR: eventStoreConfigSpec.DATA_DIR, KEYSTORE_DIR: ledgerConfigSpec.KEYSTORE_DIR, TOKEN_KEY_OVERLAP_DAYS: ledgerConfigSpec.TOKEN_KEY_OVERLAP_DAYS, KEYSTORE_ALLOW_SHARED_READ: ledgerConfigSpec.KEYSTORE_ALLOW_SHARED_READ })();
   const KEYSTORE_DIR = keystoreDir(config);
   const { TOKEN_KEY_OVERLAP_DAYS } = config;
   const now = new Date();
   const existed = existsSync(join(KEYSTORE_DIR, 'keystore.json'));
-  const keystore = await Keystore.open(KEYSTORE_DIR, { create: command === 'rotate', overlapDays: TOKEN_KEY_OVERLAP_DAYS, now });
+  const keystore = await Keystore.open(KEYSTORE_DIR, { create: command === 'rotate', overlapDays: TOKEN_KEY_OVERLAP_DAYS, now, allowSharedRead: config.KEYSTORE_ALLOW_SHARED_READ });
   if (command === 'rotate') {
     // Opening a keystore that did not exist already created its first key.
     const kid = existed ? await keystore.rotate(now) : keystore.list(now).at(-1)!.kid;

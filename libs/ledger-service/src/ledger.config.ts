@@ -11,6 +11,7 @@ export const ledgerConfigSpec = {
   EXPIRY_SWEEP_INTERVAL_MS: env.int({ default: 60_000, min: 0, description: 'How often entitlements past validity and grace are recorded as expired (0 disables)' }),
   KEYSTORE_DIR: env.string({ default: '', description: 'Directory of the Ed25519 keys that sign license tokens (keystore.json, mode 0600; default DATA_DIR/keys); share it between ledger processes' }),
   KEYSTORE_CREATE: env.bool({ default: true, description: 'Create a signing key when the keystore has none (set false in production so a missing secret stops the boot)' }),
+  KEYSTORE_ALLOW_SHARED_READ: env.bool({ default: false, description: 'Accept a keystore.json that group or others may read (a secret volume mounted with mode 0644); by default such a file stops the boot' }),
   TOKEN_TTL_SECONDS: env.int({ default: 3600, min: 60, max: 30 * 86_400, description: 'Lifetime of a license token; the SDK refreshes before it ends' }),
   TOKEN_KEY_OVERLAP_DAYS: env.int({ default: 7, min: 0, description: 'How long a rotated key stays in the JWKS, so tokens it signed still verify' }),
   TOKEN_REFRESH_GRACE_SECONDS: env.int({ default: 7 * 86_400, min: 0, description: 'How long after expiry a token may still be exchanged for a fresh one (an application that was offline)' }),

@@ -86,7 +86,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}): Promis
   app.getHttpAdapter().getInstance().addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) if (m !== 'HEAD') fastifyRoutes.push(`${m} ${r.url}`);
   });
-  configureHttpApp(app, { title: 'test', description: 'test', version: 'test' });
+  configureHttpApp(app, { title: 'test', description: 'test', version: 'test', ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}) });
   connectBus(app);
   await app.init();
   await app.startAllMicroservices();

@@ -17,7 +17,7 @@ export class ApproveAccessRequestController {
 
   @Post(':id/approve')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Approve (the approver is the caller, X-Actor): grants the plan or attaches the add-on' })
+  @ApiOperation({ summary: 'Approve (the approver is the credential\'s principal, never the requester): grants the plan or attaches the add-on' })
   @ApiBody({ type: ApproveDto, required: false })
   @ApiOkResponse({ description: '{requestId, status: approved, entitlementId, entitlementEvents, position}' })
   @ApiForbiddenResponse({ description: 'ACCESS_REQUEST.SELF_APPROVAL' })

@@ -43,12 +43,13 @@ export class Keystore {
   private constructor(
     readonly dir: string,
     private readonly overlapDays: number,
+    private readonly allowSharedRead = false,
   ) {
     this.file = { version: 1, keys: [] };
   }
 
-  static async open(dir: string, options: { create: boolean; overlapDays: number; now: Date }): Promise<Keystore> {
-    const ks = new Keystore(dir, options.overlapDays);
+  static async open(dir: string, options: { create: boolean; overlapDays: number; now: Date; allowSharedRead?: boolean }): Promise<Keystore> {
+    const ks = new Keystore(dir, options.overlapDays, options.allowSharedRead ?? false);
     if (existsSync(ks.path)) ks.load();
     if (!ks.file.keys.some((k) => k.retiredAt === null)) {
       if (!options.create) throw new KeystoreError(`KEYSTORE_DIR: no signing key in ${ks.path}; create one with \`npm run keys:rotate\` or allow KEYSTORE_CREATE=true`);
@@ -62,6 +63,13 @@ export class Keystore {
   }
 
   private load(): void {
+    // Private keys: a file others can read is refused, unless a secret volume mounts it so on purpose.
+    const mode = statSync(this.path).mode & 0o777;
+    if ((mode & 0o077) !== 0 && !this.allowSharedRead) {
+      throw new KeystoreError(
+        `KEYSTORE_DIR: ${this.path} holds private signing keys but is readable by others (mode ${mode.toString(8).padStart(4, '0')}): \`chmod 600\` it, or set KEYSTORE_ALLOW_SHARED_READ=true if a secret volume mounts it that way (Kubernetes: prefer defaultMode 0400)`,
+      );
+    }
     let parsed: KeystoreFile;
     try {
       parsed = JSON.parse(readFileSync(this.path, 'utf8')) as KeystoreFile;

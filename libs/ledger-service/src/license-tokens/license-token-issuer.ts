@@ -55,7 +55,7 @@ export class LicenseTokenIssuer implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.keystore = await Keystore.open(keystoreDir(this.config), { create: this.config.KEYSTORE_CREATE, overlapDays: this.config.TOKEN_KEY_OVERLAP_DAYS, now: this.clock.now() });
+    this.keystore = await Keystore.open(keystoreDir(this.config), { create: this.config.KEYSTORE_CREATE, overlapDays: this.config.TOKEN_KEY_OVERLAP_DAYS, now: this.clock.now(), allowSharedRead: this.config.KEYSTORE_ALLOW_SHARED_READ });
   }
 
   jwks() {

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseTokenClaimsV1 } from '@el/contracts';
@@ -135,6 +135,15 @@ describe('license tokens', () => {
     t = await startLedgerApp({ dataDir: t.dataDir });
     expect((await jwks()).keys.map((k) => k.kid)).toEqual([kid]);
     expect(readFileSync(path, 'utf8')).toContain(kid);
+  });
+
+  it('refuses a keystore others can read, unless KEYSTORE_ALLOW_SHARED_READ says a secret volume mounts it so', async () => {
+    const path = join(t.dataDir, 'keys', 'keystore.json');
+    await t.close();
+    chmodSync(path, 0o644);
+    await expect(startLedgerApp({ dataDir: t.dataDir })).rejects.toThrow(/KEYSTORE_DIR: .*keystore\.json .*readable by others \(mode 0644\).*KEYSTORE_ALLOW_SHARED_READ/);
+    t = await startLedgerApp({ dataDir: t.dataDir, env: { KEYSTORE_ALLOW_SHARED_READ: 'true' } });
+    expect((await jwks()).keys).toHaveLength(1);
   });
 });
 

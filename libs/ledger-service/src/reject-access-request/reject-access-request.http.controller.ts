@@ -17,7 +17,7 @@ export class RejectAccessRequestController {
 
   @Post(':id/reject')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Reject (the approver is the caller, X-Actor)' })
+  @ApiOperation({ summary: 'Reject (the approver is the credential\'s principal)' })
   @ApiBody({ type: RejectDto })
   @ApiNotFoundResponse({ description: 'ACCESS_REQUEST.NOT_FOUND' })
   @ApiConflictResponse({ description: 'ACCESS_REQUEST.ALREADY_DECIDED' })
