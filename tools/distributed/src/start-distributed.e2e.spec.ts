@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -8,8 +8,11 @@ import { describeWithKafka, freePort, kafkaForTests, postgresBackend, repoRoot, 
 const ROOT = repoRoot(__dirname);
 const LAUNCHER = join(ROOT, 'dist', 'tools', 'distributed', 'src', 'start-distributed.js');
 
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, init);
+/** The admin key the ledger's first start wrote to DATA_DIR/admin-api-key. */
+let auth: Record<string, string> = {};
+
+async function json(url: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } });
   return { status: res.status, body: await res.json() };
 }
 
@@ -61,6 +64,14 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     expect(health.map((h) => h.status)).toEqual([200, 200, 200]);
     expect(health[0]!.body.components.readModels.db).toMatch(/^postgres/);
     expect(health[2]!.body.components.enforcementView.status).toBe('up');
+
+    // The ledger's first start wrote an admin key; the enforcement service, which has no event store,
+    // learns it from ledger.api-keys.v1 (published by the relay in the projector).
+    expect(statSync(join(dataDir, 'admin-api-key')).mode & 0o777).toBe(0o600);
+    auth = { authorization: `Bearer ${readFileSync(join(dataDir, 'admin-api-key'), 'utf8').trim()}` };
+    expect(output).toContain(join(dataDir, 'admin-api-key'));
+    await until('the enforcement service to accept the admin key', async () => (await json(`http://127.0.0.1:${enforcement}/v1/view/customers/smoke-co/entitlements`)).status === 200, { timeoutMs: 30_000, intervalMs: 100 });
+    expect((await fetch(`http://127.0.0.1:${enforcement}/v1/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
 
     // The ERP publishes an order.
     const producer = new Kafka({ brokers: kafkaForTests.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true });
