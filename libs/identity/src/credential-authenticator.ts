@@ -26,12 +26,17 @@ export class CredentialAuthenticator extends Authenticator {
   }
 
   authenticate(authorization: string | undefined): Principal | Promise<Principal> {
+    // The hot path: the exact header seen before, no parsing (`Bearer elk_…` is stored under the whole header).
+    if (authorization !== undefined) {
+      const seen = this.keys.get(authorization);
+      if (seen && this.directory.get(seen.record.keyId) === seen.record) return seen.principal;
+    }
     const credential = bearerOf(authorization);
     if (credential === null) throw missingCredential();
     if (credential.startsWith(API_KEY_PREFIX)) {
       const hit = this.keys.get(credential);
       if (hit && this.directory.get(hit.record.keyId) === hit.record) return hit.principal;
-      return this.apiKey(credential);
+      return this.apiKey(credential, authorization!);
     }
     const token = this.tokens.get(credential);
     if (token && token.expiresAtMs > this.now()) return token.principal;
@@ -39,8 +44,9 @@ export class CredentialAuthenticator extends Authenticator {
     return this.jwt(credential, this.oidc);
   }
 
-  private async apiKey(key: string): Promise<Principal> {
+  private async apiKey(key: string, header: string): Promise<Principal> {
     this.keys.delete(key);
+    this.keys.delete(header);
     const keyId = keyIdOf(key);
     if (keyId === null) throw invalidCredential('malformed API key');
     let record = this.directory.get(keyId);
@@ -54,6 +60,7 @@ export class CredentialAuthenticator extends Authenticator {
     if (record.revokedAt !== null) throw invalidCredential(`API key ${keyId} was revoked at ${record.revokedAt}`);
     const principal: Principal = { id: `key:${keyId}`, kind: 'api-key', role: record.role, name: record.name, customers: record.customers };
     remember(this.keys, key, { record, principal });
+    remember(this.keys, header, { record, principal });
     return principal;
   }
 
