@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'identity', testTimeout: 60000 });
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'identity', testTimeout: 120000, globalSetup: '<rootDir>/../testing/src/jest/kafka.global-setup.ts', globalTeardown: '<rootDir>/../testing/src/jest/kafka.global-teardown.ts' });
