@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inCI, which } from './infra';
 import { kafkaLibDir } from './kafka';
+import { postgresBinary } from './infra';
 import { createDatabase, dropDatabase } from './postgres';
 
 /** A read database for one test: a fresh SQLite file, or a fresh database on the run's PostgreSQL server. */
@@ -99,6 +100,16 @@ export function describeWithOwnKafka(name: string, fn: () => void): void {
     process.stderr.write(`[skip] ${name}: ${reason}\n`);
   }
   (reason ? describe.skip : describe)(`${name} [own kafka]`, fn);
+}
+
+/** `describe` for suites that start a PostgreSQL server of their own (TLS, passwords); skipped, saying why, where none can be started (never in CI). */
+export function describeWithOwnPostgres(name: string, fn: () => void): void {
+  const reason = inCI() ? null : !postgresBinary('initdb') || !postgresBinary('pg_ctl') ? 'no initdb/pg_ctl (install the Debian package "postgresql")' : !which('openssl') ? 'openssl was not found (it makes the test certificates)' : null;
+  if (reason && !warned.has(reason)) {
+    warned.add(reason);
+    process.stderr.write(`[skip] ${name}: ${reason}\n`);
+  }
+  (reason ? describe.skip : describe)(`${name} [own postgresql]`, fn);
 }
 
 /** The run's EventStoreDB for the contract suite, or why there is none (the suite is then skipped with that reason printed once). */
