@@ -30,6 +30,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`);
+    // A message for a person, naming the variables: frames would only bury it (Nest logs a provider's boot error with its stack).
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
