@@ -25,7 +25,7 @@ export function tlsConnectionOptions(tls: NonNullable<KafkaSecurity['tls']>): Co
 }
 
 /** The `ssl` and `sasl` settings of a kafkajs client; the one place the password is revealed to it. */
-export function kafkajsSecurity(security: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+export function kafkajsSecurity(security: KafkaSecurity = PLAINTEXT): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const { sasl, tls } = security;
   return {
     ...(tls ? { ssl: tlsConnectionOptions(tls) } : {}),
@@ -85,7 +85,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
-      ...kafkajsSecurity(options.security ?? PLAINTEXT),
+      ...kafkajsSecurity(options.security),
       connectionTimeout: 5000,
       retry: { initialRetryTime: 200, retries: 12 },
       logLevel: logLevel.WARN,

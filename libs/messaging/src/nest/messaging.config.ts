@@ -1,5 +1,5 @@
 import { ConfigError, ConfigProblems, env, readCertificateFile, readPrivateKeyFile, secretFrom, secretVariables, type ConfigOf, type ResolvedSecret } from '@el/platform';
-import type { KafkaSecurity, SaslMechanism } from '../kafka/kafka-integration-events';
+import { PLAINTEXT, type KafkaSecurity, type SaslMechanism } from '../kafka/kafka-integration-events';
 
 export const messagingConfigSpec = {
   BUS: env.oneOf(['inprocess', 'kafka'] as const, { default: 'inprocess', description: 'How services hear of entitlement changes: inprocess (embedded: read from the event store) or kafka' }),
@@ -26,7 +26,8 @@ export interface KafkaBusConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly partitions: number;
-  readonly security: KafkaSecurity;
+  /** SASL and TLS; plaintext when absent. */
+  readonly security?: KafkaSecurity;
   /** Which variable held the SASL password (KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE), for the message when the brokers refuse it. */
   readonly passwordVariable?: string;
 }
@@ -97,7 +98,7 @@ function tlsOf(config: MessagingConfig): KafkaSecurity['tls'] {
 
 /** For boot lines and /health: the brokers and how the connection is secured, never a credential. */
 export function describeKafka(bus: KafkaBusConfig): string {
-  const { sasl, tls } = bus.security;
+  const { sasl, tls } = bus.security ?? PLAINTEXT;
   const how = [sasl ? `SASL ${sasl.mechanism.toUpperCase()} as ${sasl.username}` : null, tls ? `TLS${tls.rejectUnauthorized ? '' : ' (certificates not verified)'}` : null].filter(Boolean);
   return `${bus.brokers.join(',')}${how.length > 0 ? ` (${how.join(', ')})` : ' (plaintext)'}`;
 }

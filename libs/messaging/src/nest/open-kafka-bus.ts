@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { ConfigError, redactCredentials, withoutSecrets } from '@el/platform';
-import { KafkaIntegrationEvents, tlsConnectionOptions, type KafkaOptions } from '../kafka/kafka-integration-events';
+import { KafkaIntegrationEvents, PLAINTEXT, tlsConnectionOptions, type KafkaOptions } from '../kafka/kafka-integration-events';
 import type { KafkaBusConfig } from './messaging.config';
 
 export interface OpenKafkaBusOptions {
@@ -24,12 +24,13 @@ export interface OpenKafkaBusOptions {
  * minutes, though no retry can fix it.
  */
 export async function openKafkaBus(config: KafkaBusConfig, options: OpenKafkaBusOptions): Promise<KafkaIntegrationEvents> {
-  if (config.security.tls) await probeTls(config, tlsConnectionOptions(config.security.tls), options.tlsProbeTimeoutMs ?? 5_000);
+  const security = config.security ?? PLAINTEXT;
+  if (security.tls) await probeTls(config, tlsConnectionOptions(security.tls), options.tlsProbeTimeoutMs ?? 5_000);
   const bus = new KafkaIntegrationEvents({
     brokers: config.brokers,
     clientId: config.clientId,
     partitions: config.partitions,
-    security: config.security,
+    security,
     ...(options.log ? { log: options.log } : {}),
   });
   try {
@@ -44,7 +45,7 @@ export async function openKafkaBus(config: KafkaBusConfig, options: OpenKafkaBus
 /** The error kafkajs gave up with, as a ConfigError naming what to fix. */
 export function explainKafkaFailure(err: unknown, config: KafkaBusConfig): ConfigError {
   const e = innermost(err);
-  const { sasl, tls } = config.security;
+  const { sasl, tls } = config.security ?? PLAINTEXT;
   const message = withoutSecrets(redactCredentials(e.message), [sasl?.password, tls?.key]);
   const at = config.brokers.join(',');
   if (e.name === 'KafkaJSSASLAuthenticationError' && sasl) {
