@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
 import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
-import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
+import { busConfig, connectBus, describeKafka, MessagingModule, RelayModule } from '@el/messaging';
 import { IdentityModule } from '@el/identity';
 import { accessPolicy, configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
@@ -55,6 +55,6 @@ runMain('entitlement-ledger', async () => {
     app,
     config.PORT,
     config.HOST,
-    `Entitlement Ledger (embedded) is up — events ${describeEventStore(config)}, read models ${describeReadDb(readDb)}, bus ${bus.kind === 'kafka' ? `kafka ${bus.brokers.join(',')}` : 'in-process'}, catalog ${resolve(config.CATALOG_PATH)}`,
+    `Entitlement Ledger (embedded) is up — events ${describeEventStore(config)}, read models ${describeReadDb(readDb)}, bus ${bus.kind === 'kafka' ? `kafka ${describeKafka(bus)}` : 'in-process'}, catalog ${resolve(config.CATALOG_PATH)}`,
   );
 });

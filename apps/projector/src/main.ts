@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { describeEventStore, EventStoreModule } from '@el/event-store';
-import { busConfig, MessagingModule, RelayModule } from '@el/messaging';
+import { busConfig, describeKafka, MessagingModule, RelayModule } from '@el/messaging';
 import { configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { projectorServiceConfigSpec } from './projector.config';
@@ -32,5 +32,5 @@ runMain('projector', async () => {
     description: 'Keeps the read models up to date. Operational endpoints only.',
     version: process.env['npm_package_version'] ?? '0.1.0',
   });
-  await listen(app, config.PORT, config.HOST, `Projector is up — ${describeEventStore(config)} → ${describeReadDb(readDb)} (subscription ${config.PROJECTOR_SUBSCRIPTION_ID})${bus.kind === 'kafka' ? `, relaying to kafka ${bus.brokers.join(',')}` : ''}`);
+  await listen(app, config.PORT, config.HOST, `Projector is up — ${describeEventStore(config)} → ${describeReadDb(readDb)} (subscription ${config.PROJECTOR_SUBSCRIPTION_ID})${bus.kind === 'kafka' ? `, relaying to kafka ${describeKafka(bus)}` : ''}`);
 });

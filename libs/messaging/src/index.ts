@@ -4,6 +4,7 @@ export * from './kafka/kafka-integration-events';
 export * from './inprocess/in-process-integration-events';
 export * from './relay/entitlement-relay';
 export * from './nest/messaging.config';
+export * from './nest/open-kafka-bus';
 export * from './nest/messaging.module';
 export * from './nest/relay.module';
 export * from './nest/bus.server';

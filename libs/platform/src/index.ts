@@ -1,4 +1,6 @@
 export * from './config/config';
+export * from './config/redact';
+export * from './config/secrets';
 export * from './ids/ids';
 export * from './http/api-error';
 export * from './http/error.filter';

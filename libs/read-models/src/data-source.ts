@@ -1,17 +1,63 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntitySchema } from 'typeorm';
+import { ConfigError, redactCredentials, withoutSecrets, type ResolvedSecret } from '@el/platform';
 import { READ_MODEL_ENTITIES } from './schema/entities';
 import { READ_MODEL_MIGRATIONS } from './schema/migrations';
 
+/** TLS to PostgreSQL, in libpq's sslmode terms (what a PostgreSQL operator already knows). */
+export interface PgTls {
+  readonly mode: 'require' | 'verify-ca' | 'verify-full';
+  /** PEM CA certificates that verify the server; the system CAs when absent. */
+  readonly ca?: string;
+}
+
 export type ReadDbConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize?: number };
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly poolSize?: number;
+      /** The user's password when it is kept out of the URL (READ_DB_PASSWORD_FILE), and the variable it came from. */
+      readonly password?: ResolvedSecret;
+      /** Plaintext when absent. */
+      readonly tls?: PgTls;
+    };
+
+/**
+ * node-postgres's `ssl` for a mode, with libpq's meaning: require encrypts
+ * without verifying the server; verify-ca checks that a trusted CA issued its
+ * certificate; verify-full also that the certificate names the host connected to.
+ */
+export function pgSslOptions(tls: PgTls | undefined): false | { readonly rejectUnauthorized: boolean; readonly ca?: string; readonly checkServerIdentity?: () => undefined } {
+  if (!tls) return false;
+  const ca = tls.ca ? { ca: tls.ca } : {};
+  switch (tls.mode) {
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ...ca, rejectUnauthorized: true };
+    default: {
+      const never: never = tls.mode;
+      throw new Error(`unknown TLS mode ${String(never)}`);
+    }
+  }
+}
+
+/** The URL the driver connects with: the configured one, with the password from its secret (pg reads the URL's password over any other). */
+function connectionUrl(config: Extract<ReadDbConfig, { kind: 'postgres' }>): string {
+  if (!config.password) return config.url;
+  const u = new URL(config.url);
+  u.password = encodeURIComponent(config.password.value.reveal());
+  return u.toString();
+}
 
 export function createReadModelDataSource(config: ReadDbConfig): DataSource {
   const common = { entities: [...READ_MODEL_ENTITIES] as EntitySchema<any>[], migrations: [...READ_MODEL_MIGRATIONS], migrationsTableName: 'rm_migrations', synchronize: false, logging: false };
   if (config.kind === 'postgres') {
-    return new DataSource({ ...common, type: 'postgres', url: config.url, extra: { max: config.poolSize ?? 10 }, applicationName: 'entitlement-ledger' });
+    return new DataSource({ ...common, type: 'postgres', url: connectionUrl(config), ssl: pgSslOptions(config.tls), extra: { max: config.poolSize ?? 10 }, applicationName: 'entitlement-ledger' });
   }
   if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
   return new DataSource({
@@ -36,7 +82,11 @@ const MIGRATION_LOCK = 734_112_901;
  */
 export async function openReadModels(config: ReadDbConfig): Promise<DataSource> {
   const ds = createReadModelDataSource(config);
-  await ds.initialize();
+  try {
+    await ds.initialize();
+  } catch (err) {
+    throw explainReadDbFailure(err, config);
+  }
   try {
     if (config.kind === 'postgres') {
       const qr = ds.createQueryRunner();
@@ -58,16 +108,33 @@ export async function openReadModels(config: ReadDbConfig): Promise<DataSource> 
   return ds;
 }
 
-export function describeReadDb(config: ReadDbConfig): string {
-  return config.kind === 'sqlite' ? `sqlite:${config.path}` : `postgres:${redact(config.url)}`;
+/**
+ * A failure to connect to PostgreSQL as a ConfigError naming the variable to
+ * fix — an untrusted certificate READ_DB_SSL_CA_FILE, a refused password its
+ * variable, a server that requires TLS READ_DB_SSL_MODE — without credentials.
+ */
+export function explainReadDbFailure(err: unknown, config: ReadDbConfig): Error {
+  if (config.kind !== 'postgres') return err as Error;
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  const u = new URL(config.url);
+  const at = `PostgreSQL at ${u.hostname}:${u.port || '5432'}`;
+  const message = withoutSecrets(redactCredentials(e.message ?? String(err)), [config.password?.value]);
+  const problem = (variable: string, text: string) => new ConfigError([{ variable, message: text }]);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return problem('READ_DB_URL', `the certificate of ${at} is not for that host (${message}): connect by a name the certificate carries (or use READ_DB_SSL_MODE=verify-ca)`);
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_|SIGNATURE|ISSUER/.test(code)) {
+    return problem('READ_DB_SSL_CA_FILE', `the certificate of ${at} is not trusted (${message}): READ_DB_SSL_CA_FILE must hold the CA that issued it (the system CAs are used when it is unset)`);
+  }
+  if (code === '28P01') return problem(config.password?.variable ?? 'READ_DB_URL', `${at} refused the password of user "${decodeURIComponent(u.username)}" (${message})`);
+  if (/client password must be a string/.test(message)) return problem('READ_DB_PASSWORD_FILE', `${at} asks user "${decodeURIComponent(u.username)}" for a password and none is configured`);
+  if (code === '28000' && /no encryption/.test(message)) return problem('READ_DB_SSL_MODE', `${at} refused a connection without TLS (${message}): set READ_DB_SSL_MODE=verify-full`);
+  if (/does not support SSL/i.test(message)) return problem('READ_DB_SSL_MODE', `${at} does not accept TLS connections (${message})`);
+  return problem('READ_DB_URL', `cannot use ${at}: ${message}`);
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres';
-  }
+/** For boot lines and /health: where the read models are, how the connection is secured, never a credential. */
+export function describeReadDb(config: ReadDbConfig): string {
+  return config.kind === 'sqlite' ? `sqlite:${config.path}` : `postgres:${redactCredentials(config.url)} (${config.tls ? `tls ${config.tls.mode}` : 'no tls'})`;
 }

@@ -1,11 +1,17 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, env, type ConfigOf } from '@el/platform';
-import type { ReadDbConfig } from './data-source';
+import { ConfigError, ConfigProblems, env, readCertificateFile, secretFrom, secretVariables, type ConfigOf } from '@el/platform';
+import type { PgTls, ReadDbConfig } from './data-source';
 
 export const readModelsConfigSpec = {
   READ_DB: env.oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'Where the read models live: sqlite (embedded, one process) or postgres (distributed)' }),
   READ_DB_PATH: env.string({ description: 'SQLite file of the read models (default: <DATA_DIR>/read-models.db)' }),
-  READ_DB_URL: env.url({ protocols: ['postgres', 'postgresql'], description: 'PostgreSQL URL of the read models; required when READ_DB=postgres (e.g. postgres://ledger:ledger@localhost:5432/ledger)' }),
+  READ_DB_URL: env.url({ protocols: ['postgres', 'postgresql'], description: 'PostgreSQL URL of the read models; required when READ_DB=postgres (e.g. postgres://ledger@localhost:5432/ledger, the password in READ_DB_PASSWORD_FILE)' }),
+  ...secretVariables('READ_DB_PASSWORD', { description: 'Password of the READ_DB_URL user, when the URL holds none' }),
+  READ_DB_SSL_MODE: env.oneOf(['disable', 'require', 'verify-ca', 'verify-full'] as const, {
+    default: 'disable',
+    description: 'TLS to PostgreSQL, as libpq\'s sslmode: disable, require (encrypted, server not verified), verify-ca (certificate from a trusted CA), verify-full (and issued for the host)',
+  }),
+  READ_DB_SSL_CA_FILE: env.string({ description: 'PEM CA certificates that verify the PostgreSQL server (verify-ca, verify-full; default: the system CAs)' }),
   READ_DB_POOL_SIZE: env.int({ default: 10, min: 1, max: 200, description: 'PostgreSQL connections per process' }),
   PROJECTOR_SUBSCRIPTION_ID: env.string({ default: 'read-models', description: 'Stable id of the projector\'s subscription: its checkpoint; queries wait on it for minPosition' }),
   QUERY_WAIT_MS: env.int({ default: 2000, min: 0, max: 60_000, description: 'How long a query with minPosition waits for the read models to catch up before answering 503' }),
@@ -13,11 +19,41 @@ export const readModelsConfigSpec = {
 
 export type ReadModelsConfig = ConfigOf<typeof readModelsConfigSpec>;
 
-/** Resolves where the read models live; a missing URL for PostgreSQL is a configuration error naming READ_DB_URL. */
+/** Connection-string parameters that would override READ_DB_SSL_MODE / READ_DB_PASSWORD inside the driver (pg reads the URL last). */
+const URL_TLS_PARAMS = ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'uselibpqcompat'];
+
+/**
+ * Resolves where the read models live, reading the password and CA files the
+ * variables name; every problem at once, each naming its variable. TLS and the
+ * password are configured one way only: a URL that carries sslmode (or a password
+ * while READ_DB_PASSWORD_FILE is set) is refused rather than silently winning.
+ */
 export function readDbConfig(config: ReadModelsConfig, dataDir: string): ReadDbConfig {
-  if (config.READ_DB === 'postgres') {
-    if (!config.READ_DB_URL) throw new ConfigError([{ variable: 'READ_DB_URL', message: 'is required when READ_DB=postgres' }]);
-    return { kind: 'postgres', url: config.READ_DB_URL, poolSize: config.READ_DB_POOL_SIZE };
+  if (config.READ_DB !== 'postgres') return { kind: 'sqlite', path: resolve(config.READ_DB_PATH ?? join(dataDir, 'read-models.db')) };
+  if (!config.READ_DB_URL) throw new ConfigError([{ variable: 'READ_DB_URL', message: 'is required when READ_DB=postgres' }]);
+  const problems = new ConfigProblems();
+  const url = new URL(config.READ_DB_URL);
+  const inUrl = URL_TLS_PARAMS.filter((p) => url.searchParams.has(p));
+  if (inUrl.length > 0) problems.add('READ_DB_URL', `carries ${inUrl.join(', ')}: configure TLS with READ_DB_SSL_MODE and READ_DB_SSL_CA_FILE instead`);
+  const password = problems.check(() => secretFrom(config, 'READ_DB_PASSWORD'));
+  if (password && url.password) problems.add('READ_DB_URL', `holds a password and ${password.variable} is set: keep the password in one place (the secret)`);
+  const tls = problems.check(() => tlsOf(config));
+  problems.throwIfAny();
+  return {
+    kind: 'postgres',
+    url: config.READ_DB_URL,
+    poolSize: config.READ_DB_POOL_SIZE,
+    ...(password ? { password } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+function tlsOf(config: ReadModelsConfig): PgTls | undefined {
+  const mode = config.READ_DB_SSL_MODE;
+  if (config.READ_DB_SSL_CA_FILE && (mode === 'disable' || mode === 'require')) {
+    throw new ConfigError([{ variable: 'READ_DB_SSL_CA_FILE', message: `is only used to verify the server: set READ_DB_SSL_MODE=verify-full (or verify-ca), not ${mode}` }]);
   }
-  return { kind: 'sqlite', path: resolve(config.READ_DB_PATH ?? join(dataDir, 'read-models.db')) };
+  if (mode === 'disable') return undefined;
+  const ca = config.READ_DB_SSL_CA_FILE ? readCertificateFile('READ_DB_SSL_CA_FILE', config.READ_DB_SSL_CA_FILE) : undefined;
+  return { mode, ...(ca ? { ca } : {}) };
 }

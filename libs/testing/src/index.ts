@@ -5,3 +5,4 @@ export * from './test-backends';
 export * from './kafka';
 export * from './esdb';
 export * from './until';
+export * from './tls';

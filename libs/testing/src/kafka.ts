@@ -1,17 +1,21 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, InfraUnavailableError, removeDir, repoRoot, which } from './infra';
+import { makeTestCertificates } from './tls';
 
 const REPO = repoRoot();
 const POM = join(REPO, 'tools', 'kafka', 'pom.xml');
 
 export interface KafkaBroker {
-  /** Bootstrap servers, e.g. ["127.0.0.1:41231"]. */
+  /** Bootstrap servers, e.g. ["127.0.0.1:41231"]; with `security`, the SASL_PLAINTEXT listener. */
   readonly brokers: string[];
   readonly external: boolean;
+  /** With `security.tls`: the SASL_SSL listener, and the CA (PEM) that issued its certificate. */
+  readonly tls?: { readonly brokers: string[]; readonly caFile: string; readonly strangerCaFile: string };
   /** Process id of the broker when this process started it. */
   readonly pid?: number;
   /** Stops the broker (SIGTERM, then SIGKILL after 15 s) and removes its data unless `keepData`. */
@@ -75,6 +79,74 @@ export interface StartKafkaOptions {
   readonly keepData?: boolean;
   readonly partitions?: number;
   readonly log?: (line: string) => void;
+  /**
+   * A broker that authenticates its clients: SASL (SCRAM-SHA-512) on every
+   * client listener, with these users created when the storage is formatted
+   * (`kafka-storage format --add-scram`, KIP-900), so no broker has to be up to
+   * create them. Brokers talk to each other over SCRAM too (an internal user);
+   * only the controller listener on the loopback stays PLAINTEXT. KAFKA_BROKERS is
+   * ignored: an outside broker would not know these users.
+   */
+  readonly security?: KafkaSecurityOptions;
+}
+
+export interface KafkaSecurityOptions {
+  /** Names and passwords: letters, digits, '-' and '_' (they go into properties and the format command unquoted). */
+  readonly scramUsers: readonly { readonly name: string; readonly password: string }[];
+  /** Also a SASL_SSL listener, its certificate issued for 127.0.0.1/localhost by a throwaway CA (openssl). */
+  readonly tls?: boolean;
+}
+
+const PLAIN_WORD = /^[A-Za-z0-9_-]+$/;
+const scramLogin = (user: string, password: string) => `org.apache.kafka.common.security.scram.ScramLoginModule required username="${user}" password="${password}";`;
+
+/** The listener lines of server.properties, and the SCRAM credentials to create at format time. */
+async function listenerConfig(port: number, controllerPort: number, dir: string, security: KafkaSecurityOptions | undefined) {
+  if (!security) {
+    return {
+      lines: [
+        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+        'inter.broker.listener.name=PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      ],
+      scram: [] as string[],
+    };
+  }
+  // The brokers' own user: kept with the data, since its credentials are in the formatted metadata log.
+  const brokerPasswordFile = join(dir, 'scram-broker-password');
+  if (!existsSync(brokerPasswordFile)) writeFileSync(brokerPasswordFile, randomBytes(18).toString('hex'), { mode: 0o600 });
+  const broker = { name: 'el-broker', password: readFileSync(brokerPasswordFile, 'utf8').trim() };
+  const users = [broker, ...security.scramUsers];
+  for (const u of users) {
+    if (!PLAIN_WORD.test(u.name) || !PLAIN_WORD.test(u.password)) throw new Error(`Kafka SCRAM user ${JSON.stringify(u.name)}: names and passwords of test users are letters, digits, '-' and '_'`);
+  }
+  const tlsPort = security.tls ? await freePort() : null;
+  const certs = security.tls ? makeTestCertificates(join(dir, 'tls')) : null;
+  if (certs) writeFileSync(join(dir, 'tls', 'keystore.pem'), readFileSync(certs.keyFile, 'utf8') + readFileSync(certs.certFile, 'utf8'), { mode: 0o600 });
+  const clientListeners = [`SASL_PLAINTEXT://127.0.0.1:${port}`, ...(tlsPort ? [`SASL_SSL://127.0.0.1:${tlsPort}`] : [])];
+  return {
+    lines: [
+      `listeners=${clientListeners.join(',')},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=${clientListeners.join(',')}`,
+      'inter.broker.listener.name=SASL_PLAINTEXT',
+      'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+      `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=${scramLogin(broker.name, broker.password)}`,
+      ...(certs
+        ? [
+            // The server side of SCRAM reads the credentials from the metadata log; the login module only names the mechanism.
+            'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+            'ssl.keystore.type=PEM',
+            `ssl.keystore.location=${join(dir, 'tls', 'keystore.pem')}`,
+            'ssl.client.auth=none',
+          ]
+        : []),
+    ],
+    scram: users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.name},password=${u.password}]`]),
+    tls: certs && tlsPort ? { brokers: [`127.0.0.1:${tlsPort}`], caFile: certs.caFile, strangerCaFile: certs.strangerCaFile } : undefined,
+  };
 }
 
 /**
@@ -83,7 +155,7 @@ export interface StartKafkaOptions {
  * Central jars with the machine's Java on free ports.
  */
 export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaBroker> {
-  const external = process.env['KAFKA_BROKERS'];
+  const external = options.security ? undefined : process.env['KAFKA_BROKERS'];
   if (external) return { brokers: external.split(',').map((b) => b.trim()), external: true, stop: async () => undefined };
 
   const javaBin = java();
@@ -94,17 +166,15 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const controllerPort = await freePort();
   const data = join(dir, 'data');
   const config = join(dir, 'server.properties');
+  const listeners = await listenerConfig(port, controllerPort, dir, options.security);
   writeFileSync(
     config,
     [
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
       'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      ...listeners.lines,
       `log.dirs=${data}`,
       `num.partitions=${options.partitions ?? 3}`,
       'offsets.topic.replication.factor=1',
@@ -126,7 +196,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const classpath = `${libs}/*`;
   if (!existsSync(join(data, 'meta.properties'))) {
     const id = spawnSync(javaBin, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).stdout.trim().split('\n').pop()!;
-    const f = spawnSync(javaBin, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', config], { encoding: 'utf8' });
+    const f = spawnSync(javaBin, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', config, ...listeners.scram], { encoding: 'utf8' });
     if (f.status !== 0) throw new InfraUnavailableError(`Kafka: formatting KRaft storage failed:\n${f.stdout}${f.stderr}`);
   }
   const out = openSync(join(dir, 'stdout.log'), 'a');
@@ -148,10 +218,11 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  writeFileSync(join(dir, 'broker.json'), JSON.stringify({ pid: child.pid, brokers: [`127.0.0.1:${port}`] }));
+  writeFileSync(join(dir, 'broker.json'), JSON.stringify({ pid: child.pid, brokers: [`127.0.0.1:${port}`], ...(listeners.tls ? { tls: listeners.tls } : {}) }));
   return {
     brokers: [`127.0.0.1:${port}`],
     external: false,
+    ...(listeners.tls ? { tls: listeners.tls } : {}),
     pid: child.pid!,
     async stop() {
       if (alive) {

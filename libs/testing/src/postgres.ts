@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, InfraUnavailableError, ownedBy, postgresBinary, removeDir, runAs, tempDirFor } from './infra';
@@ -16,6 +16,17 @@ export interface PostgresOptions {
   /** A persistent directory (created, or reused with its data) instead of a throwaway temp dir; kept on stop. */
   readonly dir?: string;
   readonly port?: number;
+  /**
+   * TLS on (ssl=on) with this certificate and key. PG_URL is then ignored: the
+   * test needs a server it configured.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /**
+   * The `postgres` user's password. Connections over TCP must then present it
+   * (scram-sha-256) — and, with `tls`, come over TLS (`hostssl` only): a
+   * plaintext connection is refused.
+   */
+  readonly password?: string;
 }
 
 /**
@@ -24,7 +35,7 @@ export interface PostgresOptions {
  * directory on a free port, run as the `postgres` user when we are root).
  */
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
-  const external = process.env['PG_URL'];
+  const external = options.tls || options.password ? undefined : process.env['PG_URL'];
   if (external) return { url: external, external: true, stop: async () => undefined };
 
   const initdb = postgresBinary('initdb');
@@ -38,8 +49,26 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const data = join(dir, 'data');
   const port = options.port ?? (await freePort());
   try {
-    if (!existsSync(join(data, 'PG_VERSION'))) runAs(user, initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions']);
+    if (!existsSync(join(data, 'PG_VERSION'))) {
+      const pwfile = join(dir, 'pwfile');
+      if (options.password) ownedBy(user, (writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 }), pwfile));
+      const auth = options.password ? ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`] : ['--auth=trust'];
+      runAs(user, initdb, ['-D', data, '-U', 'postgres', ...auth, '--encoding=UTF8', '--no-sync', '--no-instructions']);
+      // pg_ctl waits on the Unix socket (trusted); over TCP, only TLS connections with the password.
+      if (options.password && options.tls) writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n');
+    }
+    const tls: string[] = [];
+    if (options.tls) {
+      // The server refuses a key others can read: copies owned by the server's user, mode 0600.
+      for (const [from, to] of [[options.tls.certFile, 'server.crt'], [options.tls.keyFile, 'server.key']] as const) {
+        copyFileSync(from, join(dir, to));
+        chmodSync(join(dir, to), 0o600);
+        ownedBy(user, join(dir, to));
+      }
+      tls.push('-c ssl=on', `-c ssl_cert_file=${join(dir, 'server.crt')}`, `-c ssl_key_file=${join(dir, 'server.key')}`);
+    }
     const settings = [
+      ...tls,
       `-p ${port}`,
       `-k ${dir}`,
       '-c listen_addresses=127.0.0.1',

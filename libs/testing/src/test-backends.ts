@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inCI, which } from './infra';
+import { kafkaLibDir } from './kafka';
+import { postgresBinary } from './infra';
 import { createDatabase, dropDatabase } from './postgres';
 
 /** A read database for one test: a fresh SQLite file, or a fresh database on the run's PostgreSQL server. */
@@ -73,6 +76,40 @@ export const kafkaForTests = {
 /** `describe` for suites that need the Kafka broker. */
 export function describeWithKafka(name: string, fn: () => void): void {
   (kafkaForTests.unavailable ? describe.skip : describe)(`${name} [kafka]`, fn);
+}
+
+/**
+ * Why this machine cannot start a Kafka broker of a test's own (`startKafka` with options an
+ * outside broker would not have, such as SCRAM users), or null. Never a reason in CI: there the
+ * suite runs and fails when the broker cannot start.
+ */
+export function ownKafkaUnavailable(): string | null {
+  if (inCI()) return null;
+  const java = process.env['JAVA_HOME'] ? existsSync(join(process.env['JAVA_HOME'], 'bin', 'java')) : which('java') !== null;
+  if (!java) return 'java (17+) was not found';
+  if (!existsSync(join(kafkaLibDir(), '.complete')) && !which('mvn')) return 'the Kafka jars are not in .tools-cache (npm run kafka:fetch) and there is no Maven to fetch them';
+  if (!which('openssl')) return 'openssl was not found (it makes the test certificates)';
+  return null;
+}
+
+/** `describe` for suites that start a Kafka broker of their own; skipped, saying why, where none can be started (never in CI). */
+export function describeWithOwnKafka(name: string, fn: () => void): void {
+  const reason = ownKafkaUnavailable();
+  if (reason && !warned.has(reason)) {
+    warned.add(reason);
+    process.stderr.write(`[skip] ${name}: ${reason}\n`);
+  }
+  (reason ? describe.skip : describe)(`${name} [own kafka]`, fn);
+}
+
+/** `describe` for suites that start a PostgreSQL server of their own (TLS, passwords); skipped, saying why, where none can be started (never in CI). */
+export function describeWithOwnPostgres(name: string, fn: () => void): void {
+  const reason = inCI() ? null : !postgresBinary('initdb') || !postgresBinary('pg_ctl') ? 'no initdb/pg_ctl (install the Debian package "postgresql")' : !which('openssl') ? 'openssl was not found (it makes the test certificates)' : null;
+  if (reason && !warned.has(reason)) {
+    warned.add(reason);
+    process.stderr.write(`[skip] ${name}: ${reason}\n`);
+  }
+  (reason ? describe.skip : describe)(`${name} [own postgresql]`, fn);
 }
 
 /** The run's EventStoreDB for the contract suite, or why there is none (the suite is then skipped with that reason printed once). */

@@ -39,9 +39,16 @@ describe('per-service configuration at boot', () => {
     ['enforcement', { BUS: 'kafka' }, 'KAFKA_BROKERS: is required when BUS=kafka'],
     ['enforcement', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', CHECK_MAX_WAIT_MS: 'soon' }, 'CHECK_MAX_WAIT_MS: must be an integer from 0 to 30000 (got "soon")'],
     ['embedded', { EVENT_STORE: 'esdb', ESDB_URL: '' }, 'ESDB_URL: is required when EVENT_STORE=esdb'],
+    // Secured transports: each setting checked before anything connects; credentials never echoed.
+    ['ledger', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'hunter2' }, 'KAFKA_SASL_USERNAME: is required when KAFKA_SASL_MECHANISM=scram-sha-512'],
+    ['enforcement', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: '/nonexistent/kafka-ca.pem' }, 'KAFKA_TLS_CA_FILE: cannot read /nonexistent/kafka-ca.pem (ENOENT)'],
+    ['projector', { READ_DB: 'postgres', READ_DB_URL: 'postgres://ledger@db/ledger', READ_DB_PASSWORD_FILE: '/run/secrets/nope' }, 'READ_DB_PASSWORD_FILE: cannot read /run/secrets/nope (ENOENT)'],
+    ['projector', { READ_DB: 'postgres', READ_DB_URL: 'mysql://ledger:hunter2@db/ledger' }, 'READ_DB_URL: must be a postgres or postgresql URL (got "mysql://ledger:***@db/ledger")'],
+    ['ledger', { EVENT_STORE: 'esdb', ESDB_URL: 'esdb://admin:hunter2@localhost:2113?tls=false' }, 'ESDB_URL: sends credentials with tls=false'],
   ])('%s with %j stops with "%s"', (app, env, message) => {
     const { code, output } = boot(app, env as Record<string, string>);
     expect({ code, names: output.includes(message) }).toEqual({ code: 1, names: true });
     expect(output).not.toMatch(/\n\s+at /); // a message for a person, not a stack trace
+    expect(output).not.toContain('hunter2');
   });
 });

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { ConfigError, env, readConfig } from '@el/platform';
+import { ConfigError, env, readConfig, redactCredentials } from '@el/platform';
 import { repoRoot, startKafka, startPostgres, type KafkaBroker, type PostgresServer } from '@el/testing';
 
 const spec = {
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
         `  ledger       http://localhost:${config.LEDGER_PORT}   (API, /docs)`,
         `  projector    http://localhost:${config.PROJECTOR_PORT}   (/health, /metrics)`,
         `  enforcement  http://localhost:${config.ENFORCEMENT_PORT}   (POST /v1/check)`,
-        `  Kafka ${brokers}${started.kafka ? ' (local)' : ''} · PostgreSQL ${readDbUrl.replace(/\/\/[^@/]*@/, '//')}${started.postgres ? ' (local)' : ''} · events ${config.EVENT_STORE === 'esdb' ? config.ESDB_URL : join(dataDir, 'events.db')}`,
+        `  Kafka ${brokers}${started.kafka ? ' (local)' : ''} · PostgreSQL ${redactCredentials(readDbUrl)}${started.postgres ? ' (local)' : ''} · events ${config.EVENT_STORE === 'esdb' ? redactCredentials(config.ESDB_URL) : join(dataDir, 'events.db')}`,
         `  admin API key (written by the ledger's first start): ${join(dataDir, 'admin-api-key')}`,
         'Ctrl-C stops everything; data stays in ' + dataDir,
       ].join('\n'),

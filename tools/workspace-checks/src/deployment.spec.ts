@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { enforcementServiceConfigSpec } from '@el/enforcement-service';
@@ -24,10 +24,15 @@ const SPECS: Record<string, Parameters<typeof readConfig>[0]> = {
 };
 const SERVICES = Object.keys(SPECS);
 
-type ComposeService = { build?: { target?: string }; environment?: Record<string, unknown>; healthcheck?: { test?: string[] }; depends_on?: Record<string, unknown> };
+type ComposeService = { build?: { target?: string }; environment?: Record<string, unknown>; healthcheck?: { test?: string[] }; depends_on?: Record<string, unknown>; secrets?: string[] };
+
+/** A variable whose value would be a credential, and a URL that carries one: neither may be a plain value in a deployment file. */
+const CREDENTIAL_VARIABLE = /(PASSWORD|SECRET|TOKEN)$/;
+const CREDENTIAL_URL = /\/\/[^/@\s:]+:[^/@\s]+@/;
+const credentialsInValues = (env: Record<string, unknown>) => Object.entries(env).filter(([k, v]) => CREDENTIAL_VARIABLE.test(k) || CREDENTIAL_URL.test(String(v))).map(([k]) => k);
 
 describe('deployment files', () => {
-  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; secrets?: Record<string, { file?: string }> };
   const dockerTargets = [...read('Dockerfile').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
 
   it('every app is a service of docker-compose.yml, built from its Dockerfile target, with a health check', () => {
@@ -48,6 +53,23 @@ describe('deployment files', () => {
       expect(() => readConfig(SPECS[name]!, env)).not.toThrow();
     }
     expect(compose.services['ledger']!.environment).toMatchObject({ EVENT_STORE: 'esdb', READ_DB: 'postgres', BUS: 'kafka' });
+  });
+
+  it('docker-compose.yml: passwords reach every container as secret files, never as environment values', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const env = service.environment ?? {};
+      expect({ name, inValues: credentialsInValues(env) }).toEqual({ name, inValues: [] });
+      for (const [variable, value] of Object.entries(env).filter(([k]) => /PASSWORD_FILE$/.test(k))) {
+        const secret = /^\/run\/secrets\/([\w-]+)$/.exec(String(value))?.[1];
+        const file = secret ? compose.secrets?.[secret]?.file : undefined;
+        // The secret is granted to this service, defined with a file, and the file is there.
+        expect({ name, variable, granted: Boolean(secret && service.secrets?.includes(secret)), file: Boolean(file && existsSync(join(ROOT, file))) }).toEqual({ name, variable, granted: true, file: true });
+      }
+    }
+    // The compose Kafka authenticates every client: each service using it says how.
+    for (const name of SERVICES.filter((n) => compose.services[n]!.environment?.['BUS'] === 'kafka')) {
+      expect({ name, mechanism: compose.services[name]!.environment?.['KAFKA_SASL_MECHANISM'] }).toEqual({ name, mechanism: 'scram-sha-512' });
+    }
   });
 
   const manifests = readdirSync(join(ROOT, 'deploy', 'k8s'))
@@ -71,6 +93,26 @@ describe('deployment files', () => {
       const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'ledger-config')!.data!;
       const values = { ...configMap, ...Object.fromEntries((container.env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])) };
       expect(() => readConfig(SPECS[name]!, values)).not.toThrow();
+    }
+  });
+
+  it('Kubernetes: credentials are files from Secrets, and every file a service is pointed at is mounted', () => {
+    const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'ledger-config')!.data!;
+    expect(credentialsInValues(configMap)).toEqual([]);
+    for (const name of SERVICES) {
+      const pod = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === name)!.spec.template.spec;
+      const container = pod.containers[0];
+      const env = { ...configMap, ...Object.fromEntries((container.env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])) };
+      expect({ name, inValues: credentialsInValues(env) }).toEqual({ name, inValues: [] });
+      // Each *_FILE this service reads names a file of a mounted volume (a Secret's for a password).
+      const files = Object.entries(env).filter(([k]) => k.endsWith('_FILE') && k in SPECS[name]!);
+      for (const [variable, path] of files) {
+        const mount = (container.volumeMounts as { name: string; mountPath: string }[] | undefined)?.find((m) => path.startsWith(`${m.mountPath}/`));
+        const volume = (pod.volumes as { name: string; secret?: { items?: { path: string }[] }; configMap?: { items?: { path: string }[] } }[] | undefined)?.find((v) => v.name === mount?.name);
+        const source = volume?.secret ?? volume?.configMap;
+        const fileName = mount ? path.slice(mount.mountPath.length + 1) : '';
+        expect({ name, variable, mounted: Boolean(source?.items?.some((i) => i.path === fileName)), fromSecret: /PASSWORD/.test(variable) ? Boolean(volume?.secret) : true }).toEqual({ name, variable, mounted: true, fromSecret: true });
+      }
     }
   });
 

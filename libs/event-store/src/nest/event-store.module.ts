@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { join, resolve } from 'node:path';
-import { ConfigError, env, HealthRegistry, Metrics, type ConfigOf } from '@el/platform';
+import { ConfigError, ConfigProblems, env, HealthRegistry, Metrics, readCertificateFile, redactCredentials, secretFrom, secretVariables, type ConfigOf } from '@el/platform';
 import { upcastEvent } from '@el/domain';
 import type { EventStore } from '../event-store.port';
 import { UpcastingEventStore } from '../upcasting-event-store';
@@ -9,7 +9,9 @@ import { EsdbEventStore } from '../esdb/esdb-event-store';
 
 export const eventStoreConfigSpec = {
   EVENT_STORE: env.oneOf(['sqlite', 'esdb'] as const, { default: 'sqlite', description: 'Event store adapter: sqlite (embedded file under DATA_DIR) or esdb (EventStoreDB, distributed)' }),
-  ESDB_URL: env.string({ default: '', description: 'EventStoreDB connection string; required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)' }),
+  ESDB_URL: env.string({ default: '', description: 'EventStoreDB connection string; required when EVENT_STORE=esdb (e.g. esdb://ledger@es1:2113,es2:2113?tls=true, or esdb://localhost:2113?tls=false for an insecure dev server)' }),
+  ESDB_TLS_CA_FILE: env.string({ description: 'PEM CA certificate that verifies EventStoreDB (tls=true; default: the system CAs); passed to the client as tlsCAFile' }),
+  ...secretVariables('ESDB_PASSWORD', { description: 'Password of the ESDB_URL user, when the URL holds none' }),
   ESDB_IDEMPOTENCY_WINDOW: env.int({ default: 200, min: 1, max: 100_000, description: 'Newest events of a stream an EventStoreDB append looks through for its event ids (idempotent retries)' }),
   DATA_DIR: env.string({ default: './data', description: 'Directory of the embedded SQLite event store (events.db); every process of one installation points at the same one' }),
   SQLITE_SYNCHRONOUS: env.oneOf(['FULL', 'NORMAL'] as const, { default: 'FULL', description: 'FULL fsyncs every commit (durable on power loss); NORMAL may lose the last commits on power loss' }),
@@ -24,18 +26,63 @@ export function eventStorePath(config: Pick<EventStoreConfig, 'DATA_DIR'>): stri
   return join(resolve(config.DATA_DIR), 'events.db');
 }
 
-/** For boot messages: the SQLite file, or the EventStoreDB URL without credentials. */
+/** For boot messages and /health: the SQLite file, or the EventStoreDB connection string without credentials. */
 export function describeEventStore(config: Pick<EventStoreConfig, 'DATA_DIR' | 'EVENT_STORE' | 'ESDB_URL'>): string {
-  return config.EVENT_STORE === 'esdb' ? `esdb ${config.ESDB_URL.replace(/\/\/[^@/]*@/, '//***@')}` : `sqlite ${eventStorePath(config)}`;
+  return config.EVENT_STORE === 'esdb' ? `esdb ${redactCredentials(config.ESDB_URL)}` : `sqlite ${eventStorePath(config)}`;
 }
 
-/** Stops the boot with a message naming the variable when EVENT_STORE=esdb has no usable ESDB_URL. */
-export function checkEventStoreConfig(config: Pick<EventStoreConfig, 'EVENT_STORE' | 'ESDB_URL'>): void {
-  if (config.EVENT_STORE !== 'esdb') return;
+type EsdbConfig = Pick<EventStoreConfig, 'EVENT_STORE' | 'ESDB_URL' | 'ESDB_TLS_CA_FILE' | 'ESDB_PASSWORD' | 'ESDB_PASSWORD_FILE'>;
+
+/**
+ * The connection string the client gets: ESDB_URL with the password from
+ * ESDB_PASSWORD(_FILE) and the CA from ESDB_TLS_CA_FILE (as tlsCAFile) put in.
+ * Checked here, each problem naming its variable: the client itself would
+ * take `tls` as true when it is missing, ignore tlsVerifyCert=false with a
+ * warning, and send credentials over a connection without TLS.
+ */
+export function esdbConnectionString(config: EsdbConfig): string {
   if (!config.ESDB_URL) throw new ConfigError([{ variable: 'ESDB_URL', message: 'is required when EVENT_STORE=esdb (e.g. esdb://localhost:2113?tls=false)' }]);
-  if (!/^esdb(\+discover)?:\/\/[^/\s]+/.test(config.ESDB_URL)) {
-    throw new ConfigError([{ variable: 'ESDB_URL', message: `must be an EventStoreDB connection string like esdb://host:2113?tls=false (got "${config.ESDB_URL}")` }]);
+  const m = /^(esdb(?:\+discover)?:\/\/)(?:([^:@/?\s]+)(?::([^@/?\s]*))?@)?([^/?\s@]+)\/?(?:\?(.*))?$/.exec(config.ESDB_URL);
+  if (!m) {
+    throw new ConfigError([{ variable: 'ESDB_URL', message: `must be an EventStoreDB connection string like esdb://host:2113?tls=false (got "${redactCredentials(config.ESDB_URL)}")` }]);
   }
+  const [, scheme, user, urlPassword, hosts, query = ''] = m as unknown as [string, string, string | undefined, string | undefined, string, string | undefined];
+  // Keys as the client reads them: case, '-' and '_' do not matter (tls_ca_file is tlsCAFile).
+  const params = new Map(
+    query
+      .split('&')
+      .filter(Boolean)
+      .map((kv) => {
+        const eq = kv.indexOf('=');
+        const key = (eq < 0 ? kv : kv.slice(0, eq)).toLowerCase().replace(/[_-]/g, '');
+        return [key, eq < 0 ? '' : kv.slice(eq + 1)] as const;
+      }),
+  );
+  const problems = new ConfigProblems();
+  const tlsParam = params.get('tls');
+  if (tlsParam !== undefined && tlsParam !== 'true' && tlsParam !== 'false') problems.add('ESDB_URL', `tls must be true or false (got "${tlsParam}")`);
+  const tls = tlsParam !== 'false'; // the client's default is TLS
+  if (params.get('tlsverifycert') === 'false') problems.add('ESDB_URL', 'tlsVerifyCert=false has no effect with this client (it verifies anyway): give the CA that issued the server\'s certificate in ESDB_TLS_CA_FILE');
+  const password = problems.check(() => secretFrom(config, 'ESDB_PASSWORD'));
+  if (password && urlPassword !== undefined) problems.add('ESDB_URL', `holds a password and ${password.variable} is set: keep the password in one place (the secret)`);
+  if (password && !user) problems.add('ESDB_URL', `names no user for the password in ${password.variable} (esdb://USER@host:2113?tls=true)`);
+  if (user && urlPassword === undefined && !password) problems.add('ESDB_PASSWORD_FILE', `(or ESDB_PASSWORD) is required: ESDB_URL names user "${user}" without a password`);
+  if (!tls && (password || urlPassword !== undefined)) problems.add('ESDB_URL', 'sends credentials with tls=false, in clear text (and an insecure EventStoreDB ignores them): use tls=true');
+  let caParam = '';
+  if (config.ESDB_TLS_CA_FILE) {
+    if (!tls) problems.add('ESDB_TLS_CA_FILE', 'is set but ESDB_URL has tls=false');
+    else if (params.has('tlscafile')) problems.add('ESDB_TLS_CA_FILE', 'is set and ESDB_URL has tlsCAFile too: give the CA in one place');
+    else if (problems.check(() => readCertificateFile('ESDB_TLS_CA_FILE', config.ESDB_TLS_CA_FILE!)) !== undefined) caParam = `tlsCAFile=${encodeURIComponent(resolve(config.ESDB_TLS_CA_FILE))}`;
+  }
+  problems.throwIfAny();
+  const credentials = user ? `${user}:${password ? encodeURIComponent(password.value.reveal()) : urlPassword}@` : '';
+  const allParams = [query, caParam].filter(Boolean).join('&');
+  return `${scheme}${credentials}${hosts}${allParams ? `?${allParams}` : ''}`;
+}
+
+/** Stops the boot with a message naming the variable when EVENT_STORE=esdb has no usable connection settings. */
+export function checkEventStoreConfig(config: EsdbConfig): void {
+  if (config.EVENT_STORE === 'esdb') esdbConnectionString(config);
 }
 
 /**
@@ -49,7 +96,7 @@ export function upcasting(store: EventStore): EventStore {
 /** The configured adapter without NestJS (CLIs such as `npm run rebuild`). */
 export function openEventStore(config: EventStoreConfig, onRetry?: (what: string, attempt: number, error: unknown) => void): EventStore {
   checkEventStoreConfig(config);
-  if (config.EVENT_STORE === 'esdb') return upcasting(new EsdbEventStore({ url: config.ESDB_URL, idempotencyWindow: config.ESDB_IDEMPOTENCY_WINDOW, ...(onRetry ? { onRetry } : {}) }));
+  if (config.EVENT_STORE === 'esdb') return upcasting(new EsdbEventStore({ url: esdbConnectionString(config), idempotencyWindow: config.ESDB_IDEMPOTENCY_WINDOW, ...(onRetry ? { onRetry } : {}) }));
   return upcasting(SqliteEventStore.open({ path: eventStorePath(config), synchronous: config.SQLITE_SYNCHRONOUS, writer: config.SQLITE_WRITER }));
 }
 

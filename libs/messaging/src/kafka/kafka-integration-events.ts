@@ -1,12 +1,46 @@
 import { COMPACTED_TOPICS } from '@el/contracts';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Producer } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import type { Secret } from '@el/platform';
 import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
+
+export type SaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
+
+/** How the client proves who it is and protects the connection; nothing (PLAINTEXT) when both are null. */
+export interface KafkaSecurity {
+  readonly sasl: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: Secret } | null;
+  /** TLS (SSL / SASL_SSL listeners): the CA bundle to trust (the system CAs when absent), a client certificate for mutual TLS. */
+  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: Secret; readonly rejectUnauthorized: boolean } | null;
+}
+
+export const PLAINTEXT: KafkaSecurity = { sasl: null, tls: null };
+
+/** Node's TLS options for a KafkaSecurity's `tls` (also what a TLS probe of a broker uses). */
+export function tlsConnectionOptions(tls: NonNullable<KafkaSecurity['tls']>): ConnectionOptions {
+  return {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key.reveal() } : {}),
+  };
+}
+
+/** The `ssl` and `sasl` settings of a kafkajs client; the one place the password is revealed to it. */
+export function kafkajsSecurity(security: KafkaSecurity = PLAINTEXT): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const { sasl, tls } = security;
+  return {
+    ...(tls ? { ssl: tlsConnectionOptions(tls) } : {}),
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password.reveal() } as KafkaConfig['sasl'] } : {}),
+  };
+}
 
 export interface KafkaOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   /** Partitions of topics this adapter creates. */
   readonly partitions: number;
+  /** SASL and TLS; PLAINTEXT when omitted. */
+  readonly security?: KafkaSecurity;
   readonly log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
 
@@ -52,6 +86,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...kafkajsSecurity(options.security),
       connectionTimeout: 5000,
       retry: { initialRetryTime: 200, retries: 12 },
       logLevel: logLevel.WARN,

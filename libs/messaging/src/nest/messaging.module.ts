@@ -6,8 +6,8 @@ import { BusServer } from './bus.server';
 import { BUS_CONFIG, INTEGRATION_EVENTS } from './tokens';
 import { InProcessIntegrationEvents } from '../inprocess/in-process-integration-events';
 import type { IntegrationEvents } from '../integration-events.port';
-import { KafkaIntegrationEvents } from '../kafka/kafka-integration-events';
-import type { BusConfig } from './messaging.config';
+import { describeKafka, type BusConfig } from './messaging.config';
+import { openKafkaBus } from './open-kafka-bus';
 
 
 @Injectable()
@@ -44,20 +44,12 @@ export class MessagingModule {
               return new InProcessIntegrationEvents(store);
             }
             const logger = new Logger('kafka');
-            const bus = new KafkaIntegrationEvents({
-              brokers: config.brokers,
-              clientId: config.clientId,
-              partitions: config.partitions,
+            // Stops the boot with a message naming the variable when Kafka cannot be used (unreachable, refused credentials, untrusted certificate).
+            const bus = await openKafkaBus(config, {
+              topics: [TOPICS.entitlements, TOPICS.erpOrders, TOPICS.erpOrdersDlq],
               log: (level, message, extra) => (level === 'debug' ? logger.debug({ ...extra }, message) : level === 'info' ? logger.log({ ...extra }, message) : logger[level]({ ...extra }, message)),
             });
-            // Fail at boot, naming the variable, when the brokers cannot be reached.
-            try {
-              await bus.ensureTopics([TOPICS.entitlements, TOPICS.erpOrders, TOPICS.erpOrdersDlq]);
-            } catch (err) {
-              await bus.close().catch(() => undefined);
-              throw Object.assign(new Error(`KAFKA_BROKERS: cannot use Kafka at ${config.brokers.join(',')}: ${(err as Error).message}`), { name: 'ConfigError' });
-            }
-            health.register('bus', () => ({ status: 'up', kind: 'kafka', brokers: config.brokers }));
+            health.register('bus', () => ({ status: 'up', kind: 'kafka', brokers: config.brokers, security: describeKafka(config) }));
             return bus;
           },
         },

@@ -1,3 +1,5 @@
+import { redactCredentials } from './redact';
+
 /**
  * Typed configuration from environment variables, validated at boot. Every
  * problem is reported at once, each naming its variable:
@@ -11,16 +13,25 @@ export interface VariableSpec<T> {
   /** Shown in docs and `--help`; the value used when the variable is unset. */
   readonly default?: T;
   readonly required?: boolean;
+  /** A credential: its value is never shown, not even in the message about a bad value. */
+  readonly secret?: boolean;
   parse(raw: string): T;
 }
 
 type Specs = Record<string, VariableSpec<unknown>>;
 export type ConfigOf<S extends Specs> = { readonly [K in keyof S]: S[K] extends VariableSpec<infer T> ? T : never };
 
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly message: string;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+  constructor(readonly problems: readonly ConfigProblem[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`);
+    // A message for a person, naming the variables: frames would only bury it (Nest logs a provider's boot error with its stack).
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
@@ -38,7 +49,8 @@ export function readConfig<S extends Specs>(specs: S, env: NodeJS.ProcessEnv = p
     try {
       out[name] = spec.parse(raw.trim());
     } catch (err) {
-      problems.push({ variable: name, message: `${(err as Error).message} (got "${raw}")` });
+      // The value is echoed to help fix it — minus credentials (a URL's password, a secret variable).
+      problems.push({ variable: name, message: `${(err as Error).message} (got ${spec.secret ? 'a value, not shown' : `"${redactCredentials(raw)}"`})` });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -50,7 +62,7 @@ export function configReader<S extends Specs>(specs: S): (env?: NodeJS.ProcessEn
   return (env = process.env) => readConfig(specs, env);
 }
 
-type Opts<T> = { description: string; default?: T; required?: boolean };
+type Opts<T> = { description: string; default?: T; required?: boolean; secret?: boolean };
 
 export const env = {
   string: (o: Opts<string>): VariableSpec<string> => ({ ...o, parse: (raw) => raw }),

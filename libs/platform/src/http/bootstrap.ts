@@ -61,7 +61,9 @@ export function validationPipe(): ValidationPipe {
 export async function createHttpApp(rootModule: Type<unknown> | unknown, options: HttpAppOptions): Promise<NestFastifyApplication> {
   // bodyParser: false keeps Fastify's own JSON parser (built once) instead of NestJS's, which
   // buffers the body and rebuilds the parser on every request. We accept JSON only.
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule as Type<unknown>, fastifyAdapter(options), { bufferLogs: true, bodyParser: false });
+  // abortOnError: false hands a provider's boot error (a ConfigError from a refused connection) to
+  // runMain, which prints its message naming the variable; Nest's own handler would print a stack and exit.
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule as Type<unknown>, fastifyAdapter(options), { bufferLogs: true, bodyParser: false, abortOnError: false });
   configureHttpApp(app, options);
   return app;
 }
