@@ -174,17 +174,22 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   }
 
   async ensureTopics(topics: readonly string[]): Promise<void> {
-    await this.getAdmin();
-    if (!this.admin) throw new Error('no admin');
-    const existing = new Set(await this.admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await this.admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.options.partitions,
-        replicationFactor: 1,
-        ...(COMPACTED_TOPICS.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
-      })),
+    // Creating topics while the broker settles (a fresh cluster, another service creating them too)
+    // can answer UNKNOWN_TOPIC_OR_PARTITION while the leaders are elected: ask again.
+    await this.whileLeadersSettle(`creating ${topics.join(', ')}`, async () => {
+      const admin = await this.getAdmin();
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.options.partitions,
+          replicationFactor: 1,
+          ...(COMPACTED_TOPICS.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+        })),
+      });
     });
   }
 
