@@ -2,21 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, readConfig } from '@el/platform';
-import { makeTestCertificates, type TestCertificates } from '@el/testing';
+import { makeTestCertificates, type TestCertificates, configProblemsOf } from '@el/testing';
 import { describeReadDb, explainReadDbFailure, pgSslOptions, type ReadDbConfig } from './data-source';
 import { readDbConfig, readModelsConfigSpec } from './read-models.config';
 
 type PostgresDb = Extract<ReadDbConfig, { kind: 'postgres' }>;
 
-function problemsOf(fn: () => unknown): readonly { variable: string; message: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = configProblemsOf;
 
 describe('read database configuration: TLS and the password', () => {
   let dir: string;

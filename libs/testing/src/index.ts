@@ -6,3 +6,4 @@ export * from './kafka';
 export * from './esdb';
 export * from './until';
 export * from './tls';
+export * from './config-problems';

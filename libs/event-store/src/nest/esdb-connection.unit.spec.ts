@@ -4,19 +4,11 @@ import { join } from 'node:path';
 // The client's own parser: the connection string built here must mean to the client what the variables say.
 import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString';
 import { EventStoreDBClient } from '@eventstore/db-client';
-import { ConfigError, readConfig } from '@el/platform';
-import { makeTestCertificates, type TestCertificates } from '@el/testing';
+import { readConfig } from '@el/platform';
+import { makeTestCertificates, type TestCertificates, configProblemsOf } from '@el/testing';
 import { describeEventStore, esdbConnectionString, eventStoreConfigSpec } from './event-store.module';
 
-function problemsOf(fn: () => unknown): readonly { variable: string; message: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = configProblemsOf;
 
 // EventStoreDB cannot run on every machine (no package without Docker), so TLS is tested at the
 // configuration: what the client is handed, read back with the client's own parser.

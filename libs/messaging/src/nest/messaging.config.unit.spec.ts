@@ -2,23 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { ConfigError, readConfig } from '@el/platform';
-import { makeTestCertificates, type TestCertificates } from '@el/testing';
+import { readConfig } from '@el/platform';
+import { makeTestCertificates, type TestCertificates, configProblemsOf } from '@el/testing';
 import { kafkajsSecurity } from '../kafka/kafka-integration-events';
 import { busConfig, describeKafka, messagingConfigSpec, type KafkaBusConfig } from './messaging.config';
 import { explainKafkaFailure } from './open-kafka-bus';
 
 const kafkaBus = (env: Record<string, string>) => busConfig(readConfig(messagingConfigSpec, { BUS: 'kafka', KAFKA_BROKERS: 'kafka-1:9093,kafka-2:9093', ...env })) as KafkaBusConfig;
 
-function problemsOf(fn: () => unknown): readonly { variable: string; message: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = configProblemsOf;
 
 describe('Kafka security configuration → kafkajs options', () => {
   let dir: string;
