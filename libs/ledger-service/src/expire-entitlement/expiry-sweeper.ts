@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { DomainError } from '@el/domain';
 import { Clock } from '@el/platform';
 import { ReadModelQueries } from '@el/read-models';
+import { PeriodicSweep } from '../infrastructure/periodic-sweep';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { ExpireEntitlementCommand } from './expire-entitlement.command';
 
@@ -15,48 +16,30 @@ import { ExpireEntitlementCommand } from './expire-entitlement.command';
  * re-checks each against its stream.
  */
 @Injectable()
-export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('expiry');
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-
+export class ExpirySweeper extends PeriodicSweep<number> {
   constructor(
-    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    @Inject(LEDGER_CONFIG) config: LedgerConfig,
     private readonly readModels: ReadModelQueries,
     private readonly commands: CommandBus,
     private readonly clock: Clock,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.config.EXPIRY_SWEEP_INTERVAL_MS === 0) return;
-    this.timer = setInterval(() => void this.sweep().catch((err) => this.logger.error({ err }, 'expiry sweep failed')), this.config.EXPIRY_SWEEP_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+  ) {
+    super('expiry', config.EXPIRY_SWEEP_INTERVAL_MS, 0);
   }
 
   /** One pass; returns how many entitlements were recorded as expired. */
-  async sweep(): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
+  protected async pass(): Promise<number> {
     let expired = 0;
-    try {
-      const now = this.clock.now();
-      for (const e of await this.readModels.dueToExpire(now)) {
-        try {
-          const r = await this.commands.execute(new ExpireEntitlementCommand(e.entitlementId, e.validUntil!));
-          if (r.events.length > 0 && !r.replayed) expired += 1;
-        } catch (err) {
-          // Renewed or revoked in the meantime: nothing to record.
-          if (!(err instanceof DomainError)) this.logger.error({ err, entitlementId: e.entitlementId }, 'expiry failed');
-        }
+    const now = this.clock.now();
+    for (const e of await this.readModels.dueToExpire(now)) {
+      try {
+        const r = await this.commands.execute(new ExpireEntitlementCommand(e.entitlementId, e.validUntil!));
+        if (r.events.length > 0 && !r.replayed) expired += 1;
+      } catch (err) {
+        // Renewed or revoked in the meantime: nothing to record.
+        if (!(err instanceof DomainError)) this.logger.error({ err, entitlementId: e.entitlementId }, 'expiry failed');
       }
-      if (expired > 0) this.logger.log({ expired }, 'entitlements expired');
-    } finally {
-      this.running = false;
     }
+    if (expired > 0) this.logger.log({ expired }, 'entitlements expired');
     return expired;
   }
 }

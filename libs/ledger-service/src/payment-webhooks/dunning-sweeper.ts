@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '@el/platform';
 import { ReadModelQueries } from '@el/read-models';
+import { PeriodicSweep } from '../infrastructure/periodic-sweep';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { DunningProcess } from './dunning-process';
 
@@ -13,44 +14,26 @@ import { DunningProcess } from './dunning-process';
  * ledger instances sweeping at once change each entitlement once.
  */
 @Injectable()
-export class DunningSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('dunning');
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-
+export class DunningSweeper extends PeriodicSweep<string[]> {
   constructor(
-    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    @Inject(LEDGER_CONFIG) config: LedgerConfig,
     private readonly readModels: ReadModelQueries,
     private readonly dunning: DunningProcess,
     private readonly clock: Clock,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.config.PAYMENT_DUNNING_SWEEP_INTERVAL_MS === 0) return;
-    this.timer = setInterval(() => void this.sweep().catch((err) => this.logger.error({ err }, 'dunning sweep failed')), this.config.PAYMENT_DUNNING_SWEEP_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+  ) {
+    super('dunning', config.PAYMENT_DUNNING_SWEEP_INTERVAL_MS, []);
   }
 
   /** One pass; returns the customers whose dunning changed something. */
-  async sweep(): Promise<string[]> {
-    if (this.running) return [];
-    this.running = true;
+  protected async pass(): Promise<string[]> {
     const changed: string[] = [];
-    try {
-      for (const row of await this.readModels.dunningDue(this.clock.now())) {
-        try {
-          const r = await this.dunning.advance(row.customerId);
-          if (r.events.length > 0) changed.push(row.customerId);
-        } catch (err) {
-          this.logger.error({ err, customerId: row.customerId }, 'dunning step failed; the next sweep tries again');
-        }
+    for (const row of await this.readModels.dunningDue(this.clock.now())) {
+      try {
+        const r = await this.dunning.advance(row.customerId);
+        if (r.events.length > 0) changed.push(row.customerId);
+      } catch (err) {
+        this.logger.error({ err, customerId: row.customerId }, 'dunning step failed; the next sweep tries again');
       }
-    } finally {
-      this.running = false;
     }
     return changed;
   }
