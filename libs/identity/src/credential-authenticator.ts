@@ -13,6 +13,9 @@ const CACHE_LIMIT = 10_000;
  * record (a revocation replaces it), a token's until it expires.
  */
 export class CredentialAuthenticator extends Authenticator {
+  /** By the exact `Bearer <key>` header (the hot path: no parsing). Only that canonical form is kept, so header variants cannot grow it. */
+  private readonly byHeader = new Map<string, { record: ApiKeyRecord; principal: Principal }>();
+  /** By the key itself. */
   private readonly keys = new Map<string, { record: ApiKeyRecord; principal: Principal }>();
   private readonly tokens = new Map<string, { principal: Principal; expiresAtMs: number }>();
   private lastMissRefresh = 0;
@@ -28,7 +31,7 @@ export class CredentialAuthenticator extends Authenticator {
   authenticate(authorization: string | undefined): Principal | Promise<Principal> {
     // The hot path: the exact header seen before, no parsing (`Bearer elk_…` is stored under the whole header).
     if (authorization !== undefined) {
-      const seen = this.keys.get(authorization);
+      const seen = this.byHeader.get(authorization);
       if (seen && this.directory.get(seen.record.keyId) === seen.record) return seen.principal;
     }
     const credential = bearerOf(authorization);
@@ -36,7 +39,7 @@ export class CredentialAuthenticator extends Authenticator {
     if (credential.startsWith(API_KEY_PREFIX)) {
       const hit = this.keys.get(credential);
       if (hit && this.directory.get(hit.record.keyId) === hit.record) return hit.principal;
-      return this.apiKey(credential, authorization!);
+      return this.apiKey(credential);
     }
     const token = this.tokens.get(credential);
     if (token && token.expiresAtMs > this.now()) return token.principal;
@@ -44,9 +47,10 @@ export class CredentialAuthenticator extends Authenticator {
     return this.jwt(credential, this.oidc);
   }
 
-  private async apiKey(key: string, header: string): Promise<Principal> {
+  private async apiKey(key: string): Promise<Principal> {
+    const header = `Bearer ${key}`;
     this.keys.delete(key);
-    this.keys.delete(header);
+    this.byHeader.delete(header);
     const keyId = keyIdOf(key);
     if (keyId === null) throw invalidCredential('malformed API key');
     let record = this.directory.get(keyId);
@@ -60,7 +64,7 @@ export class CredentialAuthenticator extends Authenticator {
     if (record.revokedAt !== null) throw invalidCredential(`API key ${keyId} was revoked at ${record.revokedAt}`);
     const principal: Principal = { id: `key:${keyId}`, kind: 'api-key', role: record.role, name: record.name, customers: record.customers };
     remember(this.keys, key, { record, principal });
-    remember(this.keys, header, { record, principal });
+    remember(this.byHeader, header, { record, principal });
     return principal;
   }
 

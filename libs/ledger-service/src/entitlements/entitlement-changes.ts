@@ -66,6 +66,9 @@ export class EntitlementChanges {
       for (let attempt = 1; ; attempt++) {
         const loaded = await this.entitlements.load(entitlementId);
         if (options.viewer && loaded.state.status !== 'none') assertSeesEntitlement(options.viewer, entitlementId, loaded.state.customerId);
+        // A scoped viewer learns nothing from a missing entitlement either: the same answer as for another customer's,
+        // before If-Match or an Idempotency-Key could tell the two apart.
+        if (options.viewer?.customers && loaded.state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${entitlementId} does not exist`);
         const already = this.entitlements.writtenBy(loaded, options.commandId);
         if (already.length > 0) {
           assertSameRequest(already, options.requestHash, { entitlementId });

@@ -167,19 +167,21 @@ describe('POST /v1/webhooks/payments (Stripe)', () => {
       const before = await t.head();
       expect((await deliver(t, deleted)).body).toMatchObject({ outcome: 'replayed', events: [] });
       // Another event for an entitlement already revoked: what it asks for holds.
-      expect((await deliver(t, subscriptionDeletedEvent(t, { entitlement_id: e1 }))).body).toMatchObject({ outcome: 'unchanged', events: [] });
+      expect((await deliver(t, subscriptionDeletedEvent(t, { customer_id: 'acme', entitlement_id: e1 }))).body).toMatchObject({ outcome: 'unchanged', events: [] });
       expect(await t.head()).toBe(before);
     });
 
-    it('customer.subscription.deleted is refused without an entitlement, for an unknown one, or for another customer\'s', async () => {
+    it('customer.subscription.deleted is refused without an entitlement or a customer, for an unknown one, or for another customer\'s', async () => {
       const e1 = await grantAsOperator(t);
       const before = await t.head();
       const answers = [
         await deliver(t, subscriptionDeletedEvent(t, { customer_id: 'acme' })),
-        await deliver(t, subscriptionDeletedEvent(t, { entitlement_id: 'no-such-entitlement' })),
+        // Metadata naming only an entitlement (a stray subscription) must not revoke it.
+        await deliver(t, subscriptionDeletedEvent(t, { entitlement_id: e1 })),
+        await deliver(t, subscriptionDeletedEvent(t, { customer_id: 'acme', entitlement_id: 'no-such-entitlement' })),
         await deliver(t, subscriptionDeletedEvent(t, { customer_id: 'globex', entitlement_id: e1 })),
       ];
-      expect(answers.map((r) => `${r.status} ${r.body.code}`)).toEqual(['422 WEBHOOK.NO_ENTITLEMENT', '404 ENTITLEMENT.NOT_FOUND', '409 ENTITLEMENT.CUSTOMER_MISMATCH']);
+      expect(answers.map((r) => `${r.status} ${r.body.code}`)).toEqual(['422 WEBHOOK.NO_ENTITLEMENT', '422 WEBHOOK.NO_CUSTOMER', '404 ENTITLEMENT.NOT_FOUND', '409 ENTITLEMENT.CUSTOMER_MISMATCH']);
       expect(await t.head()).toBe(before);
       expect(await statuses(e1)).toEqual([['active', null]]);
     });

@@ -56,14 +56,12 @@ export class ReceivePaymentEventHandler implements ICommandHandler<ReceivePaymen
 
   private async revoke(event: StripeEvent): Promise<PaymentEventOutcome> {
     const { entitlementId, customerId } = entitlementOfSubscription(event, subscriptionOf(event));
-    if (customerId !== null) {
-      const { state } = await this.entitlements.load(entitlementId);
-      if (state.status !== 'none' && state.customerId !== customerId) {
-        throw new DomainError('ENTITLEMENT.CUSTOMER_MISMATCH', `subscription metadata names customer ${customerId}, but entitlement ${entitlementId} belongs to another customer`, { entitlementId, customerId });
-      }
+    const { state } = await this.entitlements.load(entitlementId);
+    if (state.status !== 'none' && state.customerId !== customerId) {
+      throw new DomainError('ENTITLEMENT.CUSTOMER_MISMATCH', `subscription metadata names customer ${customerId}, but entitlement ${entitlementId} belongs to another customer`, { entitlementId, customerId });
     }
     const correlationId = `${PAYMENT_GATEWAY}:${event.id}`;
-    const base = { eventId: event.id, type: event.type, entitlementId, ...(customerId !== null ? { customerId } : {}) };
+    const base = { eventId: event.id, type: event.type, entitlementId, customerId };
     try {
       const r: EntitlementWriteResult = await this.commands.execute(
         new RevokeEntitlementCommand(entitlementId, SUBSCRIPTION_DELETED, { ...systemContext(PAYMENT_GATEWAY, correlationId), idempotencyKey: correlationId }),

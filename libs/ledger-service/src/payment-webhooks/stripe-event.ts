@@ -15,8 +15,8 @@ import { LedgerError } from '../ledger.errors';
  *   (API 2025-03-31 "basil" and later) or `subscription_details.metadata`
  *   (earlier versions);
  * - subscriptions name the entitlement they pay for in
- *   `metadata.entitlement_id` (and may name the customer in
- *   `metadata.customer_id`, which must then be the entitlement's).
+ *   `metadata.entitlement_id` and its customer in
+ *   `metadata.customer_id`, which must be the entitlement's).
  * Stripe's own customer id (`cus_…`) is not ours and is not used.
  */
 export const STRIPE_EVENT_TYPES = ['invoice.payment_failed', 'invoice.paid', 'customer.subscription.deleted'] as const;
@@ -145,8 +145,12 @@ export function customerOfInvoice(event: StripeEvent, invoice: StripeInvoice): s
   return asId(candidates[index]!, `data.object.${INVOICE_CUSTOMER_PATHS[index]}`);
 }
 
-/** The entitlement a subscription pays for (422 WEBHOOK.NO_ENTITLEMENT when it names none). */
-export function entitlementOfSubscription(event: StripeEvent, subscription: StripeSubscription): { entitlementId: string; customerId: string | null } {
+/**
+ * The entitlement a subscription pays for and its customer (422 WEBHOOK.NO_ENTITLEMENT or
+ * WEBHOOK.NO_CUSTOMER when it names none): both are required, so metadata set on a stray
+ * subscription cannot revoke another customer's entitlement.
+ */
+export function entitlementOfSubscription(event: StripeEvent, subscription: StripeSubscription): { entitlementId: string; customerId: string } {
   const entitlementId = subscription.metadata?.['entitlement_id'];
   if (entitlementId === undefined || entitlementId === '') {
     throw new LedgerError('WEBHOOK.NO_ENTITLEMENT', `subscription ${subscription.id} does not name a ledger entitlement: set metadata.entitlement_id on the subscription`, {
@@ -156,10 +160,14 @@ export function entitlementOfSubscription(event: StripeEvent, subscription: Stri
     });
   }
   const customerId = subscription.metadata?.['customer_id'];
-  return {
-    entitlementId: asId(entitlementId, 'data.object.metadata.entitlement_id'),
-    customerId: customerId === undefined || customerId === '' ? null : asId(customerId, 'data.object.metadata.customer_id'),
-  };
+  if (customerId === undefined || customerId === '') {
+    throw new LedgerError('WEBHOOK.NO_CUSTOMER', `subscription ${subscription.id} does not name the ledger customer of its entitlement: set metadata.customer_id on the subscription`, {
+      eventId: event.id,
+      subscriptionId: subscription.id,
+      lookedAt: ['data.object.metadata.customer_id'],
+    });
+  }
+  return { entitlementId: asId(entitlementId, 'data.object.metadata.entitlement_id'), customerId: asId(customerId, 'data.object.metadata.customer_id') };
 }
 
 function asId(value: string, path: string): string {
