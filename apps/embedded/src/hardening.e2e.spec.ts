@@ -71,6 +71,11 @@ describe('hardening: rate limits, CORS, HTML security headers, metrics access', 
       expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
       const refused = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' }, { 'x-actor': 'operator:alice' });
       expect(refused.body.errors[0]).toMatchObject({ path: 'headers.x-actor' });
+      // The source recorded on events is only what the role may claim.
+      const portal = await t.keyFor('customer-admin', ['acme']);
+      const claimed = await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ENT', reason: 'x' }, { ...portal, 'x-source': 'system' });
+      expect(claimed).toMatchObject({ status: 400, body: { errors: [{ path: 'headers.x-source', message: expect.stringContaining('api, portal') }] } });
+      expect((await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ENT', reason: 'x' }, { ...portal, 'x-source': 'portal' })).status).toBe(201);
     });
   });
 });

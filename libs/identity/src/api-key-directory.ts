@@ -151,6 +151,9 @@ export class StoreApiKeys implements ApiKeyDirectory {
 export class TopicApiKeys implements ApiKeyDirectory {
   private readonly keys = new Map<string, ApiKeyRecord>();
   private consumer: RunningConsumer | null = null;
+  private caughtUp = false;
+  private lastMessageAt: string | null = null;
+  private readonly consumerErrors = { count: 0, last: null as string | null };
   private readonly logger = new Logger('api-keys');
 
   constructor(
@@ -191,14 +194,26 @@ export class TopicApiKeys implements ApiKeyDirectory {
           this.keys.delete(value.keyId);
         }
         seen[message.partition] = BigInt(message.offset);
+        this.lastMessageAt = message.timestamp;
         check();
       },
-      { fromBeginning: true, dedupe: false, startFrom: Object.fromEntries(Array.from({ length: partitions }, (_, p) => [p, '0'])), onError: (err) => this.logger.warn({ err }, 'an API key message could not be read') },
+      {
+        fromBeginning: true,
+        dedupe: false,
+        startFrom: Object.fromEntries(Array.from({ length: partitions }, (_, p) => [p, '0'])),
+        onError: (err) => {
+          this.consumerErrors.count++;
+          this.consumerErrors.last = (err as Error).message;
+          this.logger.warn({ err }, 'an API key message could not be read');
+        },
+      },
     );
     check();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 30_000)));
     if ((await Promise.race([ready, late])) === 'late') this.logger.warn({ topic: this.topic }, 'API keys not read to the end of the topic within 30 s; serving with the keys read so far');
+    else this.caughtUp = true;
+    void ready.then(() => (this.caughtUp = true));
     clearTimeout(timer);
   }
 
@@ -213,5 +228,11 @@ export class TopicApiKeys implements ApiKeyDirectory {
 
   async refresh(): Promise<void> {
     // Messages arrive as they are published: nothing to reread.
+  }
+
+  /** For /health: degraded until the topic was read to its end, or while messages fail (revocations may be missed). */
+  health(): { status: 'up' | 'degraded'; topic: string; keys: number; caughtUp: boolean; lastMessageAt: string | null; errors: number; lastError: string | null } {
+    const status = this.caughtUp && this.consumerErrors.count === 0 ? 'up' : 'degraded';
+    return { status, topic: this.topic, keys: this.keys.size, caughtUp: this.caughtUp, lastMessageAt: this.lastMessageAt, errors: this.consumerErrors.count, lastError: this.consumerErrors.last };
   }
 }

@@ -69,6 +69,11 @@ describe('credentials: API keys from the key log, tokens from an identity provid
     expect(await refused(idp.token({ sub: 'u-3', roles: ['ops'] }, { foreignKey: true }))).toMatch(/401 AUTH.INVALID_CREDENTIAL: .*signature/);
     expect(await refused(idp.token({ sub: 'u-3', roles: ['ops'] }, { kid: 'not-published' }))).toMatch(/401 AUTH.INVALID_CREDENTIAL: .*does not publish/);
     expect(await refused(idp.token({ sub: 'u-3', roles: ['guest'] }))).toMatch(/401 AUTH.INVALID_CREDENTIAL: .*no role/);
+    expect(await refused(idp.token({ sub: 'u-3', roles: ['ops'] }, { noExpiry: true }))).toMatch(/401 AUTH.INVALID_CREDENTIAL: .*exp/);
+    const long = 'x'.repeat(300);
+    const [p1, p2] = [await auth.authenticate(`Bearer ${await idp.token({ sub: long, roles: ['ops'] })}`), await auth.authenticate(`Bearer ${await idp.token({ sub: `${long}y`, roles: ['ops'] })}`)];
+    expect(p1.id).toMatch(/^oidc:sha256:[0-9a-f]{64}$/);
+    expect(p1.id).not.toBe(p2.id);
     expect(await refused(idp.token({ sub: 'u-4', roles: ['portal'] }))).toMatch(/401 AUTH.INVALID_CREDENTIAL: .*customer_id/);
     expect(await auth.authenticate(`Bearer ${await idp.token({ sub: 'u-4', roles: ['portal'], customer_id: 'acme' })}`)).toMatchObject({ role: 'customer-admin', customers: ['acme'] });
     // The JWKS is fetched once and cached (plus once for the unknown kid).
@@ -82,5 +87,6 @@ describe('credentials: API keys from the key log, tokens from an identity provid
     expect(() => oidcSettings(config({ OIDC_ISSUER: 'https://idp' }))).toThrow(ConfigError);
     expect(() => oidcSettings(config({ OIDC_ISSUER: 'https://idp' }))).toThrow(/OIDC_AUDIENCE[\s\S]*OIDC_JWKS_URL/);
     expect(() => oidcSettings(config({ OIDC_ISSUER: 'https://idp', OIDC_AUDIENCE: 'a', OIDC_JWKS_URL: 'https://idp/jwks', OIDC_ROLE_MAP: 'ops=root' }))).toThrow(/OIDC_ROLE_MAP/);
+    expect(() => oidcSettings(config({ OIDC_ISSUER: 'https://idp', OIDC_AUDIENCE: 'a', OIDC_JWKS_URL: 'http://idp.example.com/jwks' }))).toThrow(/OIDC_JWKS_URL: must be an https URL/);
   });
 });

@@ -34,7 +34,10 @@ export function oidcSettings(config: IdentityConfig): OidcSettings | null {
   if (!config.OIDC_ISSUER) problems.push({ variable: 'OIDC_ISSUER', message: 'is required when OIDC_AUDIENCE or OIDC_JWKS_URL is set' });
   if (!config.OIDC_AUDIENCE) problems.push({ variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER (tokens for another audience must not be accepted)' });
   if (!config.OIDC_JWKS_URL) problems.push({ variable: 'OIDC_JWKS_URL', message: 'is required with OIDC_ISSUER' });
-  else if (!/^https?:\/\/[^\s]+$/.test(config.OIDC_JWKS_URL)) problems.push({ variable: 'OIDC_JWKS_URL', message: 'must be an http(s) URL' });
+  else if (!/^https:\/\/[^\s]+$/.test(config.OIDC_JWKS_URL) && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?\//.test(config.OIDC_JWKS_URL)) {
+    // Whoever answers this URL decides which tokens are valid: never over plain HTTP across a network.
+    problems.push({ variable: 'OIDC_JWKS_URL', message: 'must be an https URL (plain http only on localhost)' });
+  }
   let roleMap: Map<string, Role> | null = null;
   if (config.OIDC_ROLE_MAP) {
     roleMap = new Map();

@@ -1,5 +1,5 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Authenticator } from '@el/platform';
+import { Authenticator, HealthRegistry } from '@el/platform';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
 import { StoreApiKeys, TopicApiKeys, type ApiKeyDirectory } from './api-key-directory';
@@ -10,9 +10,15 @@ import { OidcVerifier } from './oidc';
 export const API_KEY_DIRECTORY = Symbol('API_KEY_DIRECTORY');
 
 class DirectoryLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(@Inject(API_KEY_DIRECTORY) private readonly directory: ApiKeyDirectory) {}
+  constructor(
+    @Inject(API_KEY_DIRECTORY) private readonly directory: ApiKeyDirectory,
+    private readonly health: HealthRegistry,
+  ) {}
   async onModuleInit(): Promise<void> {
     await this.directory.start();
+    const directory = this.directory;
+    // Keys read from Kafka can fall behind silently (and a revocation with them): /health says so.
+    if (directory instanceof TopicApiKeys) this.health.register('apiKeys', () => directory.health());
   }
   async onApplicationShutdown(): Promise<void> {
     await this.directory.stop();

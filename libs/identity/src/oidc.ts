@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { CUSTOMER_ROLES, invalidCredential, isRole, ROLES, type Principal, type Role } from '@el/platform';
 import type { OidcSettings } from './identity.config';
@@ -18,7 +19,7 @@ export class OidcVerifier {
   async verify(token: string): Promise<{ principal: Principal; expiresAtMs: number }> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 30 }));
+      ({ payload } = await jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience, clockTolerance: 30, requiredClaims: ['exp', 'sub'], algorithms: ASYMMETRIC }));
     } catch (err) {
       throw invalidCredential(describe(err));
     }
@@ -32,10 +33,9 @@ export class OidcVerifier {
       customers = [customer];
     }
     const name = [payload['email'], payload['preferred_username'], payload.sub].find((v) => typeof v === 'string' && v !== '') as string;
-    return {
-      principal: { id: `oidc:${payload.sub}`.slice(0, 200), kind: 'oidc', role, name: name.slice(0, 200), customers },
-      expiresAtMs: (payload.exp ?? Math.floor(Date.now() / 1000) + 300) * 1000,
-    };
+    // A subject too long to record as it is gets a stable digest instead of a prefix two subjects could share.
+    const id = payload.sub.length <= 180 ? `oidc:${payload.sub}` : `oidc:sha256:${createHash('sha256').update(payload.sub).digest('hex')}`;
+    return { principal: { id, kind: 'oidc', role, name: name.slice(0, 200), customers }, expiresAtMs: payload.exp! * 1000 };
   }
 
   private roleOf(payload: JWTPayload): Role | null {
@@ -47,6 +47,9 @@ export class OidcVerifier {
   }
 }
 
+/** Signatures by the provider's published public keys only (no `none`, no shared-secret HMAC). */
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
 function claim(payload: JWTPayload, path: string): unknown {
   let at: unknown = payload;
   for (const part of path.split('.')) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
@@ -56,6 +59,7 @@ function claim(payload: JWTPayload, path: string): unknown {
 function describe(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim ${err.claim} is not accepted (${err.reason})`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is not signed with an asymmetric algorithm this service accepts';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'the token was signed with a key the identity provider does not publish';
   if (err instanceof joseErrors.JWKSTimeout || !(err instanceof joseErrors.JOSEError)) return 'the identity provider\'s keys could not be fetched';

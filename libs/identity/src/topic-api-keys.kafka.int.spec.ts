@@ -32,6 +32,7 @@ describeWithKafka('API keys over ledger.api-keys.v1', () => {
       const auth = new CredentialAuthenticator(remote, null);
       await until('the key to arrive on the topic', () => remote.get(record.keyId) !== undefined, { timeoutMs: 30_000, intervalMs: 20 });
       expect(await auth.authenticate(`Bearer ${key}`)).toMatchObject({ id: `key:${record.keyId}`, role: 'service', customers: ['acme'] });
+      expect(remote.health()).toMatchObject({ status: 'up', caughtUp: true, errors: 0, lastMessageAt: expect.any(String) });
       await ledgerKeys.revoke(record.keyId, 'rotated', meta());
       await until('the revocation to arrive on the topic', () => remote.get(record.keyId) === undefined, { timeoutMs: 30_000, intervalMs: 20 });
       await expect(Promise.resolve().then(() => auth.authenticate(`Bearer ${key}`))).rejects.toMatchObject({ code: 'AUTH.INVALID_CREDENTIAL' });
@@ -42,6 +43,19 @@ describeWithKafka('API keys over ledger.api-keys.v1', () => {
       await ledgerKeys.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a key topic someone created without compaction (old keys would expire with retention)', async () => {
+    const topic = `api-keys-${randomUUID()}`;
+    const creator = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'api-keys-test', partitions: 1, compactedTopics: new Set(), log: quiet });
+    const strict = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'api-keys-test', partitions: 1, compactedTopics: new Set([topic]), log: quiet });
+    try {
+      await creator.ensureTopics([topic]);
+      await expect(strict.ensureTopics([topic])).rejects.toThrow(new RegExp(`${topic} has cleanup.policy=delete; it must be compacted`));
+    } finally {
+      await creator.close();
+      await strict.close();
     }
   });
 });

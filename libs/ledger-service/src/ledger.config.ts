@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { eventStoreConfigSpec } from '@el/event-store';
-import { baseServiceConfigSpec, env, readConfig, type ConfigOf } from '@el/platform';
+import { baseServiceConfigSpec, env, readConfig, secretVariables, type ConfigOf } from '@el/platform';
 import { identityConfigSpec } from '@el/identity';
 import { messagingConfigSpec } from '@el/messaging';
 import { readModelsConfigSpec } from '@el/read-models';
@@ -18,8 +18,7 @@ export const ledgerConfigSpec = {
   ORDER_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often orders left received but not fulfilled (a crash mid-order) are finished (0: only at boot)' }),
   APPROVAL_RECOVERY_INTERVAL_MS: env.int({ default: 30_000, min: 0, description: 'How often approved access requests not yet granted (a crash between approval and grant) are finished (0: only at boot)' }),
   ADMIN_API_KEY_FILE: env.string({ default: '', description: 'Where the first start writes the admin API key it creates (mode 0600; default DATA_DIR/admin-api-key); later starts never write it again' }),
-  PAYMENT_WEBHOOK_SECRET: env.string({ default: '', description: 'Signing secret of the payment gateway webhook endpoint (Stripe "whsec_…"); unset (and no _FILE): POST /v1/webhooks/payments answers 503 WEBHOOK.NOT_CONFIGURED' }),
-  PAYMENT_WEBHOOK_SECRET_FILE: env.string({ default: '', description: 'File holding the webhook signing secret instead (a mounted secret), read at boot; set this or PAYMENT_WEBHOOK_SECRET, not both' }),
+  ...secretVariables('PAYMENT_WEBHOOK_SECRET', { description: 'Signing secret of the payment gateway webhook endpoint (Stripe "whsec_…"); unset: POST /v1/webhooks/payments answers 503 WEBHOOK.NOT_CONFIGURED' }),
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: env.int({ default: 300, min: 1, max: 3600, description: 'How far the signed timestamp of a webhook may be from the ledger clock; older (replayed) or newer deliveries are refused' }),
   PAYMENT_DUNNING_GRACE_HOURS: env.int({ default: 72, min: 0, max: 24 * 366, description: "How long after an invoice's payment failed the customer's entitlements are suspended if it is still unpaid (0: at once)" }),
   PAYMENT_DUNNING_SWEEP_INTERVAL_MS: env.int({ default: 60_000, min: 0, description: 'How often customers whose dunning grace has run out are suspended, and reinstatements a crash interrupted are finished (0 disables)' }),

@@ -16,7 +16,7 @@ export interface EntitlementClientOptions {
   readonly issue?: { readonly customerId: string; readonly userId?: string; readonly deviceId?: string };
   /** Customer for API checks before any token is held; default the token's or `issue`'s. */
   readonly customerId?: string;
-  /** Sent with every request (e.g. authorization, x-actor). */
+  /** Sent with every request: at least `authorization: Bearer <a service API key>` for issue, refresh and API checks. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Pinned public keys: used instead of fetching the JWKS. */
   readonly jwks?: JSONWebKeySet;

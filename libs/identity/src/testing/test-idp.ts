@@ -8,7 +8,7 @@ export interface TestIdp {
   readonly jwksUrl: string;
   /** How many times the JWKS was fetched. */
   readonly fetches: () => number;
-  token(claims: JWTPayload, options?: { audience?: string; issuer?: string; expiresIn?: string; kid?: string; foreignKey?: boolean }): Promise<string>;
+  token(claims: JWTPayload, options?: { audience?: string; issuer?: string; expiresIn?: string; noExpiry?: boolean; kid?: string; foreignKey?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -29,14 +29,15 @@ export async function startTestIdp(): Promise<TestIdp> {
     issuer: base,
     jwksUrl: `${base}/jwks.json`,
     fetches: () => fetches,
-    token: (claims, o = {}) =>
-      new SignJWT(claims)
+    token: (claims, o = {}) => {
+      const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid: o.kid ?? 'idp-key-1' })
         .setIssuer(o.issuer ?? base)
         .setAudience(o.audience ?? 'entitlement-ledger')
-        .setIssuedAt()
-        .setExpirationTime(o.expiresIn ?? '5m')
-        .sign(o.foreignKey ? foreign.privateKey : privateKey),
+        .setIssuedAt();
+      if (!o.noExpiry) jwt.setExpirationTime(o.expiresIn ?? '5m');
+      return jwt.sign(o.foreignKey ? foreign.privateKey : privateKey);
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Clock, ConfigError } from '@el/platform';
+import { Clock, secretFrom } from '@el/platform';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { LedgerError } from '../ledger.errors';
 import { parseStripeEvent, type StripeEvent } from './stripe-event';
@@ -14,19 +12,7 @@ import { verifyStripeSignature } from './stripe-signature';
  * is set.
  */
 export function paymentWebhookSecret(config: Pick<LedgerConfig, 'PAYMENT_WEBHOOK_SECRET' | 'PAYMENT_WEBHOOK_SECRET_FILE'>): string | null {
-  const file = config.PAYMENT_WEBHOOK_SECRET_FILE;
-  if (file && config.PAYMENT_WEBHOOK_SECRET) {
-    throw new ConfigError([{ variable: 'PAYMENT_WEBHOOK_SECRET_FILE', message: 'set either PAYMENT_WEBHOOK_SECRET or PAYMENT_WEBHOOK_SECRET_FILE, not both' }]);
-  }
-  if (!file) return config.PAYMENT_WEBHOOK_SECRET || null;
-  let secret: string;
-  try {
-    secret = readFileSync(resolve(file), 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError([{ variable: 'PAYMENT_WEBHOOK_SECRET_FILE', message: `cannot read ${resolve(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
-  }
-  if (!secret) throw new ConfigError([{ variable: 'PAYMENT_WEBHOOK_SECRET_FILE', message: `${resolve(file)} is empty` }]);
-  return secret;
+  return secretFrom(config, 'PAYMENT_WEBHOOK_SECRET')?.value.reveal() ?? null;
 }
 
 /** Authenticates a webhook delivery by its signature and reads the event it carries. */

@@ -1,5 +1,5 @@
 import { COMPACTED_TOPICS } from '@el/contracts';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Producer } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Secret } from '@el/platform';
 import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
@@ -41,6 +41,8 @@ export interface KafkaOptions {
   readonly partitions: number;
   /** SASL and TLS; PLAINTEXT when omitted. */
   readonly security?: KafkaSecurity;
+  /** Topics created compacted, and refused when they exist without compaction (default COMPACTED_TOPICS). */
+  readonly compactedTopics?: ReadonlySet<string>;
   readonly log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
 
@@ -173,6 +175,26 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     }
   }
 
+  /**
+   * A topic read from its beginning as the whole state (ledger.api-keys.v1) must keep every key's
+   * newest message: created elsewhere with the default delete policy, old keys would vanish with
+   * retention and a restarted service would refuse them. Refused at start, naming the topic.
+   */
+  private get compacted(): ReadonlySet<string> {
+    return this.options.compactedTopics ?? COMPACTED_TOPICS;
+  }
+
+  private async assertCompacted(admin: Admin, topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return;
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy'] })) });
+    for (const r of described.resources) {
+      const policy = r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
+      if (!policy.split(',').includes('compact')) {
+        throw new Error(`Kafka topic ${r.resourceName} has cleanup.policy=${policy}; it must be compacted (cleanup.policy=compact), or keys older than its retention are forgotten: kafka-configs.sh --alter --entity-type topics --entity-name ${r.resourceName} --add-config cleanup.policy=compact`);
+      }
+    }
+  }
+
   async ensureTopics(topics: readonly string[]): Promise<void> {
     // Creating topics while the broker settles (a fresh cluster, another service creating them too)
     // can answer UNKNOWN_TOPIC_OR_PARTITION while the leaders are elected: ask again.
@@ -180,6 +202,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
       const admin = await this.getAdmin();
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t));
+      await this.assertCompacted(admin, topics.filter((t) => existing.has(t) && this.compacted.has(t)));
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
@@ -187,7 +210,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
           topic,
           numPartitions: this.options.partitions,
           replicationFactor: 1,
-          ...(COMPACTED_TOPICS.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          ...(this.compacted.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
         })),
       });
     });

@@ -1,7 +1,7 @@
 /** Query parameters that carry credentials in connection strings (libpq's `password`, `sslpassword`, tokens). */
 const SECRET_PARAMS = /([?&](?:password|sslpassword|pass|pwd|secret|token|access_token|api_key|apikey)=)[^&#\s"']*/gi;
 /** `scheme://user:password@` — the password part of every URL in a text. */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:"']*):([^\s/?#"']*)@/gi;
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:"']*):([^\s/?#@]*)@/gi;
 
 /**
  * Text with the credentials of every URL or connection string in it replaced

@@ -11,7 +11,6 @@ import { RateLimitedException, RateLimiter } from '../identity/rate-limiter';
 
 export type ActorType = 'user' | 'service' | 'erp' | 'system' | 'operator';
 export type RequestSource = 'erp' | 'api' | 'portal' | 'system';
-const SOURCES: readonly RequestSource[] = ['erp', 'api', 'portal', 'system'];
 
 /** Who is asking and under which correlation: the envelope of every command a request issues. */
 export interface RequestContext {
@@ -45,8 +44,10 @@ function readRequestContext(req: FastifyRequest, principal: Principal): RequestC
   if (one('x-actor') !== undefined) {
     throw badRequest('headers.x-actor', 'is no longer accepted: the actor is the principal of the Authorization credential');
   }
-  const source = one('x-source') ?? 'api';
-  if (!(SOURCES as readonly string[]).includes(source)) throw badRequest('headers.x-source', `must be one of ${SOURCES.join(', ')}`);
+  // Where a request comes from is recorded on its events, so the caller chooses only among what its role may claim.
+  const allowedSources: readonly RequestSource[] = principal.role === 'erp' ? ['erp', 'api'] : ['api', 'portal'];
+  const source = one('x-source') ?? allowedSources[0]!;
+  if (!(allowedSources as readonly string[]).includes(source)) throw badRequest('headers.x-source', `must be one of ${allowedSources.join(', ')} for a ${principal.role} credential`);
   const idempotencyKey = one('idempotency-key');
   if (idempotencyKey !== undefined && !KEY.test(idempotencyKey)) {
     throw badRequest('headers.idempotency-key', 'must be 1 to 255 printable ASCII characters');
