@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { TOPICS, type ApiKeyEventV1 } from '@el/contracts';
+import { ID_RULE, ID_SCHEMA, TOPICS, type ApiKeyEventV1 } from '@el/contracts';
+import { validationFailed, type FieldError } from '@el/platform';
 import {
   API_KEYS_STREAM,
   decideCreateApiKey,
@@ -15,6 +16,28 @@ import {
 import { isConcurrencyError, type EventStore, type RecordedEvent } from '@el/event-store';
 import { jsonOf, type IntegrationEvents, type RunningConsumer } from '@el/messaging';
 import { newApiKey } from './api-key-secret';
+
+const PRINTABLE_NAME = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,100}$/u;
+
+/**
+ * The rules for a key's name and scope, for every way a key is made (the API, the CLI): a name of
+ * 1–100 printable characters (it is printed in lists and terminals), customers that are ledger ids,
+ * listed once; an empty list is refused rather than read as "all customers".
+ */
+export function checkApiKeyInput<T extends { name: string; customers: readonly string[] | null }>(input: T): T {
+  const problems: FieldError[] = [];
+  if (!PRINTABLE_NAME.test(input.name) || input.name.trim() === '') problems.push({ path: 'name', message: 'name must be 1 to 100 printable characters (no control characters, not only spaces)', constraint: 'pattern' });
+  if (input.customers !== null) {
+    if (input.customers.length === 0) problems.push({ path: 'customers', message: 'customers must list at least one customer (leave it out for a key that sees every customer)', constraint: 'minItems' });
+    input.customers.forEach((c, i) => {
+      if (!ID_PATTERN.test(c)) problems.push({ path: `customers[${i}]`, message: `customers[${i}] must be ${ID_RULE}`, constraint: 'pattern' });
+    });
+  }
+  if (problems.length > 0) throw validationFailed(problems);
+  return input.customers === null ? input : { ...input, customers: [...new Set(input.customers)] };
+}
+
+const ID_PATTERN = new RegExp(ID_SCHEMA.pattern);
 
 /** Where a process looks up API keys: the event store's key log, or the ledger.api-keys.v1 topic. */
 export interface ApiKeyDirectory {
@@ -91,6 +114,7 @@ export class StoreApiKeys implements ApiKeyDirectory {
 
   /** Creates a key; the whole key is in the answer and nowhere else. */
   async create(input: { name: string; role: ApiKeyRole; customers: readonly string[] | null }, metadata: CommandMetadata): Promise<{ key: string; record: ApiKeyRecord }> {
+    input = checkApiKeyInput(input);
     const secret = newApiKey();
     const data = { keyId: secret.keyId, name: input.name, role: input.role, customers: input.customers, secretSha256: secret.secretSha256, createdAt: metadata.now };
     await this.decideAndAppend((keys) => decideCreateApiKey({ type: 'CreateApiKey', data, metadata }, keys));
@@ -102,10 +126,9 @@ export class StoreApiKeys implements ApiKeyDirectory {
    * processes booting at once, exactly one creates it (the others find the
    * log no longer empty and get null).
    */
-  async createFirst(input: { name: string; role: ApiKeyRole }, metadata: CommandMetadata): Promise<{ key: string; record: ApiKeyRecord } | null> {
+  async createFirst(input: { name: string; role: ApiKeyRole }, metadata: CommandMetadata, secret = newApiKey()): Promise<{ key: string; record: ApiKeyRecord } | null> {
     await this.refresh();
     if (this.revision >= 0) return null;
-    const secret = newApiKey();
     const data = { keyId: secret.keyId, name: input.name, role: input.role, customers: null, secretSha256: secret.secretSha256, createdAt: metadata.now };
     const events = decideCreateApiKey({ type: 'CreateApiKey', data, metadata }, this.keys);
     try {

@@ -40,6 +40,11 @@ describe('the ledger error table', () => {
       return post(`/v1/api-keys/${created.body.keyId}/revoke`, { reason: 'again' });
     },
     'API_KEY.INVALID_SCOPE': () => post('/v1/api-keys', { name: 'portal', role: 'customer-admin' }),
+    'API_KEY.LAST_ADMIN': async () => {
+      const admins = (await t.http('GET', '/v1/api-keys')).body.items.filter((k: { role: string }) => k.role === 'admin');
+      expect(admins).toHaveLength(1);
+      return post(`/v1/api-keys/${admins[0].keyId}/revoke`, { reason: 'by mistake' });
+    },
     'ENTITLEMENT.NOT_FOUND': () => t.http('GET', '/v1/entitlements/no-such-entitlement'),
     'ACCESS_REQUEST.NOT_FOUND': () => t.http('GET', '/v1/access-requests/no-such-request'),
     'ORDER.NOT_FOUND': () => t.http('GET', '/v1/orders/no-such-order'),

@@ -51,10 +51,10 @@ export function decideCreateApiKey(command: CreateApiKey, keys: ApiKeys): ApiKey
   const d = command.data;
   if (keys.has(d.keyId)) reject('API_KEY.ALREADY_EXISTS', `API key ${d.keyId} already exists`, { keyId: d.keyId });
   if (CUSTOMER_ROLES.includes(d.role) && d.customers?.length !== 1) {
-    reject('API_KEY.INVALID_SCOPE', `a ${d.role} key belongs to exactly one customer: give customerId`, { role: d.role });
+    reject('API_KEY.INVALID_SCOPE', `${article(d.role)} ${d.role} key belongs to exactly one customer: give customerId, and no other customers`, { role: d.role });
   }
   if (d.customers !== null && d.role !== 'service' && !CUSTOMER_ROLES.includes(d.role)) {
-    reject('API_KEY.INVALID_SCOPE', `a ${d.role} key sees every customer: only customer roles and service keys take customers`, { role: d.role });
+    reject('API_KEY.INVALID_SCOPE', `${article(d.role)} ${d.role} key sees every customer: only customer roles and service keys take customers`, { role: d.role });
   }
   if (d.customers !== null && d.customers.length === 0) reject('API_KEY.INVALID_SCOPE', 'customers, when given, lists at least one customer', { role: d.role });
   return [{ type: 'ApiKeyCreated', data: d, metadata: envelope(command.metadata) }];
@@ -64,6 +64,10 @@ export function decideRevokeApiKey(command: RevokeApiKey, keys: ApiKeys): ApiKey
   const key = keys.get(command.data.keyId);
   if (!key) reject('API_KEY.NOT_FOUND', `API key ${command.data.keyId} does not exist`, { keyId: command.data.keyId });
   if (key.revokedAt !== null) reject('API_KEY.ALREADY_REVOKED', `API key ${key.keyId} was revoked at ${key.revokedAt}`, { keyId: key.keyId, revokedAt: key.revokedAt });
+  // Nobody could make keys through the API any more (the CLI on the server still could).
+  if (key.role === 'admin' && ![...keys.values()].some((k) => k.role === 'admin' && k.revokedAt === null && k.keyId !== key.keyId)) {
+    reject('API_KEY.LAST_ADMIN', `API key ${key.keyId} is the last admin key: create another admin key before revoking it`, { keyId: key.keyId });
+  }
   return [{ type: 'ApiKeyRevoked', data: { keyId: key.keyId, reason: command.data.reason, revokedAt: command.metadata.now }, metadata: envelope(command.metadata) }];
 }
 
@@ -77,6 +81,10 @@ export function evolveApiKeys(keys: Map<string, ApiKeyRecord>, event: ApiKeyEven
     if (key) keys.set(key.keyId, { ...key, revokedAt: event.data.revokedAt, revokedBy: event.metadata.actor.id, revokeReason: event.data.reason });
   }
   return keys;
+}
+
+function article(role: string): 'a' | 'an' {
+  return /^[aeio]/.test(role) ? 'an' : 'a';
 }
 
 export function isApiKeyEvent(e: { type: string }): e is ApiKeyEvent {

@@ -31,6 +31,13 @@ describe('API keys', () => {
     expect(decideCreateApiKey(create({ role: 'service', customers: ['a', 'b'] }), new Map())).toHaveLength(1);
   });
 
+  it('refuses to revoke the last admin key', () => {
+    const keys = evolveApiKeys(new Map<string, ApiKeyRecord>(), decideCreateApiKey(create({ role: 'admin' }), new Map())[0] as ApiKeyCreated);
+    expect(codeOf(() => decideRevokeApiKey({ type: 'RevokeApiKey', data: { keyId: 'k1', reason: 'oops' }, metadata: meta }, keys))).toBe('API_KEY.LAST_ADMIN');
+    evolveApiKeys(keys, decideCreateApiKey(create({ keyId: 'k2', role: 'admin' }), keys)[0]!);
+    expect(decideRevokeApiKey({ type: 'RevokeApiKey', data: { keyId: 'k1', reason: 'rotated' }, metadata: meta }, keys)).toHaveLength(1);
+  });
+
   it('revokes once; a second revocation and an unknown key are refused', () => {
     const keys = evolveApiKeys(new Map<string, ApiKeyRecord>(), decideCreateApiKey(create(), new Map())[0] as ApiKeyCreated);
     expect(codeOf(() => decideCreateApiKey(create(), keys))).toBe('API_KEY.ALREADY_EXISTS');

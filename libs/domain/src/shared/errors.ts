@@ -44,6 +44,7 @@ export const DomainErrorCodes = [
   'API_KEY.ALREADY_EXISTS',
   'API_KEY.ALREADY_REVOKED',
   'API_KEY.INVALID_SCOPE',
+  'API_KEY.LAST_ADMIN',
 ] as const;
 
 export type DomainErrorCode = (typeof DomainErrorCodes)[number];

@@ -10,6 +10,7 @@ describe('API keys: created, listed and revoked through the API, as events in th
     const before = await t.head();
     const created = await t.http('POST', '/v1/api-keys', { name: 'acme portal', role: 'customer-admin', customerId: 'acme' });
     expect(created.status).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
     expect(created.body).toMatchObject({ key: expect.stringMatching(/^elk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/), role: 'customer-admin', customers: ['acme'], createdBy: expect.stringMatching(/^key:/) });
     const { key, keyId } = created.body;
     const events = await t.eventsAfter(before);

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Header } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches } from 'class-validator';
@@ -32,6 +32,8 @@ export class CreateApiKeyController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  // The answer carries a credential: no cache (browser, proxy) may keep it.
+  @Header('Cache-Control', 'no-store')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an API key with a role (and a customer, for customer roles); the key is shown once' })
   @ApiBody({ type: CreateApiKeyDto })

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Header } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { IsInt, Min } from 'class-validator';
@@ -29,6 +29,8 @@ export class IssueLicenseTokenController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  // The answer carries a credential: no cache (browser, proxy) may keep it.
+  @Header('Cache-Control', 'no-store')
   @HttpCode(201)
   @ApiOperation({ summary: 'Issue a signed license token: what the customer owns, for offline checks by the SDK' })
   @ApiBody({ type: IssueTokenDto })

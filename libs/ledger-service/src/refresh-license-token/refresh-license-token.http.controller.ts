@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Header } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Ctx, IsText, type RequestContext, textApi, Access } from '@el/platform';
@@ -22,6 +22,8 @@ export class RefreshLicenseTokenController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post('refresh')
+  // The answer carries a credential: no cache (browser, proxy) may keep it.
+  @Header('Cache-Control', 'no-store')
   @HttpCode(201)
   @ApiOperation({ summary: 'A fresh token for the same customer, user and device, reflecting upgrades and downgrades since' })
   @ApiBody({ type: RefreshTokenDto })

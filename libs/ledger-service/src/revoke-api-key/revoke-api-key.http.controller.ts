@@ -21,7 +21,7 @@ export class RevokeApiKeyController {
   @ApiBody({ type: RevokeApiKeyDto })
   @ApiOkResponse({ type: ApiKeyView })
   @ApiNotFoundResponse({ description: 'API_KEY.NOT_FOUND' })
-  @ApiConflictResponse({ description: 'API_KEY.ALREADY_REVOKED' })
+  @ApiConflictResponse({ description: 'API_KEY.ALREADY_REVOKED, API_KEY.LAST_ADMIN (create another admin key first)' })
   revoke(@Param('keyId', IdParamPipe) keyId: string, @Body() dto: RevokeApiKeyDto, @Ctx() ctx: RequestContext): Promise<ApiKeyView> {
     return this.commands.execute(new RevokeApiKeyCommand(keyId, dto.reason, ctx));
   }

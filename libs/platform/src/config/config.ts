@@ -126,6 +126,15 @@ export const baseServiceConfigSpec = {
   METRICS_PUBLIC: env.bool({ default: true, description: '/metrics answers without a credential (for scrapers on the private network); false: it needs a credential with metrics:read' }),
   RATE_LIMIT_WRITES_PER_SECOND: env.int({ default: 200, min: 0, description: 'Writes (POST, DELETE) each principal may make per second, in bursts of RATE_LIMIT_WRITES_BURST; above it 429 with Retry-After (0: unlimited)' }),
   RATE_LIMIT_WRITES_BURST: env.int({ default: 400, min: 1, description: 'Writes a principal may make at once before RATE_LIMIT_WRITES_PER_SECOND applies' }),
-  CORS_ORIGINS: env.list({ description: 'Origins allowed to call the API from a browser (CORS), comma-separated, e.g. https://console.example.com; unset: CORS is off (no Access-Control headers)' }),
+  CORS_ORIGINS: {
+    ...env.list({ description: 'Origins allowed to call the API from a browser (CORS), comma-separated, e.g. https://console.example.com; unset: CORS is off (no Access-Control headers)' }),
+    parse(raw: string): readonly string[] {
+      const origins = env.list({ description: '' }).parse(raw);
+      // Credentials travel in headers: a wildcard would let any site's scripts call with a user's key.
+      const bad = origins.filter((o) => !/^https?:\/\/[^/\s*]+$/.test(o));
+      if (bad.length > 0) throw new Error(`must list origins such as https://console.example.com (scheme and host, no path, no wildcard); not ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+      return origins;
+    },
+  },
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level (logs are JSON lines on stdout)' }),
 };

@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../observability/metrics';
 import type { LatencySeries } from '../observability/fast-metrics';
 import { tooDeep, validationException } from './api-error';
+import { redactCredentials } from '../config/redact';
 import { keepRawBody, type RawBodyRouteConfig } from './raw-body';
 
 export interface HttpAppOptions {
@@ -129,7 +130,7 @@ export function configureHttpApp(app: NestFastifyApplication, options: HttpAppOp
     .setTitle(options.title)
     .setDescription(options.description)
     .setVersion(options.version)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (elk_…) or an operator\'s OIDC access token' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key (elk_…) or OIDC access token', description: 'An API key (elk_…) or an operator\'s OIDC access token' })
     .addGlobalParameters({ name: 'X-Correlation-Id', in: 'header', required: false, description: 'Carried into every event this request causes', schema: { type: 'string' } })
     .build();
   const document = () => {
@@ -159,7 +160,7 @@ export function responseRecorder(metrics: Metrics, quiet: ReadonlySet<string> = 
     if (!quiet.has(route) || status >= 500) {
       const correlationId = req.headers['x-correlation-id'];
       access.log(
-        { req: { id: req.id, method: req.method, url: req.url }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(correlationId ? { correlationId } : {}) },
+        { req: { id: req.id, method: req.method, url: req.url.includes('?') ? redactCredentials(req.url) : req.url }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10, ...(correlationId ? { correlationId } : {}) },
         'request completed',
       );
     }

@@ -47,7 +47,7 @@ function readRequestContext(req: FastifyRequest, principal: Principal): RequestC
   // Where a request comes from is recorded on its events, so the caller chooses only among what its role may claim.
   const allowedSources: readonly RequestSource[] = principal.role === 'erp' ? ['erp', 'api'] : ['api', 'portal'];
   const source = one('x-source') ?? allowedSources[0]!;
-  if (!(allowedSources as readonly string[]).includes(source)) throw badRequest('headers.x-source', `must be one of ${allowedSources.join(', ')} for a ${principal.role} credential`);
+  if (!(allowedSources as readonly string[]).includes(source)) throw badRequest('headers.x-source', `must be one of ${allowedSources.join(', ')} for ${/^[aeio]/.test(principal.role) ? 'an' : 'a'} ${principal.role} credential`);
   const idempotencyKey = one('idempotency-key');
   if (idempotencyKey !== undefined && !KEY.test(idempotencyKey)) {
     throw badRequest('headers.idempotency-key', 'must be 1 to 255 printable ASCII characters');
