@@ -17,3 +17,4 @@ export * from './upcasting/upcaster';
 export * from './license-token/license-token';
 export * from './api-key/api-key';
 export * from './dunning/dunning';
+export * from './metering/usage';

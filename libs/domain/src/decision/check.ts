@@ -151,7 +151,8 @@ export interface Decision {
 }
 
 /** Usage so far in the current period; supplied by metering. Must be pure from the check's view. */
-export type UsageLookup = (entitlementId: string, feature: string, period: MeterPeriod | null) => number;
+/** Usage so far of an entitlement's meter in the period that contains `atMs` (the instant the check is about). */
+export type UsageLookup = (entitlementId: string, feature: string, period: MeterPeriod | null, atMs: number) => number;
 
 export interface CheckContext {
   /** The catalog in force, used to name the plan or add-on that would unlock a denial. */
@@ -261,7 +262,7 @@ function evaluate(e: CheckSubject, req: CheckRequest, at: number, ctx: CheckCont
   let overage = false;
   const cap = capOf(grant);
   if (cap !== null) {
-    const used = ctx.usage?.(e.entitlementId, req.feature, grant.meter?.period ?? null) ?? 0;
+    const used = ctx.usage?.(e.entitlementId, req.feature, grant.meter?.period ?? null, at) ?? 0;
     if (used + quantity > cap) {
       if (grant.meter?.capType === 'soft') {
         overage = true;

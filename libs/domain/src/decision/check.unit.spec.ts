@@ -95,13 +95,13 @@ describe('check: details', () => {
     expect(check([withAddOn], req({ feature: 'ai' }), ctx).code).toBe('OK');
   });
 
-  it('passes the feature and period to the usage lookup', () => {
+  it('passes the feature, period and the instant checked to the usage lookup', () => {
     const seen: unknown[] = [];
     check([pro], req({ feature: 'api_calls' }), { usage: (...args) => (seen.push(args), 0) });
-    expect(seen).toEqual([['e', 'api_calls', 'month']]);
+    expect(seen).toEqual([['e', 'api_calls', 'month', req({}).atMs ?? Date.parse(req({}).at!)]]);
     seen.length = 0;
     check([pro], req({ feature: 'projects' }), { usage: (...args) => (seen.push(args), 0) });
-    expect(seen).toEqual([['e', 'projects', null]]);
+    expect(seen).toEqual([['e', 'projects', null, req({}).atMs ?? Date.parse(req({}).at!)]]);
   });
 
   it('prefers an allowing entitlement over a denying one, and the most specific denial otherwise', () => {
