@@ -37,6 +37,7 @@ const depConstraints = [
   { sourceTag: 'scope:ledger', onlyDependOnLibsWithTags: ['scope:shared', 'scope:ledger'] },
   { sourceTag: 'scope:projector', onlyDependOnLibsWithTags: ['scope:shared', 'scope:projector'] },
   { sourceTag: 'scope:enforcement', onlyDependOnLibsWithTags: ['scope:shared', 'scope:enforcement'] },
+  { sourceTag: 'scope:metering', onlyDependOnLibsWithTags: ['scope:shared', 'scope:metering'] },
   { sourceTag: 'scope:embedded', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];

@@ -52,6 +52,8 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/view/users/:userId/entitlements': 'view:read',
   'GET /v1/view/devices/:deviceId/entitlements': 'view:read',
   'GET /v1/view/entitlements/:id': 'view:read',
+  'POST /v1/usage': 'usage:report',
+  'GET /v1/customers/:customerId/usage': 'usage:read',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

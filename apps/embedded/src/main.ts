@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
 import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
+import { MeteringModule, meteringConfigSpec } from '@el/metering-service';
 import { busConfig, connectBus, describeKafka, MessagingModule, RelayModule } from '@el/messaging';
 import { IdentityModule } from '@el/identity';
 import { accessPolicy, configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
@@ -10,7 +11,7 @@ import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, Rea
 import { resolve } from 'node:path';
 
 /** Everything the embedded process reads (the union of its services' variables). */
-export const embeddedConfigSpec = { ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec };
+export const embeddedConfigSpec = { ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec };
 
 /**
  * Embedded mode: every service in one process on one port, the SQLite event
@@ -34,6 +35,8 @@ runMain('entitlement-ledger', async () => {
       LedgerModule.register(config),
       ProjectorModule.register(config),
       EnforcementModule.register(config),
+      // Usage: counted here, and read by the checks above in the same process.
+      MeteringModule.register(config, config.DATA_DIR),
       // With Kafka, this one process also relays entitlement changes to ledger.entitlements.v1.
       ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
     ],

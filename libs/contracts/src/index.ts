@@ -8,3 +8,4 @@ export * from './check-api.v1';
 export * from './schema-parts';
 export * from './entitlements-topic.v1';
 export * from './api-keys-topic.v1';
+export * from './usage-event.v1';

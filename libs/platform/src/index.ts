@@ -24,3 +24,4 @@ export * from './identity/permissions';
 export * from './identity/access';
 export * from './identity/authenticator';
 export * from './identity/rate-limiter';
+export * from './identity/usage-lookup';

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource, type EntitySchema } from 'typeorm';
+import { DataSource, type EntitySchema, type MigrationInterface } from 'typeorm';
 import { ConfigError, redactCredentials, withoutSecrets, type ResolvedSecret } from '@el/platform';
 import { READ_MODEL_ENTITIES } from './schema/entities';
 import { READ_MODEL_MIGRATIONS } from './schema/migrations';
@@ -54,8 +54,19 @@ function connectionUrl(config: Extract<ReadDbConfig, { kind: 'postgres' }>): str
   return u.toString();
 }
 
-export function createReadModelDataSource(config: ReadDbConfig): DataSource {
-  const common = { entities: [...READ_MODEL_ENTITIES] as EntitySchema<any>[], migrations: [...READ_MODEL_MIGRATIONS], migrationsTableName: 'rm_migrations', synchronize: false, logging: false };
+/** The tables a database holds and the migrations that make them: the read models', the metering store's. */
+export interface DatabaseSchema {
+  readonly entities: readonly EntitySchema<any>[];
+  readonly migrations: readonly (new () => MigrationInterface)[];
+  readonly migrationsTableName: string;
+  /** PostgreSQL advisory lock id under which the migrations run (processes starting together do not race). */
+  readonly migrationLock: number;
+}
+
+export const READ_MODELS_SCHEMA: DatabaseSchema = { entities: READ_MODEL_ENTITIES as readonly EntitySchema<any>[], migrations: READ_MODEL_MIGRATIONS, migrationsTableName: 'rm_migrations', migrationLock: 734_112_901 };
+
+export function createReadModelDataSource(config: ReadDbConfig, schema: DatabaseSchema = READ_MODELS_SCHEMA): DataSource {
+  const common = { entities: [...schema.entities], migrations: [...schema.migrations], migrationsTableName: schema.migrationsTableName, synchronize: false, logging: false };
   if (config.kind === 'postgres') {
     return new DataSource({ ...common, type: 'postgres', url: connectionUrl(config), ssl: pgSslOptions(config.tls), extra: { max: config.poolSize ?? 10 }, applicationName: 'entitlement-ledger' });
   }
@@ -74,14 +85,12 @@ export function createReadModelDataSource(config: ReadDbConfig): DataSource {
   });
 }
 
-const MIGRATION_LOCK = 734_112_901;
-
 /**
  * Connects and brings the schema up to date. On PostgreSQL the migrations run
  * under an advisory lock, so services starting together do not race.
  */
-export async function openReadModels(config: ReadDbConfig): Promise<DataSource> {
-  const ds = createReadModelDataSource(config);
+export async function openReadModels(config: ReadDbConfig, schema: DatabaseSchema = READ_MODELS_SCHEMA): Promise<DataSource> {
+  const ds = createReadModelDataSource(config, schema);
   try {
     await ds.initialize();
   } catch (err) {
@@ -92,10 +101,10 @@ export async function openReadModels(config: ReadDbConfig): Promise<DataSource> 
       const qr = ds.createQueryRunner();
       await qr.connect();
       try {
-        await qr.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        await qr.query('SELECT pg_advisory_lock($1)', [schema.migrationLock]);
         await ds.runMigrations({ transaction: 'all' });
       } finally {
-        await qr.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        await qr.query('SELECT pg_advisory_unlock($1)', [schema.migrationLock]).catch(() => undefined);
         await qr.release();
       }
     } else {

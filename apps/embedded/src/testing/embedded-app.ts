@@ -11,6 +11,7 @@ import { EnforcementModule, enforcementConfigSpec, enforcementErrorTable, Enforc
 import { EVENT_STORE, EventStoreModule, type EventStore } from '@el/event-store';
 import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identity';
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
+import { MeteringModule, meteringConfigSpec } from '@el/metering-service';
 import { connectBus, MessagingModule } from '@el/messaging';
 import { ACCESS, accessPolicy, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
@@ -34,6 +35,7 @@ export interface EmbeddedApp {
   readonly app: NestFastifyApplication;
   readonly store: EventStore;
   readonly admin: Record<string, string>;
+  readonly dataDir: string;
   keyFor(role: ApiKeyRole, customers?: readonly string[] | null, name?: string): Promise<Record<string, string>>;
   /** With the admin key unless headers bring an Authorization (empty string: none). */
   http<T = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
@@ -43,7 +45,8 @@ export interface EmbeddedApp {
   readonly fastifyRoutes: readonly string[];
   /** Waits until the enforcement view has read the log up to its head. */
   viewAtHead(): Promise<void>;
-  close(): Promise<void>;
+  /** Stops the app; its data directory is removed unless `keep`. */
+  close(keep?: boolean): Promise<void>;
 }
 
 /**
@@ -52,9 +55,9 @@ export interface EmbeddedApp {
  * with Fastify's inject: for tables of requests (routes × roles) that would be
  * slow over a socket.
  */
-export async function startEmbeddedApp(env: Record<string, string> = {}): Promise<EmbeddedApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'el-embedded-'));
-  const config = configReader({ ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec })({
+export async function startEmbeddedApp(env: Record<string, string> = {}, existingDataDir?: string): Promise<EmbeddedApp> {
+  const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'el-embedded-'));
+  const config = configReader({ ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec })({
     DATA_DIR: dataDir,
     ENFORCEMENT_DATA_DIR: dataDir,
     ENFORCEMENT_SNAPSHOT_INTERVAL_MS: '0',
@@ -76,6 +79,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}): Promis
       LedgerModule.register(config),
       ProjectorModule.register(config),
       EnforcementModule.register(config),
+      MeteringModule.register(config, dataDir),
     ],
   })
   class EmbeddedTestModule {}
@@ -101,6 +105,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}): Promis
     app,
     store,
     admin,
+    dataDir,
     fastifyRoutes,
     async keyFor(role, customers = null, name = `${role} key`) {
       const now = new Date().toISOString();
@@ -147,9 +152,9 @@ export async function startEmbeddedApp(env: Record<string, string> = {}): Promis
     async viewAtHead() {
       if (!(await runner.view.waitFor(await store.headPosition(), 30_000))) throw new Error('the enforcement view did not reach the head');
     },
-    async close() {
+    async close(keep = false) {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keep) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -11,8 +11,8 @@ import {
   type CheckRequestV1,
   type CheckResponseV1,
 } from '@el/contracts';
-import { catalogDocument, type CheckContext, type CheckRequest, type Decision } from '@el/domain';
-import { ApiErrorFilter, Authenticator, Clock, CodedError, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, principalOf, RateLimiter, seesCustomer, type HttpErrorTable, type Principal } from '@el/platform';
+import { catalogDocument, type CheckContext, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
+import { USAGE_LOOKUP, ApiErrorFilter, Authenticator, Clock, CodedError, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, principalOf, RateLimiter, seesCustomer, type HttpErrorTable, type Principal } from '@el/platform';
 import type { FastifyRequest } from 'fastify';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementViewRunner } from '../view/view-runner';
@@ -39,6 +39,7 @@ export class CheckRoutes implements OnModuleInit {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly authenticator: Authenticator,
+    @Optional() @Inject(USAGE_LOOKUP) private readonly usage?: UsageLookup,
     @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
   ) {
     const byCode = metrics.fastCounter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
@@ -53,7 +54,7 @@ export class CheckRoutes implements OnModuleInit {
 
   onModuleInit(): void {
     const catalog = loadDocumentFile(this.config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
-    this.ctx = { catalog };
+    this.ctx = { catalog, ...(this.usage ? { usage: this.usage } : {}) };
     this.logger.log({ label: catalog.label, products: catalog.products.length }, 'catalog for upgrade hints');
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const filter = new ApiErrorFilter(this.errorTable);

@@ -88,7 +88,8 @@ export class BusServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      for (const [topic, handler] of this.getHandlers()) await this.subscribe(topic, handler);
+      // Several handlers of one topic are several consumers (the enforcement view, metering): each its own subscription.
+      for (const [topic, first] of this.getHandlers()) for (let h: NestMessageHandler | undefined = first; h; h = h.next) await this.subscribe(topic, h);
       callback();
     } catch (err) {
       callback(err);
@@ -97,7 +98,6 @@ export class BusServer extends Server implements CustomTransportStrategy {
 
   private async subscribe(topic: string, handler: NestMessageHandler): Promise<void> {
     if (!handler.isEventHandler) throw new Error(`${topic}: the bus carries events; use @EventPattern, not @MessagePattern`);
-    if (handler.next) throw new Error(`${topic}: two @EventPattern handlers for one topic; a topic has one handler, which may do several things`);
     const extras = handler.extras as Partial<BusHandlerExtras> | undefined;
     if (!extras?.subscription) throw new Error(`${topic}: @EventPattern needs { subscription } naming the provider that says how the topic is consumed`);
     const source = this.moduleRef.get<BusSubscriptionSource>(extras.subscription, { strict: false });

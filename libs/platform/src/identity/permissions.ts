@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   'access-requests:decide': ['admin', 'operator'],
   'tokens:issue': ['admin', 'operator', 'service', 'customer-admin', 'customer-user'],
   'catalog:read': ['admin', 'operator', 'erp', 'service', 'auditor', 'customer-admin', 'customer-user'],
+  'usage:report': ['admin', 'operator', 'service'],
+  'usage:read': ['admin', 'operator', 'auditor', 'service', 'customer-admin', 'customer-user'],
   'checks:run': ['admin', 'operator', 'service', 'customer-admin', 'customer-user'],
   'view:read': ['admin', 'operator', 'service', 'auditor'],
   'api-keys:manage': ['admin'],

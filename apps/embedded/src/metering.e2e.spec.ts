@@ -1,0 +1,118 @@
+import { until } from '@el/testing';
+import { startEmbeddedApp, type EmbeddedApp } from './testing/embedded-app';
+
+/**
+ * Usage counted once per (source, id) and enforced by checks in the same
+ * process: a cap reached by reported usage denies the next check at once.
+ */
+describe('metering: usage ingestion, counters and caps enforced against real usage', () => {
+  let t: EmbeddedApp;
+  let entitlementId: string;
+  // A redelivery carries the same payload, time included.
+  let sent: string;
+  const event = (id: string, quantity: number, over: Record<string, unknown> = {}) => ({
+    specversion: '1.0',
+    id,
+    source: 'urn:app:designer',
+    type: 'io.ledger.usage.v1',
+    subject: 'acme',
+    time: sent,
+    data: { feature: 'render_minutes', quantity },
+    ...over,
+  });
+  const report = async (events: unknown[], headers?: Record<string, string>) => t.http('POST', '/v1/usage', { events }, headers);
+  const used = async () => (await t.http('GET', '/v1/customers/acme/usage')).body.meters.find((m: { feature: string }) => m.feature === 'render_minutes');
+
+  beforeAll(async () => {
+    t = await startEmbeddedApp();
+    // Designer Pro: render_minutes, 600 a month, hard cap.
+    const granted = await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'DSG-PRO' });
+    expect(granted.status).toBe(201);
+    entitlementId = granted.body.entitlementId;
+    await t.http('POST', '/v1/entitlements', { customerId: 'globex', sku: 'DSG-PRO' });
+    await t.viewAtHead();
+    sent = new Date().toISOString();
+    await until('metering to learn the meters', async () => (await t.http('GET', '/v1/customers/acme/usage')).status === 200, { timeoutMs: 10_000, intervalMs: 20 });
+  });
+  afterAll(() => t.close());
+
+  it('counts accepted usage once, and a check sees it at once: the cap denies with the true remaining', async () => {
+    const first = await report([event('u-1', 100), event('u-2', 200), event('u-3', 250)]);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ accepted: 3, duplicates: 0, rejected: 0 });
+    expect(first.body.results.map((r: { status: string; entitlementId: string }) => [r.status, r.entitlementId])).toEqual([
+      ['accepted', entitlementId],
+      ['accepted', entitlementId],
+      ['accepted', entitlementId],
+    ]);
+    expect(await used()).toMatchObject({ entitlementId, period: 'month', cap: 600, used: 550, remaining: 50, overage: 0, capType: 'hard' });
+    const check = await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 100 });
+    expect(check.body).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 50, upgradeHint: expect.objectContaining({ sku: 'DSG-ENT' }) });
+    expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 50 })).body).toMatchObject({ allowed: true, code: 'OK', remaining: 0 });
+  });
+
+  it('a redelivered batch changes nothing; the same id with another payload is refused', async () => {
+    const before = await used();
+    const again = await report([event('u-1', 100), event('u-2', 200), event('u-3', 250)]);
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 3, rejected: 0 });
+    const changed = await report([event('u-1', 999)]);
+    expect(changed.body.results[0]).toMatchObject({ status: 'rejected', code: 'USAGE.ID_REUSED' });
+    // Within one batch too: the first occurrence counts, an identical repeat is a duplicate.
+    const twice = await report([event('u-4', 1), event('u-4', 1), event('u-4', 2)]);
+    expect(twice.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).toEqual(['accepted', 'duplicate', 'USAGE.ID_REUSED']);
+    expect((await used()).used).toBe(before.used + 1);
+  });
+
+  it('refuses, event by event with a reason, what cannot be counted', async () => {
+    const before = await used();
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await report([
+      event('r-1', 5, { subject: 'nobody' }),
+      event('r-2', 5, { data: { feature: 'teleport', quantity: 5 } }),
+      event('r-3', -5),
+      event('r-4', 5, { time: new Date(Date.now() + 3_600_000).toISOString() }),
+      event('r-5', 5, { time: '2020-01-01T00:00:00Z' }),
+      event('r-6', 5, { data: { feature: 'render_minutes', quantity: 5, entitlementId: 'not-ours' } }),
+      { id: 'r-7', source: 'urn:app:designer' },
+      event('r-8', 5, { time: hourAgo }),
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { code?: string; status: string }) => r.code ?? r.status)).toEqual([
+      'USAGE.UNKNOWN_CUSTOMER',
+      'USAGE.UNKNOWN_FEATURE',
+      'VALIDATION_FAILED',
+      'USAGE.TIME_IN_FUTURE',
+      'USAGE.TOO_LATE',
+      'USAGE.UNKNOWN_ENTITLEMENT',
+      'VALIDATION_FAILED',
+      'USAGE.BEFORE_ENTITLEMENT',
+    ]);
+    expect(res.body.results[2].errors[0]).toMatchObject({ path: 'events[2].data.quantity' });
+    expect(res.body.results[6].errors.map((e: { path: string }) => e.path)).toContain('events[6].subject');
+    expect((await used()).used).toBe(before.used);
+    // A malformed batch as a whole is a 400 with paths.
+    expect((await t.http('POST', '/v1/usage', { events: [] })).body.errors[0]).toMatchObject({ path: 'events' });
+    expect((await t.http('POST', '/v1/usage', { events: Array.from({ length: 1001 }, () => ({})) })).status).toBe(400);
+  });
+
+  it('reporters and readers see only their customers', async () => {
+    const globexApp = await t.keyFor('service', ['globex']);
+    const res = await report([event('s-1', 1)], globexApp);
+    expect(res.body.results[0]).toMatchObject({ status: 'rejected', code: 'USAGE.UNKNOWN_CUSTOMER' });
+    const acmeUser = await t.keyFor('customer-user', ['acme']);
+    expect((await t.http('GET', '/v1/customers/acme/usage', undefined, acmeUser)).status).toBe(200);
+    expect((await t.http('GET', '/v1/customers/globex/usage', undefined, acmeUser)).body.code).toBe('CUSTOMER.NOT_FOUND');
+    expect((await report([event('s-2', 1)], acmeUser)).body.code).toBe('AUTH.FORBIDDEN');
+  });
+
+  it('keeps its counters across a restart', async () => {
+    const before = await used();
+    await t.close(true);
+    t = await startEmbeddedApp({}, t.dataDir);
+    await t.viewAtHead();
+    await until('metering to learn the meters again', async () => (await t.http('GET', '/v1/customers/acme/usage')).status === 200, { timeoutMs: 10_000, intervalMs: 20 });
+    expect(await used()).toEqual(before);
+    expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 100 })).body.code).toBe('USAGE_CAP_REACHED');
+    expect((await report([event('u-1', 100)])).body).toMatchObject({ duplicates: 1 });
+  });
+});

@@ -1,0 +1,1 @@
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'metering-service', testTimeout: 120000, globalSetup: '<rootDir>/../testing/src/jest/postgres.global-setup.ts', globalTeardown: '<rootDir>/../testing/src/jest/postgres.global-teardown.ts' });

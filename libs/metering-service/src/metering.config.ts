@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { ConfigError, env, type ConfigOf } from '@el/platform';
+import type { ReadDbConfig } from '@el/read-models';
+
+/** The metering service's own variables. */
+export const meteringConfigSpec = {
+  METERING_DB: env.oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'Where usage events and counters are kept: sqlite (embedded, DATA_DIR/metering.db) or postgres (METERING_DB_URL)' }),
+  METERING_DB_PATH: env.string({ default: '', description: 'SQLite file of the metering store (default DATA_DIR/metering.db)' }),
+  METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres' }),
+  USAGE_LATENESS_HOURS: env.int({ default: 72, min: 0, max: 24 * 90, description: 'How late a usage event may arrive (its time before now): older ones are refused with USAGE.TOO_LATE' }),
+  USAGE_MAX_FUTURE_SECONDS: env.int({ default: 300, min: 0, max: 86_400, description: 'How far ahead of the metering clock a usage event time may be (clock skew): beyond it USAGE.TIME_IN_FUTURE' }),
+};
+export type MeteringConfig = ConfigOf<typeof meteringConfigSpec>;
+
+export const METERING_CONFIG = Symbol('METERING_CONFIG');
+export const METERING_DB = Symbol('METERING_DB');
+
+export function meteringDbConfig(config: MeteringConfig, dataDir: string): ReadDbConfig {
+  if (config.METERING_DB === 'postgres') {
+    if (!config.METERING_DB_URL) throw new ConfigError([{ variable: 'METERING_DB_URL', message: 'is required when METERING_DB=postgres' }]);
+    return { kind: 'postgres', url: config.METERING_DB_URL };
+  }
+  return { kind: 'sqlite', path: config.METERING_DB_PATH || join(dataDir, 'metering.db') };
+}

@@ -1,0 +1,34 @@
+import { Controller, Injectable, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
+import { isControlMessage, TOPICS, type EntitlementEventV1 } from '@el/contracts';
+import { jsonOf, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
+import { MeterRegistry } from './meter-registry';
+
+/** The feed is read from its beginning at every start, under a group of this process's own. */
+@Injectable()
+export class MeterFeedSubscription implements BusSubscriptionSource {
+  private readonly group = `metering-meters-${randomUUID()}`;
+  subscription(): BusSubscription {
+    return { group: this.group, fromBeginning: true, concurrency: 1 };
+  }
+}
+
+/** Learns every entitlement's meters from ledger.entitlements.v1. */
+@Controller()
+export class MeterFeedController {
+  private readonly logger = new Logger('metering');
+
+  constructor(private readonly registry: MeterRegistry) {}
+
+  @EventPattern(TOPICS.entitlements, { subscription: MeterFeedSubscription })
+  apply(@Payload() m: IncomingMessage): void {
+    if (isControlMessage(m.headers)) return;
+    try {
+      this.registry.apply(jsonOf<EntitlementEventV1>(m).data.entitlement);
+    } catch (err) {
+      // Not an entitlement change this version understands: skipped, never retried forever.
+      this.logger.warn({ err, offset: m.offset, partition: m.partition }, 'an entitlement message could not be read');
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import type { EntitlementV1 } from '@el/contracts';
+import type { MeterSpec } from '@el/domain';
+
+/** What metering needs of an entitlement: whose it is, when its periods start, what it meters. */
+export interface MeteredEntitlement {
+  readonly entitlementId: string;
+  readonly customerId: string;
+  /** The periods' anchor: the entitlement's start. */
+  readonly validFrom: string;
+  readonly status: EntitlementV1['status'];
+  readonly revision: number;
+  readonly meters: Readonly<Record<string, MeterSpec>>;
+}
+
+export type Resolution = { readonly entitlement: MeteredEntitlement; readonly meter: MeterSpec } | { readonly refused: 'USAGE.UNKNOWN_CUSTOMER' | 'USAGE.UNKNOWN_FEATURE' | 'USAGE.UNKNOWN_ENTITLEMENT'; readonly reason: string };
+
+/**
+ * Every entitlement's meters (period, cap, hard or soft), learned from
+ * ledger.entitlements.v1 (read from its beginning at every start; the newest
+ * revision of each entitlement wins, so redeliveries change nothing).
+ */
+@Injectable()
+export class MeterRegistry {
+  private readonly byId = new Map<string, MeteredEntitlement>();
+  private readonly byCustomer = new Map<string, Set<string>>();
+
+  apply(e: EntitlementV1): void {
+    const held = this.byId.get(e.entitlementId);
+    if (held && held.revision >= e.revision) return;
+    const meters: Record<string, MeterSpec> = {};
+    for (const [feature, grant] of Object.entries(e.features)) if (grant.meter) meters[feature] = grant.meter;
+    this.byId.set(e.entitlementId, { entitlementId: e.entitlementId, customerId: e.customerId, validFrom: e.validFrom, status: e.status, revision: e.revision, meters });
+    let ids = this.byCustomer.get(e.customerId);
+    if (!ids) this.byCustomer.set(e.customerId, (ids = new Set()));
+    ids.add(e.entitlementId);
+  }
+
+  get(entitlementId: string): MeteredEntitlement | undefined {
+    return this.byId.get(entitlementId);
+  }
+
+  ofCustomer(customerId: string): MeteredEntitlement[] {
+    return [...(this.byCustomer.get(customerId) ?? [])].map((id) => this.byId.get(id)!);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /**
+   * The entitlement and meter a usage event counts against: the one it names,
+   * else the customer's entitlement that meters the feature (active ones first,
+   * then the oldest).
+   */
+  resolve(customerId: string, feature: string, entitlementId: string | undefined): Resolution {
+    const owned = this.ofCustomer(customerId);
+    if (owned.length === 0) return { refused: 'USAGE.UNKNOWN_CUSTOMER', reason: `customer ${customerId} has no entitlement` };
+    if (entitlementId !== undefined) {
+      const e = owned.find((x) => x.entitlementId === entitlementId);
+      if (!e) return { refused: 'USAGE.UNKNOWN_ENTITLEMENT', reason: `customer ${customerId} has no entitlement ${entitlementId}` };
+      const meter = e.meters[feature];
+      return meter ? { entitlement: e, meter } : { refused: 'USAGE.UNKNOWN_FEATURE', reason: `entitlement ${entitlementId} does not meter ${feature}` };
+    }
+    const candidates = owned.filter((e) => e.meters[feature]).sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active') || a.validFrom.localeCompare(b.validFrom));
+    const e = candidates[0];
+    if (!e) return { refused: 'USAGE.UNKNOWN_FEATURE', reason: `no entitlement of customer ${customerId} meters ${feature}` };
+    return { entitlement: e, meter: e.meters[feature]! };
+  }
+}

@@ -1,0 +1,94 @@
+import type { DataSource } from 'typeorm';
+import type { EntitlementV1 } from '@el/contracts';
+import { Clock } from '@el/platform';
+import { openReadModels, type ReadDbConfig } from '@el/read-models';
+import { describeBackend, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
+import { MeterRegistry } from '../meters/meter-registry';
+import type { MeteringConfig } from '../metering.config';
+import { METERING_SCHEMA } from '../store/schema';
+import { UsageCounters } from './usage-counters';
+import { UsageLedger } from './usage-ledger';
+
+class FixedClock extends Clock {
+  constructor(private readonly at: string) {
+    super();
+  }
+  now(): Date {
+    return new Date(this.at);
+  }
+}
+
+const NOW = '2026-12-01T12:00:00.000Z';
+const config: MeteringConfig = { METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
+const entitlement = { entitlementId: 'e-1', customerId: 'acme', validFrom: '2026-10-30T09:30:00.000Z', status: 'active', revision: 0, features: { api_calls: { meter: { period: 'month', cap: 1000, capType: 'hard' } } } } as unknown as EntitlementV1;
+const event = (id: string, quantity: number, time = '2026-12-01T11:00:00.000Z') => ({ id, source: 'urn:app:a', type: 'io.ledger.usage.v1', subject: 'acme', time, data: { feature: 'api_calls', quantity } });
+
+/** A metering process: its own connection to the shared store, its own counters. */
+async function meteringProcess(db: ReadDbConfig): Promise<{ ds: DataSource; ledger: UsageLedger; counters: UsageCounters }> {
+  const ds = await openReadModels(db, METERING_SCHEMA);
+  const registry = new MeterRegistry();
+  registry.apply(entitlement);
+  const counters = new UsageCounters(registry);
+  const ledger = new UsageLedger(ds, config, registry, counters, new FixedClock(NOW));
+  await ledger.load();
+  return { ds, ledger, counters };
+}
+
+for (const backend of READ_DB_BACKENDS) {
+  describeBackend(backend, 'usage ledger', () => {
+    let db: TestReadDb;
+    const opened: DataSource[] = [];
+    beforeEach(async () => (db = await backend.create()));
+    afterEach(async () => {
+      for (const ds of opened.splice(0)) await ds.destroy();
+      await db.cleanup();
+    });
+    const open = async () => {
+      const p = await meteringProcess(db.kind === 'sqlite' ? { kind: 'sqlite', path: db.path } : { kind: 'postgres', url: db.url, poolSize: 5 });
+      opened.push(p.ds);
+      return p;
+    };
+    const counterRow = async (ds: DataSource) => ds.query(`SELECT value, events FROM mt_counters WHERE entitlement_id = 'e-1' AND feature = 'api_calls' AND period_start = '2026-11-30T09:30:00.000Z'`);
+
+    it('redelivery and replay of the same events leave the counter unchanged', async () => {
+      const { ds, ledger, counters } = await open();
+      const batch = [event('a', 10), event('b', 20), event('c', 30)];
+      expect((await ledger.ingest(batch)).map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+      expect((await ledger.ingest(batch)).map((r) => r.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+      expect((await ledger.ingest([batch[1]!, event('d', 5)])).map((r) => r.status)).toEqual(['duplicate', 'accepted']);
+      expect((await ledger.ingest([event('a', 11)]))[0]).toMatchObject({ status: 'rejected', code: 'USAGE.ID_REUSED' });
+      expect((await counterRow(ds)).map((r: { value: unknown; events: unknown }) => [Number(r.value), Number(r.events)])).toEqual([[65, 4]]);
+      expect(counters.lookup('e-1', 'api_calls', 'month', Date.parse(NOW))).toBe(65);
+      const events = await ds.query('SELECT COUNT(*) AS n FROM mt_usage_events');
+      expect(Number(events[0].n)).toBe(4);
+    });
+
+    it('a new period starts at the anchor: usage before it counts in the previous one', async () => {
+      const { ledger, counters } = await open();
+      const r = await ledger.ingest([event('p1', 7, '2026-11-30T09:29:59.000Z'), event('p2', 9, '2026-11-30T09:30:00.000Z')]);
+      expect(r.map((x) => x.status)).toEqual(['accepted', 'accepted']);
+      expect(counters.lookup('e-1', 'api_calls', 'month', Date.parse('2026-11-30T09:00:00Z'))).toBe(7);
+      expect(counters.lookup('e-1', 'api_calls', 'month', Date.parse(NOW))).toBe(9);
+    });
+
+    it('the same events ingested concurrently are counted exactly once (PostgreSQL: by several processes)', async () => {
+      // SQLite is the embedded store of one process: there, concurrent requests share its connection.
+      const one = backend.name === 'sqlite' ? await open() : null;
+      const processes = one ? [one, one, one] : await Promise.all([open(), open(), open()]);
+      const events = Array.from({ length: 300 }, (_, i) => event(`c-${i}`, 1));
+      // Each process gets every event, in its own order and batches, at the same time.
+      const answers = await Promise.all(
+        processes.map(async (p, n) => {
+          const mine = n === 1 ? [...events].reverse() : events;
+          const out = [];
+          for (let i = 0; i < mine.length; i += 50 + n * 25) out.push(...(await p.ledger.ingest(mine.slice(i, i + 50 + n * 25))));
+          return out;
+        }),
+      );
+      const accepted = answers.flat().filter((r) => r.status === 'accepted').length;
+      expect(accepted).toBe(300);
+      expect(answers.flat().filter((r) => r.status === 'rejected')).toEqual([]);
+      expect((await counterRow(processes[0]!.ds)).map((r: { value: unknown }) => Number(r.value))).toEqual([300]);
+    });
+  });
+}

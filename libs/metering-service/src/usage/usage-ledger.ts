@@ -1,0 +1,191 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { usageEventSchemaV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
+import { periodWindow } from '@el/domain';
+import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
+import { MeterRegistry } from '../meters/meter-registry';
+import { METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
+import { UsageCounters } from './usage-counters';
+
+const validEvent = compileSchema(usageEventSchemaV1);
+
+/** A usage event that passed every rule, ready to be recorded. */
+interface Counted {
+  readonly index: number;
+  readonly e: UsageEventV1;
+  readonly hash: string;
+  readonly entitlementId: string;
+  readonly periodStart: string;
+}
+
+/** Canonical JSON (keys sorted): the payload's fingerprint does not depend on key order. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
+}
+
+/**
+ * Usage ingestion with exactly one effect per (source, id): a batch is checked
+ * event by event (schema, customer, feature, time window), then recorded in one
+ * transaction — the raw events (their primary key is the dedupe key), the usage
+ * positions they take, and the counters of their entitlement, meter and period.
+ * A redelivered event with the same payload is a duplicate (nothing changes);
+ * the same (source, id) with another payload is refused. Only after the commit
+ * do the in-memory counters move, so a check never sees usage that could still
+ * be rolled back.
+ */
+@Injectable()
+export class UsageLedger {
+  private readonly writes = new KeyedSerializer();
+
+  constructor(
+    @Inject(METERING_DB) private readonly db: DataSource,
+    @Inject(METERING_CONFIG) private readonly config: MeteringConfig,
+    private readonly registry: MeterRegistry,
+    private readonly counters: UsageCounters,
+    private readonly clock: Clock,
+  ) {}
+
+  private get postgres(): boolean {
+    return this.db.options.type === 'postgres';
+  }
+
+  /** Loads the counters into memory (at start). */
+  async load(): Promise<void> {
+    const rows: { entitlement_id: string; feature: string; period_start: string; value: number | string; position: number | string }[] = await this.db.query('SELECT entitlement_id, feature, period_start, value, position FROM mt_counters');
+    for (const r of rows) this.counters.set(r.entitlement_id, r.feature, r.period_start, Number(r.value), Number(r.position));
+  }
+
+  /** Records a batch; `reporter`, when given, may only report for the customers it sees (others answer as unknown). */
+  async ingest(events: readonly unknown[], reporter?: Principal): Promise<UsageResultV1[]> {
+    const now = this.clock.nowMs();
+    const results: UsageResultV1[] = new Array(events.length);
+    const counted: Counted[] = [];
+    events.forEach((raw, index) => {
+      const ident = { source: typeof (raw as UsageEventV1)?.source === 'string' ? (raw as UsageEventV1).source : null, id: typeof (raw as UsageEventV1)?.id === 'string' ? (raw as UsageEventV1).id : null };
+      const problems: FieldError[] = validEvent(raw);
+      if (problems.length > 0) {
+        results[index] = { ...ident, status: 'rejected', code: 'VALIDATION_FAILED', reason: problems[0]!.message, errors: problems.map((p) => ({ path: `events[${index}].${p.path}`, message: p.message })) };
+        return;
+      }
+      const e = raw as UsageEventV1;
+      const at = Date.parse(e.time);
+      if (at > now + this.config.USAGE_MAX_FUTURE_SECONDS * 1000) {
+        results[index] = { ...ident, status: 'rejected', code: 'USAGE.TIME_IN_FUTURE', reason: `time ${e.time} is more than ${this.config.USAGE_MAX_FUTURE_SECONDS} s ahead of the metering clock` };
+        return;
+      }
+      if (at < now - this.config.USAGE_LATENESS_HOURS * 3_600_000) {
+        results[index] = { ...ident, status: 'rejected', code: 'USAGE.TOO_LATE', reason: `time ${e.time} is older than the lateness window (USAGE_LATENESS_HOURS = ${this.config.USAGE_LATENESS_HOURS})` };
+        return;
+      }
+      const r = reporter && !seesCustomer(reporter, e.subject) ? ({ refused: 'USAGE.UNKNOWN_CUSTOMER', reason: `customer ${e.subject} has no entitlement` } as const) : this.registry.resolve(e.subject, e.data.feature, e.data.entitlementId);
+      if ('refused' in r) {
+        results[index] = { ...ident, status: 'rejected', code: r.refused, reason: r.reason };
+        return;
+      }
+      const { entitlement, meter } = r;
+      if (at < Date.parse(entitlement.validFrom)) {
+        results[index] = { ...ident, status: 'rejected', code: 'USAGE.BEFORE_ENTITLEMENT', reason: `time ${e.time} is before entitlement ${entitlement.entitlementId} starts (${entitlement.validFrom})` };
+        return;
+      }
+      const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: periodWindow(entitlement.validFrom, meter.period, at).start });
+    });
+    // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
+    if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
+    return results;
+  }
+
+  private async record(batch: readonly Counted[], results: UsageResultV1[]): Promise<void> {
+    const receivedAt = new Date(this.clock.nowMs()).toISOString();
+    const moved = await this.db.transaction(async (tx) => {
+      // One effect per (source, id), also within the batch: the first occurrence is the event, the others compare with it.
+      const firsts = new Map<string, Counted>();
+      for (const c of batch) if (!firsts.has(`${c.e.source}\u0000${c.e.id}`)) firsts.set(`${c.e.source}\u0000${c.e.id}`, c);
+      const unique = [...firsts.values()];
+      const start = await this.takePositions(tx, unique.length);
+      const inserted = await this.insertEvents(tx, unique, start, receivedAt);
+      // Recorded before (by an earlier request, or by another process a moment ago): the stored payload decides.
+      const stored = await this.storedOf(tx, unique.filter((c) => !inserted.has(c)));
+      const deltas = new Map<string, { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }>();
+      for (const c of batch) {
+        const k = `${c.e.source}\u0000${c.e.id}`;
+        const first = firsts.get(k)!;
+        const own = c === first ? inserted.get(c) : undefined;
+        if (own !== undefined) {
+          results[c.index] = { source: c.e.source, id: c.e.id, status: 'accepted', position: own, entitlementId: c.entitlementId };
+          const dk = `${c.entitlementId}\u0000${c.e.data.feature}\u0000${c.periodStart}`;
+          const d = deltas.get(dk) ?? { entitlementId: c.entitlementId, feature: c.e.data.feature, periodStart: c.periodStart, value: 0, events: 0, position: 0 };
+          deltas.set(dk, { ...d, value: d.value + c.e.data.quantity, events: d.events + 1, position: Math.max(d.position, own) });
+          continue;
+        }
+        const reference = inserted.has(first) ? { hash: first.hash, position: inserted.get(first)!, entitlementId: first.entitlementId } : stored.get(k);
+        if (reference && reference.hash === c.hash) results[c.index] = { source: c.e.source, id: c.e.id, status: 'duplicate', position: reference.position, entitlementId: reference.entitlementId };
+        else results[c.index] = { source: c.e.source, id: c.e.id, status: 'rejected', code: 'USAGE.ID_REUSED', reason: `(${c.e.source}, ${c.e.id}) was already reported with another payload; usage events never change (send a correction instead)` };
+      }
+      return this.addToCounters(tx, [...deltas.values()]);
+    });
+    for (const m of moved) this.counters.set(m.entitlementId, m.feature, m.periodStart, m.value, m.position);
+  }
+
+  private async takePositions(tx: EntityManager, n: number): Promise<number> {
+    const rows: { value: number | string }[] = await tx.query(`UPDATE mt_positions SET value = value + ${this.postgres ? '$1' : '?'} WHERE name = 'usage' RETURNING value`, [n]);
+    // On PostgreSQL the driver answers [rows, count] for UPDATE … RETURNING through TypeORM.
+    const row = Array.isArray(rows[0]) ? (rows[0] as unknown as { value: number | string }[])[0] : rows[0];
+    return Number(row!.value) - n + 1;
+  }
+
+  /** Inserts the events that are new; answers the position each inserted one took. */
+  private async insertEvents(tx: EntityManager, events: readonly Counted[], start: number, receivedAt: string): Promise<Map<Counted, number>> {
+    const cols = ['source', 'id', 'payload_hash', 'customer_id', 'entitlement_id', 'feature', 'quantity', 'user_id', 'device_id', 'event_time', 'period_start', 'position', 'received_at'];
+    const out = new Map<Counted, number>();
+    for (let offset = 0; offset < events.length; offset += 500) {
+      const chunk = events.slice(offset, offset + 500);
+      const params: unknown[] = [];
+      const rows = chunk.map((c, i) => {
+        const values = [c.e.source, c.e.id, c.hash, c.e.subject, c.entitlementId, c.e.data.feature, c.e.data.quantity, c.e.data.userId ?? null, c.e.data.deviceId ?? null, c.e.time, c.periodStart, start + offset + i, receivedAt];
+        return `(${values.map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`;
+      });
+      const returned: { source: string; id: string; position: number | string }[] = await tx.query(`INSERT INTO mt_usage_events (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (source, id) DO NOTHING RETURNING source, id, position`, params);
+      const byKey = new Map(chunk.map((c) => [`${c.e.source}\u0000${c.e.id}`, c]));
+      for (const r of returned) out.set(byKey.get(`${r.source}\u0000${r.id}`)!, Number(r.position));
+    }
+    return out;
+  }
+
+  private async storedOf(tx: EntityManager, events: readonly Counted[]): Promise<Map<string, { hash: string; position: number; entitlementId: string }>> {
+    const out = new Map<string, { hash: string; position: number; entitlementId: string }>();
+    for (let offset = 0; offset < events.length; offset += 400) {
+      const chunk = events.slice(offset, offset + 400);
+      const params: unknown[] = [];
+      const where = chunk.map((c) => {
+        params.push(c.e.source, c.e.id);
+        return this.postgres ? `(source = $${params.length - 1} AND id = $${params.length})` : '(source = ? AND id = ?)';
+      });
+      const rows: { source: string; id: string; payload_hash: string; position: number | string; entitlement_id: string }[] = await tx.query(`SELECT source, id, payload_hash, position, entitlement_id FROM mt_usage_events WHERE ${where.join(' OR ')}`, params);
+      for (const r of rows) out.set(`${r.source}\u0000${r.id}`, { hash: r.payload_hash, position: Number(r.position), entitlementId: r.entitlement_id });
+    }
+    return out;
+  }
+
+  private async addToCounters(tx: EntityManager, deltas: readonly { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }[]) {
+    const out: { entitlementId: string; feature: string; periodStart: string; value: number; position: number }[] = [];
+    for (const d of deltas) {
+      const p = this.postgres ? ['$1', '$2', '$3', '$4', '$5', '$6'] : ['?', '?', '?', '?', '?', '?'];
+      const rows: { value: number | string; position: number | string }[] = await tx.query(
+        `INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES (${p.join(', ')})
+         ON CONFLICT (entitlement_id, feature, period_start) DO UPDATE SET value = mt_counters.value + excluded.value, events = mt_counters.events + excluded.events,
+           position = CASE WHEN excluded.position > mt_counters.position THEN excluded.position ELSE mt_counters.position END
+         RETURNING value, position`,
+        [d.entitlementId, d.feature, d.periodStart, d.value, d.events, d.position],
+      );
+      out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value: Number(rows[0]!.value), position: Number(rows[0]!.position) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query as QueryParams } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsISO8601 } from 'class-validator';
+import { usageBatchSchemaV1, usageEventSchemaV1, type UsageResultV1 } from '@el/contracts';
+import { meterStanding, periodWindow } from '@el/domain';
+import { Access, Clock, CodedError, Ctx, IdParamPipe, JsonSchemaPipe, openApiSchema as toOpenApi, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
+import { MeterRegistry } from '../meters/meter-registry';
+import { UsageCounters } from './usage-counters';
+import { UsageLedger } from './usage-ledger';
+
+export class UsageParams {
+  @ApiPropertyOptional({ description: 'The instant whose periods to show (default now)', example: '2026-12-01T00:00:00Z' }) @OptionalField() @IsISO8601({ strict: true }) at?: string;
+}
+
+export interface UsageBatchAnswer {
+  readonly results: readonly UsageResultV1[];
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: number;
+  /** The usage position every accepted event of this batch is included in (checks in this process see it at once). */
+  readonly position: number;
+}
+
+@ApiTags('usage')
+@Controller()
+export class UsageController {
+  constructor(
+    private readonly ledger: UsageLedger,
+    private readonly registry: MeterRegistry,
+    private readonly counters: UsageCounters,
+    private readonly clock: Clock,
+  ) {}
+
+  @Post('v1/usage')
+  @HttpCode(200)
+  @Access('usage:report')
+  @ApiOperation({
+    summary: 'Report usage: up to 1,000 CloudEvents-shaped events, one result per event',
+    description:
+      'Each (source, id) has exactly one effect: a repeated event with the same payload answers duplicate and changes nothing; the same (source, id) with another payload is rejected (USAGE.ID_REUSED). ' +
+      'Refused per event with a code: VALIDATION_FAILED (with paths), USAGE.UNKNOWN_CUSTOMER, USAGE.UNKNOWN_FEATURE, USAGE.UNKNOWN_ENTITLEMENT, USAGE.TIME_IN_FUTURE, USAGE.TOO_LATE, USAGE.BEFORE_ENTITLEMENT. ' +
+      'Counted against the entitlement named in data.entitlementId, else the customer’s entitlement that meters the feature, in the period anchored at the entitlement’s start.',
+  })
+  @ApiBody({ schema: { ...(toOpenApi(usageBatchSchemaV1) as object), properties: { events: { type: 'array', maxItems: 1000, items: toOpenApi(usageEventSchemaV1) } } } as never })
+  @ApiOkResponse({ description: '{results: [{source, id, status: accepted|duplicate|rejected, code?, reason?, errors?, position?, entitlementId?}], accepted, duplicates, rejected, position}' })
+  async report(@Body(new JsonSchemaPipe(usageBatchSchemaV1)) body: { events: unknown[] }, @Ctx() ctx: RequestContext): Promise<UsageBatchAnswer> {
+    const results = await this.ledger.ingest(body.events, ctx.principal);
+    const count = (s: UsageResultV1['status']) => results.filter((r) => r.status === s).length;
+    return { results, accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), position: this.counters.position };
+  }
+
+  @Get('v1/customers/:customerId/usage')
+  @Access('usage:read')
+  @ApiOperation({ summary: "A customer's metered features in their current periods: cap, used, remaining, overage" })
+  @ApiOkResponse({ description: '{customerId, at, position, meters: [{entitlementId, feature, period, periodStart, periodEnd, cap, capType, used, remaining, overage}]}' })
+  usage(@Param('customerId', IdParamPipe) customerId: string, @QueryParams() p: UsageParams, @Ctx() ctx: RequestContext) {
+    const owned = seesCustomer(ctx.principal, customerId) ? this.registry.ofCustomer(customerId) : [];
+    if (owned.length === 0) throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} has no entitlement`);
+    const at = p.at !== undefined ? Date.parse(p.at) : this.clock.nowMs();
+    const meters = owned.flatMap((e) =>
+      Object.entries(e.meters).map(([feature, meter]) => {
+        const w = periodWindow(e.validFrom, meter.period, at);
+        return { entitlementId: e.entitlementId, feature, period: meter.period, periodStart: w.start, periodEnd: w.end, capType: meter.capType, ...meterStanding(meter, this.counters.value(e.entitlementId, feature, w.start)) };
+      }),
+    );
+    return { customerId, at: new Date(at).toISOString(), position: this.counters.position, meters };
+  }
+}
