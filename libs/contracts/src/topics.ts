@@ -14,6 +14,8 @@ export const TOPICS = {
   erpOrdersDlq: 'erp.orders.v1.dlq',
   /** Usage reported by applications. */
   usage: 'metering.usage.v1',
+  /** Usage events that can never be counted, with the reason and the original bytes (DeadLetterV1). */
+  usageDlq: 'metering.usage.v1.dlq',
   /** Threshold and cap alerts from metering. */
   alerts: 'metering.alerts.v1',
 } as const;

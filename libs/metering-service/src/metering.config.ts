@@ -7,6 +7,8 @@ export const meteringConfigSpec = {
   METERING_DB: env.oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'Where usage events and counters are kept: sqlite (embedded, DATA_DIR/metering.db) or postgres (METERING_DB_URL)' }),
   METERING_DB_PATH: env.string({ default: '', description: 'SQLite file of the metering store (default DATA_DIR/metering.db)' }),
   METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres' }),
+  METERING_USAGE_GROUP: env.string({ default: 'metering-usage', description: 'Kafka consumer group of the metering service on metering.usage.v1' }),
+  METERING_USAGE_CONCURRENCY: env.int({ default: 32, min: 1, max: 1000, description: 'Usage messages of one partition recorded at once (messages with the same key always in order)' }),
   USAGE_LATENESS_HOURS: env.int({ default: 72, min: 0, max: 24 * 90, description: 'How late a usage event may arrive (its time before now): older ones are refused with USAGE.TOO_LATE' }),
   USAGE_MAX_FUTURE_SECONDS: env.int({ default: 300, min: 0, max: 86_400, description: 'How far ahead of the metering clock a usage event time may be (clock skew): beyond it USAGE.TIME_IN_FUTURE' }),
 };

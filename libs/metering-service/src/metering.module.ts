@@ -9,6 +9,7 @@ import { METERING_SCHEMA } from './store/schema';
 import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
 import { UsageController } from './usage/usage.http.controller';
+import { UsageMessagesController, UsageSubscription } from './usage/usage-messages.controller';
 
 class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
@@ -42,12 +43,13 @@ export class MeteringModule {
     const db = meteringDbConfig(config, dataDir);
     return {
       module: MeteringModule,
-      controllers: [MeterFeedController, UsageController],
+      controllers: [MeterFeedController, UsageController, UsageMessagesController],
       providers: [
         { provide: METERING_CONFIG, useValue: config },
         { provide: METERING_DB, useFactory: () => openReadModels(db, METERING_SCHEMA) },
         MeterRegistry,
         MeterFeedSubscription,
+        UsageSubscription,
         UsageCounters,
         UsageLedger,
         MeteringLifecycle,

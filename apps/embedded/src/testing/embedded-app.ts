@@ -12,7 +12,7 @@ import { EVENT_STORE, EventStoreModule, type EventStore } from '@el/event-store'
 import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identity';
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { MeteringModule, meteringConfigSpec } from '@el/metering-service';
-import { connectBus, MessagingModule } from '@el/messaging';
+import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
 import { ACCESS, accessPolicy, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 
@@ -68,6 +68,8 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
     ...env,
   });
 
+  const bus = busConfig(config);
+
   @Module({
     imports: [
       DiscoveryModule,
@@ -75,7 +77,9 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
       EventStoreModule.forRoot(config),
       IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDbConfig(config, dataDir), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
-      MessagingModule.forRoot({ kind: 'inprocess' }),
+      MessagingModule.forRoot(bus),
+      // With Kafka, this process also relays the log to ledger.entitlements.v1 (and ledger.api-keys.v1).
+      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
       LedgerModule.register(config),
       ProjectorModule.register(config),
       EnforcementModule.register(config),
@@ -92,9 +96,16 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
   });
   configureHttpApp(app, { title: 'test', description: 'test', version: 'test', ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}) });
   connectBus(app);
-  await app.init();
-  await app.startAllMicroservices();
-  await app.getHttpAdapter().getInstance().ready();
+  try {
+    await app.init();
+    await app.startAllMicroservices();
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (err) {
+    // A failed boot must not leave consumers or files open behind it (Jest would wait for them forever).
+    await app.close().catch(() => undefined);
+    if (!existingDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 
   const store = app.get<EventStore>(EVENT_STORE);
   const keys = app.get<StoreApiKeys>(API_KEY_DIRECTORY);

@@ -1,0 +1,43 @@
+import { Controller, Inject, Injectable } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { TOPICS } from '@el/contracts';
+import { DeadLetter, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
+import { METERING_CONFIG, type MeteringConfig } from '../metering.config';
+import { UsageLedger } from './usage-ledger';
+
+/** metering.usage.v1 is consumed by the metering service's group; events of different keys in parallel. */
+@Injectable()
+export class UsageSubscription implements BusSubscriptionSource {
+  constructor(@Inject(METERING_CONFIG) private readonly config: MeteringConfig) {}
+  subscription(): BusSubscription {
+    return { group: this.config.METERING_USAGE_GROUP, concurrency: this.config.METERING_USAGE_CONCURRENCY };
+  }
+}
+
+/**
+ * Usage events from metering.usage.v1 (one per message, the same JSON as an
+ * element of `POST /v1/usage`'s `events`): recorded with the same rules, once
+ * per (source, id). A message that can never be counted — not JSON, not a
+ * usage event, an unknown customer or feature, out of the time window, an id
+ * reused with another payload — goes to metering.usage.v1.dlq with the reason;
+ * a duplicate is acknowledged and changes nothing. Who may write the topic is
+ * Kafka's to decide (SASL users, ACLs).
+ */
+@Controller()
+export class UsageMessagesController {
+  constructor(private readonly ledger: UsageLedger) {}
+
+  @EventPattern(TOPICS.usage, { subscription: UsageSubscription })
+  async record(@Payload() m: IncomingMessage): Promise<void> {
+    let event: unknown;
+    try {
+      event = JSON.parse(m.value?.toString('utf8') ?? '');
+    } catch {
+      throw new DeadLetter('MESSAGE.NOT_JSON', 'the message value is not JSON');
+    }
+    const [result] = await this.ledger.ingest([event]);
+    if (result!.status === 'rejected') {
+      throw new DeadLetter(result!.code ?? 'USAGE.REFUSED', result!.reason ?? 'refused', result!.errors?.map((e) => ({ path: e.path.replace(/^events\[0\]\./, ''), message: e.message })));
+    }
+  }
+}
