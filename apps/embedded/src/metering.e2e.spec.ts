@@ -49,6 +49,8 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     const check = await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 100 });
     expect(check.body).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 50, upgradeHint: expect.objectContaining({ sku: 'DSG-ENT' }) });
     expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 50 })).body).toMatchObject({ allowed: true, code: 'OK', remaining: 0 });
+    // 550 of 600 crossed 80 %: one alert.
+    expect((await t.http('GET', '/v1/customers/acme/alerts')).body.items).toEqual([expect.objectContaining({ entitlementId, feature: 'render_minutes', threshold: 80, cap: 600, used: 550 })]);
   });
 
   it('a redelivered batch changes nothing; the same id with another payload is refused', async () => {

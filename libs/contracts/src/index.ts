@@ -9,3 +9,4 @@ export * from './schema-parts';
 export * from './entitlements-topic.v1';
 export * from './api-keys-topic.v1';
 export * from './usage-event.v1';
+export * from './usage-alert.v1';

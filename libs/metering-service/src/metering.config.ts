@@ -9,6 +9,15 @@ export const meteringConfigSpec = {
   METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres' }),
   METERING_USAGE_GROUP: env.string({ default: 'metering-usage', description: 'Kafka consumer group of the metering service on metering.usage.v1' }),
   METERING_USAGE_CONCURRENCY: env.int({ default: 32, min: 1, max: 1000, description: 'Usage messages of one partition recorded at once (messages with the same key always in order)' }),
+  USAGE_ALERT_THRESHOLDS: {
+    ...env.list({ description: 'Percentages of a cap at which an alert is raised, once per period (metering.alerts.v1, GET /v1/customers/:id/alerts)' }),
+    default: ['80', '100'],
+    parse(raw: string): readonly string[] {
+      const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (items.length === 0 || items.some((i) => !/^\d{1,3}$/.test(i) || Number(i) < 1 || Number(i) > 1000)) throw new Error('must list whole percentages from 1 to 1000, e.g. 80,100');
+      return items;
+    },
+  },
   USAGE_LATENESS_HOURS: env.int({ default: 72, min: 0, max: 24 * 90, description: 'How late a usage event may arrive (its time before now): older ones are refused with USAGE.TOO_LATE' }),
   USAGE_MAX_FUTURE_SECONDS: env.int({ default: 300, min: 0, max: 86_400, description: 'How far ahead of the metering clock a usage event time may be (clock skew): beyond it USAGE.TIME_IN_FUTURE' }),
 };

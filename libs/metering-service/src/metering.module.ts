@@ -8,6 +8,7 @@ import { METERING_CONFIG, METERING_DB, meteringDbConfig, type MeteringConfig } f
 import { METERING_SCHEMA } from './store/schema';
 import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
+import { UsageAlerts } from './usage/usage-alerts';
 import { UsageController } from './usage/usage.http.controller';
 import { UsageMessagesController, UsageSubscription } from './usage/usage-messages.controller';
 
@@ -17,12 +18,14 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly ledger: UsageLedger,
     private readonly registry: MeterRegistry,
     private readonly counters: UsageCounters,
+    private readonly alerts: UsageAlerts,
     health: HealthRegistry,
   ) {
     health.register('metering', () => ({ status: 'up', db: db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position }));
   }
   async onApplicationBootstrap(): Promise<void> {
     await this.ledger.load();
+    await this.alerts.publishPending();
   }
   async onApplicationShutdown(): Promise<void> {
     if (this.db.isInitialized) await this.db.destroy();
@@ -52,6 +55,7 @@ export class MeteringModule {
         UsageSubscription,
         UsageCounters,
         UsageLedger,
+        UsageAlerts,
         MeteringLifecycle,
         { provide: USAGE_LOOKUP, inject: [UsageCounters], useFactory: (c: UsageCounters) => c.lookup },
       ],

@@ -8,6 +8,15 @@ import type { MeteringConfig } from '../metering.config';
 import { METERING_SCHEMA } from '../store/schema';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
+import { UsageAlerts } from './usage-alerts';
+import { TOPICS, type UsageAlertV1 } from '@el/contracts';
+import { InProcessIntegrationEvents, jsonOf } from '@el/messaging';
+import { tempEventStore } from '@el/read-models/testing';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 class FixedClock extends Clock {
   constructor(private readonly at: string) {
@@ -19,19 +28,26 @@ class FixedClock extends Clock {
 }
 
 const NOW = '2026-12-01T12:00:00.000Z';
-const config: MeteringConfig = { METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
+const config: MeteringConfig = { METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
 const entitlement = { entitlementId: 'e-1', customerId: 'acme', validFrom: '2026-10-30T09:30:00.000Z', status: 'active', revision: 0, features: { api_calls: { meter: { period: 'month', cap: 1000, capType: 'hard' } } } } as unknown as EntitlementV1;
 const event = (id: string, quantity: number, time = '2026-12-01T11:00:00.000Z') => ({ id, source: 'urn:app:a', type: 'io.ledger.usage.v1', subject: 'acme', time, data: { feature: 'api_calls', quantity } });
 
 /** A metering process: its own connection to the shared store, its own counters. */
-async function meteringProcess(db: ReadDbConfig): Promise<{ ds: DataSource; ledger: UsageLedger; counters: UsageCounters }> {
+async function meteringProcess(db: ReadDbConfig): Promise<{ ds: DataSource; ledger: UsageLedger; counters: UsageCounters; alerts: UsageAlerts; published: UsageAlertV1[] }> {
   const ds = await openReadModels(db, METERING_SCHEMA);
+  // Alerts go out on the in-process bus (a local fan-out here); the test listens to them.
+  const events = tempEventStore();
+  cleanups.push(events.cleanup);
+  const bus = new InProcessIntegrationEvents(events.store);
+  const published: UsageAlertV1[] = [];
+  await bus.consume(TOPICS.alerts, 'test', async (m) => void published.push(jsonOf<UsageAlertV1>(m)));
+  const alerts = new UsageAlerts(ds, bus);
   const registry = new MeterRegistry();
   registry.apply(entitlement);
   const counters = new UsageCounters(registry);
-  const ledger = new UsageLedger(ds, config, registry, counters, new FixedClock(NOW));
+  const ledger = new UsageLedger(ds, config, registry, counters, new FixedClock(NOW), alerts);
   await ledger.load();
-  return { ds, ledger, counters };
+  return { ds, ledger, counters, alerts, published };
 }
 
 for (const backend of READ_DB_BACKENDS) {
@@ -61,6 +77,21 @@ for (const backend of READ_DB_BACKENDS) {
       expect(counters.lookup('e-1', 'api_calls', 'month', Date.parse(NOW))).toBe(65);
       const events = await ds.query('SELECT COUNT(*) AS n FROM mt_usage_events');
       expect(Number(events[0].n)).toBe(4);
+    });
+
+    it('raises each threshold once per period, however the usage arrives', async () => {
+      const { ledger, alerts, published } = await open();
+      await ledger.ingest([event('t-1', 700)]);
+      await ledger.ingest([event('t-2', 99), event('t-1', 700)]);
+      expect(published).toEqual([]);
+      await ledger.ingest([event('t-3', 1), event('t-4', 150)]); // 800 = 80 % of 1000
+      await ledger.ingest([event('t-5', 250), event('t-3', 1)]); // 1050: past 100 %
+      await ledger.ingest([event('t-6', 500)]); // still past 100 %: nothing new
+      expect(published.map((a) => [a.threshold, a.used, a.id])).toEqual([
+        [80, 950, 'e-1:api_calls:2026-11-30T09:30:00.000Z:80'],
+        [100, 1200, 'e-1:api_calls:2026-11-30T09:30:00.000Z:100'],
+      ]);
+      expect((await alerts.ofCustomer('acme')).map((a) => a.threshold)).toEqual([100, 80]);
     });
 
     it('a new period starts at the anchor: usage before it counts in the previous one', async () => {

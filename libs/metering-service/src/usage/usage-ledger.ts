@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { usageEventSchemaV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
+import { usageAlertV1, usageEventSchemaV1, type UsageAlertV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
+import { UsageAlerts } from './usage-alerts';
 import { periodWindow } from '@el/domain';
 import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
@@ -49,6 +50,7 @@ export class UsageLedger {
     private readonly registry: MeterRegistry,
     private readonly counters: UsageCounters,
     private readonly clock: Clock,
+    private readonly alerts: UsageAlerts,
   ) {}
 
   private get postgres(): boolean {
@@ -103,6 +105,7 @@ export class UsageLedger {
 
   private async record(batch: readonly Counted[], results: UsageResultV1[]): Promise<void> {
     const receivedAt = new Date(this.clock.nowMs()).toISOString();
+    const alerts: UsageAlertV1[] = [];
     const moved = await this.db.transaction(async (tx) => {
       // One effect per (source, id), also within the batch: the first occurrence is the event, the others compare with it.
       const firsts = new Map<string, Counted>();
@@ -128,9 +131,28 @@ export class UsageLedger {
         if (reference && reference.hash === c.hash) results[c.index] = { source: c.e.source, id: c.e.id, status: 'duplicate', position: reference.position, entitlementId: reference.entitlementId };
         else results[c.index] = { source: c.e.source, id: c.e.id, status: 'rejected', code: 'USAGE.ID_REUSED', reason: `(${c.e.source}, ${c.e.id}) was already reported with another payload; usage events never change (send a correction instead)` };
       }
-      return this.addToCounters(tx, [...deltas.values()]);
+      return this.addToCounters(tx, [...deltas.values()], alerts);
     });
     for (const m of moved) this.counters.set(m.entitlementId, m.feature, m.periodStart, m.value, m.position);
+    if (alerts.length > 0) await this.alerts.publish(alerts);
+  }
+
+  /** Thresholds of the cap this change crossed (before < threshold ≤ after): each recorded once per period. */
+  private async raiseAlerts(tx: EntityManager, d: { entitlementId: string; feature: string; periodStart: string; position: number }, before: number, after: number, out: UsageAlertV1[]): Promise<void> {
+    const e = this.registry.get(d.entitlementId);
+    const meter = e?.meters[d.feature];
+    if (!e || !meter) return;
+    for (const percent of this.config.USAGE_ALERT_THRESHOLDS.map(Number)) {
+      const level = (meter.cap * percent) / 100;
+      if (!(before < level && after >= level)) continue;
+      const raisedAt = new Date(this.clock.nowMs()).toISOString();
+      const p = this.postgres ? Array.from({ length: 10 }, (_, i) => `$${i + 1}`) : Array.from({ length: 10 }, () => '?');
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO mt_alerts (entitlement_id, feature, period_start, threshold, customer_id, cap, used, cap_type, position, raised_at) VALUES (${p.join(', ')}) ON CONFLICT DO NOTHING RETURNING threshold`,
+        [d.entitlementId, d.feature, d.periodStart, percent, e.customerId, meter.cap, after, meter.capType, d.position, raisedAt],
+      );
+      if (inserted.length > 0) out.push(usageAlertV1({ customerId: e.customerId, entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, threshold: percent, cap: meter.cap, capType: meter.capType, used: after, position: d.position, raisedAt }));
+    }
   }
 
   private async takePositions(tx: EntityManager, n: number): Promise<number> {
@@ -173,7 +195,7 @@ export class UsageLedger {
     return out;
   }
 
-  private async addToCounters(tx: EntityManager, deltas: readonly { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }[]) {
+  private async addToCounters(tx: EntityManager, deltas: readonly { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }[], alerts: UsageAlertV1[]) {
     const out: { entitlementId: string; feature: string; periodStart: string; value: number; position: number }[] = [];
     for (const d of deltas) {
       const p = this.postgres ? ['$1', '$2', '$3', '$4', '$5', '$6'] : ['?', '?', '?', '?', '?', '?'];
@@ -184,7 +206,9 @@ export class UsageLedger {
          RETURNING value, position`,
         [d.entitlementId, d.feature, d.periodStart, d.value, d.events, d.position],
       );
-      out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value: Number(rows[0]!.value), position: Number(rows[0]!.position) });
+      const value = Number(rows[0]!.value);
+      out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value, position: Number(rows[0]!.position) });
+      await this.raiseAlerts(tx, d, value - d.value, value, alerts);
     }
     return out;
   }

@@ -7,6 +7,7 @@ import { Access, Clock, CodedError, Ctx, IdParamPipe, JsonSchemaPipe, openApiSch
 import { MeterRegistry } from '../meters/meter-registry';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
+import { UsageAlerts } from './usage-alerts';
 
 export class UsageParams {
   @ApiPropertyOptional({ description: 'The instant whose periods to show (default now)', example: '2026-12-01T00:00:00Z' }) @OptionalField() @IsISO8601({ strict: true }) at?: string;
@@ -29,6 +30,7 @@ export class UsageController {
     private readonly registry: MeterRegistry,
     private readonly counters: UsageCounters,
     private readonly clock: Clock,
+    private readonly alerts: UsageAlerts,
   ) {}
 
   @Post('v1/usage')
@@ -47,6 +49,15 @@ export class UsageController {
     const results = await this.ledger.ingest(body.events, ctx.principal);
     const count = (s: UsageResultV1['status']) => results.filter((r) => r.status === s).length;
     return { results, accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), position: this.counters.position };
+  }
+
+  @Get('v1/customers/:customerId/alerts')
+  @Access('usage:read')
+  @ApiOperation({ summary: "A customer's usage alerts, newest first: each threshold of a cap (USAGE_ALERT_THRESHOLDS, default 80 and 100 %) once per period" })
+  @ApiOkResponse({ description: '{customerId, items: [{id, entitlementId, feature, periodStart, threshold, cap, capType, used, position, raisedAt}]}' })
+  async alertsOf(@Param('customerId', IdParamPipe) customerId: string, @Ctx() ctx: RequestContext) {
+    if (!seesCustomer(ctx.principal, customerId) || this.registry.ofCustomer(customerId).length === 0) throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} has no entitlement`);
+    return { customerId, items: await this.alerts.ofCustomer(customerId) };
   }
 
   @Get('v1/customers/:customerId/usage')
