@@ -55,6 +55,7 @@ const ROUTES: Record<string, Expected> = {
   'POST /v1/usage': 'usage:report',
   'GET /v1/customers/:customerId/usage': 'usage:read',
   'GET /v1/customers/:customerId/alerts': 'usage:read',
+  'GET /v1/usage/near-cap': 'usage:read',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

@@ -49,6 +49,11 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     const check = await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 100 });
     expect(check.body).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 50, upgradeHint: expect.objectContaining({ sku: 'DSG-ENT' }) });
     expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 50 })).body).toMatchObject({ allowed: true, code: 'OK', remaining: 0 });
+    // The operators' list of customers to offer an upgrade.
+    const near = await t.http('GET', '/v1/usage/near-cap?threshold=0.9');
+    expect(near.body.items).toEqual([expect.objectContaining({ customerId: 'acme', entitlementId, feature: 'render_minutes', used: 550, share: 0.917 })]);
+    expect((await t.http('GET', '/v1/usage/near-cap?threshold=0.95')).body.items).toEqual([]);
+    expect((await t.http('GET', '/v1/usage/near-cap?threshold=-1')).body.errors[0]).toMatchObject({ path: 'threshold' });
     // 550 of 600 crossed 80 %: one alert.
     expect((await t.http('GET', '/v1/customers/acme/alerts')).body.items).toEqual([expect.objectContaining({ entitlementId, feature: 'render_minutes', threshold: 80, cap: 600, used: 550 })]);
   });

@@ -44,6 +44,10 @@ export class MeterRegistry {
     return [...(this.byCustomer.get(customerId) ?? [])].map((id) => this.byId.get(id)!);
   }
 
+  all(): IterableIterator<MeteredEntitlement> {
+    return this.byId.values();
+  }
+
   get size(): number {
     return this.byId.size;
   }

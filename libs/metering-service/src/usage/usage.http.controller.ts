@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query as QueryParams } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601 } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsNumber, Max, Min } from 'class-validator';
 import { usageBatchSchemaV1, usageEventSchemaV1, type UsageResultV1 } from '@el/contracts';
 import { meterStanding, periodWindow } from '@el/domain';
 import { Access, Clock, CodedError, Ctx, IdParamPipe, JsonSchemaPipe, openApiSchema as toOpenApi, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
@@ -11,6 +12,23 @@ import { UsageAlerts } from './usage-alerts';
 
 export class UsageParams {
   @ApiPropertyOptional({ description: 'The instant whose periods to show (default now)', example: '2026-12-01T00:00:00Z' }) @OptionalField() @IsISO8601({ strict: true }) at?: string;
+}
+
+export class NearCapParams {
+  @ApiPropertyOptional({ description: 'Share of the cap used, from 0 to 10 (default 0.8)', default: 0.8, minimum: 0, maximum: 10 })
+  @OptionalField()
+  @Type(() => Number)
+  @Min(0)
+  @Max(10)
+  @IsNumber()
+  threshold?: number;
+  @ApiPropertyOptional({ description: 'Most rows (1–1000, default 100)', default: 100, minimum: 1, maximum: 1000 })
+  @OptionalField()
+  @Type(() => Number)
+  @Min(1)
+  @Max(1000)
+  @IsInt()
+  limit?: number;
 }
 
 export interface UsageBatchAnswer {
@@ -49,6 +67,28 @@ export class UsageController {
     const results = await this.ledger.ingest(body.events, ctx.principal);
     const count = (s: UsageResultV1['status']) => results.filter((r) => r.status === s).length;
     return { results, accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), position: this.counters.position };
+  }
+
+  @Get('v1/usage/near-cap')
+  @Access('usage:read')
+  @ApiOperation({ summary: 'Meters at or over a share of their cap in their current period, fullest first: the customers to offer an upgrade (operators)' })
+  @ApiOkResponse({ description: '{threshold, at, items: [{customerId, entitlementId, feature, period, periodStart, periodEnd, cap, capType, used, remaining, overage, share}]}' })
+  nearCap(@QueryParams() p: NearCapParams, @Ctx() ctx: RequestContext) {
+    const threshold = p.threshold ?? 0.8;
+    const at = this.clock.nowMs();
+    const items = [];
+    for (const e of this.registry.all()) {
+      if (!seesCustomer(ctx.principal, e.customerId) || e.status === 'revoked') continue;
+      for (const [feature, meter] of Object.entries(e.meters)) {
+        const w = periodWindow(e.validFrom, meter.period, at);
+        const used = this.counters.value(e.entitlementId, feature, w.start);
+        if (meter.cap > 0 && used / meter.cap >= threshold) {
+          items.push({ customerId: e.customerId, entitlementId: e.entitlementId, feature, period: meter.period, periodStart: w.start, periodEnd: w.end, capType: meter.capType, ...meterStanding(meter, used), share: Math.round((used / meter.cap) * 1000) / 1000 });
+        }
+      }
+    }
+    items.sort((a, b) => b.share - a.share);
+    return { threshold, at: new Date(at).toISOString(), items: items.slice(0, p.limit ?? 100) };
   }
 
   @Get('v1/customers/:customerId/alerts')
