@@ -128,6 +128,18 @@ describe('enforcement in the embedded system', () => {
       expect(d).toMatchObject({ source: 'api', code: 'SEAT_NOT_ASSIGNED', stale: false });
     });
 
+    it('reports usage that the metering service counts once, and the enforcement API then enforces', async () => {
+      // Analytics Pro: 100,000 API calls a month, soft cap (over it: allowed, billed as overage).
+      client.reportUsage('api_calls', 60_000);
+      client.reportUsage('api_calls', 50_000);
+      expect(await client.flushUsage()).toBe(0);
+      expect(await client.flushUsage()).toBe(0); // nothing left to send
+      const usage = await (await app.fetch('/v1/customers/c-sdk/usage')).json() as { meters: { feature: string; used: number; remaining: number; overage: number; capType: string }[] };
+      expect(usage.meters.find((m) => m.feature === 'api_calls')).toMatchObject({ used: 110_000, remaining: 0, overage: 10_000, capType: 'soft' });
+      expect(await check({ customerId: 'c-sdk', feature: 'api_calls', quantity: 1 })).toMatchObject({ allowed: true, code: 'OVERAGE', remaining: 0 });
+      expect(client.checkLocal('api_calls', { quantity: 1 })).toMatchObject({ allowed: true, code: 'OVERAGE' });
+    });
+
     it('picks up an upgrade by itself, with no end-user action', async () => {
       expect(client.checkLocal('sso')).toMatchObject({ code: 'FEATURE_NOT_INCLUDED' });
       const upgraded = await write(`/v1/entitlements/${entitlementId}/change-plan`, { sku: 'ANL-ENT' });

@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, type JSONWebKeySet } from 'jose';
-import type { CheckRequestV1, CheckResponseV1 } from '@el/contracts';
+import { randomUUID } from 'node:crypto';
+import type { CheckRequestV1, CheckResponseV1, UsageEventV1 } from '@el/contracts';
 import { check, type Catalog, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
 import { DEFAULT_LEEWAY_SECONDS, LicenseKeySet, LicenseTokenError, verifyLicenseToken, type VerifiedLicense } from './verify';
 
@@ -46,12 +47,18 @@ export interface EntitlementClientOptions {
   readonly usage?: UsageLookup;
   /** Epoch milliseconds; default Date.now. */
   readonly now?: () => number;
+  /** Where `reportUsage` sends usage (`POST /v1/usage`); default `ledgerUrl` (the embedded server meters too). */
+  readonly meteringUrl?: string;
+  /** The CloudEvents `source` of reported usage (with the generated ids, the key of each event's one effect); default `urn:sdk:<customerId>`. */
+  readonly usageSource?: string;
+  /** How often reported usage is sent (default 1000 ms; a batch of 1000 goes at once). */
+  readonly usageFlushMs?: number;
   readonly onEvent?: (event: ClientEvent) => void;
 }
 
 export type ClientEvent =
   | { readonly type: 'token'; readonly position: number; readonly kid: string; readonly expiresAt: string; readonly source: 'option' | 'cache' | 'issue' | 'refresh' }
-  | { readonly type: 'error'; readonly stage: 'jwks' | 'token' | 'refresh' | 'issue' | 'check' | 'cache'; readonly error: Error };
+  | { readonly type: 'error'; readonly stage: 'jwks' | 'token' | 'refresh' | 'issue' | 'check' | 'cache' | 'usage'; readonly error: Error };
 
 /** What a check may say besides the feature: who, where, how much, when. */
 export interface CheckOptions {
@@ -113,12 +120,21 @@ export class EntitlementClient {
   private readonly leewayMs: number;
   private readonly ctx: { catalog?: Catalog; usage?: UsageLookup };
   private refreshing: Promise<VerifiedLicense | null> | null = null;
+  private readonly usageQueue: UsageEventV1[] = [];
+  /** Usage this client reported, per feature: the local estimate checks add. */
+  private readonly reported = new Map<string, number>();
+  private usageTimer: NodeJS.Timeout | null = null;
+  private usageFailures = 0;
+  private flushing: Promise<void> | null = null;
 
   private constructor(private readonly options: EntitlementClientOptions) {
     this.now = options.now ?? Date.now;
     this.leewayMs = (options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS) * 1000;
     this.keys = new LicenseKeySet(options.jwks ?? { keys: [] });
-    this.ctx = { ...(options.catalog ? { catalog: options.catalog } : {}), ...(options.usage ? { usage: options.usage } : {}) };
+    // Caps are checked against the usage the application supplies plus what this client reported (the local estimate).
+    const given = options.usage;
+    const usage: UsageLookup = (entitlementId, feature, period, atMs) => (given?.(entitlementId, feature, period, atMs) ?? 0) + (this.reported.get(feature) ?? 0);
+    this.ctx = { ...(options.catalog ? { catalog: options.catalog } : {}), usage };
   }
 
   /**
@@ -231,6 +247,75 @@ export class EntitlementClient {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.usageTimer) clearTimeout(this.usageTimer);
+    this.usageTimer = null;
+  }
+
+  /**
+   * Reports usage of a metered feature: queued, and sent in batches in the
+   * background (`flushUsage` sends at once). Each report gets a generated id
+   * that stays with it through every retry, so the metering service counts it
+   * exactly once however often it is sent. The local decision counts it at
+   * once (`checkLocal` sees the client's own usage).
+   */
+  reportUsage(feature: string, quantity = 1, options: { readonly userId?: string; readonly deviceId?: string; readonly entitlementId?: string; readonly atMs?: number } = {}): void {
+    const customerId = this.current?.customerId ?? this.options.issue?.customerId ?? this.options.customerId;
+    if (!customerId) throw new TypeError('reportUsage: no customer yet (give issue: {customerId}, customerId, or a token)');
+    if (!(quantity >= 0) || !Number.isFinite(quantity)) throw new RangeError('reportUsage: quantity must be a finite number >= 0');
+    this.usageQueue.push({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: this.options.usageSource ?? `urn:sdk:${customerId}`,
+      type: 'io.ledger.usage.v1',
+      subject: customerId,
+      time: new Date(options.atMs ?? this.now()).toISOString(),
+      data: { feature, quantity, ...(options.entitlementId ? { entitlementId: options.entitlementId } : {}), ...(options.userId ? { userId: options.userId } : {}), ...(options.deviceId ? { deviceId: options.deviceId } : {}) },
+    });
+    this.reported.set(feature, (this.reported.get(feature) ?? 0) + quantity);
+    if (this.usageQueue.length >= 1000) void this.flushUsage();
+    else if (!this.usageTimer && !this.closed) {
+      this.usageTimer = setTimeout(() => {
+        this.usageTimer = null;
+        void this.flushUsage();
+      }, this.options.usageFlushMs ?? 1000);
+      this.usageTimer.unref();
+    }
+  }
+
+  /** Sends the queued usage now; on failure it stays queued (same ids) and is retried with backoff. Resolves with how many are still queued. */
+  async flushUsage(): Promise<number> {
+    this.flushing ??= this.sendUsage().finally(() => (this.flushing = null));
+    await this.flushing;
+    return this.usageQueue.length;
+  }
+
+  private async sendUsage(): Promise<void> {
+    const base = this.options.meteringUrl ?? this.options.ledgerUrl;
+    while (this.usageQueue.length > 0 && base) {
+      const batch = this.usageQueue.slice(0, 1000);
+      try {
+        const res = await this.request('POST', base, '/v1/usage', { events: batch });
+        if (res.status >= 500 || res.status === 429) throw new Error(`metering answered ${res.status}`);
+        // Sent: accepted, duplicate (sent before) or refused for good; either way it leaves the queue.
+        this.usageQueue.splice(0, batch.length);
+        this.usageFailures = 0;
+        const refused = res.status === 200 ? ((res.body as { results?: { status: string; code?: string; id: string | null }[] }).results ?? []).filter((r) => r.status === 'rejected') : batch.map((e) => ({ id: e.id, code: `HTTP_${res.status}` }));
+        if (refused.length > 0) this.emit({ type: 'error', stage: 'usage', error: new Error(`metering refused ${refused.length} usage event(s): ${refused.slice(0, 5).map((r) => `${r.id} ${r.code}`).join(', ')}`) });
+      } catch (err) {
+        // Not sent (or no answer): kept with their ids, retried; the metering service counts each id once.
+        this.usageFailures++;
+        this.emit({ type: 'error', stage: 'usage', error: err as Error });
+        if (!this.closed) {
+          const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.usageFailures - 1, 7));
+          this.usageTimer ??= setTimeout(() => {
+            this.usageTimer = null;
+            void this.flushUsage();
+          }, delay);
+          this.usageTimer.unref();
+        }
+        return;
+      }
+    }
   }
 
   // --- internals -----------------------------------------------------------

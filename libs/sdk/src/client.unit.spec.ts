@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from 'jose';
@@ -156,6 +158,46 @@ describe('EntitlementClient offline', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports usage in batches with ids that survive retries, and counts it locally at once', async () => {
+    // A metering endpoint that fails the first delivery and accepts the next (what a restart or a 503 looks like).
+    const received: { id: string; data: { feature: string; quantity: number } }[][] = [];
+    let calls = 0;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        calls++;
+        const events = (JSON.parse(body) as { events: { id: string; source: string; data: { feature: string; quantity: number } }[] }).events;
+        received.push(events);
+        if (calls === 1) return void res.writeHead(503).end('{}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: events.map((e) => ({ source: e.source, id: e.id, status: 'accepted' })) }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const meteringUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const metered: LicenseEntitlementV1 = { ...pro, features: { ...pro.features, api_calls: { meter: { period: 'month', cap: 1000, capType: 'hard' } } } };
+    const events: ClientEvent[] = [];
+    const client = await EntitlementClient.start({ jwks, token: await token([metered]), now: clock, meteringUrl, usageFlushMs: 60_000, onEvent: (e) => events.push(e) });
+    try {
+      client.reportUsage('api_calls', 400);
+      client.reportUsage('api_calls', 400, { userId: 'bob' });
+      // The local decision counts the client's own usage before any answer.
+      expect(client.checkLocal('api_calls', { quantity: 300 })).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 200 });
+      expect(await client.flushUsage()).toBe(2); // 503: still queued
+      expect(events).toContainEqual(expect.objectContaining({ type: 'error', stage: 'usage' }));
+      expect(await client.flushUsage()).toBe(0);
+      expect(received).toHaveLength(2);
+      // The retry carried the very same events: the metering service counts each id once.
+      expect(received[1]!.map((e) => e.id)).toEqual(received[0]!.map((e) => e.id));
+      expect(new Set(received[0]!.map((e) => e.id)).size).toBe(2);
+      expect(received[0]!.map((e) => [e.data.feature, e.data.quantity])).toEqual([['api_calls', 400], ['api_calls', 400]]);
+      expect(() => client.reportUsage('api_calls', -1)).toThrow(RangeError);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 
