@@ -43,6 +43,8 @@ function canonical(v: unknown): string {
 @Injectable()
 export class UsageLedger {
   private readonly writes = new KeyedSerializer();
+  /** The last period window of each entitlement's meter period (bounded: cleared when it grows past 100,000). */
+  private readonly windows = new Map<string, { start: string; startMs: number; endMs: number }>();
 
   constructor(
     @Inject(METERING_DB) private readonly db: DataSource,
@@ -68,6 +70,8 @@ export class UsageLedger {
     const now = this.clock.nowMs();
     const results: UsageResultV1[] = new Array(events.length);
     const counted: Counted[] = [];
+    if (this.windows.size > 100_000) this.windows.clear();
+    const windows = this.windows;
     events.forEach((raw, index) => {
       const ident = { source: typeof (raw as UsageEventV1)?.source === 'string' ? (raw as UsageEventV1).source : null, id: typeof (raw as UsageEventV1)?.id === 'string' ? (raw as UsageEventV1).id : null };
       const problems: FieldError[] = validEvent(raw);
@@ -96,7 +100,14 @@ export class UsageLedger {
         return;
       }
       const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
-      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: periodWindow(entitlement.validFrom, meter.period, at).start });
+      // Events of a meter mostly fall in its current period: the window is computed once per period (kept per meter).
+      const wk = `${entitlement.entitlementId}\u0000${meter.period}`;
+      let w = windows.get(wk);
+      if (!w || at < w.startMs || at >= w.endMs) {
+        const pw = periodWindow(entitlement.validFrom, meter.period, at);
+        windows.set(wk, (w = { start: pw.start, startMs: Date.parse(pw.start), endMs: Date.parse(pw.end) }));
+      }
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: w.start });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
@@ -197,18 +208,25 @@ export class UsageLedger {
 
   private async addToCounters(tx: EntityManager, deltas: readonly { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }[], alerts: UsageAlertV1[]) {
     const out: { entitlementId: string; feature: string; periodStart: string; value: number; position: number }[] = [];
-    for (const d of deltas) {
-      const p = this.postgres ? ['$1', '$2', '$3', '$4', '$5', '$6'] : ['?', '?', '?', '?', '?', '?'];
-      const rows: { value: number | string; position: number | string }[] = await tx.query(
-        `INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES (${p.join(', ')})
+    // One multi-row upsert per 500 counters (a batch of many customers touches many counters).
+    for (let offset = 0; offset < deltas.length; offset += 500) {
+      const chunk = deltas.slice(offset, offset + 500);
+      const params: unknown[] = [];
+      const rows = chunk.map((d) => `(${[d.entitlementId, d.feature, d.periodStart, d.value, d.events, d.position].map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`);
+      const returned: { entitlement_id: string; feature: string; period_start: string; value: number | string; position: number | string }[] = await tx.query(
+        `INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES ${rows.join(', ')}
          ON CONFLICT (entitlement_id, feature, period_start) DO UPDATE SET value = mt_counters.value + excluded.value, events = mt_counters.events + excluded.events,
            position = CASE WHEN excluded.position > mt_counters.position THEN excluded.position ELSE mt_counters.position END
-         RETURNING value, position`,
-        [d.entitlementId, d.feature, d.periodStart, d.value, d.events, d.position],
+         RETURNING entitlement_id, feature, period_start, value, position`,
+        params,
       );
-      const value = Number(rows[0]!.value);
-      out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value, position: Number(rows[0]!.position) });
-      await this.raiseAlerts(tx, d, value - d.value, value, alerts);
+      const byKey = new Map(chunk.map((d) => [`${d.entitlementId}\u0000${d.feature}\u0000${d.periodStart}`, d]));
+      for (const r of returned) {
+        const d = byKey.get(`${r.entitlement_id}\u0000${r.feature}\u0000${r.period_start}`)!;
+        const value = Number(r.value);
+        out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value, position: Number(r.position) });
+        await this.raiseAlerts(tx, d, value - d.value, value, alerts);
+      }
     }
     return out;
   }
