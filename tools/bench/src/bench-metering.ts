@@ -59,7 +59,7 @@ async function main(): Promise<void> {
         for (let o = 0; o < b.length; o += 500) {
           const chunk = b.slice(o, o + 500);
           const params: unknown[] = [];
-          const rows = chunk.map((e, i) => {
+          const rows = chunk.map((e) => {
             params.push(e.source, `raw-${e.id}`, 'h'.repeat(64), e.subject, `e-${e.subject.slice(2)}`, 'api_calls', 1, e.data.userId, null, e.time, validFrom, position++, time);
             return '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
           });
