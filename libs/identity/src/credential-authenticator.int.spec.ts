@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore, type EventStore } from '@el/event-store';
-import { ConfigError, type Principal } from '@el/platform';
+import { ConfigError, PLATFORM_ERROR_TABLE, type Principal } from '@el/platform';
 import { StoreApiKeys } from './api-key-directory';
 import { CredentialAuthenticator } from './credential-authenticator';
 import { identityConfigSpec, oidcSettings } from './identity.config';
@@ -16,7 +16,7 @@ const refusal = async (f: () => unknown): Promise<string> => {
   try {
     await f();
   } catch (e) {
-    return `${(e as { getStatus?: () => number }).getStatus?.()} ${(e as { code: string }).code}: ${(e as Error).message}`;
+    return `${PLATFORM_ERROR_TABLE[(e as { code: string }).code]} ${(e as { code: string }).code}: ${(e as Error).message}`;
   }
   return 'accepted';
 };

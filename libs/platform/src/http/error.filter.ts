@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Inject, Logger, Optional, type Exc
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { codeOf, type FieldError } from '../errors/coded-error';
+import { ACCESS_ERROR_TABLE } from '../identity/authenticator';
 import { Metrics } from '../observability/metrics';
 import { responseRecorder } from './bootstrap';
 import { ApiException, type ApiErrorBody } from './api-error';
@@ -12,6 +13,8 @@ import { ApiException, type ApiErrorBody } from './api-error';
  */
 export type HttpErrorTable = Readonly<Record<string, number>>;
 export const HTTP_ERROR_TABLE = Symbol('HTTP_ERROR_TABLE');
+/** Codes raised by the platform itself in every service (credentials, permissions, rate limits). */
+export const PLATFORM_ERROR_TABLE: HttpErrorTable = ACCESS_ERROR_TABLE;
 
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
@@ -44,7 +47,8 @@ export class ApiErrorFilter implements ExceptionFilter {
     if (exception instanceof ApiException) return exception.body();
     const code = codeOf(exception);
     if (code !== null) {
-      const status = this.table[code];
+      // The service's own table, then the codes every service shares (the access layer's).
+      const status = this.table[code] ?? PLATFORM_ERROR_TABLE[code];
       if (status !== undefined) {
         const e = exception as { message: string; details?: Record<string, unknown>; fieldErrors?: readonly FieldError[] };
         const details = e.details && Object.keys(e.details).length > 0 ? e.details : undefined;

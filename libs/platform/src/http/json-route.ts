@@ -8,7 +8,7 @@ import type { Metrics } from '../observability/metrics';
 import { forbidden, type Authenticator } from '../identity/authenticator';
 import { permits, type Permission } from '../identity/permissions';
 import type { Principal } from '../identity/principal';
-import { RateLimitedException, type RateLimiter } from '../identity/rate-limiter';
+import { rateLimited, type RateLimiter } from '../identity/rate-limiter';
 import { setPrincipal } from './request-context';
 
 /**
@@ -50,7 +50,7 @@ export function routeAccess(access: JsonRouteOptions<unknown, unknown>['access']
     if (!permits(principal.role, permission)) throw forbidden(principal, permission);
     if (limiter) {
       const wait = limiter.take(principal.id);
-      if (wait > 0) throw new RateLimitedException(wait, 'checks');
+      if (wait > 0) throw rateLimited(wait, 'checks');
     }
     setPrincipal(request, principal);
   };

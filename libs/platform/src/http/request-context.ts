@@ -7,7 +7,7 @@ import { ACCESS, type AccessDeclaration } from '../identity/access';
 import { Authenticator, forbidden, NoAuthenticator } from '../identity/authenticator';
 import { permits } from '../identity/permissions';
 import { actorTypeOf, type Principal } from '../identity/principal';
-import { RateLimitedException, RateLimiter } from '../identity/rate-limiter';
+import { rateLimited, RateLimiter } from '../identity/rate-limiter';
 
 export type ActorType = 'user' | 'service' | 'erp' | 'system' | 'operator';
 export type RequestSource = 'erp' | 'api' | 'portal' | 'system';
@@ -132,7 +132,7 @@ export class AccessGuard implements CanActivate {
     if (!permits(principal.role, declaration.permission)) throw forbidden(principal, declaration.permission);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const wait = this.writes.take(principal.id);
-      if (wait > 0) throw new RateLimitedException(wait, 'writes');
+      if (wait > 0) throw rateLimited(wait, 'writes');
     }
     req[PRINCIPAL] = principal;
     req[CONTEXT] = readRequestContext(req, principal);

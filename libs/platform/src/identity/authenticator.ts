@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { ApiException } from '../http/api-error';
+import { CodedError } from '../errors/coded-error';
 import type { Principal } from './principal';
 
 /**
@@ -11,16 +10,27 @@ export abstract class Authenticator {
   abstract authenticate(authorization: string | undefined): Principal | Promise<Principal>;
 }
 
-export function missingCredential(): ApiException {
-  return new ApiException(HttpStatus.UNAUTHORIZED, 'AUTH.MISSING_CREDENTIAL', 'this route needs a credential: Authorization: Bearer <API key or token>');
+/**
+ * The codes of the access layer, the same in every service: mapped to HTTP by
+ * the platform's part of every error table (PLATFORM_ERROR_TABLE).
+ */
+export const ACCESS_ERROR_TABLE = {
+  'AUTH.MISSING_CREDENTIAL': 401,
+  'AUTH.INVALID_CREDENTIAL': 401,
+  'AUTH.FORBIDDEN': 403,
+  RATE_LIMITED: 429,
+} as const;
+
+export function missingCredential(): CodedError {
+  return new CodedError('AUTH.MISSING_CREDENTIAL', 'this route needs a credential: Authorization: Bearer <API key or token>');
 }
 
-export function invalidCredential(why: string): ApiException {
-  return new ApiException(HttpStatus.UNAUTHORIZED, 'AUTH.INVALID_CREDENTIAL', `the credential was not accepted: ${why}`);
+export function invalidCredential(why: string): CodedError {
+  return new CodedError('AUTH.INVALID_CREDENTIAL', `the credential was not accepted: ${why}`);
 }
 
-export function forbidden(principal: Principal, permission: string): ApiException {
-  return new ApiException(HttpStatus.FORBIDDEN, 'AUTH.FORBIDDEN', `role ${principal.role} does not hold ${permission}`, { role: principal.role, permission });
+export function forbidden(principal: Principal, permission: string): CodedError {
+  return new CodedError('AUTH.FORBIDDEN', `role ${principal.role} does not hold ${permission}`, { role: principal.role, permission });
 }
 
 /** The bearer credential of an Authorization header, or null when there is none. */

@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { ApiException } from '../http/api-error';
+import { CodedError } from '../errors/coded-error';
 
 /**
  * A token bucket per key (a principal): `perSecond` tokens a second, bursts of
@@ -43,8 +42,7 @@ export class RateLimiter {
   }
 }
 
-export class RateLimitedException extends ApiException {
-  constructor(readonly retryAfterSeconds: number, what: string) {
-    super(HttpStatus.TOO_MANY_REQUESTS, 'RATE_LIMITED', `too many ${what}: retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
-  }
+/** RATE_LIMITED (429); the answer's Retry-After comes from `details.retryAfterSeconds`. */
+export function rateLimited(retryAfterSeconds: number, what: string): CodedError {
+  return new CodedError('RATE_LIMITED', `too many ${what}: retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
 }
