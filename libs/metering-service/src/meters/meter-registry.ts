@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntitlementV1 } from '@el/contracts';
-import type { MeterSpec } from '@el/domain';
+import { periodWindow, type MeterPeriod, type MeterSpec } from '@el/domain';
 
 /** What metering needs of an entitlement: whose it is, when its periods start, what it meters. */
 export interface MeteredEntitlement {
@@ -24,6 +24,7 @@ export type Resolution = { readonly entitlement: MeteredEntitlement; readonly me
 export class MeterRegistry {
   private readonly byId = new Map<string, MeteredEntitlement>();
   private readonly byCustomer = new Map<string, Set<string>>();
+  private readonly windows = new Map<string, { start: string; end: string; startMs: number; endMs: number }>();
 
   apply(e: EntitlementV1): void {
     const held = this.byId.get(e.entitlementId);
@@ -34,6 +35,22 @@ export class MeterRegistry {
     let ids = this.byCustomer.get(e.customerId);
     if (!ids) this.byCustomer.set(e.customerId, (ids = new Set()));
     ids.add(e.entitlementId);
+  }
+
+  /**
+   * The period of an entitlement's meter that contains `atMs`. Kept per entitlement and period
+   * length, since almost every event and check falls in the current one: the calendar arithmetic
+   * runs once per period, not on the check path.
+   */
+  periodOf(e: MeteredEntitlement, period: MeterPeriod, atMs: number): { start: string; end: string } {
+    const key = `${e.entitlementId}\u0000${period}\u0000${e.validFrom}`;
+    let w = this.windows.get(key);
+    if (!w || atMs < w.startMs || atMs >= w.endMs) {
+      const pw = periodWindow(e.validFrom, period, atMs);
+      if (this.windows.size > 100_000) this.windows.clear();
+      this.windows.set(key, (w = { ...pw, startMs: Date.parse(pw.start), endMs: Date.parse(pw.end) }));
+    }
+    return w;
   }
 
   get(entitlementId: string): MeteredEntitlement | undefined {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { periodWindow, type MeterPeriod } from '@el/domain';
+import type { MeterPeriod } from '@el/domain';
 import { MeterRegistry } from '../meters/meter-registry';
 
 const key = (entitlementId: string, feature: string, periodStart: string) => `${entitlementId}\u0000${feature}\u0000${periodStart}`;
@@ -36,6 +36,6 @@ export class UsageCounters {
     if (period === null) return 0;
     const e = this.registry.get(entitlementId);
     if (!e) return 0;
-    return this.value(entitlementId, feature, periodWindow(e.validFrom, period, atMs).start);
+    return this.value(entitlementId, feature, this.registry.periodOf(e, period, atMs).start);
   };
 }

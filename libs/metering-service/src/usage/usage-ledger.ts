@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { usageAlertV1, usageEventSchemaV1, type UsageAlertV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
 import { UsageAlerts } from './usage-alerts';
-import { periodWindow } from '@el/domain';
 import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
 import { METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
@@ -43,8 +42,6 @@ function canonical(v: unknown): string {
 @Injectable()
 export class UsageLedger {
   private readonly writes = new KeyedSerializer();
-  /** The last period window of each entitlement's meter period (bounded: cleared when it grows past 100,000). */
-  private readonly windows = new Map<string, { start: string; startMs: number; endMs: number }>();
 
   constructor(
     @Inject(METERING_DB) private readonly db: DataSource,
@@ -70,8 +67,6 @@ export class UsageLedger {
     const now = this.clock.nowMs();
     const results: UsageResultV1[] = new Array(events.length);
     const counted: Counted[] = [];
-    if (this.windows.size > 100_000) this.windows.clear();
-    const windows = this.windows;
     events.forEach((raw, index) => {
       const ident = { source: typeof (raw as UsageEventV1)?.source === 'string' ? (raw as UsageEventV1).source : null, id: typeof (raw as UsageEventV1)?.id === 'string' ? (raw as UsageEventV1).id : null };
       const problems: FieldError[] = validEvent(raw);
@@ -100,14 +95,7 @@ export class UsageLedger {
         return;
       }
       const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
-      // Events of a meter mostly fall in its current period: the window is computed once per period (kept per meter).
-      const wk = `${entitlement.entitlementId}\u0000${meter.period}`;
-      let w = windows.get(wk);
-      if (!w || at < w.startMs || at >= w.endMs) {
-        const pw = periodWindow(entitlement.validFrom, meter.period, at);
-        windows.set(wk, (w = { start: pw.start, startMs: Date.parse(pw.start), endMs: Date.parse(pw.end) }));
-      }
-      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: w.start });
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));

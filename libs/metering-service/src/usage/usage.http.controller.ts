@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } fr
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsNumber, Max, Min } from 'class-validator';
 import { usageBatchSchemaV1, usageEventSchemaV1, type UsageResultV1 } from '@el/contracts';
-import { meterStanding, periodWindow } from '@el/domain';
+import { meterStanding } from '@el/domain';
 import { Access, Clock, CodedError, Ctx, IdParamPipe, JsonSchemaPipe, openApiSchema as toOpenApi, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
 import { UsageCounters } from './usage-counters';
@@ -80,7 +80,7 @@ export class UsageController {
     for (const e of this.registry.all()) {
       if (!seesCustomer(ctx.principal, e.customerId) || e.status === 'revoked') continue;
       for (const [feature, meter] of Object.entries(e.meters)) {
-        const w = periodWindow(e.validFrom, meter.period, at);
+        const w = this.registry.periodOf(e, meter.period, at);
         const used = this.counters.value(e.entitlementId, feature, w.start);
         if (meter.cap > 0 && used / meter.cap >= threshold) {
           items.push({ customerId: e.customerId, entitlementId: e.entitlementId, feature, period: meter.period, periodStart: w.start, periodEnd: w.end, capType: meter.capType, ...meterStanding(meter, used), share: Math.round((used / meter.cap) * 1000) / 1000 });
@@ -110,7 +110,7 @@ export class UsageController {
     const at = p.at !== undefined ? Date.parse(p.at) : this.clock.nowMs();
     const meters = owned.flatMap((e) =>
       Object.entries(e.meters).map(([feature, meter]) => {
-        const w = periodWindow(e.validFrom, meter.period, at);
+        const w = this.registry.periodOf(e, meter.period, at);
         return { entitlementId: e.entitlementId, feature, period: meter.period, periodStart: w.start, periodEnd: w.end, capType: meter.capType, ...meterStanding(meter, this.counters.value(e.entitlementId, feature, w.start)) };
       }),
     );
