@@ -55,7 +55,13 @@ const meter = {
   type: 'object',
   additionalProperties: false,
   required: ['period', 'cap', 'capType'],
-  properties: { period: { type: 'string' }, cap: { type: 'number' }, capType: { enum: ['hard', 'soft'] } },
+  properties: {
+    period: { type: 'string' },
+    cap: { type: 'number' },
+    capType: { enum: ['hard', 'soft'] },
+    aggregation: { enum: ['sum', 'count', 'max', 'unique_count'] },
+    of: { enum: ['userId', 'deviceId'] },
+  },
 } as const;
 
 /** JSON Schema of `EntitlementV1`: the full state of an entitlement after a change. */

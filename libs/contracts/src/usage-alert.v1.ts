@@ -21,6 +21,8 @@ export interface UsageAlertV1 {
   /** The usage position that crossed it. */
   readonly position: number;
   readonly raisedAt: string;
+  /** The plan (lowest tier above the entitlement's) or add-on of its product that lifts the cap; null when none does. */
+  readonly upgradeHint: { readonly kind: 'plan' | 'add_on'; readonly sku: string; readonly name: string; readonly productId: string } | null;
 }
 
 export function usageAlertV1(a: Omit<UsageAlertV1, 'type' | 'id'>): UsageAlertV1 {

@@ -4,6 +4,7 @@ import type { ReadDbConfig } from '@el/read-models';
 
 /** The metering service's own variables. */
 export const meteringConfigSpec = {
+  CATALOG_PATH: env.string({ default: './catalog/sample-catalog.yaml', description: 'Product catalog (YAML or JSON); names the plan or add-on that lifts a cap (upgrade hints on usage alerts)' }),
   METERING_DB: env.oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'Where usage events and counters are kept: sqlite (embedded, DATA_DIR/metering.db) or postgres (METERING_DB_URL)' }),
   METERING_DB_PATH: env.string({ default: '', description: 'SQLite file of the metering store (default DATA_DIR/metering.db)' }),
   METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres' }),
@@ -25,6 +26,8 @@ export type MeteringConfig = ConfigOf<typeof meteringConfigSpec>;
 
 export const METERING_CONFIG = Symbol('METERING_CONFIG');
 export const METERING_DB = Symbol('METERING_DB');
+/** The product catalog (for upgrade hints). */
+export const METERING_CATALOG = Symbol('METERING_CATALOG');
 
 export function meteringDbConfig(config: MeteringConfig, dataDir: string): ReadDbConfig {
   if (config.METERING_DB === 'postgres') {

@@ -1,10 +1,11 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HealthRegistry, USAGE_LOOKUP } from '@el/platform';
+import { HealthRegistry, loadDocumentFile, USAGE_LOOKUP } from '@el/platform';
+import { catalogDocument } from '@el/domain';
 import { openReadModels } from '@el/read-models';
 import { MeterFeedController, MeterFeedSubscription } from './meters/meter-feed.controller';
 import { MeterRegistry } from './meters/meter-registry';
-import { METERING_CONFIG, METERING_DB, meteringDbConfig, type MeteringConfig } from './metering.config';
+import { METERING_CATALOG, METERING_CONFIG, METERING_DB, meteringDbConfig, type MeteringConfig } from './metering.config';
 import { METERING_SCHEMA } from './store/schema';
 import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
@@ -49,6 +50,7 @@ export class MeteringModule {
       controllers: [MeterFeedController, UsageController, UsageMessagesController],
       providers: [
         { provide: METERING_CONFIG, useValue: config },
+        { provide: METERING_CATALOG, useFactory: () => loadDocumentFile(config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument }) },
         { provide: METERING_DB, useFactory: () => openReadModels(db, METERING_SCHEMA) },
         MeterRegistry,
         MeterFeedSubscription,

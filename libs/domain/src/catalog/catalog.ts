@@ -5,10 +5,21 @@ export type MeterPeriod = 'day' | 'month' | 'year';
 /** Hard caps deny past the cap; soft caps allow and report overage. */
 export type CapType = 'hard' | 'soft';
 
+/** How a meter's events become its value for a period: SUM of quantities (the default), COUNT of events, MAX quantity, or UNIQUE_COUNT of a field's values. */
+export type Aggregation = 'sum' | 'count' | 'max' | 'unique_count';
+/** The usage event field a UNIQUE_COUNT meter counts distinct values of. */
+export type UniqueField = 'userId' | 'deviceId';
+export const AGGREGATIONS: readonly Aggregation[] = ['sum', 'count', 'max', 'unique_count'];
+export const UNIQUE_FIELDS: readonly UniqueField[] = ['userId', 'deviceId'];
+
 export interface MeterSpec {
   readonly period: MeterPeriod;
   readonly cap: number;
   readonly capType: CapType;
+  /** Absent means `sum` (entitlements recorded before aggregations existed read the same). */
+  readonly aggregation?: Aggregation;
+  /** With `unique_count`: the field whose distinct values are counted. */
+  readonly of?: UniqueField;
 }
 
 /**
@@ -59,7 +70,7 @@ export interface ProductSpec {
  */
 export interface AddOnGrant {
   readonly limit?: number;
-  readonly meter?: { readonly cap: number; readonly period?: MeterPeriod; readonly capType?: CapType };
+  readonly meter?: { readonly cap: number; readonly period?: MeterPeriod; readonly capType?: CapType; readonly aggregation?: Aggregation; readonly of?: UniqueField };
 }
 
 export interface AddOnSpec {
@@ -101,6 +112,12 @@ export function resolveSku(catalog: Catalog, sku: string): SkuResolution | null 
   return null;
 }
 
+/** A meter's aggregation fields, omitted for the default (`sum`) so plain meters keep their shape. */
+export function aggregationOf(m: Pick<MeterSpec, 'aggregation' | 'of'>): Pick<MeterSpec, 'aggregation' | 'of'> {
+  if (!m.aggregation || m.aggregation === 'sum') return {};
+  return m.aggregation === 'unique_count' && m.of ? { aggregation: m.aggregation, of: m.of } : { aggregation: m.aggregation };
+}
+
 /** Scales an add-on's grants by the quantity bought, filling meter defaults from the plan. */
 export function addOnFeatures(addOn: AddOnSpec, quantity: number, planFeatures: FeatureSet): FeatureSet {
   const out: Record<string, FeatureGrant> = {};
@@ -113,6 +130,7 @@ export function addOnFeatures(addOn: AddOnSpec, quantity: number, planFeatures: 
         cap: grant.meter.cap * quantity,
         period: grant.meter.period ?? planMeter?.period ?? 'month',
         capType: grant.meter.capType ?? planMeter?.capType ?? 'hard',
+        ...aggregationOf(planMeter ?? grant.meter),
       };
     }
     out[feature] = g;
@@ -143,6 +161,7 @@ export function mergeFeatures(base: FeatureSet, ...extras: FeatureSet[]): Featur
           period: prev.meter?.period ?? grant.meter!.period,
           capType: prev.meter?.capType ?? grant.meter!.capType,
           cap: (prev.meter?.cap ?? 0) + (grant.meter?.cap ?? 0),
+          ...aggregationOf(prev.meter ?? grant.meter!),
         };
       }
       out[feature] = merged;

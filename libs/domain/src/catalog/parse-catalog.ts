@@ -10,6 +10,8 @@ import type {
   MeterSpec,
   PlanSpec,
   ProductSpec,
+  Aggregation,
+  UniqueField,
 } from './catalog';
 
 export interface CatalogIssue {
@@ -27,6 +29,8 @@ const SKU = /^[A-Z0-9][A-Z0-9_-]{0,63}$/;
 const REGION = /^[A-Z]{2,8}$/;
 const PERIODS: readonly MeterPeriod[] = ['day', 'month', 'year'];
 const CAP_TYPES: readonly CapType[] = ['hard', 'soft'];
+const AGGREGATIONS: readonly Aggregation[] = ['sum', 'count', 'max', 'unique_count'];
+const UNIQUE_FIELDS: readonly UniqueField[] = ['userId', 'deviceId'];
 
 type Obj = Record<string, unknown>;
 
@@ -146,6 +150,17 @@ class Validator {
       if (seen !== undefined) this.fail(`${path}.plans[${i}].tier`, `tier ${p.tier} is already used by plans[${seen}]`);
       tiers.set(p.tier, i);
     });
+    // A plan change keeps the period's counter, so every plan must count a meter the same way.
+    const counted = new Map<string, { plan: number; how: string }>();
+    plans.forEach((p, i) => {
+      for (const [feature, grant] of Object.entries(p?.features ?? {})) {
+        if (!grant.meter) continue;
+        const how = describeAggregation(grant.meter);
+        const first = counted.get(feature);
+        if (!first) counted.set(feature, { plan: i, how });
+        else if (first.how !== how) this.fail(`${featurePath(`${path}.plans[${i}]`, feature)}.meter.aggregation`, `plans[${first.plan}] aggregates "${feature}" as ${first.how}; every plan of a product must count a meter the same way (a plan change keeps the period's counter)`);
+      }
+    });
     if (!id || !name || !featuresObj || plans.some((p) => !p)) return undefined;
     return { id, name, features, plans: plans as PlanSpec[] };
   }
@@ -233,14 +248,31 @@ class Validator {
       const mp = join(path, 'meter');
       const m = this.obj(o['meter'], mp);
       if (!m) return undefined;
-      this.unknownKeys(m, ['period', 'cap', 'capType'], mp);
+      this.unknownKeys(m, ['period', 'cap', 'capType', 'aggregation', 'of'], mp);
       const period = this.oneOf(m, 'period', mp, PERIODS);
       const cap = this.int(m, 'cap', mp, 0);
       const capType = this.oneOf(m, 'capType', mp, CAP_TYPES);
-      if (period === undefined || cap === undefined || capType === undefined) return undefined;
-      out.meter = { period, cap, capType };
+      const aggregation = this.aggregation(m, mp);
+      if (period === undefined || cap === undefined || capType === undefined || aggregation === undefined) return undefined;
+      out.meter = { period, cap, capType, ...aggregation };
     }
     return out;
+  }
+
+  /** `aggregation` (default sum) and, for unique_count, `of`: the field whose distinct values count. */
+  private aggregation(m: Obj, path: string): { aggregation?: Aggregation; of?: UniqueField } | undefined {
+    if (m['aggregation'] === undefined) {
+      if (m['of'] !== undefined) return this.fail(join(path, 'of'), 'is only for aggregation: unique_count');
+      return {};
+    }
+    const aggregation = this.oneOf(m, 'aggregation', path, AGGREGATIONS);
+    if (aggregation === undefined) return undefined;
+    if (aggregation === 'unique_count') {
+      const of = this.oneOf(m, 'of', path, UNIQUE_FIELDS);
+      return of === undefined ? undefined : { aggregation, of };
+    }
+    if (m['of'] !== undefined) return this.fail(join(path, 'of'), 'is only for aggregation: unique_count');
+    return aggregation === 'sum' ? {} : { aggregation };
   }
 
   private oneOf<T extends string>(o: Obj, key: string, path: string, allowed: readonly T[]): T | undefined {
@@ -283,8 +315,13 @@ class Validator {
           const mp = join(fp, 'meter');
           const m = this.obj(g['meter'], mp);
           if (!m) continue;
-          this.unknownKeys(m, ['period', 'cap', 'capType'], mp);
+          this.unknownKeys(m, ['period', 'cap', 'capType', 'aggregation', 'of'], mp);
           const cap = this.int(m, 'cap', mp, 1);
+          const aggregation = this.aggregation(m, mp);
+          const planAggregation = product.aggregations.get(key);
+          if (aggregation && product.metered.has(key) && m['aggregation'] !== undefined && describeAggregation(aggregation) !== describeAggregation(planAggregation ?? {})) {
+            this.fail(join(mp, 'aggregation'), `the plans of "${product.id}" aggregate "${key}" as ${describeAggregation(planAggregation ?? {})}; an add-on cannot count it another way`);
+          }
           const period = m['period'] === undefined ? undefined : this.oneOf(m, 'period', mp, PERIODS);
           const capType = m['capType'] === undefined ? undefined : this.oneOf(m, 'capType', mp, CAP_TYPES);
           const meteredByAPlan = product.metered.has(key);
@@ -292,7 +329,7 @@ class Validator {
             this.fail(mp, `no plan of "${product.id}" meters "${key}", so the add-on must state period and capType`);
           }
           if (cap !== undefined) {
-            grant.meter = { cap, ...(period ? { period } : {}), ...(capType ? { capType } : {}) };
+            grant.meter = { cap, ...(period ? { period } : {}), ...(capType ? { capType } : {}), ...(planAggregation ?? aggregation ?? {}) };
           }
         }
         features[key] = grant;
@@ -332,6 +369,12 @@ interface ProductRef {
   readonly features: ReadonlySet<string>;
   /** Features some plan of the product meters. */
   readonly metered: ReadonlySet<string>;
+  /** How the product's plans aggregate each metered feature, when not by sum (the plans agree; checked per product). */
+  readonly aggregations: ReadonlyMap<string, { aggregation: Aggregation; of?: UniqueField }>;
+}
+
+function describeAggregation(m: { aggregation?: Aggregation; of?: UniqueField }): string {
+  return m.aggregation === 'unique_count' ? `unique_count of ${m.of}` : (m.aggregation ?? 'sum');
 }
 
 function productRefs(rawProducts: readonly unknown[]): ProductRef[] {
@@ -342,14 +385,23 @@ function productRefs(rawProducts: readonly unknown[]): ProductRef[] {
     const o = p as Obj;
     const features = new Set(isObj(o['features']) ? Object.keys(o['features']) : []);
     const metered = new Set<string>();
+    const aggregations = new Map<string, { aggregation: Aggregation; of?: UniqueField }>();
     if (Array.isArray(o['plans'])) {
       for (const plan of o['plans']) {
         const pf = isObj(plan) ? plan['features'] : undefined;
         if (!isObj(pf)) continue;
-        for (const [k, g] of Object.entries(pf)) if (isObj(g) && g['meter'] !== undefined) metered.add(k);
+        for (const [k, g] of Object.entries(pf)) {
+          if (!isObj(g) || g['meter'] === undefined) continue;
+          metered.add(k);
+          const m = g['meter'];
+          if (isObj(m) && AGGREGATIONS.includes(m['aggregation'] as Aggregation) && m['aggregation'] !== 'sum' && !aggregations.has(k)) {
+            const of = UNIQUE_FIELDS.includes(m['of'] as UniqueField) ? { of: m['of'] as UniqueField } : {};
+            aggregations.set(k, { aggregation: m['aggregation'] as Aggregation, ...(m['aggregation'] === 'unique_count' ? of : {}) });
+          }
+        }
       }
     }
-    refs.push({ id, features, metered });
+    refs.push({ id, features, metered, aggregations });
   }
   return refs;
 }

@@ -61,6 +61,49 @@ describe('parseCatalog', () => {
   });
 });
 
+describe('meter aggregations', () => {
+  const withAggregation = (meters: Record<string, unknown>[]) => {
+    const doc = clone();
+    meters.forEach((m, i) => Object.assign(doc.products[0].plans[i].features.api_calls.meter, m));
+    return doc;
+  };
+
+  it('reads count, max and unique_count (of a field); sum is the default and leaves the meter as it was', () => {
+    const r = parseCatalog(withAggregation([{ aggregation: 'unique_count', of: 'userId' }, { aggregation: 'unique_count', of: 'userId' }, { aggregation: 'unique_count', of: 'userId' }]));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.catalog.products[0]!.plans[0]!.features['api_calls']!.meter).toEqual({ period: 'month', cap: 100, capType: 'hard', aggregation: 'unique_count', of: 'userId' });
+    // The add-on inherits how the plans count the meter.
+    expect(r.catalog.addOns.find((a) => a.id === 'api-10k')!.features['api_calls']!.meter).toMatchObject({ cap: 10000, aggregation: 'unique_count', of: 'userId' });
+    const plain = parseCatalog(withAggregation([{ aggregation: 'sum' }]));
+    expect(plain.ok && plain.catalog.products[0]!.plans[0]!.features['api_calls']!.meter).toEqual({ period: 'month', cap: 100, capType: 'hard' });
+  });
+
+  it('names the path of a bad aggregation, a missing or misplaced `of`, and plans that count one meter differently', () => {
+    const cases: [Record<string, unknown>[], string, string][] = [
+      [[{ aggregation: 'avg' }], 'products[0].plans[0].features.api_calls.meter.aggregation', 'must be one of sum, count, max, unique_count'],
+      [[{ aggregation: 'unique_count' }], 'products[0].plans[0].features.api_calls.meter.of', 'must be one of userId, deviceId'],
+      [[{ aggregation: 'max', of: 'userId' }], 'products[0].plans[0].features.api_calls.meter.of', 'only for aggregation: unique_count'],
+      [[{}, { aggregation: 'count' }], 'products[0].plans[1].features.api_calls.meter.aggregation', 'plans[0] aggregates "api_calls" as sum'],
+    ];
+    for (const [meters, path, message] of cases) {
+      const r = parseCatalog(withAggregation(meters));
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.issues).toEqual(expect.arrayContaining([{ path, message: expect.stringContaining(message) }]));
+    }
+  });
+
+  it('refuses an add-on that counts a planned meter another way', () => {
+    const doc = clone();
+    doc.addOns.find((a: { id: string }) => a.id === 'api-10k').features.api_calls.meter.aggregation = 'max';
+    const r = parseCatalog(doc);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues[0]).toEqual({ path: expect.stringMatching(/^addOns\[\d\]\.features\.api_calls\.meter\.aggregation$/), message: expect.stringContaining('aggregate "api_calls" as sum') });
+  });
+});
+
 describe('catalog publishing', () => {
   const parsed = parseCatalog(catalogDocument);
   if (!parsed.ok) throw new Error('fixture');

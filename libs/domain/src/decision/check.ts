@@ -296,7 +296,8 @@ function hintForMissingFeature(catalog: Catalog, feature: string, productId: str
   return null;
 }
 
-function hintForCap(catalog: Catalog, e: Pick<CheckSubject, 'productId' | 'tier'>, feature: string, currentCap: number): UpgradeHint | null {
+/** The plan (lowest tier above the entitlement's) or add-on of its product that lifts a feature's cap: the upgrade to offer at a cap or near it. */
+export function hintForCap(catalog: Catalog, e: Pick<CheckSubject, 'productId' | 'tier'>, feature: string, currentCap: number): UpgradeHint | null {
   const product = catalog.products.find((p) => p.id === e.productId);
   if (!product) return null;
   const plan = lowestPlan(product, e.tier, (g) => g !== undefined && (capOf(g) ?? Infinity) > currentCap, feature);

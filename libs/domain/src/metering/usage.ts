@@ -1,4 +1,4 @@
-import type { MeterPeriod, MeterSpec } from '../catalog/catalog';
+import type { Aggregation, MeterPeriod, MeterSpec } from '../catalog/catalog';
 import { addDays, addMonths, toMillis } from '../shared/time';
 
 /**
@@ -48,8 +48,6 @@ export interface UsageEvent {
   readonly deviceId?: string;
 }
 
-/** How a meter's events become its value for a period (the catalog says which; SUM by default). */
-export type Aggregation = 'sum' | 'count' | 'max' | 'unique_count';
 
 export interface MeterCounter {
   /** The meter's value for the period: the sum, the count, the maximum, or the number of distinct values. */

@@ -6,6 +6,8 @@ import { periodWindow, type MeterPeriod, type MeterSpec } from '@el/domain';
 export interface MeteredEntitlement {
   readonly entitlementId: string;
   readonly customerId: string;
+  readonly productId: string;
+  readonly tier: number;
   /** The periods' anchor: the entitlement's start. */
   readonly validFrom: string;
   readonly status: EntitlementV1['status'];
@@ -31,7 +33,7 @@ export class MeterRegistry {
     if (held && held.revision >= e.revision) return;
     const meters: Record<string, MeterSpec> = {};
     for (const [feature, grant] of Object.entries(e.features)) if (grant.meter) meters[feature] = grant.meter;
-    this.byId.set(e.entitlementId, { entitlementId: e.entitlementId, customerId: e.customerId, validFrom: e.validFrom, status: e.status, revision: e.revision, meters });
+    this.byId.set(e.entitlementId, { entitlementId: e.entitlementId, customerId: e.customerId, productId: e.productId, tier: e.tier, validFrom: e.validFrom, status: e.status, revision: e.revision, meters });
     let ids = this.byCustomer.get(e.customerId);
     if (!ids) this.byCustomer.set(e.customerId, (ids = new Set()));
     ids.add(e.entitlementId);

@@ -15,10 +15,11 @@ interface AlertRow {
   cap_type: string;
   position: number | string;
   raised_at: string;
+  upgrade_hint: string | null;
 }
 
 const toAlert = (r: AlertRow): UsageAlertV1 =>
-  usageAlertV1({ customerId: r.customer_id, entitlementId: r.entitlement_id, feature: r.feature, periodStart: r.period_start, threshold: Number(r.threshold), cap: Number(r.cap), capType: r.cap_type as 'hard' | 'soft', used: Number(r.used), position: Number(r.position), raisedAt: r.raised_at });
+  usageAlertV1({ customerId: r.customer_id, entitlementId: r.entitlement_id, feature: r.feature, periodStart: r.period_start, threshold: Number(r.threshold), cap: Number(r.cap), capType: r.cap_type as 'hard' | 'soft', used: Number(r.used), position: Number(r.position), raisedAt: r.raised_at, upgradeHint: r.upgrade_hint ? (JSON.parse(r.upgrade_hint) as UsageAlertV1['upgradeHint']) : null });
 
 /**
  * Threshold alerts: recorded with the usage that crossed them (mt_alerts, once

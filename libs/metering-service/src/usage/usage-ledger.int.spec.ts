@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { EntitlementV1 } from '@el/contracts';
-import { Clock } from '@el/platform';
+import { Clock, loadDocumentFile } from '@el/platform';
+import { catalogDocument } from '@el/domain';
+import { join } from 'node:path';
 import { openReadModels, type ReadDbConfig } from '@el/read-models';
 import { describeBackend, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
 import { MeterRegistry } from '../meters/meter-registry';
@@ -28,9 +30,25 @@ class FixedClock extends Clock {
 }
 
 const NOW = '2026-12-01T12:00:00.000Z';
-const config: MeteringConfig = { METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
-const entitlement = { entitlementId: 'e-1', customerId: 'acme', validFrom: '2026-10-30T09:30:00.000Z', status: 'active', revision: 0, features: { api_calls: { meter: { period: 'month', cap: 1000, capType: 'hard' } } } } as unknown as EntitlementV1;
-const event = (id: string, quantity: number, time = '2026-12-01T11:00:00.000Z') => ({ id, source: 'urn:app:a', type: 'io.ledger.usage.v1', subject: 'acme', time, data: { feature: 'api_calls', quantity } });
+const CATALOG_PATH = join(__dirname, '../../../../catalog/sample-catalog.yaml');
+const catalog = loadDocumentFile(CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
+const config: MeteringConfig = { CATALOG_PATH, METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
+const entitlement = {
+  entitlementId: 'e-1',
+  customerId: 'acme',
+  productId: 'analytics',
+  tier: 0,
+  validFrom: '2026-10-30T09:30:00.000Z',
+  status: 'active',
+  revision: 0,
+  features: {
+    api_calls: { meter: { period: 'month', cap: 1000, capType: 'hard' } },
+    exports: { meter: { period: 'month', cap: 10, capType: 'hard', aggregation: 'count' } },
+    sessions: { meter: { period: 'day', cap: 50, capType: 'soft', aggregation: 'max' } },
+    renderers: { meter: { period: 'month', cap: 5, capType: 'soft', aggregation: 'unique_count', of: 'userId' } },
+  },
+} as unknown as EntitlementV1;
+const event = (id: string, quantity: number, time = '2026-12-01T11:00:00.000Z', feature = 'api_calls', extra: Record<string, string> = {}) => ({ id, source: 'urn:app:a', type: 'io.ledger.usage.v1', subject: 'acme', time, data: { feature, quantity, ...extra } });
 
 /** A metering process: its own connection to the shared store, its own counters. */
 async function meteringProcess(db: ReadDbConfig): Promise<{ ds: DataSource; ledger: UsageLedger; counters: UsageCounters; alerts: UsageAlerts; published: UsageAlertV1[] }> {
@@ -45,7 +63,7 @@ async function meteringProcess(db: ReadDbConfig): Promise<{ ds: DataSource; ledg
   const registry = new MeterRegistry();
   registry.apply(entitlement);
   const counters = new UsageCounters(registry);
-  const ledger = new UsageLedger(ds, config, registry, counters, new FixedClock(NOW), alerts);
+  const ledger = new UsageLedger(ds, config, registry, counters, new FixedClock(NOW), alerts, catalog);
   await ledger.load();
   return { ds, ledger, counters, alerts, published };
 }
@@ -92,6 +110,38 @@ for (const backend of READ_DB_BACKENDS) {
         [100, 1200, 'e-1:api_calls:2026-11-30T09:30:00.000Z:100'],
       ]);
       expect((await alerts.ofCustomer('acme')).map((a) => a.threshold)).toEqual([100, 80]);
+      // The upgrade that lifts the cap: the analytics plan above Free whose api_calls cap is higher.
+      expect(published[0]!.upgradeHint).toEqual({ kind: 'plan', sku: 'ANL-PRO', name: 'Analytics Pro', productId: 'analytics' });
+      expect((await alerts.ofCustomer('acme'))[0]!.upgradeHint).toEqual(published[0]!.upgradeHint);
+    });
+
+    it('counts, keeps the maximum, or counts distinct users as the meter says, exactly once under redelivery', async () => {
+      const { ds, ledger, counters, published } = await open();
+      const at = Date.parse(NOW);
+      const user = (u: string) => ({ userId: u });
+      const batch = [
+        event('x-1', 7, undefined, 'exports'),
+        event('x-2', 3, undefined, 'exports'),
+        event('s-1', 12, undefined, 'sessions'),
+        event('s-2', 40, undefined, 'sessions'),
+        event('s-3', 20, undefined, 'sessions'),
+        event('r-1', 1, undefined, 'renderers', user('ann')),
+        event('r-2', 1, undefined, 'renderers', user('bob')),
+        event('r-3', 1, undefined, 'renderers', user('ann')),
+      ];
+      expect((await ledger.ingest(batch)).every((r) => r.status === 'accepted')).toBe(true);
+      expect((await ledger.ingest(batch)).every((r) => r.status === 'duplicate')).toBe(true);
+      expect([counters.lookup('e-1', 'exports', 'month', at), counters.lookup('e-1', 'sessions', 'day', at), counters.lookup('e-1', 'renderers', 'month', at)]).toEqual([2, 40, 2]);
+      // A lower maximum changes nothing; a known user counts no more; a new one does.
+      await ledger.ingest([event('s-4', 30, undefined, 'sessions'), event('r-4', 1, undefined, 'renderers', user('bob')), event('r-5', 1, undefined, 'renderers', user('cy'))]);
+      expect([counters.lookup('e-1', 'sessions', 'day', at), counters.lookup('e-1', 'renderers', 'month', at)]).toEqual([40, 3]);
+      // Another process reading the store sees the same values.
+      const rows: { feature: string; value: number | string }[] = await ds.query(`SELECT feature, value FROM mt_counters WHERE feature <> 'api_calls' ORDER BY feature`);
+      expect(rows.map((r) => [r.feature, Number(r.value)])).toEqual([['exports', 2], ['renderers', 3], ['sessions', 40]]);
+      // 40 of 50 sessions = 80 %: the maximum crossed a threshold without any "value before".
+      expect(published.map((a) => [a.feature, a.threshold, a.used])).toEqual([['sessions', 80, 40]]);
+      // A unique-count meter needs its field.
+      expect((await ledger.ingest([event('r-6', 1, undefined, 'renderers')]))[0]).toMatchObject({ status: 'rejected', code: 'USAGE.MISSING_FIELD' });
     });
 
     it('a new period starts at the anchor: usage before it counts in the previous one', async () => {

@@ -5,7 +5,9 @@ import { usageAlertV1, usageEventSchemaV1, type UsageAlertV1, type UsageEventV1,
 import { UsageAlerts } from './usage-alerts';
 import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
-import { METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
+import type { Catalog, MeterSpec } from '@el/domain';
+import { hintForCap } from '@el/domain';
+import { METERING_CATALOG, METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
 import { UsageCounters } from './usage-counters';
 
 const validEvent = compileSchema(usageEventSchemaV1);
@@ -17,6 +19,21 @@ interface Counted {
   readonly hash: string;
   readonly entitlementId: string;
   readonly periodStart: string;
+  readonly meter: MeterSpec;
+}
+
+/** What one batch does to one counter (entitlement, meter, period). */
+interface CounterChange {
+  readonly entitlementId: string;
+  readonly feature: string;
+  readonly periodStart: string;
+  readonly meter: MeterSpec;
+  /** sum: the quantities; count: the events; max: the highest quantity; unique_count: the values not seen before (known after their insert). */
+  amount: number;
+  events: number;
+  position: number;
+  /** unique_count: the batch's values of the counted field. */
+  readonly values: Set<string>;
 }
 
 /** Canonical JSON (keys sorted): the payload's fingerprint does not depend on key order. */
@@ -50,7 +67,11 @@ export class UsageLedger {
     private readonly counters: UsageCounters,
     private readonly clock: Clock,
     private readonly alerts: UsageAlerts,
+    @Inject(METERING_CATALOG) private readonly catalog: Catalog,
   ) {}
+
+  /** Thresholds already recorded, per counter: each is tried once per process (the table's key makes it once overall). */
+  private readonly raised = new Set<string>();
 
   private get postgres(): boolean {
     return this.db.options.type === 'postgres';
@@ -94,8 +115,12 @@ export class UsageLedger {
         results[index] = { ...ident, status: 'rejected', code: 'USAGE.BEFORE_ENTITLEMENT', reason: `time ${e.time} is before entitlement ${entitlement.entitlementId} starts (${entitlement.validFrom})` };
         return;
       }
+      if (meter.aggregation === 'unique_count' && e.data[meter.of ?? 'userId'] === undefined) {
+        results[index] = { ...ident, status: 'rejected', code: 'USAGE.MISSING_FIELD', reason: `${e.data.feature} counts distinct data.${meter.of}; this event has none` };
+        return;
+      }
       const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
-      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start });
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start, meter });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
@@ -105,6 +130,7 @@ export class UsageLedger {
   private async record(batch: readonly Counted[], results: UsageResultV1[]): Promise<void> {
     const receivedAt = new Date(this.clock.nowMs()).toISOString();
     const alerts: UsageAlertV1[] = [];
+    const tried: string[] = [];
     const moved = await this.db.transaction(async (tx) => {
       // One effect per (source, id), also within the batch: the first occurrence is the event, the others compare with it.
       const firsts = new Map<string, Counted>();
@@ -114,43 +140,87 @@ export class UsageLedger {
       const inserted = await this.insertEvents(tx, unique, start, receivedAt);
       // Recorded before (by an earlier request, or by another process a moment ago): the stored payload decides.
       const stored = await this.storedOf(tx, unique.filter((c) => !inserted.has(c)));
-      const deltas = new Map<string, { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }>();
+      const changes = new Map<string, CounterChange>();
       for (const c of batch) {
         const k = `${c.e.source}\u0000${c.e.id}`;
         const first = firsts.get(k)!;
         const own = c === first ? inserted.get(c) : undefined;
         if (own !== undefined) {
           results[c.index] = { source: c.e.source, id: c.e.id, status: 'accepted', position: own, entitlementId: c.entitlementId };
-          const dk = `${c.entitlementId}\u0000${c.e.data.feature}\u0000${c.periodStart}`;
-          const d = deltas.get(dk) ?? { entitlementId: c.entitlementId, feature: c.e.data.feature, periodStart: c.periodStart, value: 0, events: 0, position: 0 };
-          deltas.set(dk, { ...d, value: d.value + c.e.data.quantity, events: d.events + 1, position: Math.max(d.position, own) });
+          const ck = `${c.entitlementId}\u0000${c.e.data.feature}\u0000${c.periodStart}`;
+          let ch = changes.get(ck);
+          if (!ch) changes.set(ck, (ch = { entitlementId: c.entitlementId, feature: c.e.data.feature, periodStart: c.periodStart, meter: c.meter, amount: 0, events: 0, position: 0, values: new Set() }));
+          ch.events += 1;
+          ch.position = Math.max(ch.position, own);
+          switch (c.meter.aggregation ?? 'sum') {
+            case 'sum':
+              ch.amount += c.e.data.quantity;
+              break;
+            case 'count':
+              ch.amount += 1;
+              break;
+            case 'max':
+              ch.amount = Math.max(ch.amount, c.e.data.quantity);
+              break;
+            case 'unique_count':
+              ch.values.add(c.e.data[c.meter.of ?? 'userId']!);
+              break;
+          }
           continue;
         }
         const reference = inserted.has(first) ? { hash: first.hash, position: inserted.get(first)!, entitlementId: first.entitlementId } : stored.get(k);
         if (reference && reference.hash === c.hash) results[c.index] = { source: c.e.source, id: c.e.id, status: 'duplicate', position: reference.position, entitlementId: reference.entitlementId };
         else results[c.index] = { source: c.e.source, id: c.e.id, status: 'rejected', code: 'USAGE.ID_REUSED', reason: `(${c.e.source}, ${c.e.id}) was already reported with another payload; usage events never change (send a correction instead)` };
       }
-      return this.addToCounters(tx, [...deltas.values()], alerts);
+      await this.countNewValues(tx, [...changes.values()].filter((ch) => ch.values.size > 0));
+      return this.addToCounters(tx, [...changes.values()], alerts, tried);
     });
+    // Only after the commit: a rolled-back attempt is tried again by the next change.
+    if (this.raised.size + tried.length > 200_000) this.raised.clear();
+    for (const k of tried) this.raised.add(k);
     for (const m of moved) this.counters.set(m.entitlementId, m.feature, m.periodStart, m.value, m.position);
     if (alerts.length > 0) await this.alerts.publish(alerts);
   }
 
-  /** Thresholds of the cap this change crossed (before < threshold ≤ after): each recorded once per period. */
-  private async raiseAlerts(tx: EntityManager, d: { entitlementId: string; feature: string; periodStart: string; position: number }, before: number, after: number, out: UsageAlertV1[]): Promise<void> {
+  /**
+   * Thresholds of the cap the counter has reached: each recorded once per
+   * period (the table's key), with the plan or add-on that lifts the cap.
+   * Whether this change crossed it or an earlier one did not matter: the
+   * insert is a no-op for an alert already there, so MAX meters and
+   * concurrent writers need no "value before".
+   */
+  private async raiseAlerts(tx: EntityManager, d: CounterChange, value: number, out: UsageAlertV1[], tried: string[]): Promise<void> {
     const e = this.registry.get(d.entitlementId);
     const meter = e?.meters[d.feature];
     if (!e || !meter) return;
     for (const percent of this.config.USAGE_ALERT_THRESHOLDS.map(Number)) {
-      const level = (meter.cap * percent) / 100;
-      if (!(before < level && after >= level)) continue;
+      const key = `${d.entitlementId}\u0000${d.feature}\u0000${d.periodStart}\u0000${percent}`;
+      if (value < (meter.cap * percent) / 100 || this.raised.has(key)) continue;
+      tried.push(key);
       const raisedAt = new Date(this.clock.nowMs()).toISOString();
-      const p = this.postgres ? Array.from({ length: 10 }, (_, i) => `$${i + 1}`) : Array.from({ length: 10 }, () => '?');
+      const upgradeHint = hintForCap(this.catalog, e, d.feature, meter.cap);
+      const p = this.postgres ? Array.from({ length: 11 }, (_, i) => `$${i + 1}`) : Array.from({ length: 11 }, () => '?');
       const inserted: unknown[] = await tx.query(
-        `INSERT INTO mt_alerts (entitlement_id, feature, period_start, threshold, customer_id, cap, used, cap_type, position, raised_at) VALUES (${p.join(', ')}) ON CONFLICT DO NOTHING RETURNING threshold`,
-        [d.entitlementId, d.feature, d.periodStart, percent, e.customerId, meter.cap, after, meter.capType, d.position, raisedAt],
+        `INSERT INTO mt_alerts (entitlement_id, feature, period_start, threshold, customer_id, cap, used, cap_type, position, raised_at, upgrade_hint) VALUES (${p.join(', ')}) ON CONFLICT DO NOTHING RETURNING threshold`,
+        [d.entitlementId, d.feature, d.periodStart, percent, e.customerId, meter.cap, value, meter.capType, d.position, raisedAt, upgradeHint ? JSON.stringify(upgradeHint) : null],
       );
-      if (inserted.length > 0) out.push(usageAlertV1({ customerId: e.customerId, entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, threshold: percent, cap: meter.cap, capType: meter.capType, used: after, position: d.position, raisedAt }));
+      if (inserted.length > 0) out.push(usageAlertV1({ customerId: e.customerId, entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, threshold: percent, cap: meter.cap, capType: meter.capType, used: value, position: d.position, raisedAt, upgradeHint }));
+    }
+  }
+
+  /** UNIQUE_COUNT meters: records the batch's values; a counter grows by the values no event brought before. */
+  private async countNewValues(tx: EntityManager, changes: readonly CounterChange[]): Promise<void> {
+    const rows = changes.flatMap((ch) => [...ch.values].map((value) => ({ ch, value })));
+    for (let offset = 0; offset < rows.length; offset += 200) {
+      const chunk = rows.slice(offset, offset + 200);
+      const params: unknown[] = [];
+      const values = chunk.map(({ ch, value }) => `(${[ch.entitlementId, ch.feature, ch.periodStart, value].map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`);
+      const returned: { entitlement_id: string; feature: string; period_start: string }[] = await tx.query(
+        `INSERT INTO mt_unique_values (entitlement_id, feature, period_start, value) VALUES ${values.join(', ')} ON CONFLICT DO NOTHING RETURNING entitlement_id, feature, period_start`,
+        params,
+      );
+      const byKey = new Map(changes.map((ch) => [`${ch.entitlementId}\u0000${ch.feature}\u0000${ch.periodStart}`, ch]));
+      for (const r of returned) byKey.get(`${r.entitlement_id}\u0000${r.feature}\u0000${r.period_start}`)!.amount += 1;
     }
   }
 
@@ -194,26 +264,30 @@ export class UsageLedger {
     return out;
   }
 
-  private async addToCounters(tx: EntityManager, deltas: readonly { entitlementId: string; feature: string; periodStart: string; value: number; events: number; position: number }[], alerts: UsageAlertV1[]) {
+  /** Moves the counters: added to (sum, count, unique_count) or raised to (max), one multi-row upsert per kind and 500 counters. */
+  private async addToCounters(tx: EntityManager, changes: readonly CounterChange[], alerts: UsageAlertV1[], tried: string[]) {
     const out: { entitlementId: string; feature: string; periodStart: string; value: number; position: number }[] = [];
-    // One multi-row upsert per 500 counters (a batch of many customers touches many counters).
-    for (let offset = 0; offset < deltas.length; offset += 500) {
-      const chunk = deltas.slice(offset, offset + 500);
-      const params: unknown[] = [];
-      const rows = chunk.map((d) => `(${[d.entitlementId, d.feature, d.periodStart, d.value, d.events, d.position].map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`);
-      const returned: { entitlement_id: string; feature: string; period_start: string; value: number | string; position: number | string }[] = await tx.query(
-        `INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES ${rows.join(', ')}
-         ON CONFLICT (entitlement_id, feature, period_start) DO UPDATE SET value = mt_counters.value + excluded.value, events = mt_counters.events + excluded.events,
-           position = CASE WHEN excluded.position > mt_counters.position THEN excluded.position ELSE mt_counters.position END
-         RETURNING entitlement_id, feature, period_start, value, position`,
-        params,
-      );
-      const byKey = new Map(chunk.map((d) => [`${d.entitlementId}\u0000${d.feature}\u0000${d.periodStart}`, d]));
-      for (const r of returned) {
-        const d = byKey.get(`${r.entitlement_id}\u0000${r.feature}\u0000${r.period_start}`)!;
-        const value = Number(r.value);
-        out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value, position: Number(r.position) });
-        await this.raiseAlerts(tx, d, value - d.value, value, alerts);
+    const highest = (col: string) => `CASE WHEN excluded.${col} > mt_counters.${col} THEN excluded.${col} ELSE mt_counters.${col} END`;
+    for (const kind of ['add', 'max'] as const) {
+      const ofKind = changes.filter((ch) => (ch.meter.aggregation === 'max') === (kind === 'max'));
+      for (let offset = 0; offset < ofKind.length; offset += 500) {
+        const chunk = ofKind.slice(offset, offset + 500);
+        const params: unknown[] = [];
+        const rows = chunk.map((d) => `(${[d.entitlementId, d.feature, d.periodStart, d.amount, d.events, d.position].map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`);
+        const returned: { entitlement_id: string; feature: string; period_start: string; value: number | string; position: number | string }[] = await tx.query(
+          `INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES ${rows.join(', ')}
+           ON CONFLICT (entitlement_id, feature, period_start) DO UPDATE SET value = ${kind === 'max' ? highest('value') : 'mt_counters.value + excluded.value'}, events = mt_counters.events + excluded.events,
+             position = ${highest('position')}
+           RETURNING entitlement_id, feature, period_start, value, position`,
+          params,
+        );
+        const byKey = new Map(chunk.map((d) => [`${d.entitlementId}\u0000${d.feature}\u0000${d.periodStart}`, d]));
+        for (const r of returned) {
+          const d = byKey.get(`${r.entitlement_id}\u0000${r.feature}\u0000${r.period_start}`)!;
+          const value = Number(r.value);
+          out.push({ entitlementId: d.entitlementId, feature: d.feature, periodStart: d.periodStart, value, position: Number(r.position) });
+          await this.raiseAlerts(tx, d, value, alerts, tried);
+        }
       }
     }
     return out;
