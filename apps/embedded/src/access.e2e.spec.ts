@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PERMISSIONS, ROLES, type AccessDeclaration, type Permission, type Role } from '@el/platform';
 import { startEmbeddedApp, type EmbeddedApp } from './testing/embedded-app';
@@ -54,6 +54,7 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/view/entitlements/:id': 'view:read',
   'POST /v1/usage': 'usage:report',
   'GET /v1/customers/:customerId/usage': 'usage:read',
+  'GET /v1/customers/:customerId/usage/series': 'usage:read',
   'GET /v1/customers/:customerId/alerts': 'usage:read',
   'GET /v1/usage/near-cap': 'usage:read',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
@@ -133,9 +134,11 @@ describe('access: every route × every role', () => {
   });
 
   it('the README prints this permission table', () => {
-    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
-    const section = /<!-- permission-matrix:start -->\n([\s\S]*?)\n<!-- permission-matrix:end -->/.exec(readme)?.[1];
-    // On a mismatch, paste the expected table into README.md between the markers.
+    const path = join(__dirname, '..', '..', '..', 'README.md');
+    const markers = /(<!-- permission-matrix:start -->\n)[\s\S]*?(\n<!-- permission-matrix:end -->)/;
+    // On a mismatch, run this spec with UPDATE_PERMISSION_MATRIX=1 to rewrite the table between the markers (then review the diff).
+    if (process.env['UPDATE_PERMISSION_MATRIX'] === '1') writeFileSync(path, readFileSync(path, 'utf8').replace(markers, (_, start: string, end: string) => `${start}${permissionMatrix()}${end}`));
+    const section = /<!-- permission-matrix:start -->\n([\s\S]*?)\n<!-- permission-matrix:end -->/.exec(readFileSync(path, 'utf8'))?.[1];
     expect(section).toBe(permissionMatrix());
   });
 });

@@ -55,7 +55,7 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     expect((await t.http('GET', '/v1/usage/near-cap?threshold=0.95')).body.items).toEqual([]);
     expect((await t.http('GET', '/v1/usage/near-cap?threshold=-1')).body.errors[0]).toMatchObject({ path: 'threshold' });
     // 550 of 600 crossed 80 %: one alert.
-    expect((await t.http('GET', '/v1/customers/acme/alerts')).body.items).toEqual([expect.objectContaining({ entitlementId, feature: 'render_minutes', threshold: 80, cap: 600, used: 550 })]);
+    expect((await t.http('GET', '/v1/customers/acme/alerts')).body.items).toEqual([expect.objectContaining({ entitlementId, feature: 'render_minutes', threshold: 80, cap: 600, used: 550, upgradeHint: { kind: 'plan', sku: 'DSG-ENT', name: 'Designer Enterprise', productId: 'designer' } })]);
   });
 
   it('a redelivered batch changes nothing; the same id with another payload is refused', async () => {
@@ -110,6 +110,39 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     expect((await t.http('GET', '/v1/customers/acme/usage', undefined, acmeUser)).status).toBe(200);
     expect((await t.http('GET', '/v1/customers/globex/usage', undefined, acmeUser)).body.code).toBe('CUSTOMER.NOT_FOUND');
     expect((await report([event('s-2', 1)], acmeUser)).body.code).toBe('AUTH.FORBIDDEN');
+  });
+
+  it('shows usage over time per hour or day and per user, and the previous period', async () => {
+    const series = await t.http('GET', '/v1/customers/acme/usage/series?feature=render_minutes&windowSize=hour');
+    expect(series.status).toBe(200);
+    const total = series.body.points.reduce((n: number, p: { value: number }) => n + p.value, 0);
+    expect(total).toBe((await used()).used);
+    expect(series.body).toMatchObject({ entitlementId, aggregation: 'sum', windowSize: 'hour', groupBy: null, cap: 600, truncated: false });
+    expect(series.body.points[0].windowStart).toBe(`${sent.slice(0, 13)}:00:00.000Z`);
+    // Per user: events without a userId form the null group.
+    await report([event('g-1', 1, { data: { feature: 'render_minutes', quantity: 1, userId: 'ann' } })]);
+    const byUser = await t.http('GET', '/v1/customers/acme/usage/series?feature=render_minutes&windowSize=day&groupBy=userId');
+    expect(byUser.body.points.map((p: { group: string | null; value: number }) => [p.group, p.value])).toEqual([[null, total], ['ann', 1]]);
+    const bad = await t.http('GET', `/v1/customers/acme/usage/series?feature=render_minutes&windowSize=minute&from=${encodeURIComponent(sent)}&to=2020-01-01T00:00:00Z`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['windowSize']);
+    expect((await t.http('GET', `/v1/customers/acme/usage/series?feature=render_minutes&from=${encodeURIComponent(sent)}&to=2020-01-01T00:00:00Z`)).body.errors[0].path).toBe('to');
+    expect((await t.http('GET', '/v1/customers/acme/usage/series?feature=teleport')).body.code).toBe('USAGE.UNKNOWN_FEATURE');
+    // The previous period: before this entitlement began, nothing.
+    const previous = (await t.http('GET', '/v1/customers/acme/usage?period=previous')).body.meters.find((m: { feature: string }) => m.feature === 'render_minutes');
+    expect(previous).toMatchObject({ used: 0, periodEnd: (await used()).periodStart });
+    expect((await t.http('GET', '/v1/customers/acme/usage?period=yesterday')).body.errors[0].path).toBe('period');
+  });
+
+  it('counts distinct users for a unique-count meter from the catalog', async () => {
+    // Designer Pro's active_renderers: distinct userIds a month, soft cap 5.
+    const renders = ['ann', 'bob', 'ann', 'cy'].map((u, i) => event(`ar-${i}`, 1, { data: { feature: 'active_renderers', quantity: 1, userId: u } }));
+    expect((await report(renders)).body).toMatchObject({ accepted: 4 });
+    const meter = (await t.http('GET', '/v1/customers/acme/usage')).body.meters.find((m: { feature: string }) => m.feature === 'active_renderers');
+    expect(meter).toMatchObject({ aggregation: 'unique_count', of: 'userId', used: 3, cap: 5, remaining: 2 });
+    expect((await report([event('ar-9', 1, { data: { feature: 'active_renderers', quantity: 1 } })])).body.results[0].code).toBe('USAGE.MISSING_FIELD');
+    const series = await t.http('GET', '/v1/customers/acme/usage/series?feature=active_renderers');
+    expect(series.body.points.map((p: { value: number }) => p.value)).toEqual([3]);
   });
 
   it('keeps its counters across a restart', async () => {

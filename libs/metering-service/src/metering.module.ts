@@ -10,6 +10,7 @@ import { METERING_SCHEMA } from './store/schema';
 import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
 import { UsageAlerts } from './usage/usage-alerts';
+import { UsageSeries } from './usage/usage-series';
 import { UsageController } from './usage/usage.http.controller';
 import { UsageMessagesController, UsageSubscription } from './usage/usage-messages.controller';
 
@@ -58,6 +59,7 @@ export class MeteringModule {
         UsageCounters,
         UsageLedger,
         UsageAlerts,
+        UsageSeries,
         MeteringLifecycle,
         { provide: USAGE_LOOKUP, inject: [UsageCounters], useFactory: (c: UsageCounters) => c.lookup },
       ],

@@ -11,7 +11,7 @@ import { EnforcementModule, enforcementConfigSpec, enforcementErrorTable, Enforc
 import { EVENT_STORE, EventStoreModule, type EventStore } from '@el/event-store';
 import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identity';
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
-import { MeteringModule, meteringConfigSpec } from '@el/metering-service';
+import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
 import { ACCESS, accessPolicy, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
@@ -73,7 +73,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
   @Module({
     imports: [
       DiscoveryModule,
-      PlatformModule.forRoot({ serviceName: 'embedded-test', logLevel: 'silent', errorTable: { ...ledgerErrorTable, ...enforcementErrorTable }, access: accessPolicy(config) }),
+      PlatformModule.forRoot({ serviceName: 'embedded-test', logLevel: 'silent', errorTable: { ...ledgerErrorTable, ...enforcementErrorTable, ...meteringErrorTable }, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
       IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDbConfig(config, dataDir), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),

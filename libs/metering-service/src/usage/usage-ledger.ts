@@ -20,6 +20,8 @@ interface Counted {
   readonly entitlementId: string;
   readonly periodStart: string;
   readonly meter: MeterSpec;
+  /** The event's time in UTC (ISO-8601 with Z): stored so, windows and ranges are prefixes and string order. */
+  readonly utc: string;
 }
 
 /** What one batch does to one counter (entitlement, meter, period). */
@@ -120,7 +122,7 @@ export class UsageLedger {
         return;
       }
       const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
-      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start, meter });
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start, meter, utc: new Date(at).toISOString() });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
@@ -239,7 +241,7 @@ export class UsageLedger {
       const chunk = events.slice(offset, offset + 500);
       const params: unknown[] = [];
       const rows = chunk.map((c, i) => {
-        const values = [c.e.source, c.e.id, c.hash, c.e.subject, c.entitlementId, c.e.data.feature, c.e.data.quantity, c.e.data.userId ?? null, c.e.data.deviceId ?? null, c.e.time, c.periodStart, start + offset + i, receivedAt];
+        const values = [c.e.source, c.e.id, c.hash, c.e.subject, c.entitlementId, c.e.data.feature, c.e.data.quantity, c.e.data.userId ?? null, c.e.data.deviceId ?? null, c.utc, c.periodStart, start + offset + i, receivedAt];
         return `(${values.map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`;
       });
       const returned: { source: string; id: string; position: number | string }[] = await tx.query(`INSERT INTO mt_usage_events (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (source, id) DO NOTHING RETURNING source, id, position`, params);

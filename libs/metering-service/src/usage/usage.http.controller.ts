@@ -1,17 +1,35 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query as QueryParams } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsNumber, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsNumber, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { usageBatchSchemaV1, usageEventSchemaV1, type UsageResultV1 } from '@el/contracts';
 import { meterStanding } from '@el/domain';
-import { Access, Clock, CodedError, Ctx, IdParamPipe, JsonSchemaPipe, openApiSchema as toOpenApi, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
+import { Access, Clock, CodedError, validationFailed, Ctx, IdParamPipe, JsonSchemaPipe, openApiSchema as toOpenApi, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
 import { UsageAlerts } from './usage-alerts';
+import { MAX_SERIES_POINTS, UsageSeries, type SeriesGroup, type WindowSize } from './usage-series';
+
+const PERIOD_PARAM = /^(current|previous|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))$/;
+const DAY_MS = 86_400_000;
 
 export class UsageParams {
-  @ApiPropertyOptional({ description: 'The instant whose periods to show (default now)', example: '2026-12-01T00:00:00Z' }) @OptionalField() @IsISO8601({ strict: true }) at?: string;
+  @ApiPropertyOptional({ description: 'Which period of each meter: `current` (default), `previous`, or an instant (ISO-8601) — the period that contains it', example: 'previous' })
+  @OptionalField()
+  @Matches(PERIOD_PARAM, { message: 'period must be current, previous, or an ISO-8601 instant like 2026-11-15T00:00:00Z' })
+  @MaxLength(40)
+  period?: string;
+  @ApiPropertyOptional({ description: 'Deprecated alias of period=<instant>', example: '2026-12-01T00:00:00Z' }) @OptionalField() @IsISO8601({ strict: true }) at?: string;
+}
+
+export class SeriesParams {
+  @ApiProperty({ description: 'The metered feature', example: 'render_minutes' }) @IsString() @Length(1, 128) feature!: string;
+  @ApiPropertyOptional({ description: 'The entitlement (default: the customer’s entitlement that meters the feature, active first)' }) @OptionalField() @IsString() @Length(1, 128) entitlementId?: string;
+  @ApiPropertyOptional({ enum: ['hour', 'day'], default: 'day' }) @OptionalField() @IsIn(['hour', 'day']) windowSize?: WindowSize;
+  @ApiPropertyOptional({ enum: ['userId', 'deviceId'], description: 'One series per user or device' }) @OptionalField() @IsIn(['userId', 'deviceId']) groupBy?: SeriesGroup;
+  @ApiPropertyOptional({ description: 'Start (inclusive, ISO-8601; default the start of the current period)' }) @OptionalField() @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ description: 'End (exclusive, ISO-8601; default the end of the current period)' }) @OptionalField() @IsISO8601({ strict: true }) to?: string;
 }
 
 export class NearCapParams {
@@ -49,6 +67,7 @@ export class UsageController {
     private readonly counters: UsageCounters,
     private readonly clock: Clock,
     private readonly alerts: UsageAlerts,
+    private readonly series: UsageSeries,
   ) {}
 
   @Post('v1/usage')
@@ -102,18 +121,53 @@ export class UsageController {
 
   @Get('v1/customers/:customerId/usage')
   @Access('usage:read')
-  @ApiOperation({ summary: "A customer's metered features in their current periods: cap, used, remaining, overage" })
-  @ApiOkResponse({ description: '{customerId, at, position, meters: [{entitlementId, feature, period, periodStart, periodEnd, cap, capType, used, remaining, overage}]}' })
+  @ApiOperation({
+    summary: "A customer's metered features in one period: cap, used, remaining, overage",
+    description: 'period=current (default), previous, or an instant: each meter’s period that contains it. Periods are anchored at the entitlement’s start, UTC (a monthly meter of an entitlement that began on the 14th at 09:30 runs from the 14th 09:30 to the next 14th 09:30).',
+  })
+  @ApiOkResponse({ description: '{customerId, at, position, meters: [{entitlementId, feature, period, aggregation, periodStart, periodEnd, cap, capType, used, remaining, overage}]}' })
   usage(@Param('customerId', IdParamPipe) customerId: string, @QueryParams() p: UsageParams, @Ctx() ctx: RequestContext) {
-    const owned = seesCustomer(ctx.principal, customerId) ? this.registry.ofCustomer(customerId) : [];
-    if (owned.length === 0) throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} has no entitlement`);
-    const at = p.at !== undefined ? Date.parse(p.at) : this.clock.nowMs();
+    const owned = this.visible(customerId, ctx);
+    const now = this.clock.nowMs();
+    const instant = p.period && p.period !== 'current' && p.period !== 'previous' ? Date.parse(p.period) : p.at !== undefined ? Date.parse(p.at) : now;
+    if (Number.isNaN(instant)) throw validationFailed([{ path: 'period', message: 'must be current, previous, or an ISO-8601 instant', constraint: 'format' }]);
     const meters = owned.flatMap((e) =>
       Object.entries(e.meters).map(([feature, meter]) => {
-        const w = this.registry.periodOf(e, meter.period, at);
-        return { entitlementId: e.entitlementId, feature, period: meter.period, periodStart: w.start, periodEnd: w.end, capType: meter.capType, ...meterStanding(meter, this.counters.value(e.entitlementId, feature, w.start)) };
+        const current = this.registry.periodOf(e, meter.period, instant);
+        // The previous period ends where the current one starts.
+        const w = p.period === 'previous' ? this.registry.periodOf(e, meter.period, Date.parse(current.start) - 1) : current;
+        return { entitlementId: e.entitlementId, feature, period: meter.period, aggregation: meter.aggregation ?? 'sum', ...(meter.of ? { of: meter.of } : {}), periodStart: w.start, periodEnd: w.end, capType: meter.capType, ...meterStanding(meter, this.counters.value(e.entitlementId, feature, w.start)) };
       }),
     );
-    return { customerId, at: new Date(at).toISOString(), position: this.counters.position, meters };
+    return { customerId, at: new Date(instant).toISOString(), position: this.counters.position, meters };
+  }
+
+  @Get('v1/customers/:customerId/usage/series')
+  @Access('usage:read')
+  @ApiOperation({
+    summary: "A metered feature's usage over time: one point per hour or day (UTC), optionally per user or device",
+    description: `Aggregated as the meter says (sum, count, max, distinct values), from the raw usage events. Default range: the current period. At most ${MAX_SERIES_POINTS} points (then truncated: true); hourly windows over at most 93 days.`,
+  })
+  @ApiOkResponse({ description: '{customerId, entitlementId, feature, aggregation, windowSize, groupBy, from, to, cap, truncated, points: [{windowStart, group?, value, events}]}' })
+  async seriesOf(@Param('customerId', IdParamPipe) customerId: string, @QueryParams() p: SeriesParams, @Ctx() ctx: RequestContext) {
+    this.visible(customerId, ctx);
+    const r = this.registry.resolve(customerId, p.feature, p.entitlementId);
+    if ('refused' in r) throw new CodedError(r.refused === 'USAGE.UNKNOWN_ENTITLEMENT' ? 'ENTITLEMENT.NOT_FOUND' : 'USAGE.UNKNOWN_FEATURE', r.reason);
+    const w = this.registry.periodOf(r.entitlement, r.meter.period, this.clock.nowMs());
+    const from = p.from !== undefined ? new Date(Date.parse(p.from)).toISOString() : w.start;
+    const to = p.to !== undefined ? new Date(Date.parse(p.to)).toISOString() : w.end;
+    const windowSize = p.windowSize ?? 'day';
+    const span = Date.parse(to) - Date.parse(from);
+    if (!(span > 0)) throw validationFailed([{ path: 'to', message: 'to must be after from', constraint: 'range' }]);
+    if (windowSize === 'hour' && span > 93 * DAY_MS) throw validationFailed([{ path: 'windowSize', message: 'hourly windows span at most 93 days between from and to; use windowSize=day', constraint: 'range' }]);
+    const { points, truncated } = await this.series.of({ customerId, entitlementId: r.entitlement.entitlementId, feature: p.feature, meter: r.meter, from, to, windowSize, ...(p.groupBy ? { groupBy: p.groupBy } : {}) });
+    return { customerId, entitlementId: r.entitlement.entitlementId, feature: p.feature, aggregation: r.meter.aggregation ?? 'sum', windowSize, groupBy: p.groupBy ?? null, from, to, cap: r.meter.cap, truncated, points };
+  }
+
+  /** The customer's metered entitlements, when the principal sees the customer; else as if it had none. */
+  private visible(customerId: string, ctx: RequestContext) {
+    const owned = seesCustomer(ctx.principal, customerId) ? this.registry.ofCustomer(customerId) : [];
+    if (owned.length === 0) throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} has no entitlement`);
+    return owned;
   }
 }
