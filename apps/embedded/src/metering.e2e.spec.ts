@@ -155,4 +155,14 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 100 })).body.code).toBe('USAGE_CAP_REACHED');
     expect((await report([event('u-1', 100)])).body).toMatchObject({ duplicates: 1 });
   });
+
+  it('a plan change mid-period keeps the counter and applies the new cap', async () => {
+    const before = await used();
+    const up = await t.http('POST', `/v1/entitlements/${entitlementId}/change-plan`, { sku: 'DSG-ENT', direction: 'upgrade' });
+    expect(up.status).toBe(200);
+    await t.viewAtHead();
+    await until('metering to learn the new cap', async () => (await used()).cap === 6000, { timeoutMs: 10_000, intervalMs: 20 });
+    expect(await used()).toMatchObject({ periodStart: before.periodStart, used: before.used, cap: 6000, capType: 'soft', remaining: 6000 - before.used });
+    expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'render_minutes', quantity: 100 })).body).toMatchObject({ allowed: true, code: 'OK', remaining: 6000 - before.used - 100 });
+  });
 });
