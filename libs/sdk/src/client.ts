@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { calculateJwkThumbprint, type JSONWebKeySet } from 'jose';
 import { randomUUID } from 'node:crypto';
 import type { CheckRequestV1, CheckResponseV1, UsageEventV1 } from '@el/contracts';
-import { check, type Catalog, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
+import { check, type Catalog, type CheckRequest, type Decision, type MeterSpec, type UsageLookup } from '@el/domain';
 import { DEFAULT_LEEWAY_SECONDS, LicenseKeySet, LicenseTokenError, verifyLicenseToken, type VerifiedLicense } from './verify';
 
 export interface EntitlementClientOptions {
@@ -121,8 +121,8 @@ export class EntitlementClient {
   private readonly ctx: { catalog?: Catalog; usage?: UsageLookup };
   private refreshing: Promise<VerifiedLicense | null> | null = null;
   private readonly usageQueue: UsageEventV1[] = [];
-  /** Usage this client reported, per feature: the local estimate checks add. */
-  private readonly reported = new Map<string, number>();
+  /** Usage this client reported, per feature, counted as the feature's meter counts: the local estimate checks add. */
+  private readonly reported = new Map<string, { value: number; readonly values: Set<string> }>();
   private usageTimer: NodeJS.Timeout | null = null;
   private usageFailures = 0;
   private flushing: Promise<void> | null = null;
@@ -133,7 +133,12 @@ export class EntitlementClient {
     this.keys = new LicenseKeySet(options.jwks ?? { keys: [] });
     // Caps are checked against the usage the application supplies plus what this client reported (the local estimate).
     const given = options.usage;
-    const usage: UsageLookup = (entitlementId, feature, period, atMs) => (given?.(entitlementId, feature, period, atMs) ?? 0) + (this.reported.get(feature) ?? 0);
+    const usage: UsageLookup = (entitlementId, feature, period, atMs) => {
+      const known = given?.(entitlementId, feature, period, atMs) ?? 0;
+      const mine = this.reported.get(feature)?.value ?? 0;
+      // A maximum is not a sum: the estimate is the higher of the two.
+      return this.meterOf(feature)?.aggregation === 'max' ? Math.max(known, mine) : known + mine;
+    };
     this.ctx = { ...(options.catalog ? { catalog: options.catalog } : {}), usage };
   }
 
@@ -271,7 +276,7 @@ export class EntitlementClient {
       time: new Date(options.atMs ?? this.now()).toISOString(),
       data: { feature, quantity, ...(options.entitlementId ? { entitlementId: options.entitlementId } : {}), ...(options.userId ? { userId: options.userId } : {}), ...(options.deviceId ? { deviceId: options.deviceId } : {}) },
     });
-    this.reported.set(feature, (this.reported.get(feature) ?? 0) + quantity);
+    this.countLocally(feature, quantity, options);
     if (this.usageQueue.length >= 1000) void this.flushUsage();
     else if (!this.usageTimer && !this.closed) {
       this.usageTimer = setTimeout(() => {
@@ -279,6 +284,37 @@ export class EntitlementClient {
         void this.flushUsage();
       }, this.options.usageFlushMs ?? 1000);
       this.usageTimer.unref();
+    }
+  }
+
+  /** The feature's meter in the current token's grants (how it counts: sum, count, max, distinct values). */
+  private meterOf(feature: string): MeterSpec | undefined {
+    return this.current?.subjects.find((e) => e.features[feature]?.meter)?.features[feature]?.meter;
+  }
+
+  private countLocally(feature: string, quantity: number, options: { readonly userId?: string; readonly deviceId?: string }): void {
+    let r = this.reported.get(feature);
+    if (!r) this.reported.set(feature, (r = { value: 0, values: new Set() }));
+    const meter = this.meterOf(feature);
+    switch (meter?.aggregation ?? 'sum') {
+      case 'sum':
+        r.value += quantity;
+        break;
+      case 'count':
+        r.value += 1;
+        break;
+      case 'max':
+        r.value = Math.max(r.value, quantity);
+        break;
+      case 'unique_count': {
+        // Values new to this client; the server may already count some of them, so the estimate errs on the cautious side.
+        const v = meter?.of === 'deviceId' ? options.deviceId : options.userId;
+        if (v !== undefined && !r.values.has(v)) {
+          r.values.add(v);
+          r.value += 1;
+        }
+        break;
+      }
     }
   }
 

@@ -201,6 +201,36 @@ describe('EntitlementClient offline', () => {
     }
   });
 
+  it('estimates usage locally as the meter counts it: events, a maximum, distinct users', async () => {
+    const metered: LicenseEntitlementV1 = {
+      ...pro,
+      features: {
+        ...pro.features,
+        exports: { meter: { period: 'month', cap: 3, capType: 'hard', aggregation: 'count' } },
+        sessions: { meter: { period: 'day', cap: 50, capType: 'hard', aggregation: 'max' } },
+        seats_used: { meter: { period: 'month', cap: 2, capType: 'hard', aggregation: 'unique_count', of: 'userId' } },
+      },
+    };
+    const client = await EntitlementClient.start({ jwks, token: await token([metered]), now: clock, usageFlushMs: 60_000 });
+    try {
+      client.reportUsage('exports', 100);
+      client.reportUsage('exports', 100);
+      expect(client.checkLocal('exports')).toMatchObject({ allowed: true, remaining: 0 });
+      client.reportUsage('exports', 1);
+      expect(client.checkLocal('exports')).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED' });
+      client.reportUsage('sessions', 30);
+      client.reportUsage('sessions', 10);
+      expect(client.checkLocal('sessions', { quantity: 20 })).toMatchObject({ allowed: true, remaining: 0 });
+      client.reportUsage('seats_used', 1, { userId: 'ann' });
+      client.reportUsage('seats_used', 1, { userId: 'ann' });
+      expect(client.checkLocal('seats_used')).toMatchObject({ allowed: true, remaining: 0 });
+      client.reportUsage('seats_used', 1, { userId: 'bob' });
+      expect(client.checkLocal('seats_used')).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED' });
+    } finally {
+      client.close();
+    }
+  });
+
   it('insists on a way to verify and someone to serve', async () => {
     await expect(EntitlementClient.start({ token: 'x' })).rejects.toThrow(/ledgerUrl .* or pinned jwks/);
     await expect(EntitlementClient.start({ jwks })).rejects.toThrow(/give a token/);
