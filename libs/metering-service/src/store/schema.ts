@@ -50,6 +50,10 @@ export const UsageEventEntity = new EntitySchema<UsageEventRow>({
     position: { name: 'position', type: 'bigint' },
     receivedAt: str('received_at', 32),
   },
+  indices: [
+    { name: 'mt_usage_events_customer_time', columns: ['customerId', 'eventTime'] },
+    { name: 'mt_usage_events_position', columns: ['position'], unique: true },
+  ],
 });
 
 export const UsageCounterEntity = new EntitySchema<UsageCounterRow>({
@@ -65,6 +69,61 @@ export const UsageCounterEntity = new EntitySchema<UsageCounterRow>({
   },
 });
 
+/** A threshold of a cap reached in a period (once per entitlement, meter, period and threshold). */
+export interface UsageAlertRow {
+  entitlementId: string;
+  feature: string;
+  periodStart: string;
+  threshold: number;
+  customerId: string;
+  cap: number;
+  used: number;
+  capType: string;
+  position: number;
+  raisedAt: string;
+  published: number;
+  upgradeHint: string | null;
+}
+
+export const UsageAlertEntity = new EntitySchema<UsageAlertRow>({
+  name: 'UsageAlert',
+  tableName: 'mt_alerts',
+  columns: {
+    entitlementId: { ...str('entitlement_id'), primary: true },
+    feature: { ...str('feature'), primary: true },
+    periodStart: { ...str('period_start', 32), primary: true },
+    threshold: { name: 'threshold', type: 'integer', primary: true },
+    customerId: str('customer_id'),
+    cap: { name: 'cap', type: 'double precision' as never },
+    used: { name: 'used', type: 'double precision' as never },
+    capType: str('cap_type', 8),
+    position: { name: 'position', type: 'bigint' },
+    raisedAt: str('raised_at', 32),
+    published: { name: 'published', type: 'integer', default: 0 },
+    upgradeHint: { ...str('upgrade_hint', 1024), nullable: true },
+  },
+  indices: [{ name: 'mt_alerts_customer', columns: ['customerId', 'raisedAt'] }],
+});
+
+/** A value (userId, deviceId) a UNIQUE_COUNT meter has counted in a period. */
+export interface UniqueValueRow {
+  entitlementId: string;
+  feature: string;
+  periodStart: string;
+  value: string;
+}
+
+export const UniqueValueEntity = new EntitySchema<UniqueValueRow>({
+  name: 'UsageUniqueValue',
+  tableName: 'mt_unique_values',
+  columns: {
+    entitlementId: { ...str('entitlement_id'), primary: true },
+    feature: { ...str('feature'), primary: true },
+    periodStart: { ...str('period_start', 32), primary: true },
+    value: { ...str('value'), primary: true },
+  },
+});
+
 /**
  * mt_usage_events (the raw events, primary key = the dedupe key), mt_counters
  * (per entitlement, meter and period) and mt_positions (the usage position:
@@ -74,7 +133,8 @@ export class InitialMetering1765500000000 implements MigrationInterface {
   name = 'InitialMetering1765500000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const double = q.connection.options.type === 'postgres' ? 'double precision' : 'real';
+    // SQLite takes the name too (REAL affinity), so one entity type fits both databases.
+    const double = 'double precision';
     await q.createTable(
       new Table({
         name: 'mt_usage_events',
@@ -130,7 +190,7 @@ export class InitialMetering1765500000000 implements MigrationInterface {
 }
 
 export const METERING_SCHEMA: DatabaseSchema = {
-  entities: [UsageEventEntity, UsageCounterEntity] as EntitySchema<any>[],
+  entities: [UsageEventEntity, UsageCounterEntity, UsageAlertEntity, UniqueValueEntity] as EntitySchema<any>[],
   migrations: [InitialMetering1765500000000, UsageAlerts1765600000000, UsageAggregations1765700000000],
   migrationsTableName: 'mt_migrations',
   migrationLock: 734_112_902,

@@ -84,6 +84,13 @@ for (const backend of READ_DB_BACKENDS) {
     };
     const counterRow = async (ds: DataSource) => ds.query(`SELECT value, events FROM mt_counters WHERE entitlement_id = 'e-1' AND feature = 'api_calls' AND period_start = '2026-11-30T09:30:00.000Z'`);
 
+    it('migrations create exactly the schema the entities describe', async () => {
+      const { ds } = await open();
+      const pending = await ds.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      expect(await ds.runMigrations()).toEqual([]);
+    });
+
     it('redelivery and replay of the same events leave the counter unchanged', async () => {
       const { ds, ledger, counters } = await open();
       const batch = [event('a', 10), event('b', 20), event('c', 30)];
