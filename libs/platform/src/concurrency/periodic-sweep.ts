@@ -1,10 +1,11 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 
 /**
- * Work the ledger does on its own every `intervalMs` (0: never on its own,
- * `sweep()` still runs a pass): expiries, dunning. Passes never overlap; one
- * that fails is logged and the next one tries again. Each pass must be
- * idempotent, since several ledger instances may sweep at once.
+ * Work a service does on its own every `intervalMs` (0: never on its own,
+ * `sweep()` still runs a pass): the ledger's expiries and dunning, metering's
+ * period closes. Passes never overlap; one that fails is logged and the next
+ * one tries again. Each pass must be idempotent, since several instances may
+ * sweep at once.
  */
 export abstract class PeriodicSweep<T> implements OnApplicationBootstrap, OnApplicationShutdown {
   protected readonly logger: Logger;
