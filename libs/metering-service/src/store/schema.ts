@@ -1,6 +1,7 @@
 import { EntitySchema, Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { DatabaseSchema } from '@el/read-models';
 import { UsageAlerts1765600000000 } from './alerts-migration';
+import { UsagePeriods1765700000000 } from './periods-migration';
 
 /** One usage event as received: the raw record kept for export and analytics, and the dedupe key (source, id). */
 export interface UsageEventRow {
@@ -130,7 +131,7 @@ export class InitialMetering1765500000000 implements MigrationInterface {
 
 export const METERING_SCHEMA: DatabaseSchema = {
   entities: [UsageEventEntity, UsageCounterEntity] as EntitySchema<any>[],
-  migrations: [InitialMetering1765500000000, UsageAlerts1765600000000],
+  migrations: [InitialMetering1765500000000, UsageAlerts1765600000000, UsagePeriods1765700000000],
   migrationsTableName: 'mt_migrations',
   migrationLock: 734_112_902,
 };

@@ -1,12 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { usageAlertV1, usageEventSchemaV1, type UsageAlertV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
 import { UsageAlerts } from './usage-alerts';
-import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
+import { Clock, compileSchema, type KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
 import { METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
 import { UsageCounters } from './usage-counters';
+import { storeWrites } from '../store/store-writes';
+import { ClosedPeriods } from '../periods/closed-periods';
 
 const validEvent = compileSchema(usageEventSchemaV1);
 
@@ -41,7 +43,10 @@ function canonical(v: unknown): string {
  */
 @Injectable()
 export class UsageLedger {
-  private readonly writes = new KeyedSerializer();
+  // Shared with corrections, closes and rebuilds of the same store (one SQLite writer per process).
+  private get writes(): KeyedSerializer {
+    return storeWrites(this.db);
+  }
 
   constructor(
     @Inject(METERING_DB) private readonly db: DataSource,
@@ -50,6 +55,8 @@ export class UsageLedger {
     private readonly counters: UsageCounters,
     private readonly clock: Clock,
     private readonly alerts: UsageAlerts,
+    // Usage in a closed period is refused (optional: a ledger without a closer, e.g. a benchmark, has none).
+    @Optional() private readonly closed?: ClosedPeriods,
   ) {}
 
   private get postgres(): boolean {
@@ -95,7 +102,10 @@ export class UsageLedger {
         return;
       }
       const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
-      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start });
+      const periodStart = this.registry.periodOf(entitlement, meter.period, at).start;
+      const closed = this.closed?.refusal(entitlement.entitlementId, e.data.feature, periodStart);
+      if (closed) return void (results[index] = { ...ident, status: 'rejected', ...closed });
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
