@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
 import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
-import { MeteringModule, meteringConfigSpec } from '@el/metering-service';
+import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, describeKafka, MessagingModule, RelayModule } from '@el/messaging';
 import { IdentityModule } from '@el/identity';
 import { accessPolicy, configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
@@ -27,7 +27,7 @@ runMain('entitlement-ledger', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable }, access: accessPolicy(config) }),
+      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable, ...meteringErrorTable }, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
       IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
