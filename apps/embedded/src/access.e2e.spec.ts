@@ -57,6 +57,8 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/customers/:customerId/usage/series': 'usage:read',
   'GET /v1/customers/:customerId/alerts': 'usage:read',
   'GET /v1/usage/near-cap': 'usage:read',
+  'POST /v1/usage/corrections': 'usage:correct',
+  'GET /v1/usage/export': 'usage:export',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

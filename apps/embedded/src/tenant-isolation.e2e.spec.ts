@@ -86,6 +86,9 @@ describe('tenant isolation: a customer-admin of acme against globex', () => {
       // request access
       ['POST', '/v1/access-requests', { customerId: 'globex', sku: 'ANL-ENT', reason: 'mallory' }],
       ['POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ADDON-AI', reason: 'on their entitlement', entitlementId: b.addOnEntitlementId }],
+      // usage: the billing export (its role may export at home), corrections (it may not correct anywhere)
+      ['GET', '/v1/usage/export?period=2026-12&customerId=globex'],
+      ['POST', '/v1/usage/corrections', { correctionId: 'mallory', customerId: 'globex', entitlementId: e, feature: 'render_minutes', time: new Date().toISOString(), quantity: -1, reason: 'mallory' }],
       // keys
       ['POST', '/v1/api-keys', { name: 'mallory', role: 'customer-admin', customerId: 'globex' }],
     ];
@@ -104,6 +107,7 @@ describe('tenant isolation: a customer-admin of acme against globex', () => {
     expect(answers['POST /v1/check']).toBe('404 CUSTOMER.NOT_FOUND');
     expect(answers['POST /v1/tokens']).toBe('404 CUSTOMER.NOT_FOUND');
     expect(answers[`POST /v1/entitlements/${e}/seat-assignments`]).toBe('404 ENTITLEMENT.NOT_FOUND');
+    expect(answers['GET /v1/usage/export?period=2026-12&customerId=globex']).toBe('404 CUSTOMER.NOT_FOUND');
 
     expect(await t.store.headPosition()).toBe(head);
     expect(await globexAsAdmin()).toEqual(before);
@@ -116,6 +120,10 @@ describe('tenant isolation: a customer-admin of acme against globex', () => {
     expect((await t.http('GET', '/v1/customers/acme/entitlements', undefined, a)).status).toBe(200);
     expect((await t.http('POST', '/v1/check', { customerId: 'acme', feature: 'dashboards' }, a)).body).toMatchObject({ allowed: true });
     expect((await t.http('POST', '/v1/tokens', { customerId: 'acme' }, a)).status).toBe(201);
+    // The billing export without a customer filter: its own customer's meters only.
+    const exported = await t.http('GET', `/v1/usage/export?period=${new Date().toISOString().slice(0, 7)}`, undefined, a);
+    expect(exported.status).toBe(200);
+    expect(String(exported.body)).not.toContain('globex');
     const requests = await t.http('GET', '/v1/access-requests', undefined, a);
     expect(requests.status).toBe(200);
     expect(requests.body.items.every((r: { customerId: string }) => r.customerId === 'acme')).toBe(true);

@@ -18,3 +18,4 @@ export * from './license-token/license-token';
 export * from './api-key/api-key';
 export * from './dunning/dunning';
 export * from './metering/usage';
+export * from './metering/usage-period';

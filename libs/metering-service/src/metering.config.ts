@@ -20,6 +20,8 @@ export const meteringConfigSpec = {
     },
   },
   USAGE_LATENESS_HOURS: env.int({ default: 72, min: 0, max: 24 * 90, description: 'How late a usage event may arrive (its time before now): older ones are refused with USAGE.TOO_LATE' }),
+  USAGE_CLOSE_INTERVAL_MS: env.int({ default: 60_000, min: 0, max: 86_400_000, description: 'How often due usage periods are closed (UsagePeriodClosed); 0: never on its own' }),
+  USAGE_CLOSE_SETTLE_SECONDS: env.int({ default: 300, min: 0, max: 86_400, description: 'Margin after a period end plus USAGE_LATENESS_HOURS before it closes: covers ingests in flight and clock skew between processes' }),
   USAGE_MAX_FUTURE_SECONDS: env.int({ default: 300, min: 0, max: 86_400, description: 'How far ahead of the metering clock a usage event time may be (clock skew): beyond it USAGE.TIME_IN_FUTURE' }),
 };
 export type MeteringConfig = ConfigOf<typeof meteringConfigSpec>;

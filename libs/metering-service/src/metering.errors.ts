@@ -1,13 +1,36 @@
+import { CodedError } from '@el/platform';
+
+/** Codes the metering service's application layer raises, beside the usage-period decider's (`USAGE_PERIOD_ERROR_CODES`). */
+export const METERING_ERROR_CODES = ['USAGE.UNKNOWN_CUSTOMER', 'USAGE.UNKNOWN_ENTITLEMENT', 'USAGE.UNKNOWN_FEATURE', 'USAGE.NOT_A_PERIOD_START', 'USAGE.BEFORE_ENTITLEMENT', 'USAGE.TIME_IN_FUTURE', 'CONCURRENCY.CONFLICT', 'CUSTOMER.NOT_FOUND', 'USAGE.CORRECTION_INVALID'] as const;
+export type MeteringErrorCode = (typeof METERING_ERROR_CODES)[number];
+
+/** A failure of the metering service's application layer, with its stable code (never an HTTP status). */
+export class MeteringError extends CodedError {
+  override readonly name = 'MeteringError';
+  constructor(code: MeteringErrorCode, message: string, details?: Readonly<Record<string, unknown>>) {
+    super(code, message, details);
+  }
+}
+
 /**
- * The metering service's error table: where its codes become HTTP statuses.
- * Usage events refused one by one are not errors: they answer in the batch's
- * results with their code (USAGE.UNKNOWN_CUSTOMER, USAGE.TOO_LATE, …).
+ * The metering service's error table: the one place where its codes become
+ * HTTP statuses. Usage ingestion answers per event and never fails as a whole
+ * for these; corrections and exports do. `USAGE.PERIOD_NOT_OVER` is internal
+ * (only the closer closes, and only due periods): it is not here, so it would
+ * answer 500 and be logged.
  */
 export const meteringErrorTable = {
-  /** A customer the credential may not see, or one with no entitlement (the same answer). */
+  'USAGE.UNKNOWN_CUSTOMER': 404,
+  'USAGE.UNKNOWN_ENTITLEMENT': 404,
   'CUSTOMER.NOT_FOUND': 404,
-  /** An entitlement the customer does not hold. */
+  /** An entitlement the customer does not hold (usage series). */
   'ENTITLEMENT.NOT_FOUND': 404,
-  /** A feature none of the customer's entitlements meters. */
-  'USAGE.UNKNOWN_FEATURE': 404,
+  'USAGE.PERIOD_CLOSED': 409,
+  'CONCURRENCY.CONFLICT': 409,
+  'USAGE.UNKNOWN_FEATURE': 422,
+  'USAGE.NOT_A_PERIOD_START': 422,
+  'USAGE.BEFORE_ENTITLEMENT': 422,
+  'USAGE.TIME_IN_FUTURE': 422,
+  'USAGE.CORRECTION_ID_REUSED': 422,
+  'USAGE.CORRECTION_INVALID': 422,
 } as const satisfies Readonly<Record<string, number>>;

@@ -13,6 +13,17 @@ import { UsageAlerts } from './usage/usage-alerts';
 import { UsageSeries } from './usage/usage-series';
 import { UsageController } from './usage/usage.http.controller';
 import { UsageMessagesController, UsageSubscription } from './usage/usage-messages.controller';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CloseUsagePeriodHandler } from './close-usage-period/close-usage-period.handler';
+import { UsagePeriodCloser } from './close-usage-period/usage-period-closer';
+import { CorrectUsageHandler } from './correct-usage/correct-usage.handler';
+import { CorrectUsageController } from './correct-usage/correct-usage.http.controller';
+import { ExportUsageHandler } from './export-usage/export-usage.query';
+import { ExportUsageController } from './export-usage/export-usage.http.controller';
+import { ClosedPeriods } from './periods/closed-periods';
+import { ClosedPeriodsLoader } from './periods/closed-periods.loader';
+import { UsagePeriodStore } from './periods/usage-period-store';
+import { UsagePeriodStreams } from './periods/usage-period-streams';
 
 class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
@@ -38,8 +49,9 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
  * The metering service: usage ingestion with one effect per (source, id),
  * counters per entitlement, meter and period, and the usage hook checks read
  * in the same process (USAGE_LOOKUP). Learns meters from ledger.entitlements.v1
- * (in-process when embedded). Requires PlatformModule, MessagingModule and an
- * Authenticator (IdentityModule).
+ * (in-process when embedded). Closes periods after their lateness window,
+ * takes corrections and serves the billing export. Requires PlatformModule,
+ * MessagingModule, EventStoreModule and an Authenticator (IdentityModule).
  */
 @Global()
 @Module({})
@@ -48,7 +60,9 @@ export class MeteringModule {
     const db = meteringDbConfig(config, dataDir);
     return {
       module: MeteringModule,
-      controllers: [MeterFeedController, UsageController, UsageMessagesController],
+      // Corrections and period closes are commands (and the export a query) through the CQRS buses; they record events in the EventStore (EventStoreModule, global).
+      imports: [CqrsModule.forRoot()],
+      controllers: [MeterFeedController, UsageController, UsageMessagesController, CorrectUsageController, ExportUsageController],
       providers: [
         { provide: METERING_CONFIG, useValue: config },
         { provide: METERING_CATALOG, useFactory: () => loadDocumentFile(config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument }) },
@@ -61,9 +75,18 @@ export class MeteringModule {
         UsageAlerts,
         UsageSeries,
         MeteringLifecycle,
+        // Period close, corrections, export.
+        UsagePeriodStore,
+        UsagePeriodStreams,
+        ClosedPeriods,
+        ClosedPeriodsLoader,
+        CloseUsagePeriodHandler,
+        CorrectUsageHandler,
+        ExportUsageHandler,
+        UsagePeriodCloser,
         { provide: USAGE_LOOKUP, inject: [UsageCounters], useFactory: (c: UsageCounters) => c.lookup },
       ],
-      exports: [USAGE_LOOKUP, UsageLedger, UsageCounters, MeterRegistry],
+      exports: [USAGE_LOOKUP, UsageLedger, UsageCounters, MeterRegistry, UsagePeriodCloser, ClosedPeriods],
     };
   }
 }

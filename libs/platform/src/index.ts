@@ -12,6 +12,7 @@ export * from './observability/observability.module';
 export * from './http/id-param.pipe';
 export * from './http/serve';
 export * from './concurrency/keyed-serializer';
+export * from './concurrency/periodic-sweep';
 export * from './config/document-file';
 export * from './http/json-route';
 export * from './http/raw-body';

@@ -29,8 +29,8 @@ async function main(): Promise<void> {
     for (let c = 0; c < customers; c++) {
       registry.apply({ entitlementId: `e-${c}`, customerId: `c-${c}`, validFrom, status: 'active', revision: 0, features: { api_calls: { meter: { period: 'month', cap: 1e12, capType: 'soft' } } } } as unknown as EntitlementV1);
     }
-    const config: MeteringConfig = { METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'bench', METERING_USAGE_CONCURRENCY: 1, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
-    const ledger = new UsageLedger(ds, config, registry, new UsageCounters(registry), new SystemClock() as Clock, new UsageAlerts(ds, new InProcessIntegrationEvents(events)));
+    const config: MeteringConfig = { CATALOG_PATH: '', METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'bench', METERING_USAGE_CONCURRENCY: 1, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300, USAGE_CLOSE_INTERVAL_MS: 0, USAGE_CLOSE_SETTLE_SECONDS: 300 };
+    const ledger = new UsageLedger(ds, config, registry, new UsageCounters(registry), new SystemClock() as Clock, new UsageAlerts(ds, new InProcessIntegrationEvents(events)), { label: 'bench', products: [], addOns: [] });
     const time = new Date().toISOString();
     const batches = Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>
       Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, i) => {

@@ -13,7 +13,7 @@ import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identi
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
-import { ACCESS, accessPolicy, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
+import { ACCESS, accessPolicy, Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
@@ -55,7 +55,12 @@ export interface EmbeddedApp {
  * with Fastify's inject: for tables of requests (routes × roles) that would be
  * slow over a socket.
  */
-export async function startEmbeddedApp(env: Record<string, string> = {}, existingDataDir?: string): Promise<EmbeddedApp> {
+export interface EmbeddedAppOptions {
+  /** The clock of every service in the process (default the system clock): tests move time without sleeping. */
+  readonly clock?: Clock;
+}
+
+export async function startEmbeddedApp(env: Record<string, string> = {}, existingDataDir?: string, options: EmbeddedAppOptions = {}): Promise<EmbeddedApp> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'el-embedded-'));
   const config = configReader({ ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec })({
     DATA_DIR: dataDir,
@@ -64,6 +69,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
     CATALOG_PATH: join(REPO, 'catalog', 'sample-catalog.yaml'),
     EXPIRY_SWEEP_INTERVAL_MS: '0',
     ORDER_RECOVERY_INTERVAL_MS: '0',
+    USAGE_CLOSE_INTERVAL_MS: '0',
     LOG_LEVEL: 'silent',
     ...env,
   });
@@ -88,7 +94,9 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
   })
   class EmbeddedTestModule {}
 
-  const moduleRef = await Test.createTestingModule({ imports: [EmbeddedTestModule] }).compile();
+  const builder = Test.createTestingModule({ imports: [EmbeddedTestModule] });
+  if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter(), { logger: false });
   const fastifyRoutes: string[] = [];
   app.getHttpAdapter().getInstance().addHook('onRoute', (r) => {

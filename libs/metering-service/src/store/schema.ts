@@ -2,6 +2,8 @@ import { EntitySchema, Table, TableIndex, type MigrationInterface, type QueryRun
 import type { DatabaseSchema } from '@el/read-models';
 import { UsageAlerts1765600000000 } from './alerts-migration';
 import { UsageAggregations1765700000000 } from './aggregations-migration';
+import { UsagePeriods1765800000000 } from './periods-migration';
+import { UsageCountedAs1765900000000 } from './counted-as-migration';
 
 /** One usage event as received: the raw record kept for export and analytics, and the dedupe key (source, id). */
 export interface UsageEventRow {
@@ -18,6 +20,8 @@ export interface UsageEventRow {
   periodStart: string;
   position: number;
   receivedAt: string;
+  /** sum, count, max, unique_count:userId or unique_count:deviceId: how the meter counted it. */
+  countedAs: string;
 }
 
 /** A meter's value for one period of one entitlement. */
@@ -49,10 +53,12 @@ export const UsageEventEntity = new EntitySchema<UsageEventRow>({
     periodStart: str('period_start', 32),
     position: { name: 'position', type: 'bigint' },
     receivedAt: str('received_at', 32),
+    countedAs: { ...str('counted_as', 32), default: 'sum' },
   },
   indices: [
     { name: 'mt_usage_events_customer_time', columns: ['customerId', 'eventTime'] },
     { name: 'mt_usage_events_position', columns: ['position'], unique: true },
+    { name: 'mt_usage_events_period', columns: ['entitlementId', 'periodStart', 'position'] },
   ],
 });
 
@@ -191,7 +197,7 @@ export class InitialMetering1765500000000 implements MigrationInterface {
 
 export const METERING_SCHEMA: DatabaseSchema = {
   entities: [UsageEventEntity, UsageCounterEntity, UsageAlertEntity, UniqueValueEntity] as EntitySchema<any>[],
-  migrations: [InitialMetering1765500000000, UsageAlerts1765600000000, UsageAggregations1765700000000],
+  migrations: [InitialMetering1765500000000, UsageAlerts1765600000000, UsageAggregations1765700000000, UsagePeriods1765800000000, UsageCountedAs1765900000000],
   migrationsTableName: 'mt_migrations',
   migrationLock: 734_112_902,
 };

@@ -11,6 +11,7 @@ import { METERING_SCHEMA } from '../store/schema';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
 import { UsageAlerts } from './usage-alerts';
+import { rebuildMeteringCounters } from '../rebuild/rebuild-counters';
 import { TOPICS, type UsageAlertV1 } from '@el/contracts';
 import { InProcessIntegrationEvents, jsonOf } from '@el/messaging';
 import { tempEventStore } from '@el/read-models/testing';
@@ -32,7 +33,7 @@ class FixedClock extends Clock {
 const NOW = '2026-12-01T12:00:00.000Z';
 const CATALOG_PATH = join(__dirname, '../../../../catalog/sample-catalog.yaml');
 const catalog = loadDocumentFile(CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
-const config: MeteringConfig = { CATALOG_PATH, METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
+const config: MeteringConfig = { CATALOG_PATH, METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300, USAGE_CLOSE_INTERVAL_MS: 0, USAGE_CLOSE_SETTLE_SECONDS: 300 };
 const entitlement = {
   entitlementId: 'e-1',
   customerId: 'acme',
@@ -149,6 +150,13 @@ for (const backend of READ_DB_BACKENDS) {
       expect(published.map((a) => [a.feature, a.threshold, a.used])).toEqual([['sessions', 80, 40]]);
       // A unique-count meter needs its field.
       expect((await ledger.ingest([event('r-6', 1, undefined, 'renderers')]))[0]).toMatchObject({ status: 'rejected', code: 'USAGE.MISSING_FIELD' });
+      // Each raw event says how it was counted: the counters and distinct values rebuild from them alone.
+      const all = async () => [await ds.query('SELECT entitlement_id, feature, period_start, value, events FROM mt_counters ORDER BY feature, period_start'), await ds.query('SELECT * FROM mt_unique_values ORDER BY value')];
+      const before = JSON.stringify(await all());
+      await ds.query('DELETE FROM mt_counters');
+      await ds.query('DELETE FROM mt_unique_values');
+      await rebuildMeteringCounters(ds);
+      expect(JSON.stringify(await all())).toBe(before);
     });
 
     it('a new period starts at the anchor: usage before it counts in the previous one', async () => {

@@ -1,14 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { usageAlertV1, usageEventSchemaV1, type UsageAlertV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
 import { UsageAlerts } from './usage-alerts';
-import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
+import { Clock, compileSchema, type KeyedSerializer, seesCustomer, type FieldError, type Principal } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
 import type { Catalog, MeterSpec } from '@el/domain';
 import { hintForCap } from '@el/domain';
 import { METERING_CATALOG, METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
 import { UsageCounters } from './usage-counters';
+import { storeWrites } from '../store/store-writes';
+import { ClosedPeriods } from '../periods/closed-periods';
 
 const validEvent = compileSchema(usageEventSchemaV1);
 
@@ -22,6 +24,12 @@ interface Counted {
   readonly meter: MeterSpec;
   /** The event's time in UTC (ISO-8601 with Z): stored so, windows and ranges are prefixes and string order. */
   readonly utc: string;
+}
+
+/** How an event of this meter is counted, as stored with it (rebuilds read it back). */
+export function countedAs(meter: Pick<MeterSpec, 'aggregation' | 'of'>): string {
+  const a = meter.aggregation ?? 'sum';
+  return a === 'unique_count' ? `unique_count:${meter.of ?? 'userId'}` : a;
 }
 
 /** What one batch does to one counter (entitlement, meter, period). */
@@ -60,7 +68,10 @@ function canonical(v: unknown): string {
  */
 @Injectable()
 export class UsageLedger {
-  private readonly writes = new KeyedSerializer();
+  // Shared with corrections, closes and rebuilds of the same store (one SQLite writer per process).
+  private get writes(): KeyedSerializer {
+    return storeWrites(this.db);
+  }
 
   constructor(
     @Inject(METERING_DB) private readonly db: DataSource,
@@ -70,6 +81,8 @@ export class UsageLedger {
     private readonly clock: Clock,
     private readonly alerts: UsageAlerts,
     @Inject(METERING_CATALOG) private readonly catalog: Catalog,
+    // Usage in a closed period is refused (optional: a ledger without a closer, e.g. a benchmark, has none).
+    @Optional() private readonly closed?: ClosedPeriods,
   ) {}
 
   /** Thresholds already recorded, per counter: each is tried once per process (the table's key makes it once overall). */
@@ -122,7 +135,10 @@ export class UsageLedger {
         return;
       }
       const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
-      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start, meter, utc: new Date(at).toISOString() });
+      const periodStart = this.registry.periodOf(entitlement, meter.period, at).start;
+      const closed = this.closed?.refusal(entitlement.entitlementId, e.data.feature, periodStart);
+      if (closed) return void (results[index] = { ...ident, status: 'rejected', ...closed });
+      counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart, meter, utc: new Date(at).toISOString() });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
@@ -235,13 +251,13 @@ export class UsageLedger {
 
   /** Inserts the events that are new; answers the position each inserted one took. */
   private async insertEvents(tx: EntityManager, events: readonly Counted[], start: number, receivedAt: string): Promise<Map<Counted, number>> {
-    const cols = ['source', 'id', 'payload_hash', 'customer_id', 'entitlement_id', 'feature', 'quantity', 'user_id', 'device_id', 'event_time', 'period_start', 'position', 'received_at'];
+    const cols = ['source', 'id', 'payload_hash', 'customer_id', 'entitlement_id', 'feature', 'quantity', 'user_id', 'device_id', 'event_time', 'period_start', 'position', 'received_at', 'counted_as'];
     const out = new Map<Counted, number>();
     for (let offset = 0; offset < events.length; offset += 500) {
       const chunk = events.slice(offset, offset + 500);
       const params: unknown[] = [];
       const rows = chunk.map((c, i) => {
-        const values = [c.e.source, c.e.id, c.hash, c.e.subject, c.entitlementId, c.e.data.feature, c.e.data.quantity, c.e.data.userId ?? null, c.e.data.deviceId ?? null, c.utc, c.periodStart, start + offset + i, receivedAt];
+        const values = [c.e.source, c.e.id, c.hash, c.e.subject, c.entitlementId, c.e.data.feature, c.e.data.quantity, c.e.data.userId ?? null, c.e.data.deviceId ?? null, c.utc, c.periodStart, start + offset + i, receivedAt, countedAs(c.meter)];
         return `(${values.map((v) => (params.push(v), this.postgres ? `$${params.length}` : '?')).join(', ')})`;
       });
       const returned: { source: string; id: string; position: number | string }[] = await tx.query(`INSERT INTO mt_usage_events (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (source, id) DO NOTHING RETURNING source, id, position`, params);

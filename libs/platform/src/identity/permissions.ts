@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   'catalog:read': ['admin', 'operator', 'erp', 'service', 'auditor', 'customer-admin', 'customer-user'],
   'usage:report': ['admin', 'operator', 'service'],
   'usage:read': ['admin', 'operator', 'auditor', 'service', 'customer-admin', 'customer-user'],
+  'usage:correct': ['admin', 'operator'],
+  'usage:export': ['admin', 'operator', 'auditor', 'customer-admin'],
   'checks:run': ['admin', 'operator', 'service', 'customer-admin', 'customer-user'],
   'view:read': ['admin', 'operator', 'service', 'auditor'],
   'api-keys:manage': ['admin'],

@@ -1,0 +1,128 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { aggregate, EMPTY_COUNTER, type Aggregation, type MeterCounter } from '@el/domain';
+import { placeholders } from '../periods/usage-period-store';
+import { inTurn } from '../store/store-writes';
+
+export interface CounterRebuildProgress {
+  readonly phase: 'events' | 'corrections' | 'write' | 'done';
+  /** Rows read so far (raw events, then corrections). */
+  readonly done: number;
+  readonly total: number;
+  readonly rowsPerSecond: number;
+}
+
+export interface CounterRebuildResult {
+  readonly events: number;
+  readonly corrections: number;
+  readonly counters: number;
+  readonly seconds: number;
+}
+
+const PAGE = 10_000;
+
+/** How an event was counted (its `counted_as`): the aggregation, and for unique_count the field whose values count. */
+function countedAsOf(raw: string | null): { aggregation: Aggregation; field: 'user_id' | 'device_id' } {
+  const [aggregation, of] = (raw ?? 'sum').split(':') as [Aggregation, string | undefined];
+  return { aggregation, field: of === 'deviceId' ? 'device_id' : 'user_id' };
+}
+
+/**
+ * Recomputes mt_counters (and the distinct values of UNIQUE_COUNT meters) from
+ * the raw usage events alone — each says how it was counted (`counted_as`) —
+ * in position order, and the corrections (mt_corrections), in one transaction:
+ * the counters are replaced only when the whole rebuild succeeded. Alerts and
+ * period closes stay as they are (they are records, not derived state).
+ * The transaction first takes the usage-position row, as every ingest does, so
+ * ingests of other processes wait for it (PostgreSQL) and nothing is counted
+ * in between; processes holding counters in memory load them at start.
+ */
+export async function rebuildMeteringCounters(db: DataSource, onProgress?: (p: CounterRebuildProgress) => void): Promise<CounterRebuildResult> {
+  const p = placeholders(db);
+  const started = performance.now();
+  return inTurn(db, () =>
+    db.transaction(async (tx) => {
+      await tx.query(`UPDATE mt_positions SET value = value WHERE name = 'usage'`);
+      const total = Number((await tx.query('SELECT COUNT(*) AS n FROM mt_usage_events'))[0].n) + Number((await tx.query('SELECT COUNT(*) AS n FROM mt_corrections'))[0].n);
+      const counters = new Map<string, { entitlementId: string; feature: string; periodStart: string; counter: MeterCounter; position: number; seen?: Set<string> }>();
+      const at = (entitlementId: string, feature: string, periodStart: string) => {
+        const k = `${entitlementId}\u0000${feature}\u0000${periodStart}`;
+        let c = counters.get(k);
+        if (!c) counters.set(k, (c = { entitlementId, feature, periodStart, counter: EMPTY_COUNTER, position: 0 }));
+        return c;
+      };
+      let done = 0;
+      const report = (phase: CounterRebuildProgress['phase']) => onProgress?.({ phase, done, total, rowsPerSecond: done / Math.max(0.001, (performance.now() - started) / 1000) });
+
+      let events = 0;
+      for (let after = 0; ; ) {
+        const page: { entitlement_id: string; feature: string; period_start: string; quantity: number | string; user_id: string | null; device_id: string | null; counted_as: string | null; position: number | string }[] = await tx.query(
+          `SELECT entitlement_id, feature, period_start, quantity, user_id, device_id, counted_as, position FROM mt_usage_events WHERE position > ${p(1)} ORDER BY position LIMIT ${PAGE}`,
+          [after],
+        );
+        for (const r of page) {
+          const c = at(r.entitlement_id, r.feature, r.period_start);
+          const { aggregation, field } = countedAsOf(r.counted_as);
+          let first = true;
+          if (aggregation === 'unique_count') {
+            const value = r[field] ?? '';
+            c.seen ??= new Set();
+            first = !c.seen.has(value);
+            c.seen.add(value);
+          }
+          c.counter = aggregate(c.counter, aggregation, Number(r.quantity), first);
+          c.position = Math.max(c.position, Number(r.position));
+          after = Number(r.position);
+        }
+        events += page.length;
+        done += page.length;
+        report('events');
+        if (page.length < PAGE) break;
+      }
+
+      let corrections = 0;
+      for (let after = 0; ; ) {
+        const page: { entitlement_id: string; feature: string; period_start: string; quantity: number | string; position: number | string }[] = await tx.query(
+          `SELECT entitlement_id, feature, period_start, quantity, position FROM mt_corrections WHERE position > ${p(1)} ORDER BY position LIMIT ${PAGE}`,
+          [after],
+        );
+        for (const r of page) {
+          // A correction moves the value; it is not a usage event (the count stays).
+          const c = at(r.entitlement_id, r.feature, r.period_start);
+          c.counter = { value: c.counter.value + Number(r.quantity), events: c.counter.events };
+          c.position = Math.max(c.position, Number(r.position));
+          after = Number(r.position);
+        }
+        corrections += page.length;
+        done += page.length;
+        report('corrections');
+        if (page.length < PAGE) break;
+      }
+
+      report('write');
+      await tx.query('DELETE FROM mt_counters');
+      await insertCounters(tx, p, [...counters.values()]);
+      await tx.query('DELETE FROM mt_unique_values');
+      await insertUniqueValues(tx, p, [...counters.values()]);
+      const result = { events, corrections, counters: counters.size, seconds: (performance.now() - started) / 1000 };
+      report('done');
+      return result;
+    }),
+  );
+}
+
+async function insertCounters(tx: EntityManager, p: (n: number) => string, rows: readonly { entitlementId: string; feature: string; periodStart: string; counter: MeterCounter; position: number }[]): Promise<void> {
+  for (let offset = 0; offset < rows.length; offset += 500) {
+    const params: unknown[] = [];
+    const values = rows.slice(offset, offset + 500).map((r) => `(${[r.entitlementId, r.feature, r.periodStart, r.counter.value, r.counter.events, r.position].map((v) => (params.push(v), p(params.length))).join(', ')})`);
+    await tx.query(`INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES ${values.join(', ')}`, params);
+  }
+}
+
+async function insertUniqueValues(tx: EntityManager, p: (n: number) => string, counters: readonly { entitlementId: string; feature: string; periodStart: string; seen?: Set<string> }[]): Promise<void> {
+  const rows = counters.flatMap((c) => [...(c.seen ?? [])].map((value) => [c.entitlementId, c.feature, c.periodStart, value]));
+  for (let offset = 0; offset < rows.length; offset += 200) {
+    const params: unknown[] = [];
+    const values = rows.slice(offset, offset + 200).map((r) => `(${r.map((v) => (params.push(v), p(params.length))).join(', ')})`);
+    await tx.query(`INSERT INTO mt_unique_values (entitlement_id, feature, period_start, value) VALUES ${values.join(', ')}`, params);
+  }
+}
