@@ -10,3 +10,4 @@ export * from './entitlements-topic.v1';
 export * from './api-keys-topic.v1';
 export * from './usage-event.v1';
 export * from './usage-alert.v1';
+export * from './usage-counters.v1';
