@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { EntitlementV1 } from '@el/contracts';
-import { Clock } from '@el/platform';
+import { Clock, readConfig } from '@el/platform';
 import { openReadModels, type ReadDbConfig } from '@el/read-models';
 import { describeBackend, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
 import { MeterRegistry } from '../meters/meter-registry';
-import type { MeteringConfig } from '../metering.config';
+import { meteringConfigSpec, type MeteringConfig } from '../metering.config';
 import { METERING_SCHEMA } from '../store/schema';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
@@ -28,7 +28,8 @@ class FixedClock extends Clock {
 }
 
 const NOW = '2026-12-01T12:00:00.000Z';
-const config: MeteringConfig = { METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300 };
+// The defaults (thresholds 80 and 100 %, 72 h lateness, 300 s of clock skew), as a service reads them.
+const config: MeteringConfig = readConfig(meteringConfigSpec, {});
 const entitlement = { entitlementId: 'e-1', customerId: 'acme', validFrom: '2026-10-30T09:30:00.000Z', status: 'active', revision: 0, features: { api_calls: { meter: { period: 'month', cap: 1000, capType: 'hard' } } } } as unknown as EntitlementV1;
 const event = (id: string, quantity: number, time = '2026-12-01T11:00:00.000Z') => ({ id, source: 'urn:app:a', type: 'io.ledger.usage.v1', subject: 'acme', time, data: { feature: 'api_calls', quantity } });
 
