@@ -5,3 +5,5 @@ export * from './usage/usage-counters';
 export * from './usage/usage-ledger';
 export * from './store/schema';
 export * from './usage/usage-alerts';
+export * from './counters/usage-counters-publisher';
+export * from './metering.errors';
