@@ -2,6 +2,7 @@
 #   docker build --target ledger      -t entitlement-ledger/ledger .
 #   docker build --target projector   -t entitlement-ledger/projector .
 #   docker build --target enforcement -t entitlement-ledger/enforcement .
+#   docker build --target metering    -t entitlement-ledger/metering .
 #   docker build --target embedded    -t entitlement-ledger/embedded .
 # docker-compose.yml builds them all.
 
@@ -44,6 +45,11 @@ FROM runtime AS enforcement
 ENV PORT=8082 ENFORCEMENT_DATA_DIR=/var/lib/ledger/enforcement
 EXPOSE 8082
 CMD ["node", "dist/apps/enforcement/src/main.js"]
+
+FROM runtime AS metering
+ENV PORT=8083
+EXPOSE 8083
+CMD ["node", "dist/apps/metering/src/main.js"]
 
 FROM runtime AS embedded
 ENV PORT=8080

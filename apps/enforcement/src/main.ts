@@ -7,8 +7,9 @@ import { accessPolicy, ConfigError, createHttpApp, listen, PlatformModule, runMa
 
 /**
  * The enforcement service on its own (distributed mode): consumes
- * ledger.entitlements.v1 from Kafka into its in-memory view and answers
- * checks. Run as many as you need; each reads every partition.
+ * ledger.entitlements.v1 and metering.counters.v1 from Kafka into its
+ * in-memory view and answers checks. Run as many as you need; each reads
+ * every partition.
  */
 runMain('enforcement', async () => {
   const config = readEnforcementServiceConfig();
@@ -23,20 +24,23 @@ runMain('enforcement', async () => {
       MessagingModule.forRoot(bus),
       // No event store here: API keys arrive on ledger.api-keys.v1, published by the relay.
       IdentityModule.forRoot(config, { keys: { from: 'topic', group: `${consumerGroup(config)}-api-keys` } }),
-      EnforcementModule.register(config),
+      // No metering in this process: usage comes from metering.counters.v1.
+      EnforcementModule.register(config, { usage: 'counters-topic' }),
     ],
   })
   class EnforcementAppModule {}
 
   const app = await createHttpApp(EnforcementAppModule, {
     title: 'Entitlement Ledger — enforcement service',
-    description: 'Real-time checks (POST /v1/check, /v1/check/batch) from an in-memory view of ledger.entitlements.v1, with read-your-writes through minPosition.',
+    description:
+      'Real-time checks (POST /v1/check, /v1/check/batch) from an in-memory view of ledger.entitlements.v1 and of the usage counters on metering.counters.v1, ' +
+      'with read-your-writes through minPosition (a ledger position) and read-your-usage through minUsagePosition (the position a usage ingest of the same customer answered).',
     version: process.env['npm_package_version'] ?? '0.1.0',
     extraPaths: checkApiOpenApiPaths,
     quietRoutes: CHECK_ROUTES,
     ...(config.CORS_ORIGINS ? { corsOrigins: config.CORS_ORIGINS } : {}),
   });
-  // The view's feed (ledger.entitlements.v1): an @EventPattern handler served from Kafka.
+  // The view's feeds (ledger.entitlements.v1, metering.counters.v1): @EventPattern handlers served from Kafka.
   connectBus(app);
   await listen(app, config.PORT, config.HOST, 'Enforcement service is up');
 });

@@ -20,6 +20,11 @@ export interface CheckRequestV1 {
   readonly at?: string;
   /** Wait (bounded) until the view includes this ledger position; otherwise answer with `stale: true`. */
   readonly minPosition?: number;
+  /**
+   * Read-your-usage: the `position` of a usage ingest (`POST /v1/usage`) of this same customer.
+   * The check waits (bounded) until the usage counters it reads include it; otherwise `stale: true`.
+   */
+  readonly minUsagePosition?: number;
 }
 
 export interface CheckResponseV1 extends Decision {
@@ -30,6 +35,7 @@ export interface CheckResponseV1 extends Decision {
 }
 
 export interface CheckBatchRequestV1 {
+  /** Each check may carry its customer's `minUsagePosition`; `stale` is true when any of them (or `minPosition`) was not reached. */
   readonly checks: readonly Omit<CheckRequestV1, 'minPosition'>[];
   readonly minPosition?: number;
 }
@@ -57,12 +63,21 @@ const checkProperties = {
 
 const minPosition = { type: 'integer', minimum: 0 } as const;
 
+/** Read-your-usage, per check: positions of usage are per customer (see MIN_USAGE_POSITION_DOC). */
+const minUsagePosition = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+/** What `minUsagePosition` means, for the OpenAPI descriptions. */
+export const MIN_USAGE_POSITION_DOC =
+  'minUsagePosition (read-your-usage): the position a usage ingest answered (POST /v1/usage: the batch position, or the result position of an event) for THIS check\'s customer. ' +
+  'The check waits, at most CHECK_MAX_WAIT_MS, until the usage counters it decides with include that customer\'s usage up to it; otherwise it answers stale: true. ' +
+  'The position must come from an ingest of the same customer: usage positions are global, but the counters are followed per customer, so another customer\'s position may never be reached.';
+
 export const checkRequestSchemaV1 = {
   $id: 'CheckRequestV1',
   type: 'object',
   required: ['customerId', 'feature'],
   additionalProperties: false,
-  properties: { ...checkProperties, minPosition },
+  properties: { ...checkProperties, minPosition, minUsagePosition },
 } as const;
 
 export const checkBatchRequestSchemaV1 = {
@@ -75,7 +90,7 @@ export const checkBatchRequestSchemaV1 = {
       type: 'array',
       minItems: 1,
       maxItems: MAX_CHECK_BATCH,
-      items: { type: 'object', required: ['customerId', 'feature'], additionalProperties: false, properties: checkProperties },
+      items: { type: 'object', required: ['customerId', 'feature'], additionalProperties: false, properties: { ...checkProperties, minUsagePosition } },
     },
     minPosition,
   },

@@ -17,7 +17,8 @@ import { deadLetterV1, dlqTopicOf } from './dead-letter.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, toEntitlementEventV1 } from './entitlement-event.v1';
 import Ajv from 'ajv';
 import { entitlementEventSchemaV1, entitlementMessageV1, isControlMessage, watermarkMessageV1, watermarkSchemaV1 } from './entitlements-topic.v1';
-import { LEDGER_SOURCE, TOPICS } from './topics';
+import { COMPACTED_TOPICS, LEDGER_SOURCE, TOPICS } from './topics';
+import { usageCountersMessageV1, usageCountersSchemaV1, usageCountersV1 } from './usage-counters.v1';
 import { WATERMARK_TYPE, watermarkV1, WatermarkTracker } from './watermark.v1';
 import { subjectFromV1 } from './entitlement-event.v1';
 import { check, subjectOf } from '@el/domain';
@@ -177,5 +178,18 @@ describe('checking against the published state', () => {
       const r = { customerId: 'acme', at: '2026-06-01T00:00:00.000Z', ...request };
       expect(check([fromV1], r, { catalog: catalog.catalog })).toEqual(check([fromDomain], r, { catalog: catalog.catalog }));
     }
+  });
+});
+
+describe('metering.counters.v1', () => {
+  it('is compacted and keyed by customer; a message is the customer state its schema documents', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(usageCountersSchemaV1);
+    const value = usageCountersV1('acme', 42, [{ entitlementId: 'e-1', feature: 'render_minutes', periodStart: '2026-11-14T09:30:00.000Z', value: 600 }], '2026-12-01T00:00:00.000Z');
+    const m = usageCountersMessageV1(value);
+    expect(COMPACTED_TOPICS.has(TOPICS.usageCounters)).toBe(true);
+    expect(m).toMatchObject({ key: 'acme', id: 'acme:42', headers: { ce_id: 'acme:42', ce_type: 'io.ledger.usage.counters.v1' } });
+    expect(validate(m.value)).toBe(true);
+    expect(validate({ ...value, position: 0 })).toBe(false);
+    expect(validate({ ...value, counters: [{ ...value.counters[0], extra: 1 }] })).toBe(false);
   });
 });

@@ -11,3 +11,4 @@ export * from './api-keys-topic.v1';
 export * from './usage-event.v1';
 export * from './usage-alert.v1';
 export * from './usage-correction.v1';
+export * from './usage-counters.v1';

@@ -18,10 +18,15 @@ export const TOPICS = {
   usageDlq: 'metering.usage.v1.dlq',
   /** Threshold and cap alerts from metering. */
   alerts: 'metering.alerts.v1',
+  /**
+   * Every customer's usage counters as the enforcement service needs them, key = customerId
+   * (compacted: the newest state of each customer), value = UsageCountersV1.
+   */
+  usageCounters: 'metering.counters.v1',
 } as const;
 
 /** Topics that keep the newest message of each key forever instead of expiring by age (cleanup.policy=compact). */
-export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.apiKeys]);
+export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.apiKeys, TOPICS.usageCounters]);
 
 /** The CloudEvents `source` of events the ledger publishes. */
 export const LEDGER_SOURCE = 'urn:entitlement-ledger:ledger';

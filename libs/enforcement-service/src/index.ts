@@ -5,3 +5,5 @@ export * from './view/snapshot-file';
 export * from './view/view-runner';
 export * from './check/check.routes';
 export * from './enforcement.errors';
+export * from './usage/usage-counters-view';
+export * from './usage/usage-counters-feed';

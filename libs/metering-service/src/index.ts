@@ -15,3 +15,4 @@ export * from './correct-usage/correct-usage.command';
 export * from './export-usage/export-usage.query';
 export * from './export-usage/usage-export.format';
 export * from './rebuild/rebuild-counters';
+export * from './counters/usage-counters-publisher';

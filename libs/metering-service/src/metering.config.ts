@@ -1,13 +1,21 @@
 import { join } from 'node:path';
-import { ConfigError, env, type ConfigOf } from '@el/platform';
-import type { ReadDbConfig } from '@el/read-models';
+import { TOPICS } from '@el/contracts';
+import { eventStoreConfigSpec } from '@el/event-store';
+import { identityConfigSpec } from '@el/identity';
+import { messagingConfigSpec } from '@el/messaging';
+import { baseServiceConfigSpec, env, readConfig, secretVariables, type ConfigOf } from '@el/platform';
+import { postgresDbConfig, type ReadDbConfig } from '@el/read-models';
 
 /** The metering service's own variables. */
 export const meteringConfigSpec = {
   CATALOG_PATH: env.string({ default: './catalog/sample-catalog.yaml', description: 'Product catalog (YAML or JSON); names the plan or add-on that lifts a cap (upgrade hints on usage alerts)' }),
   METERING_DB: env.oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'Where usage events and counters are kept: sqlite (embedded, DATA_DIR/metering.db) or postgres (METERING_DB_URL)' }),
   METERING_DB_PATH: env.string({ default: '', description: 'SQLite file of the metering store (default DATA_DIR/metering.db)' }),
-  METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres' }),
+  METERING_DB_URL: env.url({ protocols: ['postgres', 'postgresql'], description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres (e.g. postgres://ledger@localhost:5432/metering, the password in METERING_DB_PASSWORD_FILE)' }),
+  ...secretVariables('METERING_DB_PASSWORD', { description: 'Password of the METERING_DB_URL user, when the URL holds none' }),
+  METERING_DB_SSL_MODE: env.oneOf(['disable', 'require', 'verify-ca', 'verify-full'] as const, { default: 'disable', description: 'TLS to the metering PostgreSQL, as READ_DB_SSL_MODE' }),
+  METERING_DB_SSL_CA_FILE: env.string({ description: 'PEM CA certificates that verify the metering PostgreSQL server (verify-ca, verify-full; default: the system CAs)' }),
+  METERING_DB_POOL_SIZE: env.int({ default: 10, min: 1, max: 200, description: 'PostgreSQL connections of the metering store per process' }),
   METERING_USAGE_GROUP: env.string({ default: 'metering-usage', description: 'Kafka consumer group of the metering service on metering.usage.v1' }),
   METERING_USAGE_CONCURRENCY: env.int({ default: 32, min: 1, max: 1000, description: 'Usage messages of one partition recorded at once (messages with the same key always in order)' }),
   USAGE_ALERT_THRESHOLDS: {
@@ -26,15 +34,34 @@ export const meteringConfigSpec = {
 };
 export type MeteringConfig = ConfigOf<typeof meteringConfigSpec>;
 
+/**
+ * Everything the metering service process reads (apps/metering): it also keeps
+ * the event store, where usage corrections and period closes are recorded.
+ */
+export const meteringServiceConfigSpec = { ...baseServiceConfigSpec, ...identityConfigSpec, ...eventStoreConfigSpec, ...messagingConfigSpec, ...meteringConfigSpec };
+export type MeteringServiceConfig = ConfigOf<typeof meteringServiceConfigSpec>;
+
+export function readMeteringServiceConfig(source: NodeJS.ProcessEnv = process.env): MeteringServiceConfig {
+  return readConfig(meteringServiceConfigSpec, source);
+}
+
 export const METERING_CONFIG = Symbol('METERING_CONFIG');
 export const METERING_DB = Symbol('METERING_DB');
 /** The product catalog (for upgrade hints). */
 export const METERING_CATALOG = Symbol('METERING_CATALOG');
+export const METERING_OPTIONS = Symbol('METERING_OPTIONS');
+
+/** Where the metering service reads and writes besides its store (tests use topics of their own). */
+export interface MeteringOptions {
+  /** The entitlement feed its meters come from (default ledger.entitlements.v1). */
+  readonly entitlementsTopic: string;
+  /** Where customers' counters are published for enforcement services elsewhere (default metering.counters.v1). */
+  readonly countersTopic: string;
+}
+
+export const DEFAULT_METERING_OPTIONS: MeteringOptions = { entitlementsTopic: TOPICS.entitlements, countersTopic: TOPICS.usageCounters };
 
 export function meteringDbConfig(config: MeteringConfig, dataDir: string): ReadDbConfig {
-  if (config.METERING_DB === 'postgres') {
-    if (!config.METERING_DB_URL) throw new ConfigError([{ variable: 'METERING_DB_URL', message: 'is required when METERING_DB=postgres' }]);
-    return { kind: 'postgres', url: config.METERING_DB_URL };
-  }
+  if (config.METERING_DB === 'postgres') return postgresDbConfig('METERING_DB', config, config.METERING_DB_POOL_SIZE);
   return { kind: 'sqlite', path: config.METERING_DB_PATH || join(dataDir, 'metering.db') };
 }

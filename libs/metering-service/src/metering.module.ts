@@ -1,11 +1,12 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HealthRegistry, loadDocumentFile, USAGE_LOOKUP } from '@el/platform';
+import { HealthRegistry, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
 import { catalogDocument } from '@el/domain';
 import { openReadModels } from '@el/read-models';
 import { MeterFeedController, MeterFeedSubscription } from './meters/meter-feed.controller';
 import { MeterRegistry } from './meters/meter-registry';
-import { METERING_CATALOG, METERING_CONFIG, METERING_DB, meteringDbConfig, type MeteringConfig } from './metering.config';
+import { DEFAULT_METERING_OPTIONS, METERING_CATALOG, METERING_CONFIG, METERING_DB, METERING_OPTIONS, meteringDbConfig, type MeteringConfig, type MeteringOptions } from './metering.config';
+import { UsageCountersPublisher } from './counters/usage-counters-publisher';
 import { METERING_SCHEMA } from './store/schema';
 import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
@@ -34,7 +35,18 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly alerts: UsageAlerts,
     health: HealthRegistry,
   ) {
-    health.register('metering', () => ({ status: 'up', db: db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position }));
+    health.register('metering', () => this.report());
+  }
+
+  /** Up only while the metering store answers: ingestion and the usage API need it. */
+  private async report(): Promise<ComponentHealth> {
+    const facts = { db: this.db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position };
+    try {
+      await withTimeout(this.db.query('SELECT 1'), 2_000);
+      return { status: 'up', ...facts };
+    } catch (err) {
+      return { status: 'down', reason: `the metering store does not answer: ${(err as Error).message}`, ...facts };
+    }
   }
   async onApplicationBootstrap(): Promise<void> {
     await this.ledger.load();
@@ -45,18 +57,27 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   }
 }
 
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The metering service: usage ingestion with one effect per (source, id),
  * counters per entitlement, meter and period, and the usage hook checks read
  * in the same process (USAGE_LOOKUP). Learns meters from ledger.entitlements.v1
  * (in-process when embedded). Closes periods after their lateness window,
- * takes corrections and serves the billing export. Requires PlatformModule,
- * MessagingModule, EventStoreModule and an Authenticator (IdentityModule).
+ * takes corrections and serves the billing export. With Kafka it also
+ * publishes every customer's counters on metering.counters.v1 for enforcement
+ * services in other processes (UsageCountersPublisher). Requires
+ * PlatformModule, MessagingModule, EventStoreModule and an Authenticator
+ * (IdentityModule).
  */
 @Global()
 @Module({})
 export class MeteringModule {
-  static register(config: MeteringConfig, dataDir: string): DynamicModule {
+  static register(config: MeteringConfig, dataDir: string, options: Partial<MeteringOptions> = {}): DynamicModule {
     const db = meteringDbConfig(config, dataDir);
     return {
       module: MeteringModule,
@@ -66,6 +87,7 @@ export class MeteringModule {
       providers: [
         { provide: METERING_CONFIG, useValue: config },
         { provide: METERING_CATALOG, useFactory: () => loadDocumentFile(config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument }) },
+        { provide: METERING_OPTIONS, useValue: { ...DEFAULT_METERING_OPTIONS, ...options } },
         { provide: METERING_DB, useFactory: () => openReadModels(db, METERING_SCHEMA) },
         MeterRegistry,
         MeterFeedSubscription,
@@ -84,9 +106,11 @@ export class MeteringModule {
         CorrectUsageHandler,
         ExportUsageHandler,
         UsagePeriodCloser,
+        UsageCountersPublisher,
         { provide: USAGE_LOOKUP, inject: [UsageCounters], useFactory: (c: UsageCounters) => c.lookup },
+        { provide: USAGE_PROGRESS, useExisting: UsageCounters },
       ],
-      exports: [USAGE_LOOKUP, UsageLedger, UsageCounters, MeterRegistry, UsagePeriodCloser, ClosedPeriods],
+      exports: [USAGE_LOOKUP, USAGE_PROGRESS, UsageLedger, UsageCounters, MeterRegistry, UsagePeriodCloser, ClosedPeriods, UsageCountersPublisher],
     };
   }
 }

@@ -30,30 +30,42 @@ const URL_TLS_PARAMS = ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 's
  */
 export function readDbConfig(config: ReadModelsConfig, dataDir: string): ReadDbConfig {
   if (config.READ_DB !== 'postgres') return { kind: 'sqlite', path: resolve(config.READ_DB_PATH ?? join(dataDir, 'read-models.db')) };
-  if (!config.READ_DB_URL) throw new ConfigError([{ variable: 'READ_DB_URL', message: 'is required when READ_DB=postgres' }]);
+  return postgresDbConfig('READ_DB', config, config.READ_DB_POOL_SIZE);
+}
+
+/**
+ * A PostgreSQL connection from the variables `<prefix>_URL`, `<prefix>_PASSWORD(_FILE)`,
+ * `<prefix>_SSL_MODE` and `<prefix>_SSL_CA_FILE` (the read models' READ_DB_*, the
+ * metering store's METERING_DB_*), with the rules of `readDbConfig`.
+ */
+export function postgresDbConfig(prefix: string, config: Readonly<Record<string, unknown>>, poolSize?: number): ReadDbConfig & { kind: 'postgres' } {
+  const v = (name: string) => `${prefix}_${name}`;
+  const urlText = config[v('URL')] as string | undefined;
+  if (!urlText) throw new ConfigError([{ variable: v('URL'), message: `is required when ${prefix}=postgres` }]);
   const problems = new ConfigProblems();
-  const url = new URL(config.READ_DB_URL);
+  const url = new URL(urlText);
   const inUrl = URL_TLS_PARAMS.filter((p) => url.searchParams.has(p));
-  if (inUrl.length > 0) problems.add('READ_DB_URL', `carries ${inUrl.join(', ')}: configure TLS with READ_DB_SSL_MODE and READ_DB_SSL_CA_FILE instead`);
-  const password = problems.check(() => secretFrom(config, 'READ_DB_PASSWORD'));
-  if (password && url.password) problems.add('READ_DB_URL', `holds a password and ${password.variable} is set: keep the password in one place (the secret)`);
-  const tls = problems.check(() => tlsOf(config));
+  if (inUrl.length > 0) problems.add(v('URL'), `carries ${inUrl.join(', ')}: configure TLS with ${v('SSL_MODE')} and ${v('SSL_CA_FILE')} instead`);
+  const password = problems.check(() => secretFrom(config, v('PASSWORD')));
+  if (password && url.password) problems.add(v('URL'), `holds a password and ${password.variable} is set: keep the password in one place (the secret)`);
+  const tls = problems.check(() => tlsOf(prefix, config[v('SSL_MODE')] as PgSslMode | undefined, config[v('SSL_CA_FILE')] as string | undefined));
   problems.throwIfAny();
   return {
     kind: 'postgres',
-    url: config.READ_DB_URL,
-    poolSize: config.READ_DB_POOL_SIZE,
+    url: urlText,
+    ...(poolSize !== undefined ? { poolSize } : {}),
     ...(password ? { password } : {}),
     ...(tls ? { tls } : {}),
   };
 }
 
-function tlsOf(config: ReadModelsConfig): PgTls | undefined {
-  const mode = config.READ_DB_SSL_MODE;
-  if (config.READ_DB_SSL_CA_FILE && (mode === 'disable' || mode === 'require')) {
-    throw new ConfigError([{ variable: 'READ_DB_SSL_CA_FILE', message: `is only used to verify the server: set READ_DB_SSL_MODE=verify-full (or verify-ca), not ${mode}` }]);
+type PgSslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+function tlsOf(prefix: string, mode: PgSslMode = 'disable', caFile: string | undefined): PgTls | undefined {
+  if (caFile && (mode === 'disable' || mode === 'require')) {
+    throw new ConfigError([{ variable: `${prefix}_SSL_CA_FILE`, message: `is only used to verify the server: set ${prefix}_SSL_MODE=verify-full (or verify-ca), not ${mode}` }]);
   }
   if (mode === 'disable') return undefined;
-  const ca = config.READ_DB_SSL_CA_FILE ? readCertificateFile('READ_DB_SSL_CA_FILE', config.READ_DB_SSL_CA_FILE) : undefined;
+  const ca = caFile ? readCertificateFile(`${prefix}_SSL_CA_FILE`, caFile) : undefined;
   return { mode, ...(ca ? { ca } : {}) };
 }

@@ -9,8 +9,8 @@
 import { join } from 'node:path';
 import type { EntitlementV1 } from '@el/contracts';
 import { InProcessIntegrationEvents } from '@el/messaging';
-import { MeterRegistry, METERING_SCHEMA, UsageAlerts, UsageCounters, UsageLedger, type MeteringConfig } from '@el/metering-service';
-import { Clock, SystemClock } from '@el/platform';
+import { MeterRegistry, meteringConfigSpec, METERING_SCHEMA, UsageAlerts, UsageCounters, UsageLedger, type MeteringConfig } from '@el/metering-service';
+import { Clock, readConfig, SystemClock } from '@el/platform';
 import { openReadModels } from '@el/read-models';
 import { SqliteEventStore } from '@el/event-store';
 import { benchDir, fmt, machine, table } from './bench-util';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     for (let c = 0; c < customers; c++) {
       registry.apply({ entitlementId: `e-${c}`, customerId: `c-${c}`, validFrom, status: 'active', revision: 0, features: { api_calls: { meter: { period: 'month', cap: 1e12, capType: 'soft' } } } } as unknown as EntitlementV1);
     }
-    const config: MeteringConfig = { CATALOG_PATH: '', METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'bench', METERING_USAGE_CONCURRENCY: 1, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300, USAGE_CLOSE_INTERVAL_MS: 0, USAGE_CLOSE_SETTLE_SECONDS: 300 };
+    const config: MeteringConfig = readConfig(meteringConfigSpec, { METERING_USAGE_GROUP: 'bench', METERING_USAGE_CONCURRENCY: '1' });
     const ledger = new UsageLedger(ds, config, registry, new UsageCounters(registry), new SystemClock() as Clock, new UsageAlerts(ds, new InProcessIntegrationEvents(events)), { label: 'bench', products: [], addOns: [] });
     const time = new Date().toISOString();
     const batches = Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>

@@ -34,7 +34,7 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
 
   it('drives an ERP order from erp.orders.v1 to a read-model row and an allowed check, each service its own process', async () => {
     if (postgresBackend.unavailable) throw new Error(`PostgreSQL is needed: ${postgresBackend.unavailable}`);
-    const [ledger, projector, enforcement] = [await freePort(), await freePort(), await freePort()];
+    const [ledger, projector, enforcement, metering] = [await freePort(), await freePort(), await freePort(), await freePort()];
     launcher = spawn(process.execPath, [LAUNCHER], {
       cwd: ROOT,
       env: {
@@ -44,6 +44,9 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
         LEDGER_PORT: String(ledger),
         PROJECTOR_PORT: String(projector),
         ENFORCEMENT_PORT: String(enforcement),
+        METERING_PORT: String(metering),
+        // The bound of a minPosition / minUsagePosition wait (answered as soon as reached): room for a loaded CI machine.
+        CHECK_MAX_WAIT_MS: '10000',
         LOG_LEVEL: 'warn',
         READ_DB_URL: '',
         PG_URL: '',
@@ -59,11 +62,13 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     pgDir = /starting PostgreSQL \(data in ([^)]+)\)/.exec(output)?.[1] ?? null;
     expect(pgDir).not.toBeNull();
 
-    // Three services, three processes, each healthy on its own port.
-    const health = await Promise.all([ledger, projector, enforcement].map((p) => json(`http://127.0.0.1:${p}/health`)));
-    expect(health.map((h) => h.status)).toEqual([200, 200, 200]);
+    // Four services, four processes, each healthy on its own port.
+    const health = await Promise.all([ledger, projector, enforcement, metering].map((p) => json(`http://127.0.0.1:${p}/health`)));
+    expect(health.map((h) => h.status)).toEqual([200, 200, 200, 200]);
     expect(health[0]!.body.components.readModels.db).toMatch(/^postgres/);
     expect(health[2]!.body.components.enforcementView.status).toBe('up');
+    expect(health[2]!.body.components.usageCounters.status).toBe('up');
+    expect(health[3]!.body.components.metering).toMatchObject({ status: 'up', db: 'postgres' });
 
     // The ledger's first start wrote an admin key; the enforcement service, which has no event store,
     // learns it from ledger.api-keys.v1 (published by the relay in the projector).
@@ -114,11 +119,30 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     });
     expect(denied.body).toMatchObject({ allowed: false, code: 'FEATURE_NOT_INCLUDED', upgradeHint: expect.objectContaining({ sku: 'ANL-ENT' }) });
 
+    // Usage reported to the metering service reaches the enforcement service through metering.counters.v1,
+    // and a check passing the ingest's position reads it (read-your-usage): over the soft cap, OVERAGE.
+    const usage = { id: 'smoke-usage-1', source: 'urn:app:smoke', type: 'io.ledger.usage.v1', subject: 'smoke-co', time: new Date().toISOString(), data: { feature: 'api_calls', quantity: 100_001 } };
+    const ingest = await until(
+      'the metering service to count usage for smoke-co (it learns the entitlement and the key from Kafka)',
+      async () => {
+        const r = await json(`http://127.0.0.1:${metering}/v1/usage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [usage] }) });
+        return r.status === 200 && r.body.results[0].status !== 'rejected' ? r.body : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(ingest.position).toBeGreaterThan(0);
+    const metered = await json(`http://127.0.0.1:${enforcement}/v1/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerId: 'smoke-co', feature: 'api_calls', minUsagePosition: ingest.position }),
+    });
+    expect(metered.body).toMatchObject({ allowed: true, code: 'OVERAGE', entitlementId, stale: false });
+
     // Ctrl-C stops every service and the PostgreSQL it started.
     launcher.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toContain('stopping PostgreSQL');
-    for (const p of [ledger, projector, enforcement]) {
+    for (const p of [ledger, projector, enforcement, metering]) {
       await expect(fetch(`http://127.0.0.1:${p}/health`)).rejects.toThrow();
     }
   });

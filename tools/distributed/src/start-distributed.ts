@@ -7,7 +7,8 @@
  *   events      EVENT_STORE=esdb with ESDB_URL, or the SQLite event store shared by path (DATA_DIR)
  *   projector   :PROJECTOR_PORT (8081)   read models in PostgreSQL + relay to ledger.entitlements.v1
  *   ledger      :LEDGER_PORT (8080)      the API + the erp.orders.v1 consumer
- *   enforcement :ENFORCEMENT_PORT (8082) checks from its view of ledger.entitlements.v1
+ *   enforcement :ENFORCEMENT_PORT (8082) checks from its view of ledger.entitlements.v1 and metering.counters.v1
+ *   metering    :METERING_PORT (8083)    usage ingestion into PostgreSQL (database `metering`), counters to metering.counters.v1
  *
  * Service logs (JSON lines) go to stdout; this launcher's own lines to stderr.
  * Ctrl-C stops the services, then the servers it started. Data stays in DATA_DIR.
@@ -25,8 +26,10 @@ const spec = {
   LEDGER_PORT: env.port({ default: 8080, description: 'Port of the ledger service' }),
   PROJECTOR_PORT: env.port({ default: 8081, description: 'Port of the projector (health and metrics)' }),
   ENFORCEMENT_PORT: env.port({ default: 8082, description: 'Port of the enforcement service' }),
+  METERING_PORT: env.port({ default: 8083, description: 'Port of the metering service' }),
   KAFKA_BROKERS: env.string({ default: '', description: 'Use this Kafka instead of starting one' }),
   READ_DB_URL: env.string({ default: '', description: 'Use this PostgreSQL database instead of starting a server' }),
+  METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL database of the metering store (default: database `metering` on the local server, or READ_DB_URL when that is given)' }),
   EVENT_STORE: env.oneOf(['sqlite', 'esdb'] as const, { default: 'sqlite', description: 'sqlite (shared by path) or esdb' }),
   ESDB_URL: env.string({ default: '', description: 'EventStoreDB connection string when EVENT_STORE=esdb' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level of every service' }),
@@ -136,6 +139,8 @@ async function main(): Promise<void> {
       started.postgres = await startPostgres({ dir, durable: true });
       readDbUrl = await ensureDatabase(started.postgres.url, 'ledger');
     }
+    // The metering store's tables (mt_*) have their own migrations table: a database of their own, or the read models' one.
+    const meteringDbUrl = config.METERING_DB_URL || (started.postgres ? await ensureDatabase(started.postgres.url, 'metering') : readDbUrl);
 
     const common: Record<string, string> = {
       DATA_DIR: dataDir,
@@ -152,6 +157,7 @@ async function main(): Promise<void> {
       { name: 'projector', main: 'dist/apps/projector/src/main.js', port: config.PROJECTOR_PORT, env: {} },
       { name: 'ledger', main: 'dist/apps/ledger/src/main.js', port: config.LEDGER_PORT, env: {} },
       { name: 'enforcement', main: 'dist/apps/enforcement/src/main.js', port: config.ENFORCEMENT_PORT, env: { ENFORCEMENT_DATA_DIR: join(dataDir, 'enforcement'), ENFORCEMENT_INSTANCE_ID: 'local-1' } },
+      { name: 'metering', main: 'dist/apps/metering/src/main.js', port: config.METERING_PORT, env: { METERING_DB: 'postgres', METERING_DB_URL: meteringDbUrl } },
     );
     for (const s of services) {
       say(`starting ${s.name} on port ${s.port}`);
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
         `  ledger       http://localhost:${config.LEDGER_PORT}   (API, /docs)`,
         `  projector    http://localhost:${config.PROJECTOR_PORT}   (/health, /metrics)`,
         `  enforcement  http://localhost:${config.ENFORCEMENT_PORT}   (POST /v1/check)`,
+        `  metering     http://localhost:${config.METERING_PORT}   (POST /v1/usage)`,
         `  Kafka ${brokers}${started.kafka ? ' (local)' : ''} · PostgreSQL ${redactCredentials(readDbUrl)}${started.postgres ? ' (local)' : ''} · events ${config.EVENT_STORE === 'esdb' ? redactCredentials(config.ESDB_URL) : join(dataDir, 'events.db')}`,
         `  admin API key (written by the ledger's first start): ${join(dataDir, 'admin-api-key')}`,
         'Ctrl-C stops everything; data stays in ' + dataDir,

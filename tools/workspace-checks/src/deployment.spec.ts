@@ -5,6 +5,7 @@ import { enforcementServiceConfigSpec } from '@el/enforcement-service';
 import { eventStoreConfigSpec } from '@el/event-store';
 import { ledgerServiceConfigSpec } from '@el/ledger-service';
 import { messagingConfigSpec } from '@el/messaging';
+import { meteringServiceConfigSpec } from '@el/metering-service';
 import { baseServiceConfigSpec, readConfig } from '@el/platform';
 import { projectorConfigSpec, readModelsConfigSpec } from '@el/read-models';
 
@@ -21,6 +22,7 @@ const SPECS: Record<string, Parameters<typeof readConfig>[0]> = {
   ledger: ledgerServiceConfigSpec,
   projector: { ...baseServiceConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...projectorConfigSpec, ...messagingConfigSpec },
   enforcement: enforcementServiceConfigSpec,
+  metering: meteringServiceConfigSpec,
 };
 const SERVICES = Object.keys(SPECS);
 

@@ -6,13 +6,14 @@ import {
   checkBatchResponseSchemaV1,
   checkRequestSchemaV1,
   checkResponseSchemaV1,
+  MIN_USAGE_POSITION_DOC,
   type CheckBatchRequestV1,
   type CheckBatchResponseV1,
   type CheckRequestV1,
   type CheckResponseV1,
 } from '@el/contracts';
 import { catalogDocument, type CheckContext, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
-import { USAGE_LOOKUP, ApiErrorFilter, Authenticator, Clock, CodedError, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, principalOf, RateLimiter, seesCustomer, type HttpErrorTable, type Principal } from '@el/platform';
+import { USAGE_LOOKUP, USAGE_PROGRESS, ApiErrorFilter, Authenticator, Clock, CodedError, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, principalOf, RateLimiter, seesCustomer, type HttpErrorTable, type Principal, type UsageProgress } from '@el/platform';
 import type { FastifyRequest } from 'fastify';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementViewRunner } from '../view/view-runner';
@@ -22,8 +23,10 @@ import { EnforcementViewRunner } from '../view/view-runner';
  * validated against the contract's JSON Schema (400 with field paths), the
  * decision comes from the in-memory view, and the response is serialized
  * with its schema. With `minPosition` the check first waits (at most
- * CHECK_MAX_WAIT_MS) for the view to include that ledger position; if it does
- * not get there the answer says `stale: true`.
+ * CHECK_MAX_WAIT_MS) for the view to include that ledger position, and with
+ * `minUsagePosition` for the usage counters of the check's customer to include
+ * that usage position (both waits run together, within the same bound); if
+ * either does not get there the answer says `stale: true`.
  */
 @Injectable()
 export class CheckRoutes implements OnModuleInit {
@@ -40,6 +43,7 @@ export class CheckRoutes implements OnModuleInit {
     private readonly metrics: Metrics,
     private readonly authenticator: Authenticator,
     @Optional() @Inject(USAGE_LOOKUP) private readonly usage?: UsageLookup,
+    @Optional() @Inject(USAGE_PROGRESS) private readonly usageProgress?: UsageProgress,
     @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
   ) {
     const byCode = metrics.fastCounter('enforcement_decisions_total', 'Decisions made by the enforcement API, by code', ['code']);
@@ -49,7 +53,7 @@ export class CheckRoutes implements OnModuleInit {
       if (!c) children.set(code, (c = byCode.child({ code })));
       c.inc();
     };
-    this.stale = metrics.counter('enforcement_stale_answers_total', 'Checks answered stale: minPosition not reached within CHECK_MAX_WAIT_MS');
+    this.stale = metrics.counter('enforcement_stale_answers_total', 'Checks answered stale: minPosition (ledger) or minUsagePosition (usage) not reached within CHECK_MAX_WAIT_MS', ['waited_for']);
   }
 
   onModuleInit(): void {
@@ -72,7 +76,7 @@ export class CheckRoutes implements OnModuleInit {
       access,
       handler: async (body, request) => {
         visible(request, body.customerId);
-        const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
+        const stale = await this.staleAfterWaiting(body.minPosition, body.minUsagePosition !== undefined ? [{ customerId: body.customerId, position: body.minUsagePosition }] : []);
         const d = this.decide(body, this.clock.nowMs());
         return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: this.runner.view.position, stale };
       },
@@ -88,7 +92,8 @@ export class CheckRoutes implements OnModuleInit {
       access,
       handler: async (body, request) => {
         for (const c of body.checks) visible(request, c.customerId);
-        const stale = body.minPosition !== undefined && !(await this.reached(body.minPosition));
+        const usage = body.checks.flatMap((c) => (c.minUsagePosition !== undefined ? [{ customerId: c.customerId, position: c.minUsagePosition }] : []));
+        const stale = await this.staleAfterWaiting(body.minPosition, usage);
         // One instant and one position for the whole batch: the answers are consistent with each other.
         const now = this.clock.nowMs();
         const position = this.runner.view.position;
@@ -97,10 +102,25 @@ export class CheckRoutes implements OnModuleInit {
     });
   }
 
-  private async reached(minPosition: number): Promise<boolean> {
-    const ok = await this.runner.view.waitFor(minPosition, this.config.CHECK_MAX_WAIT_MS);
-    if (!ok) this.stale.inc();
-    return ok;
+  /**
+   * Waits, at most CHECK_MAX_WAIT_MS in all, for the view to reach `minPosition` and for each
+   * customer's usage counters to reach its usage position; true when any was not reached.
+   */
+  private async staleAfterWaiting(minPosition: number | undefined, usage: readonly { customerId: string; position: number }[]): Promise<boolean> {
+    if (minPosition === undefined && usage.length === 0) return false;
+    const wait = this.config.CHECK_MAX_WAIT_MS;
+    // The highest position asked per customer: one wait each.
+    const perCustomer = new Map<string, number>();
+    for (const u of usage) perCustomer.set(u.customerId, Math.max(u.position, perCustomer.get(u.customerId) ?? 0));
+    const progress = this.usageProgress;
+    const [ledger, ...counters] = await Promise.all([
+      minPosition === undefined ? true : this.runner.view.waitFor(minPosition, wait),
+      // No usage source in this process: only position 0 is ever reached.
+      ...[...perCustomer].map(([customerId, position]) => (position === 0 ? true : progress ? progress.waitFor(customerId, position, wait) : false)),
+    ]);
+    if (!ledger) this.stale.inc({ waited_for: 'ledger' });
+    if (counters.some((ok) => !ok)) this.stale.inc({ waited_for: 'usage' });
+    return !ledger || counters.some((ok) => !ok);
   }
 
   private decide(c: Omit<CheckRequestV1, 'minPosition'>, now: number): Decision {
@@ -147,6 +167,7 @@ export const checkApiOpenApiPaths = {
     post: {
       tags: ['enforcement'],
       summary: 'May this customer (user, device, region) use a feature now? The decision with its reason code, remaining quantity, expiry, upgrade hint and the view position',
+      description: `minPosition (read-your-writes): a ledger position a command answered; the check waits, at most CHECK_MAX_WAIT_MS, for the view to include it, else stale: true. ${MIN_USAGE_POSITION_DOC}`,
       requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkRequestSchemaV1) } } },
       responses: { '200': { description: 'The decision', content: { 'application/json': { schema: openApiSchema(checkResponseSchemaV1) } } }, '400': errorResponse, ...accessResponses },
       security: [{ bearer: [] }],
@@ -156,6 +177,7 @@ export const checkApiOpenApiPaths = {
     post: {
       tags: ['enforcement'],
       summary: 'Up to 1000 checks decided at one instant against one view position',
+      description: `minPosition applies to the whole batch; minUsagePosition is given per check, for that check's customer. stale is true when any of them was not reached within CHECK_MAX_WAIT_MS. ${MIN_USAGE_POSITION_DOC}`,
       requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkBatchRequestSchemaV1) } } },
       responses: { '200': { description: 'The decisions, in request order', content: { 'application/json': { schema: openApiSchema(checkBatchResponseSchemaV1) } } }, '400': errorResponse, ...accessResponses },
       security: [{ bearer: [] }],

@@ -1,16 +1,18 @@
-import { Controller, Injectable, Logger } from '@nestjs/common';
+import { Controller, Inject, Injectable, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { isControlMessage, TOPICS, type EntitlementEventV1 } from '@el/contracts';
 import { jsonOf, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
 import { MeterRegistry } from './meter-registry';
+import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
 
 /** The feed is read from its beginning at every start, under a group of this process's own. */
 @Injectable()
 export class MeterFeedSubscription implements BusSubscriptionSource {
   private readonly group = `metering-meters-${randomUUID()}`;
+  constructor(@Inject(METERING_OPTIONS) private readonly options: MeteringOptions) {}
   subscription(): BusSubscription {
-    return { group: this.group, fromBeginning: true, concurrency: 1 };
+    return { group: this.group, topic: this.options.entitlementsTopic, fromBeginning: true, concurrency: 1 };
   }
 }
 

@@ -27,6 +27,12 @@ export class MeterRegistry {
   private readonly byId = new Map<string, MeteredEntitlement>();
   private readonly byCustomer = new Map<string, Set<string>>();
   private readonly windows = new Map<string, { start: string; end: string; startMs: number; endMs: number }>();
+  private readonly learned: ((e: MeteredEntitlement) => void)[] = [];
+
+  /** Calls `listener` once per entitlement, when this process first learns it (every start replays the feed). */
+  onLearned(listener: (e: MeteredEntitlement) => void): void {
+    this.learned.push(listener);
+  }
 
   apply(e: EntitlementV1): void {
     const held = this.byId.get(e.entitlementId);
@@ -37,6 +43,7 @@ export class MeterRegistry {
     let ids = this.byCustomer.get(e.customerId);
     if (!ids) this.byCustomer.set(e.customerId, (ids = new Set()));
     ids.add(e.entitlementId);
+    if (!held) for (const l of this.learned) l(this.byId.get(e.entitlementId)!);
   }
 
   /**

@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
 import type { EntitlementV1 } from '@el/contracts';
-import { Clock, loadDocumentFile } from '@el/platform';
+import { Clock, loadDocumentFile, readConfig } from '@el/platform';
 import { catalogDocument } from '@el/domain';
 import { join } from 'node:path';
 import { openReadModels, type ReadDbConfig } from '@el/read-models';
 import { describeBackend, READ_DB_BACKENDS, type TestReadDb } from '@el/testing';
 import { MeterRegistry } from '../meters/meter-registry';
-import type { MeteringConfig } from '../metering.config';
+import { meteringConfigSpec, type MeteringConfig } from '../metering.config';
 import { METERING_SCHEMA } from '../store/schema';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
@@ -33,7 +33,8 @@ class FixedClock extends Clock {
 const NOW = '2026-12-01T12:00:00.000Z';
 const CATALOG_PATH = join(__dirname, '../../../../catalog/sample-catalog.yaml');
 const catalog = loadDocumentFile(CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
-const config: MeteringConfig = { CATALOG_PATH, METERING_DB: 'sqlite', METERING_DB_PATH: '', METERING_DB_URL: '', METERING_USAGE_GROUP: 'metering-usage', METERING_USAGE_CONCURRENCY: 32, USAGE_ALERT_THRESHOLDS: ['80', '100'], USAGE_LATENESS_HOURS: 72, USAGE_MAX_FUTURE_SECONDS: 300, USAGE_CLOSE_INTERVAL_MS: 0, USAGE_CLOSE_SETTLE_SECONDS: 300 };
+// The defaults (thresholds 80 and 100 %, 72 h lateness, 300 s of clock skew), as a service reads them.
+const config: MeteringConfig = readConfig(meteringConfigSpec, { CATALOG_PATH });
 const entitlement = {
   entitlementId: 'e-1',
   customerId: 'acme',

@@ -54,7 +54,11 @@ export interface UsageBatchAnswer {
   readonly accepted: number;
   readonly duplicates: number;
   readonly rejected: number;
-  /** The usage position every accepted event of this batch is included in (checks in this process see it at once). */
+  /**
+   * The highest position of this batch's accepted and duplicate events (0 when every event was
+   * refused): a check passing it as `minUsagePosition` for the batch's customer sees this usage
+   * (in this process at once; in an enforcement service once metering.counters.v1 brought it).
+   */
   readonly position: number;
 }
 
@@ -81,11 +85,17 @@ export class UsageController {
       'Counted against the entitlement named in data.entitlementId, else the customer’s entitlement that meters the feature, in the period anchored at the entitlement’s start.',
   })
   @ApiBody({ schema: { ...(toOpenApi(usageBatchSchemaV1) as object), properties: { events: { type: 'array', maxItems: 1000, items: toOpenApi(usageEventSchemaV1) } } } as never })
-  @ApiOkResponse({ description: '{results: [{source, id, status: accepted|duplicate|rejected, code?, reason?, errors?, position?, entitlementId?}], accepted, duplicates, rejected, position}' })
+  @ApiOkResponse({
+    description:
+      '{results: [{source, id, status: accepted|duplicate|rejected, code?, reason?, errors?, position?, entitlementId?}], accepted, duplicates, rejected, position}. ' +
+      'position (read-your-usage): pass it as minUsagePosition to POST /v1/check for the customer whose usage this was; with events of several customers, pass each customer the position of one of its own results.',
+  })
   async report(@Body(new JsonSchemaPipe(usageBatchSchemaV1)) body: { events: unknown[] }, @Ctx() ctx: RequestContext): Promise<UsageBatchAnswer> {
     const results = await this.ledger.ingest(body.events, ctx.principal);
     const count = (s: UsageResultV1['status']) => results.filter((r) => r.status === s).length;
-    return { results, accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), position: this.counters.position };
+    // This batch's own position, not the process's newest: another customer's later ingest must not make the wait for this one's longer.
+    const position = results.reduce((max, r) => (r.position !== undefined && r.position > max ? r.position : max), 0);
+    return { results, accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), position };
   }
 
   @Get('v1/usage/near-cap')
