@@ -1,3 +1,4 @@
+import { EventStoreModule, eventStoreConfigSpec } from '@el/event-store';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -82,6 +83,8 @@ describeWithKafka('usage counters from the metering service to a separate enforc
         PlatformModule.forRoot({ serviceName: 'metering-test', logLevel: 'silent', errorTable: meteringErrorTable }),
         MessagingModule.forRoot(kafka),
         IdentityModule.forRoot(configReader(identityConfigSpec)({}), { keys: { from: 'topic', group: `metering-keys-${randomUUID()}`, topic: apiKeysTopic } }),
+        // Corrections and period closes are recorded in the event store (a SQLite file here).
+        EventStoreModule.forRoot(configReader(eventStoreConfigSpec)({ EVENT_STORE: 'sqlite', DATA_DIR: join(dataDir, `metering-events-${randomUUID()}`) })),
         MeteringModule.register(config, dataDir, { entitlementsTopic }),
       ],
     })
