@@ -179,16 +179,21 @@ export class UsageLedger {
     return out;
   }
 
+  /**
+   * The stored dedupe rows of these events. One lookup by the primary key per chunk: on PostgreSQL a join with
+   * the keys as two arrays (a constant statement; an OR of hundreds of key pairs costs more to plan than to run),
+   * on SQLite a row-value IN list.
+   */
   private async storedOf(tx: EntityManager, events: readonly Counted[]): Promise<Map<string, { hash: string; position: number; entitlementId: string }>> {
     const out = new Map<string, { hash: string; position: number; entitlementId: string }>();
     for (let offset = 0; offset < events.length; offset += 400) {
       const chunk = events.slice(offset, offset + 400);
-      const params: unknown[] = [];
-      const where = chunk.map((c) => {
-        params.push(c.e.source, c.e.id);
-        return this.postgres ? `(source = $${params.length - 1} AND id = $${params.length})` : '(source = ? AND id = ?)';
-      });
-      const rows: { source: string; id: string; payload_hash: string; position: number | string; entitlement_id: string }[] = await tx.query(`SELECT source, id, payload_hash, position, entitlement_id FROM mt_usage_events WHERE ${where.join(' OR ')}`, params);
+      const rows: { source: string; id: string; payload_hash: string; position: number | string; entitlement_id: string }[] = this.postgres
+        ? await tx.query(
+            'SELECT u.source, u.id, u.payload_hash, u.position, u.entitlement_id FROM mt_usage_events u JOIN unnest($1::varchar[], $2::varchar[]) AS k(source, id) ON u.source = k.source AND u.id = k.id',
+            [chunk.map((c) => c.e.source), chunk.map((c) => c.e.id)],
+          )
+        : await tx.query(`SELECT source, id, payload_hash, position, entitlement_id FROM mt_usage_events WHERE (source, id) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`, chunk.flatMap((c) => [c.e.source, c.e.id]));
       for (const r of rows) out.set(`${r.source}\u0000${r.id}`, { hash: r.payload_hash, position: Number(r.position), entitlementId: r.entitlement_id });
     }
     return out;
