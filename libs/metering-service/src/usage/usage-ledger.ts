@@ -165,6 +165,33 @@ export class UsageLedger {
   private async insertEvents(tx: EntityManager, events: readonly Counted[], start: number, receivedAt: string): Promise<Map<Counted, number>> {
     const cols = ['source', 'id', 'payload_hash', 'customer_id', 'entitlement_id', 'feature', 'quantity', 'user_id', 'device_id', 'event_time', 'period_start', 'position', 'received_at'];
     const out = new Map<Counted, number>();
+    if (this.postgres) {
+      // One constant statement for the whole batch, a column per array: PostgreSQL parses and plans it in no time,
+      // where a VALUES list of 500 rows × 13 parameters is planned afresh every time.
+      const returned: { source: string; id: string; position: number | string }[] = await tx.query(
+        `INSERT INTO mt_usage_events (${cols.join(', ')})
+         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::float8[], $8::varchar[], $9::varchar[], $10::varchar[], $11::varchar[], $12::bigint[], $13::varchar[])
+         ON CONFLICT (source, id) DO NOTHING RETURNING source, id, position`,
+        [
+          events.map((c) => c.e.source),
+          events.map((c) => c.e.id),
+          events.map((c) => c.hash),
+          events.map((c) => c.e.subject),
+          events.map((c) => c.entitlementId),
+          events.map((c) => c.e.data.feature),
+          events.map((c) => c.e.data.quantity),
+          events.map((c) => c.e.data.userId ?? null),
+          events.map((c) => c.e.data.deviceId ?? null),
+          events.map((c) => c.e.time),
+          events.map((c) => c.periodStart),
+          events.map((_, i) => start + i),
+          events.map(() => receivedAt),
+        ],
+      );
+      const byKey = new Map(events.map((c) => [`${c.e.source}\u0000${c.e.id}`, c]));
+      for (const r of returned) out.set(byKey.get(`${r.source}\u0000${r.id}`)!, Number(r.position));
+      return out;
+    }
     for (let offset = 0; offset < events.length; offset += 500) {
       const chunk = events.slice(offset, offset + 500);
       const params: unknown[] = [];
