@@ -8,7 +8,7 @@ export const meteringConfigSpec = {
   METERING_DB_PATH: env.string({ default: '', description: 'SQLite file of the metering store (default DATA_DIR/metering.db)' }),
   METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL URL of the metering store; required when METERING_DB=postgres' }),
   METERING_USAGE_GROUP: env.string({ default: 'metering-usage', description: 'Kafka consumer group of the metering service on metering.usage.v1' }),
-  METERING_USAGE_CONCURRENCY: env.int({ default: 32, min: 1, max: 1000, description: 'Usage messages of one partition recorded at once (messages with the same key always in order)' }),
+  METERING_USAGE_CONCURRENCY: env.int({ default: 256, min: 1, max: 1000, description: 'Usage messages of one partition in flight at once, recorded together in one transaction per group (any key: usage counts the same in any order)' }),
   USAGE_ALERT_THRESHOLDS: {
     ...env.list({ description: 'Percentages of a cap at which an alert is raised, once per period (metering.alerts.v1, GET /v1/customers/:id/alerts)' }),
     default: ['80', '100'],

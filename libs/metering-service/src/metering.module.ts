@@ -9,6 +9,7 @@ import { METERING_SCHEMA } from './store/schema';
 import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
 import { UsageAlerts } from './usage/usage-alerts';
+import { UsageGroupCommit } from './usage/usage-group-commit';
 import { UsageController } from './usage/usage.http.controller';
 import { UsageMessagesController, UsageSubscription } from './usage/usage-messages.controller';
 
@@ -55,6 +56,7 @@ export class MeteringModule {
         UsageSubscription,
         UsageCounters,
         UsageLedger,
+        UsageGroupCommit,
         UsageAlerts,
         MeteringLifecycle,
         { provide: USAGE_LOOKUP, inject: [UsageCounters], useFactory: (c: UsageCounters) => c.lookup },
