@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { usageAlertV1, usageEventSchemaV1, type UsageAlertV1, type UsageEventV1, type UsageResultV1 } from '@el/contracts';
 import { UsageAlerts } from './usage-alerts';
@@ -7,6 +6,7 @@ import { Clock, compileSchema, KeyedSerializer, seesCustomer, type FieldError, t
 import { MeterRegistry } from '../meters/meter-registry';
 import { METERING_CONFIG, METERING_DB, type MeteringConfig } from '../metering.config';
 import { UsageCounters } from './usage-counters';
+import { usagePayloadHash } from './usage-fingerprint';
 
 const validEvent = compileSchema(usageEventSchemaV1);
 
@@ -17,16 +17,6 @@ interface Counted {
   readonly hash: string;
   readonly entitlementId: string;
   readonly periodStart: string;
-}
-
-/** Canonical JSON (keys sorted): the payload's fingerprint does not depend on key order. */
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  return `{${Object.keys(v as object)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-    .join(',')}}`;
 }
 
 /**
@@ -94,7 +84,7 @@ export class UsageLedger {
         results[index] = { ...ident, status: 'rejected', code: 'USAGE.BEFORE_ENTITLEMENT', reason: `time ${e.time} is before entitlement ${entitlement.entitlementId} starts (${entitlement.validFrom})` };
         return;
       }
-      const hash = createHash('sha256').update(canonical({ type: e.type, subject: e.subject, time: e.time, data: e.data })).digest('hex');
+      const hash = usagePayloadHash(e);
       counted.push({ index, e, hash, entitlementId: entitlement.entitlementId, periodStart: this.registry.periodOf(entitlement, meter.period, at).start });
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
