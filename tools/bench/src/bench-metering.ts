@@ -23,7 +23,7 @@
  *
  * BENCH_USAGE_EVENTS (default 200,000), BENCH_USAGE_CUSTOMERS (default 500),
  * BENCH_USAGE_CLIENTS (default 4), BENCH_HTTP_SECONDS (default 10),
- * BENCH_CONNECTIONS (default 32), BENCH_PARTS (default "embedded,kafka": which to run),
+ * BENCH_CONNECTIONS (default 32), BENCH_PARTS (default "embedded,checks,kafka": which to run),
  * BENCH_APP_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") to profile
  * the process under load.
  */
@@ -52,6 +52,7 @@ const CLIENTS = Number(process.env['BENCH_USAGE_CLIENTS'] ?? 4);
 const HTTP_SECONDS = Number(process.env['BENCH_HTTP_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const BATCH = 1000;
+const PARTS = (process.env['BENCH_PARTS'] ?? 'embedded,checks,kafka').split(',');
 /** The raw baseline's statement size: the ledger's own (500 rows a statement, one transaction per batch). */
 const RAW_ROWS_PER_STATEMENT = 500;
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -211,8 +212,7 @@ async function embedded(): Promise<EmbeddedResult> {
       expectTotals('new events', fresh, { accepted: N, duplicates: 0 });
       again = await post(app, bodies);
       expectTotals('the same events again', again, { accepted: 0, duplicates: N });
-      process.stderr.write('embedded: checks with usage on\n');
-      checks = await checkLatency(app, 'cust-7');
+      checks = PARTS.includes('checks') ? (process.stderr.write('embedded: checks with usage on\n'), await checkLatency(app, 'cust-7')) : [];
     } finally {
       await app.stop();
     }
@@ -404,14 +404,13 @@ async function main(): Promise<void> {
   // Other work on the machine shares the cores: the load average says how quiet the run was.
   const load = () => loadavg().map((l) => fmt(l, 1)).join(' / ');
   process.stdout.write(`load average at start (1 / 5 / 15 min): ${load()}\n\n`);
-  const parts = (process.env['BENCH_PARTS'] ?? 'embedded,kafka').split(',');
-  if (parts.includes('embedded')) {
+  if (PARTS.includes('embedded')) {
     const e = await embedded();
     process.stdout.write(`Embedded process (HTTP → SQLite, WAL, synchronous=NORMAL):\n\n${table(['path', 'events/s', 'seconds', 'vs raw insert'], e.ingest)}\n\n`);
-    process.stdout.write(`Checks with usage on (embedded process, autocannon ${CONNECTIONS} connections, ${HTTP_SECONDS} s; open loop at half the maximum rate):\n\n`);
-    process.stdout.write(`${table(['request', 'max req/s', 'p99 ms at max', 'half rate req/s', 'p50 ms at half', 'p99 ms at half', 'p99.9 ms at half'], e.checks)}\n\n`);
+    if (e.checks.length > 0) process.stdout.write(`Checks with usage on (embedded process, autocannon ${CONNECTIONS} connections, ${HTTP_SECONDS} s; open loop at half the maximum rate):\n\n`);
+    if (e.checks.length > 0) process.stdout.write(`${table(['request', 'max req/s', 'p99 ms at max', 'half rate req/s', 'p50 ms at half', 'p99 ms at half', 'p99.9 ms at half'], e.checks)}\n\n`);
   }
-  if (parts.includes('kafka')) {
+  if (PARTS.includes('kafka')) {
     const k = await kafkaIntoPostgres();
     process.stdout.write(`Distributed ingestion (Kafka single node KRaft, PostgreSQL fsync on, same machine):\n\n${table(['path', 'events/s', 'seconds', 'vs raw insert', 'note'], k)}\n`);
   }
