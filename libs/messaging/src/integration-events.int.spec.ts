@@ -105,6 +105,39 @@ describeWithKafka('Kafka', () => {
     }
   });
 
+  it('with ordered: false, handles messages of one key at once (and every one of them)', async () => {
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'unordered', partitions: 1, log: quiet });
+    const topic = `unordered-${randomUUID()}`;
+    try {
+      await bus.ensureTopics([topic]);
+      await bus.publish(topic, Array.from({ length: 40 }, (_, i) => ({ key: 'one-customer', id: `m-${i}`, value: { i } })));
+      const run = async (ordered: boolean) => {
+        const got = new Set<string>();
+        let active = 0;
+        let maxActive = 0;
+        const consumer = await bus.consume(
+          topic,
+          `g-${randomUUID()}`,
+          async (m) => {
+            active += 1;
+            maxActive = Math.max(maxActive, active);
+            await new Promise((r) => setTimeout(r, 2));
+            got.add(m.id!);
+            active -= 1;
+          },
+          { concurrency: 8, ordered },
+        );
+        await until('every message', () => got.size === 40);
+        await consumer.stop();
+        return maxActive;
+      };
+      expect(await run(true)).toBe(1);
+      expect(await run(false)).toBeGreaterThan(1);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('publishes CloudEvents with the full state, readable by any Kafka client', async () => {
     const s = storeFixture();
     const topic = `ledger.entitlements.v1.test-${randomUUID()}`;

@@ -45,6 +45,14 @@ export interface ConsumeOptions {
    */
   readonly concurrency?: number;
   /**
+   * Messages with the same key handled one after another (default true). A
+   * consumer whose effect does not depend on the order of one key's messages
+   * (usage counted once per id, aggregated by commutative sums) may say false:
+   * with concurrency, one busy key is then not limited to one message at a
+   * time. Handlers are still started in offset order.
+   */
+  readonly ordered?: boolean;
+  /**
    * Where to resume, per partition (the next offset to read), for consumers
    * that keep their own snapshot of what they have applied; overrides the
    * group's committed offsets.

@@ -17,7 +17,7 @@ export const meteringConfigSpec = {
   METERING_DB_SSL_CA_FILE: env.string({ description: 'PEM CA certificates that verify the metering PostgreSQL server (verify-ca, verify-full; default: the system CAs)' }),
   METERING_DB_POOL_SIZE: env.int({ default: 10, min: 1, max: 200, description: 'PostgreSQL connections of the metering store per process' }),
   METERING_USAGE_GROUP: env.string({ default: 'metering-usage', description: 'Kafka consumer group of the metering service on metering.usage.v1' }),
-  METERING_USAGE_CONCURRENCY: env.int({ default: 32, min: 1, max: 1000, description: 'Usage messages of one partition recorded at once (messages with the same key always in order)' }),
+  METERING_USAGE_CONCURRENCY: env.int({ default: 256, min: 1, max: 1000, description: 'Usage messages of one partition in flight at once, recorded together in one transaction per group (any key: usage counts the same in any order)' }),
   USAGE_ALERT_THRESHOLDS: {
     ...env.list({ description: 'Percentages of a cap at which an alert is raised, once per period (metering.alerts.v1, GET /v1/customers/:id/alerts)' }),
     default: ['80', '100'],

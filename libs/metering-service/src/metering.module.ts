@@ -12,6 +12,7 @@ import { UsageCounters } from './usage/usage-counters';
 import { UsageLedger } from './usage/usage-ledger';
 import { UsageAlerts } from './usage/usage-alerts';
 import { UsageSeries } from './usage/usage-series';
+import { UsageGroupCommit } from './usage/usage-group-commit';
 import { UsageController } from './usage/usage.http.controller';
 import { UsageMessagesController, UsageSubscription } from './usage/usage-messages.controller';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -94,6 +95,7 @@ export class MeteringModule {
         UsageSubscription,
         UsageCounters,
         UsageLedger,
+        UsageGroupCommit,
         UsageAlerts,
         UsageSeries,
         MeteringLifecycle,

@@ -13,7 +13,6 @@
  * maximum-rate runs per server, medians reported).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,16 +21,7 @@ import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseEntitlementV1
 import { EntitlementClient } from '@el/sdk';
 import { freePort } from '@el/testing';
 import { benchDir, fmt, machine, percentile, table } from './bench-util';
-
-// autocannon has no bundled types.
-const autocannon = require('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
-interface AutocannonResult {
-  readonly requests: { readonly average: number; readonly total: number };
-  readonly latency: { readonly p50: number; readonly p99: number; readonly p99_9?: number; readonly max: number };
-  readonly errors: number;
-  readonly non2xx: number;
-  readonly timeouts: number;
-}
+import { maxLoad, openLoop, type LoadTarget } from './http-load';
 
 const SDK_CHECKS = Number(process.env['BENCH_SDK_CHECKS'] ?? 3_000_000);
 const HTTP_SECONDS = Number(process.env['BENCH_HTTP_SECONDS'] ?? 10);
@@ -151,97 +141,8 @@ async function json(url: string, body: unknown): Promise<any> {
 
 const CHECK_BODY = JSON.stringify({ customerId: 'cust-7', feature: 'reports.export', userId: 'user-7-1' });
 
-async function load(url: string, extra: Record<string, unknown> = {}): Promise<AutocannonResult> {
-  const result = await autocannon({
-    url: `${url}/v1/check`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...auth },
-    body: CHECK_BODY,
-    connections: CONNECTIONS,
-    duration: HTTP_SECONDS,
-    ...extra,
-  });
-  if (result.errors || result.non2xx || result.timeouts) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
-  return result;
-}
-
-interface Latency {
-  readonly rate: number;
-  readonly sent: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly p999: number;
-}
-
-/**
- * Open-loop latency at a fixed rate: requests leave on schedule whether or
- * not earlier ones have returned, and each latency is measured from its
- * scheduled time (no coordinated omission), in microseconds. The client is a
- * pool of keep-alive sockets writing a pre-built request and reading
- * Content-Length framed responses, so it costs a few microseconds a request
- * (Node's http client would be the bottleneck here). autocannon's rate limit
- * sends in bursts and reports whole milliseconds, so autocannon is used for
- * the maximum rate only.
- */
-async function openLoop(url: string, rate: number, seconds: number): Promise<Latency> {
-  const target = new URL(url);
-  const credential = auth['authorization'] ? `authorization: ${auth['authorization']}\r\n` : '';
-  const wire = Buffer.from(`POST /v1/check HTTP/1.1\r\nhost: ${target.host}\r\n${credential}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(CHECK_BODY)}\r\n\r\n${CHECK_BODY}`);
-  const latencies = new Float64Array(Math.round(rate * seconds) + 1);
-  let done = 0;
-  let failures = 0;
-  const queue: number[] = []; // scheduled times waiting for a free socket
-  const idle: Socket[] = [];
-  const startOn = (socket: Socket, scheduled: number) => {
-    (socket as Socket & { scheduled: number }).scheduled = scheduled;
-    socket.write(wire);
-  };
-  const open = () =>
-    new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: target.hostname, port: Number(target.port) }, () => resolve(socket));
-      socket.setNoDelay(true);
-      socket.on('error', reject);
-      let buf: Buffer = Buffer.alloc(0);
-      socket.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const head = buf.toString('latin1', 0, end);
-          const m = /content-length: *(\d+)/i.exec(head);
-          const total = end + 4 + (m ? Number(m[1]) : 0);
-          if (buf.length < total) return;
-          if (head.startsWith('HTTP/1.1 200')) latencies[done++] = (performance.now() - (socket as Socket & { scheduled: number }).scheduled) * 1000;
-          else failures++;
-          buf = buf.subarray(total);
-          const next = queue.shift();
-          if (next !== undefined) startOn(socket, next);
-          else idle.push(socket);
-        }
-      });
-    });
-  const sockets = await Promise.all(Array.from({ length: 64 }, open));
-  idle.push(...sockets);
-  const total = Math.round(rate * seconds);
-  const start = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
-    for (; sent < due; sent++) {
-      const scheduled = start + (sent / rate) * 1000;
-      const socket = idle.pop();
-      if (socket) startOn(socket, scheduled);
-      else queue.push(scheduled);
-    }
-    await new Promise((r) => setImmediate(r));
-  }
-  const deadline = performance.now() + 30_000;
-  while (done + failures < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  for (const s of sockets) s.destroy();
-  if (failures > 0 || done < total) throw new Error(`${url}: ${failures} failed and ${total - done - failures} unanswered of ${total} requests at ${rate}/s`);
-  const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
-  return { rate, sent: total, p50: percentile(sorted, 50) / 1000, p99: percentile(sorted, 99) / 1000, p999: percentile(sorted, 99.9) / 1000 };
-}
+const target = (url: string): LoadTarget => ({ url, path: '/v1/check', body: CHECK_BODY, headers: auth });
+const load = (url: string, seconds = HTTP_SECONDS) => maxLoad(target(url), CONNECTIONS, seconds);
 
 /** CPU time (user + system) the process has used, in microseconds (Linux /proc). */
 function cpuMicros(pid: number): number | null {
@@ -290,7 +191,7 @@ async function http(): Promise<{ rows: string[][]; ratio: number; cpuRatio: numb
       { name: 'bare Fastify', server: bare, runs: [] as MaxRun[] },
       { name: 'service /v1/check', server: service, runs: [] as MaxRun[] },
     ];
-    for (const s of servers) await load(s.server.url, { duration: 3 }); // warm up
+    for (const s of servers) await load(s.server.url, 3); // warm up
     // Alternate rounds so neither side always runs on a quieter machine; medians count.
     for (let round = 1; round <= ROUNDS; round++) {
       for (const s of servers) {
@@ -304,7 +205,7 @@ async function http(): Promise<{ rows: string[][]; ratio: number; cpuRatio: numb
     for (const s of servers) {
       const rps = median(s.runs.map((r) => r.rps));
       const cpu = s.runs.every((r) => r.cpuPerRequest !== null) ? median(s.runs.map((r) => r.cpuPerRequest!)) : null;
-      const half = await openLoop(s.server.url, Math.round(rps / 2), HTTP_SECONDS);
+      const half = await openLoop(target(s.server.url), Math.round(rps / 2), HTTP_SECONDS);
       process.stderr.write(`${s.name}: at ${fmt(half.rate)}/s p50 ${fmt(half.p50, 2)} ms p99 ${fmt(half.p99, 2)} ms\n`);
       summary.push({ rps, cpu });
       rows.push([s.name, fmt(rps), s.runs.map((r) => fmt(r.rps)).join(' / '), cpu === null ? '?' : fmt(cpu, 1), fmt(median(s.runs.map((r) => r.p99))), fmt(half.rate), fmt(half.p50, 2), fmt(half.p99, 2), fmt(half.p999, 2)]);

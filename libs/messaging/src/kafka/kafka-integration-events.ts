@@ -261,6 +261,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
     const dedupe = options.dedupe ?? true;
     const concurrency = Math.max(1, options.concurrency ?? 1);
+    const ordered = options.ordered ?? true;
     const seen = new SeenIds();
     const consumer = this.kafka.consumer({ groupId: group, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
     await consumer.connect();
@@ -335,7 +336,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
           return true;
         };
         try {
-          // Same key: one after another. Different keys: up to `concurrency` at once.
+          // Same key: one after another (unless not `ordered`). Different keys: up to `concurrency` at once.
           const chains = new Map<string, Promise<boolean>>();
           const inFlight = new Set<Promise<boolean>>();
           let stopped = false;
@@ -348,7 +349,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
               await heartbeat();
             }
             if (stopped) break;
-            const key = m.key ? m.key.toString('utf8') : `\u0000${m.offset}`;
+            const key = ordered && m.key ? m.key.toString('utf8') : `\u0000${m.offset}`;
             const previous = chains.get(key) ?? Promise.resolve(true);
             const p: Promise<boolean> = previous.then((ok) => (ok ? handleOne(m) : false));
             chains.set(key, p);

@@ -3,14 +3,19 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS } from '@el/contracts';
 import { DeadLetter, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
 import { METERING_CONFIG, type MeteringConfig } from '../metering.config';
-import { UsageLedger } from './usage-ledger';
+import { UsageGroupCommit } from './usage-group-commit';
 
-/** metering.usage.v1 is consumed by the metering service's group; events of different keys in parallel. */
+/**
+ * metering.usage.v1 is consumed by the metering service's group, many messages
+ * at once — of one key too: an event's effect does not depend on the order
+ * (one effect per (source, id), commutative aggregates), so a customer that
+ * reports a lot is not limited to one message per transaction.
+ */
 @Injectable()
 export class UsageSubscription implements BusSubscriptionSource {
   constructor(@Inject(METERING_CONFIG) private readonly config: MeteringConfig) {}
   subscription(): BusSubscription {
-    return { group: this.config.METERING_USAGE_GROUP, concurrency: this.config.METERING_USAGE_CONCURRENCY };
+    return { group: this.config.METERING_USAGE_GROUP, concurrency: this.config.METERING_USAGE_CONCURRENCY, ordered: false };
   }
 }
 
@@ -21,11 +26,13 @@ export class UsageSubscription implements BusSubscriptionSource {
  * usage event, an unknown customer or feature, out of the time window, an id
  * reused with another payload — goes to metering.usage.v1.dlq with the reason;
  * a duplicate is acknowledged and changes nothing. Who may write the topic is
- * Kafka's to decide (SASL users, ACLs).
+ * Kafka's to decide (SASL users, ACLs). The messages handled at once (the
+ * subscription's concurrency, across partitions) are recorded together, one
+ * transaction for all of them (UsageGroupCommit).
  */
 @Controller()
 export class UsageMessagesController {
-  constructor(private readonly ledger: UsageLedger) {}
+  constructor(private readonly usage: UsageGroupCommit) {}
 
   @EventPattern(TOPICS.usage, { subscription: UsageSubscription })
   async record(@Payload() m: IncomingMessage): Promise<void> {
@@ -35,9 +42,10 @@ export class UsageMessagesController {
     } catch {
       throw new DeadLetter('MESSAGE.NOT_JSON', 'the message value is not JSON');
     }
-    const [result] = await this.ledger.ingest([event]);
-    if (result!.status === 'rejected') {
-      throw new DeadLetter(result!.code ?? 'USAGE.REFUSED', result!.reason ?? 'refused', result!.errors?.map((e) => ({ path: e.path.replace(/^events\[0\]\./, ''), message: e.message })));
+    const result = await this.usage.record(event);
+    if (result.status === 'rejected') {
+      // Paths name the event itself (the group's index is no business of the message's).
+      throw new DeadLetter(result.code ?? 'USAGE.REFUSED', result.reason ?? 'refused', result.errors?.map((e) => ({ path: e.path.replace(/^events\[\d+\]\./, ''), message: e.message })));
     }
   }
 }

@@ -1,0 +1,114 @@
+import { connect, type Socket } from 'node:net';
+import { percentile } from './bench-util';
+
+// autocannon has no bundled types.
+const autocannon = require('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
+export interface AutocannonResult {
+  readonly requests: { readonly average: number; readonly total: number };
+  readonly latency: { readonly p50: number; readonly p99: number; readonly p99_9?: number; readonly max: number };
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly timeouts: number;
+}
+
+/** One request, sent again and again: POST `path` with this JSON body and these headers. */
+export interface LoadTarget {
+  readonly url: string;
+  readonly path: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Closed-loop maximum rate with autocannon; fails on any error or non-2xx answer. */
+export async function maxLoad(target: LoadTarget, connections: number, seconds: number): Promise<AutocannonResult> {
+  const result = await autocannon({
+    url: `${target.url}${target.path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: target.body,
+    connections,
+    duration: seconds,
+  });
+  if (result.errors || result.non2xx || result.timeouts) throw new Error(`${target.url}${target.path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  return result;
+}
+
+export interface Latency {
+  readonly rate: number;
+  readonly sent: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+}
+
+/**
+ * Open-loop latency at a fixed rate: requests leave on schedule whether or
+ * not earlier ones have returned, and each latency is measured from its
+ * scheduled time (no coordinated omission); answers in milliseconds. The
+ * client is a pool of keep-alive sockets writing a pre-built request and
+ * reading Content-Length framed responses, so it costs a few microseconds a
+ * request (Node's http client would be the bottleneck here). autocannon's
+ * rate limit sends in bursts and reports whole milliseconds, so autocannon is
+ * used for the maximum rate only.
+ */
+export async function openLoop(target: LoadTarget, rate: number, seconds: number): Promise<Latency> {
+  const where = new URL(target.url);
+  const headers = Object.entries(target.headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  const wire = Buffer.from(`POST ${target.path} HTTP/1.1\r\nhost: ${where.host}\r\n${headers}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(target.body)}\r\n\r\n${target.body}`);
+  const latencies = new Float64Array(Math.round(rate * seconds) + 1);
+  let done = 0;
+  let failures = 0;
+  const queue: number[] = []; // scheduled times waiting for a free socket
+  const idle: Socket[] = [];
+  const startOn = (socket: Socket, scheduled: number) => {
+    (socket as Socket & { scheduled: number }).scheduled = scheduled;
+    socket.write(wire);
+  };
+  const open = () =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: where.hostname, port: Number(where.port) }, () => resolve(socket));
+      socket.setNoDelay(true);
+      socket.on('error', reject);
+      let buf: Buffer = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        for (;;) {
+          const end = buf.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buf.toString('latin1', 0, end);
+          const m = /content-length: *(\d+)/i.exec(head);
+          const total = end + 4 + (m ? Number(m[1]) : 0);
+          if (buf.length < total) return;
+          if (head.startsWith('HTTP/1.1 200')) latencies[done++] = (performance.now() - (socket as Socket & { scheduled: number }).scheduled) * 1000;
+          else failures++;
+          buf = buf.subarray(total);
+          const next = queue.shift();
+          if (next !== undefined) startOn(socket, next);
+          else idle.push(socket);
+        }
+      });
+    });
+  const sockets = await Promise.all(Array.from({ length: 64 }, open));
+  idle.push(...sockets);
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    for (; sent < due; sent++) {
+      const scheduled = start + (sent / rate) * 1000;
+      const socket = idle.pop();
+      if (socket) startOn(socket, scheduled);
+      else queue.push(scheduled);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const deadline = performance.now() + 30_000;
+  while (done + failures < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  for (const s of sockets) s.destroy();
+  if (failures > 0 || done < total) throw new Error(`${target.url}${target.path}: ${failures} failed and ${total - done - failures} unanswered of ${total} requests at ${rate}/s`);
+  const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
+  return { rate, sent: total, p50: percentile(sorted, 50) / 1000, p99: percentile(sorted, 99) / 1000, p999: percentile(sorted, 99.9) / 1000 };
+}
