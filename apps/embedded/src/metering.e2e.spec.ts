@@ -70,6 +70,26 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     expect((await used()).used).toBe(before.used + 1);
   });
 
+  it('the same instant written another way is the same event; a leap second is refused, not a failed batch', async () => {
+    // The next whole second after the entitlement began (a second form without milliseconds names it exactly).
+    const at = new Date(Math.ceil((Date.parse(sent) + 1) / 1000) * 1000);
+    const utc = at.toISOString();
+    // The same instant two hours east, without milliseconds.
+    const east = new Date(at.getTime() + 2 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, '+02:00');
+    expect((await report([event('tz-1', 1, { time: utc })])).body.results[0].status).toBe('accepted');
+    expect((await report([event('tz-1', 1, { time: east })])).body.results[0].status).toBe('duplicate');
+    const leap = await report([event('leap-1', 1, { time: '2026-12-31T23:59:60Z' }), event('tz-2', 1, { time: utc })]);
+    expect(leap.status).toBe(200);
+    expect(leap.body.results.map((r: { code?: string; status: string }) => r.code ?? r.status)).toEqual(['VALIDATION_FAILED', 'accepted']);
+    expect(leap.body.results[0].errors[0].path).toBe('events[0].time');
+    // A refused 100 KB id is not echoed in full.
+    const huge = await report([event('x'.repeat(100_000), 1)]);
+    expect(huge.body.results[0].id.length).toBeLessThan(300);
+    // What happened is counted.
+    const metrics = await t.http('GET', '/metrics');
+    expect(String(metrics.body)).toMatch(/metering_usage_events_total\{status="duplicate",code=""\} [1-9]/);
+  });
+
   it('refuses, event by event with a reason, what cannot be counted', async () => {
     const before = await used();
     const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
@@ -143,6 +163,17 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     expect((await report([event('ar-9', 1, { data: { feature: 'active_renderers', quantity: 1 } })])).body.results[0].code).toBe('USAGE.MISSING_FIELD');
     const series = await t.http('GET', '/v1/customers/acme/usage/series?feature=active_renderers');
     expect(series.body.points.map((p: { value: number }) => p.value)).toEqual([3]);
+  });
+
+  it('refuses a correction that would take usage below zero or count a fraction of a user', async () => {
+    const correction = (over: Record<string, unknown>) => t.http('POST', '/v1/usage/corrections', { correctionId: `c-${Math.random()}`, customerId: 'acme', entitlementId, feature: 'render_minutes', time: sent, quantity: -1_000_000, reason: 'credit', ...over });
+    const below = await correction({});
+    expect([below.status, below.body.code]).toEqual([422, 'USAGE.CORRECTION_INVALID']);
+    expect(below.body.message).toContain('below zero');
+    const fraction = await correction({ feature: 'active_renderers', quantity: 0.5 });
+    expect([fraction.status, fraction.body.code]).toEqual([422, 'USAGE.CORRECTION_INVALID']);
+    const leap = await correction({ time: '2026-12-31T23:59:60Z', quantity: 1 });
+    expect([leap.status, leap.body.errors?.[0]?.path]).toEqual([400, 'time']);
   });
 
   it('keeps its counters across a restart', async () => {

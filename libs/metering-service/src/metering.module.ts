@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HealthRegistry, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
+import { HealthRegistry, Metrics, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
 import { catalogDocument } from '@el/domain';
 import { openReadModels } from '@el/read-models';
 import { MeterFeedController, MeterFeedSubscription } from './meters/meter-feed.controller';
@@ -35,8 +35,20 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly counters: UsageCounters,
     private readonly alerts: UsageAlerts,
     health: HealthRegistry,
+    metrics: Metrics,
   ) {
     health.register('metering', () => this.report());
+    // What happened to the usage reported: accepted, duplicate, or refused with its code.
+    const events = metrics.fastCounter('metering_usage_events_total', 'Usage events ingested, by status (accepted, duplicate, rejected) and refusal code', ['status', 'code']);
+    const children = new Map<string, { inc(): void }>();
+    ledger.onResults((results) => {
+      for (const r of results) {
+        const k = `${r.status}\u0000${r.code ?? ''}`;
+        let c = children.get(k);
+        if (!c) children.set(k, (c = events.child({ status: r.status, code: r.code ?? '' })));
+        c.inc();
+      }
+    });
   }
 
   /** Up only while the metering store answers: ingestion and the usage API need it. */

@@ -262,18 +262,22 @@ function evaluate(e: CheckSubject, req: CheckRequest, at: number, ctx: CheckCont
   let overage = false;
   const cap = capOf(grant);
   if (cap !== null) {
-    const used = ctx.usage?.(e.entitlementId, req.feature, grant.meter?.period ?? null, at) ?? 0;
-    if (used + quantity > cap) {
+    // A credit never takes usage below zero, so never lifts a cap beyond what was bought.
+    const used = Math.max(0, ctx.usage?.(e.entitlementId, req.feature, grant.meter?.period ?? null, at) ?? 0);
+    // A MAX meter's value after this use is the higher of the two, not their sum.
+    const after = grant.meter?.aggregation === 'max' ? Math.max(used, quantity) : used + quantity;
+    if (after > cap) {
       if (grant.meter?.capType === 'soft') {
         overage = true;
       } else {
-        return deny(e, 'USAGE_CAP_REACHED', `${req.feature}: ${used} of ${cap} used, ${quantity} more requested`, Math.max(0, cap - used), ctx.catalog ? hintForCap(ctx.catalog, e, req.feature, cap) : null);
+        return deny(e, 'USAGE_CAP_REACHED', `${req.feature}: ${used} of ${cap} used, ${quantity} ${grant.meter?.aggregation === 'max' ? 'requested' : 'more requested'}`, Math.max(0, cap - used), ctx.catalog ? hintForCap(ctx.catalog, e, req.feature, cap) : null);
       }
     }
-    remaining = Math.max(0, cap - used - quantity);
+    remaining = Math.max(0, cap - after);
   }
   if (inGrace) return decision(true, 'IN_GRACE', e.entitlementId, remaining, e.validUntil, null, `expired at ${e.validUntil}, in grace until ${e.graceEndsAt}`);
-  if (overage) return decision(true, 'OVERAGE', e.entitlementId, remaining, e.validUntil, null, `${req.feature} is over its soft cap of ${cap}; usage is billed as overage`);
+  // Over a soft cap is the moment to offer the plan or add-on that lifts it.
+  if (overage) return decision(true, 'OVERAGE', e.entitlementId, remaining, e.validUntil, ctx.catalog ? hintForCap(ctx.catalog, e, req.feature, cap!) : null, `${req.feature} is over its soft cap of ${cap}; usage is billed as overage`);
   return decision(true, 'OK', e.entitlementId, remaining, e.validUntil, null, 'ok');
 }
 

@@ -86,7 +86,17 @@ describe('check: details', () => {
       upgradeHint: { kind: 'plan', sku: 'ANL-PRO' },
     });
     const proUsage = () => 1000;
-    expect(check([pro], req({ feature: 'api_calls' }), { ...ctx, usage: proUsage })).toMatchObject({ allowed: true, code: 'OVERAGE', remaining: 0 });
+    // Over a soft cap: allowed, billed, and the upgrade that lifts the cap offered.
+    expect(check([pro], req({ feature: 'api_calls' }), { ...ctx, usage: proUsage })).toMatchObject({ allowed: true, code: 'OVERAGE', remaining: 0, upgradeHint: { kind: 'plan', sku: 'ANL-ENT' } });
+    // A credit that took usage below zero does not lift the cap.
+    expect(check([free], req({ feature: 'api_calls', quantity: 101 }), { ...ctx, usage: () => -500 })).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 100 });
+  });
+
+  it('a MAX meter is over its cap when the new value is, not the sum', () => {
+    const free = entitlement('f', 'ANL-FREE', 1);
+    const maxed = { ...free, features: { ...free.features, api_calls: { meter: { ...free.features['api_calls']!.meter!, aggregation: 'max' as const } } } };
+    expect(check([maxed], req({ feature: 'api_calls', quantity: 90 }), { ...ctx, usage: () => 95 })).toMatchObject({ allowed: true, code: 'OK', remaining: 5 });
+    expect(check([maxed], req({ feature: 'api_calls', quantity: 101 }), { ...ctx, usage: () => 95 })).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED', remaining: 5 });
   });
 
   it('counts add-on grants towards caps', () => {

@@ -1,3 +1,4 @@
+import { roundUsage } from './usage';
 import type { CapType, MeterPeriod } from '../catalog/catalog';
 import { assertNever, envelope, type Command, type DomainEvent } from '../shared/envelope';
 
@@ -154,7 +155,7 @@ export function decideUsagePeriod(command: UsagePeriodCommand, state: UsagePerio
       if (state.status === 'closed') return [];
       if (command.metadata.now < d.closableAt) refuse('USAGE.PERIOD_NOT_OVER', `the period from ${d.periodStart} may close from ${d.closableAt} on`, { closableAt: d.closableAt });
       const corrections = correctionsTotal(state);
-      const billable = d.usage + corrections.total;
+      const billable = roundUsage(d.usage + corrections.total);
       const { closableAt: _closableAt, ...rest } = d;
       return [
         {

@@ -75,7 +75,17 @@ export function aggregate(counter: MeterCounter, aggregation: Aggregation, quant
   }
 }
 
+/**
+ * A meter's value as shown and billed: to a millionth. Float sums of fractional
+ * quantities differ in their last bits with the order they were added in (an
+ * ingest batch by batch, a rebuild row by row); a millionth hides that and no more.
+ */
+export function roundUsage(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
 /** Used, remaining and overage of a meter for a value. */
 export function meterStanding(meter: Pick<MeterSpec, 'cap' | 'capType'>, used: number): { used: number; cap: number; remaining: number; overage: number } {
-  return { used, cap: meter.cap, remaining: Math.max(0, meter.cap - used), overage: Math.max(0, used - meter.cap) };
+  const shown = roundUsage(used);
+  return { used: shown, cap: meter.cap, remaining: Math.max(0, meter.cap - Math.max(0, shown)), overage: Math.max(0, shown - meter.cap) };
 }

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { UsageCorrectionResultV1 } from '@el/contracts';
 import { periodWindow, usagePeriodStream, UsagePeriodRejected, type UsageCorrected } from '@el/domain';
-import { Clock, deterministicId, hashOf, seesCustomer } from '@el/platform';
+import { Clock, deterministicId, hashOf, seesCustomer, validationFailed } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
 import { MeteringError } from '../metering.errors';
 import { UsagePeriodStore } from '../periods/usage-period-store';
@@ -35,6 +35,11 @@ export class CorrectUsageHandler implements ICommandHandler<CorrectUsageCommand,
     // Sums, counts and distinct counts move by a quantity; a period's maximum does not (report the right value instead).
     if (meter.aggregation === 'max') throw new MeteringError('USAGE.CORRECTION_INVALID', `${c.feature} keeps the period's maximum; a maximum cannot be corrected by a quantity`, { feature: c.feature, aggregation: 'max' });
     const atMs = Date.parse(c.periodStart ?? c.time!);
+    if (Number.isNaN(atMs)) throw validationFailed([{ path: c.periodStart !== undefined ? 'periodStart' : 'time', message: 'must be a date-time with seconds 00–59 (no leap second)', constraint: 'format' }]);
+    // Counts move by whole events or users.
+    if ((meter.aggregation === 'count' || meter.aggregation === 'unique_count') && !Number.isInteger(c.quantity)) {
+      throw new MeteringError('USAGE.CORRECTION_INVALID', `${c.feature} counts ${meter.aggregation === 'count' ? 'events' : 'distinct values'}; a correction moves it by a whole number`, { feature: c.feature, aggregation: meter.aggregation });
+    }
     if (atMs < Date.parse(e.validFrom)) throw new MeteringError('USAGE.BEFORE_ENTITLEMENT', `entitlement ${e.entitlementId} starts at ${e.validFrom}`, { validFrom: e.validFrom });
     const w = periodWindow(e.validFrom, meter.period, atMs);
     if (c.periodStart !== undefined && w.start !== new Date(atMs).toISOString()) {
@@ -47,6 +52,9 @@ export class CorrectUsageHandler implements ICommandHandler<CorrectUsageCommand,
     // The same id for another period goes to another stream: the store's row catches it first.
     const stored = await this.store.correction(c.correctionId);
     if (stored && stored.fingerprint !== fingerprint) throw new UsagePeriodRejected('USAGE.CORRECTION_ID_REUSED', `correction ${c.correctionId} was already recorded with another content; corrections never change (send another one)`, { correctionId: c.correctionId });
+    // Usage never goes below zero: a credit larger than the usage would lift a hard cap beyond what was bought.
+    const current = this.counters.value(e.entitlementId, c.feature, w.start);
+    if (!stored && current + c.quantity < 0) throw new MeteringError('USAGE.CORRECTION_INVALID', `${c.feature} has ${current} in the period from ${w.start}; a correction of ${c.quantity} would take it below zero`, { used: current, quantity: c.quantity });
 
     const stream = usagePeriodStream(e.entitlementId, c.feature, w.start);
     const key = { customerId: c.customerId, entitlementId: e.entitlementId, feature: c.feature, period: meter.period, periodStart: w.start, periodEnd: w.end };

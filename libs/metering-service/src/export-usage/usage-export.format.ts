@@ -51,10 +51,15 @@ export type ExportFormat = 'csv' | 'jsonl';
 
 export const CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' };
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, quotes doubled. */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+ * break, quotes doubled. A text (never a number) that a spreadsheet would run
+ * as a formula (=, +, -, @, tab, CR first — OWASP's CSV injection list) gets a
+ * leading apostrophe: a reason or an id from a caller is shown, not executed.
+ */
 export function csvField(v: ExportValue): string {
   if (v === null) return '';
-  const s = typeof v === 'string' ? v : String(v);
+  const s = typeof v === 'string' ? (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v) : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

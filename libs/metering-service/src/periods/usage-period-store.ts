@@ -1,3 +1,4 @@
+import { roundUsage } from '@el/domain';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { UsageCorrected, UsageFigures, UsagePeriodClosed } from '@el/domain';
@@ -115,12 +116,12 @@ export class UsagePeriodStore {
       const counter: { value: number | string }[] = await tx.query(`SELECT value FROM mt_counters WHERE ${where}`, args);
       const corr: { n: number | string; total: number | string | null }[] = await tx.query(`SELECT COUNT(*) AS n, SUM(quantity) AS total FROM mt_corrections WHERE ${where}`, args);
       const ev: { n: number | string; first: number | string | null; last: number | string | null }[] = await tx.query(`SELECT COUNT(*) AS n, MIN(position) AS first, MAX(position) AS last FROM mt_usage_events WHERE ${where}`, args);
-      const value = Number(counter[0]?.value ?? 0);
-      const total = Number(corr[0]?.total ?? 0);
+      const value = roundUsage(Number(counter[0]?.value ?? 0));
+      const total = roundUsage(Number(corr[0]?.total ?? 0));
       return {
         value,
         // The counter holds the meter's aggregation of the raw events plus the corrections.
-        usage: value - total,
+        usage: roundUsage(value - total),
         corrections: { count: Number(corr[0]?.n ?? 0), total },
         events: Number(ev[0]?.n ?? 0),
         firstPosition: ev[0]?.first == null ? null : Number(ev[0].first),
@@ -185,10 +186,10 @@ export class UsagePeriodStore {
       if (!f) out.set(k, (f = { value: 0, usage: 0, corrections: { count: 0, total: 0 }, events: 0, firstPosition: null, lastPosition: null }));
       return f;
     };
-    for (const r of counters) at(r.feature, r.period_start).value = Number(r.value);
-    for (const r of corr) at(r.feature, r.period_start).corrections = { count: Number(r.n), total: Number(r.total) };
+    for (const r of counters) at(r.feature, r.period_start).value = roundUsage(Number(r.value));
+    for (const r of corr) at(r.feature, r.period_start).corrections = { count: Number(r.n), total: roundUsage(Number(r.total)) };
     for (const r of ev) Object.assign(at(r.feature, r.period_start), { events: Number(r.n), firstPosition: Number(r.first), lastPosition: Number(r.last) });
-    for (const f of out.values()) f.usage = f.value - f.corrections.total;
+    for (const f of out.values()) f.usage = roundUsage(f.value - f.corrections.total);
     return out;
   }
 

@@ -30,7 +30,8 @@ export type CommittedListener = (moved: readonly CommittedCounter[]) => void;
  */
 @Injectable()
 export class UsageCounters implements UsageProgress {
-  private readonly values = new Map<string, number>();
+  /** Each counter with the position of the commit that left it: on PostgreSQL commits answer out of order, and an older answer must not overwrite a newer value. */
+  private readonly values = new Map<string, { value: number; position: number }>();
   private highest = 0;
   private readonly listeners: CommittedListener[] = [];
   private moved: CommittedCounter[] = [];
@@ -38,7 +39,10 @@ export class UsageCounters implements UsageProgress {
   constructor(private readonly registry: MeterRegistry) {}
 
   set(entitlementId: string, feature: string, periodStart: string, value: number, position: number): void {
-    this.values.set(key(entitlementId, feature, periodStart), value);
+    const k = key(entitlementId, feature, periodStart);
+    const held = this.values.get(k);
+    if (held && held.position > position) return;
+    this.values.set(k, { value, position });
     if (position > this.highest) this.highest = position;
     if (this.listeners.length === 0) return;
     if (this.moved.length === 0) queueMicrotask(() => this.handOver());
@@ -57,7 +61,7 @@ export class UsageCounters implements UsageProgress {
   }
 
   value(entitlementId: string, feature: string, periodStart: string): number {
-    return this.values.get(key(entitlementId, feature, periodStart)) ?? 0;
+    return this.values.get(key(entitlementId, feature, periodStart))?.value ?? 0;
   }
 
   /** The newest usage position these counters include. */

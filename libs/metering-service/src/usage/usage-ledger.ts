@@ -75,6 +75,13 @@ export class UsageLedger {
     @Optional() private readonly closed?: ClosedPeriods,
   ) {}
 
+  private readonly observers: ((results: readonly UsageResultV1[]) => void)[] = [];
+
+  /** Told every ingest's results (metrics); never inside its transaction. */
+  onResults(observer: (results: readonly UsageResultV1[]) => void): void {
+    this.observers.push(observer);
+  }
+
   /** Thresholds already recorded, per counter: each is tried once per process (the table's key makes it once overall). */
   private readonly raised = new Set<string>();
 
@@ -94,7 +101,9 @@ export class UsageLedger {
     const results: UsageResultV1[] = new Array(events.length);
     const counted: Counted[] = [];
     events.forEach((raw, index) => {
-      const ident = { source: typeof (raw as UsageEventV1)?.source === 'string' ? (raw as UsageEventV1).source : null, id: typeof (raw as UsageEventV1)?.id === 'string' ? (raw as UsageEventV1).id : null };
+      // Echoed back as sent, but never more than a valid one could be (a refused 100 KB id is not answered in full).
+      const echo = (v: unknown) => (typeof v === 'string' ? (v.length > 256 ? `${v.slice(0, 256)}…` : v) : null);
+      const ident = { source: echo((raw as UsageEventV1)?.source), id: echo((raw as UsageEventV1)?.id) };
       const problems: FieldError[] = validEvent(raw);
       if (problems.length > 0) {
         results[index] = { ...ident, status: 'rejected', code: 'VALIDATION_FAILED', reason: problems[0]!.message, errors: problems.map((p) => ({ path: `events[${index}].${p.path}`, message: p.message })) };
@@ -102,6 +111,11 @@ export class UsageLedger {
       }
       const e = raw as UsageEventV1;
       const at = Date.parse(e.time);
+      // RFC 3339 allows a leap second (23:59:60) that no clock here can name.
+      if (Number.isNaN(at)) {
+        results[index] = { ...ident, status: 'rejected', code: 'VALIDATION_FAILED', reason: `time ${e.time} is not an instant this service can represent`, errors: [{ path: `events[${index}].time`, message: 'must be a date-time with seconds 00–59 (no leap second)' }] };
+        return;
+      }
       if (at > now + this.config.USAGE_MAX_FUTURE_SECONDS * 1000) {
         results[index] = { ...ident, status: 'rejected', code: 'USAGE.TIME_IN_FUTURE', reason: `time ${e.time} is more than ${this.config.USAGE_MAX_FUTURE_SECONDS} s ahead of the metering clock` };
         return;
@@ -124,7 +138,7 @@ export class UsageLedger {
         results[index] = { ...ident, status: 'rejected', code: 'USAGE.MISSING_FIELD', reason: `${e.data.feature} counts distinct data.${meter.of}; this event has none` };
         return;
       }
-      const hash = usagePayloadHash(e);
+      const hash = usagePayloadHash(e, new Date(at).toISOString());
       const periodStart = this.registry.periodOf(entitlement, meter.period, at).start;
       const closed = this.closed?.refusal(entitlement.entitlementId, e.data.feature, periodStart);
       if (closed) return void (results[index] = { ...ident, status: 'rejected', ...closed });
@@ -132,6 +146,7 @@ export class UsageLedger {
     });
     // SQLite has one writer: this process's batches commit one after another (PostgreSQL runs them side by side).
     if (counted.length > 0) await (this.postgres ? this.record(counted, results) : this.writes.run('usage', () => this.record(counted, results)));
+    for (const o of this.observers) o(results);
     return results;
   }
 
