@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS, type DeadLetterV1 } from '@el/contracts';
-import { INTEGRATION_EVENTS, jsonOf, type IntegrationEvents, type RunningConsumer } from '@el/messaging';
+import { INTEGRATION_EVENTS, jsonOf, KafkaIntegrationEvents, type IntegrationEvents, type RunningConsumer } from '@el/messaging';
 import { describeWithKafka, kafkaForTests, until } from '@el/testing';
 import { startEmbeddedApp, type EmbeddedApp } from './testing/embedded-app';
 
@@ -18,8 +18,10 @@ describeWithKafka('metering over Kafka', () => {
   const publish = (values: unknown[]) => bus.publish(TOPICS.usage, values.map((v, i) => ({ key: customer, id: `${customer}-${i}-${Math.random()}`, value: v })));
   const used = async (): Promise<number> => (await t.http('GET', `/v1/customers/${customer}/usage`)).body.meters?.find((m: { feature: string }) => m.feature === 'render_minutes')?.used ?? -1;
 
+  const env = { BUS: 'kafka', KAFKA_BROKERS: kafkaForTests.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '2', ENFORCEMENT_INSTANCE_ID: randomUUID(), METERING_USAGE_GROUP: `metering-${randomUUID()}` };
+
   beforeAll(async () => {
-    t = await startEmbeddedApp({ BUS: 'kafka', KAFKA_BROKERS: kafkaForTests.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '2', ENFORCEMENT_INSTANCE_ID: randomUUID(), METERING_USAGE_GROUP: `metering-${randomUUID()}` });
+    t = await startEmbeddedApp(env);
     bus = t.app.get<IntegrationEvents>(INTEGRATION_EVENTS);
     expect((await t.http('POST', '/v1/entitlements', { customerId: customer, sku: 'DSG-PRO' })).status).toBe(201);
     sent = new Date().toISOString();
@@ -54,5 +56,29 @@ describeWithKafka('metering over Kafka', () => {
     ]);
     // And the check enforces the usage that came through Kafka.
     expect((await t.http('POST', '/v1/check', { customerId: customer, feature: 'render_minutes', quantity: 570 })).body).toMatchObject({ code: 'USAGE_CAP_REACHED', remaining: 569 });
+  });
+
+  it('after a restart, usage waits for the meter feed: nothing valid is refused or dead-lettered while the meters are read again', async () => {
+    const before = await used();
+    await t.close(true);
+    // Usage published while the metering service is down (by another producer): read at the next start, before or after the meters.
+    const producer = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'usage-producer', partitions: 2, log: () => undefined });
+    try {
+      await producer.publish(TOPICS.usage, [event('r-1', 2), event('r-2', 3)].map((v) => ({ key: customer, id: `${customer}-${v.id}`, value: v })));
+    } finally {
+      await producer.close();
+    }
+    t = await startEmbeddedApp(env, t.dataDir);
+    bus = t.app.get<IntegrationEvents>(INTEGRATION_EVENTS);
+    // Over HTTP: 503 with Retry-After while catching up, never a refusal of a known customer.
+    const answers: { status: number; body: any; headers: Record<string, unknown> }[] = [];
+    await until('an ingest to be answered (a client retrying on 503)', async () => {
+      answers.push(await t.http('POST', '/v1/usage', { events: [event('r-3', 4)] }));
+      return answers.at(-1)!.status !== 503;
+    }, { timeoutMs: 60_000, intervalMs: 50 });
+    for (const a of answers.slice(0, -1)) expect([a.body.code, a.headers['retry-after']]).toEqual(['METERING.CATCHING_UP', '1']);
+    expect(answers.at(-1)!.body.results[0]).toMatchObject({ status: 'accepted' });
+    await until('the usage sent while down to be counted', async () => (await used()) === before + 9, { timeoutMs: 60_000, intervalMs: 50 });
+    expect((await t.http('GET', '/health')).body.components.metering).toMatchObject({ meterFeed: 'caught up' });
   });
 });

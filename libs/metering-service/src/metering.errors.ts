@@ -26,6 +26,8 @@ export const meteringErrorTable = {
   /** An entitlement the customer does not hold (usage series). */
   'ENTITLEMENT.NOT_FOUND': 404,
   'USAGE.PERIOD_CLOSED': 409,
+  /** Just started: the meter feed has not caught up yet (Retry-After). */
+  'METERING.CATCHING_UP': 503,
   'CONCURRENCY.CONFLICT': 409,
   'USAGE.UNKNOWN_FEATURE': 422,
   'USAGE.NOT_A_PERIOD_START': 422,

@@ -5,6 +5,7 @@ import { catalogDocument } from '@el/domain';
 import { openReadModels } from '@el/read-models';
 import { MeterFeedController, MeterFeedSubscription } from './meters/meter-feed.controller';
 import { MeterRegistry } from './meters/meter-registry';
+import { MeterFeedCatchUp } from './meters/meter-feed-catch-up';
 import { DEFAULT_METERING_OPTIONS, METERING_CATALOG, METERING_CONFIG, METERING_DB, METERING_OPTIONS, meteringDbConfig, type MeteringConfig, type MeteringOptions } from './metering.config';
 import { UsageCountersPublisher } from './counters/usage-counters-publisher';
 import { METERING_SCHEMA } from './store/schema';
@@ -36,6 +37,7 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly alerts: UsageAlerts,
     health: HealthRegistry,
     metrics: Metrics,
+    private readonly catchUp: MeterFeedCatchUp,
   ) {
     health.register('metering', () => this.report());
     // What happened to the usage reported: accepted, duplicate, or refused with its code.
@@ -53,7 +55,7 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Up only while the metering store answers: ingestion and the usage API need it. */
   private async report(): Promise<ComponentHealth> {
-    const facts = { db: this.db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position };
+    const facts = { db: this.db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position, meterFeed: this.catchUp.isReady ? 'caught up' : { catchingUp: this.catchUp.behind } };
     try {
       await withTimeout(this.db.query('SELECT 1'), 2_000);
       return { status: 'up', ...facts };
@@ -103,6 +105,7 @@ export class MeteringModule {
         { provide: METERING_OPTIONS, useValue: { ...DEFAULT_METERING_OPTIONS, ...options } },
         { provide: METERING_DB, useFactory: () => openReadModels(db, METERING_SCHEMA) },
         MeterRegistry,
+        MeterFeedCatchUp,
         MeterFeedSubscription,
         UsageSubscription,
         UsageCounters,

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { isControlMessage, TOPICS, type EntitlementEventV1 } from '@el/contracts';
 import { jsonOf, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
 import { MeterRegistry } from './meter-registry';
+import { MeterFeedCatchUp } from './meter-feed-catch-up';
 import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
 
 /** The feed is read from its beginning at every start, under a group of this process's own. */
@@ -21,16 +22,20 @@ export class MeterFeedSubscription implements BusSubscriptionSource {
 export class MeterFeedController {
   private readonly logger = new Logger('metering');
 
-  constructor(private readonly registry: MeterRegistry) {}
+  constructor(
+    private readonly registry: MeterRegistry,
+    private readonly catchUp: MeterFeedCatchUp,
+  ) {}
 
   @EventPattern(TOPICS.entitlements, { subscription: MeterFeedSubscription })
   apply(@Payload() m: IncomingMessage): void {
-    if (isControlMessage(m.headers)) return;
     try {
-      this.registry.apply(jsonOf<EntitlementEventV1>(m).data.entitlement);
+      if (!isControlMessage(m.headers)) this.registry.apply(jsonOf<EntitlementEventV1>(m).data.entitlement);
     } catch (err) {
       // Not an entitlement change this version understands: skipped, never retried forever.
       this.logger.warn({ err, offset: m.offset, partition: m.partition }, 'an entitlement message could not be read');
+    } finally {
+      this.catchUp.note(m.partition, m.offset);
     }
   }
 }

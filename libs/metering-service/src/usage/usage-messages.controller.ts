@@ -4,6 +4,7 @@ import { TOPICS } from '@el/contracts';
 import { DeadLetter, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
 import { METERING_CONFIG, type MeteringConfig } from '../metering.config';
 import { UsageGroupCommit } from './usage-group-commit';
+import { MeterFeedCatchUp } from '../meters/meter-feed-catch-up';
 
 /**
  * metering.usage.v1 is consumed by the metering service's group, many messages
@@ -32,10 +33,15 @@ export class UsageSubscription implements BusSubscriptionSource {
  */
 @Controller()
 export class UsageMessagesController {
-  constructor(private readonly usage: UsageGroupCommit) {}
+  constructor(
+    private readonly usage: UsageGroupCommit,
+    private readonly catchUp: MeterFeedCatchUp,
+  ) {}
 
   @EventPattern(TOPICS.usage, { subscription: UsageSubscription })
   async record(@Payload() m: IncomingMessage): Promise<void> {
+    // Not before the meters are known: a valid event for a customer not read yet must not be dead-lettered.
+    if (!this.catchUp.isReady) await this.catchUp.ready;
     let event: unknown;
     try {
       event = JSON.parse(m.value?.toString('utf8') ?? '');

@@ -6,6 +6,7 @@ import { usageBatchSchemaV1, usageEventSchemaV1, type UsageResultV1 } from '@el/
 import { meterStanding } from '@el/domain';
 import { Access, Clock, CodedError, validationFailed, Ctx, IdParamPipe, JsonSchemaPipe, openApiSchema as toOpenApi, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
 import { MeterRegistry } from '../meters/meter-registry';
+import { MeterFeedCatchUp } from '../meters/meter-feed-catch-up';
 import { UsageCounters } from './usage-counters';
 import { UsageLedger } from './usage-ledger';
 import { UsageAlerts } from './usage-alerts';
@@ -72,6 +73,7 @@ export class UsageController {
     private readonly clock: Clock,
     private readonly alerts: UsageAlerts,
     private readonly series: UsageSeries,
+    private readonly catchUp: MeterFeedCatchUp,
   ) {}
 
   @Post('v1/usage')
@@ -91,6 +93,7 @@ export class UsageController {
       'position (read-your-usage): pass it as minUsagePosition to POST /v1/check for the customer whose usage this was; with events of several customers, pass each customer the position of one of its own results.',
   })
   async report(@Body(new JsonSchemaPipe(usageBatchSchemaV1)) body: { events: unknown[] }, @Ctx() ctx: RequestContext): Promise<UsageBatchAnswer> {
+    if (!this.catchUp.isReady) throw new CodedError('METERING.CATCHING_UP', 'the metering service is still reading the entitlements it meters (just started); retry shortly', { retryAfterSeconds: 1, behind: this.catchUp.behind });
     const results = await this.ledger.ingest(body.events, ctx.principal);
     const count = (s: UsageResultV1['status']) => results.filter((r) => r.status === s).length;
     // This batch's own position, not the process's newest: another customer's later ingest must not make the wait for this one's longer.

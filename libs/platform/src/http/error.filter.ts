@@ -36,7 +36,7 @@ export class ApiErrorFilter implements ExceptionFilter {
     // An answer the error table chose (a read side behind minPosition) is expected; anything else at 5xx is a failure to look at.
     if (body.statusCode >= 500 && body.code === 'INTERNAL') this.logger.error({ err: exception, reqId: reply.request?.id }, 'request failed');
     else if (body.statusCode >= 500) this.logger.warn({ code: body.code, message: body.message, reqId: reply.request?.id }, 'request answered unavailable');
-    if (body.code === 'RATE_LIMITED') void reply.header('retry-after', String(body.details?.['retryAfterSeconds'] ?? 1));
+    if (body.code === 'RATE_LIMITED' || typeof body.details?.['retryAfterSeconds'] === 'number') void reply.header('retry-after', String(body.details?.['retryAfterSeconds'] ?? 1));
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
     // Routes record themselves (route-level onResponse hooks); a request that matched none is recorded here.
     const request = reply.request;

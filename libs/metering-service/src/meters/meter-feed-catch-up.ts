@@ -1,0 +1,80 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
+import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
+
+/**
+ * Whether the meter feed (ledger.entitlements.v1, read from its beginning at
+ * every start) has caught up with what the topic held when this process
+ * started. Until then a usage event for a customer whose entitlement is
+ * simply not read yet would be refused as unknown — on Kafka dead-lettered,
+ * over HTTP refused for good — so usage waits: the Kafka consumer holds its
+ * messages, `POST /v1/usage` answers 503 with Retry-After (clients retry).
+ *
+ * On Kafka the target is each partition's end offset at start; in-process the
+ * feed is the local event store, replayed before the first request is served,
+ * so it is ready at once.
+ */
+@Injectable()
+export class MeterFeedCatchUp implements OnApplicationBootstrap {
+  private readonly logger = new Logger('metering');
+  private targets: Map<number, bigint> | null = null;
+  private readonly seen = new Map<number, bigint>();
+  private done = false;
+  private release!: () => void;
+  /** Resolves once the feed has caught up. */
+  readonly ready = new Promise<void>((resolve) => (this.release = resolve));
+
+  constructor(
+    @Inject(INTEGRATION_EVENTS) private readonly bus: IntegrationEvents,
+    @Inject(METERING_OPTIONS) private readonly options: MeteringOptions,
+  ) {}
+
+  get isReady(): boolean {
+    return this.done;
+  }
+
+  /** What is left to read, per partition (for /health). */
+  get behind(): Record<number, string> {
+    const out: Record<number, string> = {};
+    for (const [p, end] of this.targets ?? []) out[p] = String(end - ((this.seen.get(p) ?? -1n) + 1n) > 0n ? end - ((this.seen.get(p) ?? -1n) + 1n) : 0n);
+    return out;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const topic = this.options.entitlementsTopic;
+    if ((await this.bus.offsetScope(topic)).startsWith('inprocess:')) return this.finish();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ends = await this.bus.endOffsets(topic);
+        this.targets = new Map(Object.entries(ends).map(([p, o]) => [Number(p), BigInt(o)]));
+        break;
+      } catch (err) {
+        // The broker may still be settling; usage waits meanwhile (nothing is refused wrongly).
+        this.logger.warn({ err, attempt }, `the end of ${topic} could not be read yet; usage waits for the meter feed`);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * attempt)).unref());
+      }
+    }
+    this.logger.log({ topic, targets: Object.fromEntries([...this.targets].map(([p, o]) => [p, String(o)])) }, 'meter feed: catching up before usage is counted');
+    this.check();
+  }
+
+  /** The feed handled the message at `offset` of `partition` (control messages included). */
+  note(partition: number, offset: string): void {
+    const o = BigInt(offset);
+    if ((this.seen.get(partition) ?? -1n) < o) this.seen.set(partition, o);
+    if (!this.done) this.check();
+  }
+
+  private check(): void {
+    if (!this.targets) return;
+    for (const [p, end] of this.targets) if ((this.seen.get(p) ?? -1n) + 1n < end) return;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.targets) this.logger.log({ topic: this.options.entitlementsTopic }, 'meter feed caught up: usage is counted');
+    this.release();
+  }
+}
