@@ -176,6 +176,21 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     expect([leap.status, leap.body.errors?.[0]?.path]).toEqual([400, 'time']);
   });
 
+  it('does not count usage after an entitlement was revoked', async () => {
+    const granted = await t.http('POST', '/v1/entitlements', { customerId: 'initech', sku: 'DSG-PRO' });
+    const id = granted.body.entitlementId;
+    const before = new Date().toISOString();
+    expect((await t.http('POST', `/v1/entitlements/${id}/revoke`, { reason: 'chargeback' })).status).toBe(200);
+    await t.viewAtHead();
+    await until('metering to learn the revocation', async () => {
+      const r = await report([{ ...event(`rv-${Math.random()}`, 1), subject: 'initech', time: new Date().toISOString() }]);
+      return r.body.results?.[0]?.code === 'USAGE.ENTITLEMENT_ENDED';
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    // Usage from while it was in force still counts (late delivery).
+    const late = await report([{ ...event('rv-late', 1), subject: 'initech', time: before }]);
+    expect(late.body.results[0]).toMatchObject({ status: 'accepted' });
+  });
+
   it('keeps its counters across a restart', async () => {
     const before = await used();
     await t.close(true);

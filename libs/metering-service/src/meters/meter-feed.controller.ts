@@ -30,7 +30,10 @@ export class MeterFeedController {
   @EventPattern(TOPICS.entitlements, { subscription: MeterFeedSubscription })
   apply(@Payload() m: IncomingMessage): void {
     try {
-      if (!isControlMessage(m.headers)) this.registry.apply(jsonOf<EntitlementEventV1>(m).data.entitlement);
+      if (!isControlMessage(m.headers)) {
+        const event = jsonOf<EntitlementEventV1>(m);
+        this.registry.apply(event.data.entitlement, event.data.effectiveAt);
+      }
     } catch (err) {
       // Not an entitlement change this version understands: skipped, never retried forever.
       this.logger.warn({ err, offset: m.offset, partition: m.partition }, 'an entitlement message could not be read');

@@ -13,6 +13,8 @@ export interface MeteredEntitlement {
   readonly status: EntitlementV1['status'];
   readonly revision: number;
   readonly meters: Readonly<Record<string, MeterSpec>>;
+  /** Usage at or after this instant is not counted: the end of the term's grace, or the revocation (null: open-ended). */
+  readonly endsAt: string | null;
 }
 
 export type Resolution = { readonly entitlement: MeteredEntitlement; readonly meter: MeterSpec } | { readonly refused: 'USAGE.UNKNOWN_CUSTOMER' | 'USAGE.UNKNOWN_FEATURE' | 'USAGE.UNKNOWN_ENTITLEMENT'; readonly reason: string };
@@ -34,12 +36,16 @@ export class MeterRegistry {
     this.learned.push(listener);
   }
 
-  apply(e: EntitlementV1): void {
+  /** `effectiveAt`: when this change took effect (a revocation ends the usage it meters then). */
+  apply(e: EntitlementV1, effectiveAt?: string): void {
     const held = this.byId.get(e.entitlementId);
     if (held && held.revision >= e.revision) return;
+    const revokedAt = e.status === 'revoked' ? (held?.status === 'revoked' ? held.endsAt : (effectiveAt ?? null)) : null;
+    const graceEnds = e.validUntil === null ? null : e.graceEndsAt ?? e.validUntil;
+    const endsAt = revokedAt !== null && (graceEnds === null || revokedAt < graceEnds) ? revokedAt : graceEnds;
     const meters: Record<string, MeterSpec> = {};
     for (const [feature, grant] of Object.entries(e.features)) if (grant.meter) meters[feature] = grant.meter;
-    this.byId.set(e.entitlementId, { entitlementId: e.entitlementId, customerId: e.customerId, productId: e.productId, tier: e.tier, validFrom: e.validFrom, status: e.status, revision: e.revision, meters });
+    this.byId.set(e.entitlementId, { entitlementId: e.entitlementId, customerId: e.customerId, productId: e.productId, tier: e.tier, validFrom: e.validFrom, status: e.status, revision: e.revision, meters, endsAt });
     let ids = this.byCustomer.get(e.customerId);
     if (!ids) this.byCustomer.set(e.customerId, (ids = new Set()));
     ids.add(e.entitlementId);

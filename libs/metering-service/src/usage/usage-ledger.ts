@@ -134,6 +134,10 @@ export class UsageLedger {
         results[index] = { ...ident, status: 'rejected', code: 'USAGE.BEFORE_ENTITLEMENT', reason: `time ${e.time} is before entitlement ${entitlement.entitlementId} starts (${entitlement.validFrom})` };
         return;
       }
+      if (entitlement.endsAt !== null && at >= Date.parse(entitlement.endsAt)) {
+        results[index] = { ...ident, status: 'rejected', code: 'USAGE.ENTITLEMENT_ENDED', reason: `time ${e.time} is after entitlement ${entitlement.entitlementId} ended (${entitlement.status === 'revoked' ? 'revoked' : 'term and grace over'} at ${entitlement.endsAt})` };
+        return;
+      }
       if (meter.aggregation === 'unique_count' && e.data[meter.of ?? 'userId'] === undefined) {
         results[index] = { ...ident, status: 'rejected', code: 'USAGE.MISSING_FIELD', reason: `${e.data.feature} counts distinct data.${meter.of}; this event has none` };
         return;

@@ -83,7 +83,7 @@ export class UsageController {
     summary: 'Report usage: up to 1,000 CloudEvents-shaped events, one result per event',
     description:
       'Each (source, id) has exactly one effect: a repeated event with the same payload answers duplicate and changes nothing; the same (source, id) with another payload is rejected (USAGE.ID_REUSED). ' +
-      'Refused per event with a code: VALIDATION_FAILED (with paths), USAGE.UNKNOWN_CUSTOMER, USAGE.UNKNOWN_FEATURE, USAGE.UNKNOWN_ENTITLEMENT, USAGE.TIME_IN_FUTURE, USAGE.TOO_LATE, USAGE.BEFORE_ENTITLEMENT, USAGE.MISSING_FIELD (a unique-count meter’s field), USAGE.PERIOD_CLOSED. ' +
+      'Refused per event with a code: VALIDATION_FAILED (with paths), USAGE.UNKNOWN_CUSTOMER, USAGE.UNKNOWN_FEATURE, USAGE.UNKNOWN_ENTITLEMENT, USAGE.TIME_IN_FUTURE, USAGE.TOO_LATE, USAGE.BEFORE_ENTITLEMENT, USAGE.MISSING_FIELD (a unique-count meter’s field), USAGE.ENTITLEMENT_ENDED (after the term and grace, or the revocation), USAGE.PERIOD_CLOSED. ' +
       '503 METERING.CATCHING_UP with Retry-After right after a start, until the meters are read (retry: nothing was recorded). ' +
       'Counted against the entitlement named in data.entitlementId, else the customer’s entitlement that meters the feature, in the period anchored at the entitlement’s start.',
   })
