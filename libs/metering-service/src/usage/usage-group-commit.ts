@@ -28,7 +28,8 @@ interface Waiting {
 @Injectable()
 export class UsageGroupCommit {
   private readonly waiting: Waiting[] = [];
-  private committing = false;
+  /** Ingests in progress: one at a time on SQLite (one writer), two on PostgreSQL (the next group is checked and sent while the last commits). */
+  private committing = 0;
 
   constructor(private readonly ledger: UsageLedger) {}
 
@@ -40,8 +41,8 @@ export class UsageGroupCommit {
   }
 
   private async drain(): Promise<void> {
-    if (this.committing) return;
-    this.committing = true;
+    if (this.committing >= this.ledger.parallelIngests) return;
+    this.committing += 1;
     try {
       while (this.waiting.length > 0) {
         const group = this.waiting.splice(0, MAX_EVENTS);
@@ -53,7 +54,7 @@ export class UsageGroupCommit {
         }
       }
     } finally {
-      this.committing = false;
+      this.committing -= 1;
     }
   }
 }

@@ -7,6 +7,7 @@ function heldLedger() {
   const groups: unknown[][] = [];
   const finish: ((fail?: Error) => void)[] = [];
   const ledger = {
+    parallelIngests: 1,
     ingest: (events: readonly unknown[]) =>
       new Promise<UsageResultV1[]>((resolve, reject) => {
         groups.push([...events]);

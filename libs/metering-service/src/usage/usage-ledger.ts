@@ -85,6 +85,11 @@ export class UsageLedger {
   /** Thresholds already recorded, per counter: each is tried once per process (the table's key makes it once overall). */
   private readonly raised = new Set<string>();
 
+  /** How many ingests are worth running at once: PostgreSQL overlaps one's checks with another's commit; SQLite has one writer. */
+  get parallelIngests(): number {
+    return this.postgres ? 2 : 1;
+  }
+
   private get postgres(): boolean {
     return this.db.options.type === 'postgres';
   }
