@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiKeyMessageV1 } from '@el/contracts';
+import { apiKeyMessageV1, TOPICS } from '@el/contracts';
 import { EnforcementModule, EnforcementViewRunner, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
 import { InMemoryCheckpointStore, SqliteEventStore, type EventStore } from '@el/event-store';
 import { LedgerLog } from '@el/event-store/testing';
@@ -152,7 +152,7 @@ describeWithKafka('usage counters from the metering service to a separate enforc
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('denies a hard cap and bills a soft one in the other service once the ingest position is reached, and a new enforcement process reads the same from the compacted topic', async () => {
+  it('denies a hard cap and bills a soft one in the other service once the ingest position is reached, a new enforcement process reads the same from the compacted topic, and usage redelivered on Kafka is counted once in PostgreSQL', async () => {
     const metering = await startMetering();
     const enforcement = await startEnforcement();
     await ready(metering, (id) => metering.app.get(MeterRegistry).get(id) !== undefined);
@@ -200,6 +200,19 @@ describeWithKafka('usage counters from the metering service to a separate enforc
       await publisher.drained();
       return restarted.app.get(MeterRegistry).size >= 2 && publisher.pending === 0 && (await metricValue(restarted, 'metering_counters_published_total')) >= 2;
     }, { timeoutMs: 60_000 });
+    // Usage over Kafka into PostgreSQL: delivered twice (a producer retry, a replay), counted once; an HTTP resend too.
+    const soft1 = { ...usage(soft.customer, 'k-1', 7) };
+    const soft2 = { ...usage(soft.customer, 'k-2', 3) };
+    const sendOnKafka = (events: unknown[]) => relayBus.publish(TOPICS.usage, events.map((v, i) => ({ key: soft.customer, id: `${run}-${i}-${Math.random()}`, value: v })));
+    const used = async () => {
+      const res = await restarted.app.inject({ method: 'GET', url: `/v1/customers/${soft.customer}/usage?period=2026-01-01T11:00:00.000Z`, headers: auth() });
+      return (JSON.parse(res.body) as { meters: { feature: string; used: number }[] }).meters.find((m) => m.feature === 'render_minutes')!.used;
+    };
+    await sendOnKafka([soft1, soft2, soft1]);
+    await until('the Kafka usage to be counted', async () => (await used()) === 6011, { timeoutMs: 60_000 });
+    await sendOnKafka([soft2, soft1, usage(soft.customer, 'k-3', 1)]);
+    expect((await restarted.post('/v1/usage', { events: [soft1, usage(soft.customer, 's-1', 6001)] })).body).toMatchObject({ accepted: 0, duplicates: 2 });
+    await until('the sentinel to be counted', async () => (await used()) === 6012, { timeoutMs: 60_000 });
   });
 });
 
