@@ -6,7 +6,8 @@ import { describeReadDb, openReadModels } from '@el/read-models';
 
 const USAGE = `usage: npm run metering -- rebuild
 
-  rebuild   recompute the usage counters (mt_counters) from the raw usage events and the corrections
+  rebuild   recompute the usage counters (mt_counters) and the distinct values of unique-count meters
+            from the raw usage events (each says how it was counted) and the corrections
             of the metering store (METERING_DB, METERING_DB_PATH / METERING_DB_URL, DATA_DIR).
             Alerts and period closes stay as they are. Stop the metering service first, or restart it
             afterwards: a running process keeps the counters it loaded at start.
@@ -35,7 +36,12 @@ function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: Count
  * is its command line, kept thin so a standalone metering app can serve it too).
  */
 runMain('metering', async () => {
-  const command = process.argv[2];
+  const [command, ...extra] = process.argv.slice(2);
+  if (command === 'rebuild' && extra.length > 0) {
+    process.stderr.write(`rebuild takes no arguments (got ${extra.join(' ')}); configure it with the environment\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   if (command !== 'rebuild') {
     process.stderr.write(USAGE);
     process.exitCode = command === undefined || command === '--help' ? 0 : 2;
