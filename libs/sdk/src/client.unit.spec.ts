@@ -220,7 +220,9 @@ describe('EntitlementClient offline', () => {
       expect(client.checkLocal('exports')).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED' });
       client.reportUsage('sessions', 30);
       client.reportUsage('sessions', 10);
-      expect(client.checkLocal('sessions', { quantity: 20 })).toMatchObject({ allowed: true, remaining: 0 });
+      // The maximum so far is 30 (not 40); a use of 20 leaves it at 30, one of 51 would pass the cap of 50.
+      expect(client.checkLocal('sessions', { quantity: 20 })).toMatchObject({ allowed: true, remaining: 20 });
+      expect(client.checkLocal('sessions', { quantity: 51 })).toMatchObject({ allowed: false, code: 'USAGE_CAP_REACHED' });
       client.reportUsage('seats_used', 1, { userId: 'ann' });
       client.reportUsage('seats_used', 1, { userId: 'ann' });
       expect(client.checkLocal('seats_used')).toMatchObject({ allowed: true, remaining: 0 });

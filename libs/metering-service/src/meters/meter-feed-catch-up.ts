@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
 import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
 
@@ -15,19 +15,30 @@ import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
  * so it is ready at once.
  */
 @Injectable()
-export class MeterFeedCatchUp implements OnApplicationBootstrap {
+export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('metering');
   private targets: Map<number, bigint> | null = null;
   private readonly seen = new Map<number, bigint>();
   private done = false;
   private release!: () => void;
-  /** Resolves once the feed has caught up. */
-  readonly ready = new Promise<void>((resolve) => (this.release = resolve));
+  private abort!: (err: Error) => void;
+  /** Resolves once the feed has caught up; rejects when the process stops before (a waiting message is then not acknowledged). */
+  readonly ready = new Promise<void>((resolve, reject) => {
+    this.release = resolve;
+    this.abort = reject;
+  });
 
   constructor(
     @Inject(INTEGRATION_EVENTS) private readonly bus: IntegrationEvents,
     @Inject(METERING_OPTIONS) private readonly options: MeteringOptions,
-  ) {}
+  ) {
+    this.ready.catch(() => undefined);
+  }
+
+  /** Before the consumers stop: messages waiting here fail (and are redelivered later) instead of holding the shutdown. */
+  onModuleDestroy(): void {
+    if (!this.done) this.abort(new Error('stopping before the meter feed caught up: the usage message is read again at the next start'));
+  }
 
   get isReady(): boolean {
     return this.done;

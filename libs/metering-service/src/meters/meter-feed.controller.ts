@@ -13,7 +13,9 @@ export class MeterFeedSubscription implements BusSubscriptionSource {
   private readonly group = `metering-meters-${randomUUID()}`;
   constructor(@Inject(METERING_OPTIONS) private readonly options: MeteringOptions) {}
   subscription(): BusSubscription {
-    return { group: this.group, topic: this.options.entitlementsTopic, fromBeginning: true, concurrency: 1 };
+    // Every message reaches the handler, a republished one too: applying is idempotent (newest revision wins), and the
+    // catch-up gate must see the topic's last offsets, whatever they hold.
+    return { group: this.group, topic: this.options.entitlementsTopic, fromBeginning: true, concurrency: 1, dedupe: false };
   }
 }
 
