@@ -144,9 +144,12 @@ function usageEvents(source: string, customers: readonly string[], time: string)
 
 const batchesOf = <T>(xs: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(xs.length / size) }, (_, b) => xs.slice(b * size, (b + 1) * size));
 
-/** The 13 columns of mt_usage_events, for a raw insert of the same rows. */
+/** The columns of mt_usage_events, in table order. */
+const COLUMNS = ['source', 'id', 'payload_hash', 'customer_id', 'entitlement_id', 'feature', 'quantity', 'user_id', 'device_id', 'event_time', 'period_start', 'position', 'received_at', 'counted_as'] as const;
+
+/** The 14 columns of mt_usage_events, for a raw insert of the same rows. */
 function rowOf(e: UsageEventV1, c: Customers, position: number, receivedAt: string): unknown[] {
-  return [e.source, e.id, 'f'.repeat(64), e.subject, c.entitlementOf.get(e.subject) ?? `e-${e.subject}`, e.data.feature, e.data.quantity, e.data.userId ?? null, null, e.time, c.periodStart, position, receivedAt];
+  return [e.source, e.id, 'f'.repeat(64), e.subject, c.entitlementOf.get(e.subject) ?? `e-${e.subject}`, e.data.feature, e.data.quantity, e.data.userId ?? null, null, e.time, c.periodStart, position, receivedAt, 'sum'];
 }
 
 /** Sends every body with CLIENTS clients at once; answers the seconds taken and the answers' totals. */
@@ -242,7 +245,7 @@ async function embedded(): Promise<EmbeddedResult> {
       await ds.transaction(async (tx) => {
         for (const chunk of batchesOf(b, RAW_ROWS_PER_STATEMENT)) {
           const params = chunk.flatMap((e) => rowOf(e, customers, ++position, receivedAt));
-          await tx.query(`INSERT INTO raw_usage VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params);
+          await tx.query(`INSERT INTO raw_usage VALUES ${chunk.map(() => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')}`, params);
         }
       });
     }
@@ -254,7 +257,7 @@ async function embedded(): Promise<EmbeddedResult> {
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    const insert = db.prepare('INSERT INTO raw_usage_prepared VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare(`INSERT INTO raw_usage_prepared VALUES (${COLUMNS.map(() => '?').join(', ')})`);
     const insertBatch = db.transaction((b: readonly UsageEventV1[]) => {
       for (const e of b) insert.run(...rowOf(e, customers, ++position, receivedAt));
     });
@@ -383,7 +386,7 @@ async function kafkaIntoPostgres(): Promise<string[][]> {
         await db.query('BEGIN');
         for (const chunk of batchesOf(b, RAW_ROWS_PER_STATEMENT)) {
           const params = chunk.flatMap((e) => rowOf(e, customers, ++position, receivedAt));
-          await db.query(`INSERT INTO raw_usage VALUES ${chunk.map((_, r) => `(${Array.from({ length: 13 }, (_, c) => `$${r * 13 + c + 1}`).join(', ')})`).join(', ')}`, params);
+          await db.query(`INSERT INTO raw_usage VALUES ${chunk.map((_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`).join(', ')}`, params);
         }
         await db.query('COMMIT');
       }

@@ -4,6 +4,7 @@ import { UsageAlerts1765600000000 } from './alerts-migration';
 import { UsageAggregations1765700000000 } from './aggregations-migration';
 import { UsagePeriods1765800000000 } from './periods-migration';
 import { UsageCountedAs1765900000000 } from './counted-as-migration';
+import { UsageIndexes1766000000000 } from './drop-customer-time-migration';
 
 /** One usage event as received: the raw record kept for export and analytics, and the dedupe key (source, id). */
 export interface UsageEventRow {
@@ -56,7 +57,6 @@ export const UsageEventEntity = new EntitySchema<UsageEventRow>({
     countedAs: { ...str('counted_as', 32), default: 'sum' },
   },
   indices: [
-    { name: 'mt_usage_events_customer_time', columns: ['customerId', 'eventTime'] },
     { name: 'mt_usage_events_position', columns: ['position'], unique: true },
     { name: 'mt_usage_events_period', columns: ['entitlementId', 'periodStart', 'position'] },
   ],
@@ -197,7 +197,7 @@ export class InitialMetering1765500000000 implements MigrationInterface {
 
 export const METERING_SCHEMA: DatabaseSchema = {
   entities: [UsageEventEntity, UsageCounterEntity, UsageAlertEntity, UniqueValueEntity] as EntitySchema<any>[],
-  migrations: [InitialMetering1765500000000, UsageAlerts1765600000000, UsageAggregations1765700000000, UsagePeriods1765800000000, UsageCountedAs1765900000000],
+  migrations: [InitialMetering1765500000000, UsageAlerts1765600000000, UsageAggregations1765700000000, UsagePeriods1765800000000, UsageCountedAs1765900000000, UsageIndexes1766000000000],
   migrationsTableName: 'mt_migrations',
   migrationLock: 734_112_902,
 };

@@ -174,7 +174,8 @@ export class UsageController {
     const span = Date.parse(to) - Date.parse(from);
     if (!(span > 0)) throw validationFailed([{ path: 'to', message: 'to must be after from', constraint: 'range' }]);
     if (windowSize === 'hour' && span > 93 * DAY_MS) throw validationFailed([{ path: 'windowSize', message: 'hourly windows span at most 93 days between from and to; use windowSize=day', constraint: 'range' }]);
-    const { points, truncated } = await this.series.of({ customerId, entitlementId: r.entitlement.entitlementId, feature: p.feature, meter: r.meter, from, to, windowSize, ...(p.groupBy ? { groupBy: p.groupBy } : {}) });
+    const firstPeriodStart = this.registry.periodOf(r.entitlement, r.meter.period, Math.max(Date.parse(from), Date.parse(r.entitlement.validFrom))).start;
+    const { points, truncated } = await this.series.of({ customerId, entitlementId: r.entitlement.entitlementId, feature: p.feature, meter: r.meter, from, to, firstPeriodStart, windowSize, ...(p.groupBy ? { groupBy: p.groupBy } : {}) });
     return { customerId, entitlementId: r.entitlement.entitlementId, feature: p.feature, aggregation: r.meter.aggregation ?? 'sum', windowSize, groupBy: p.groupBy ?? null, from, to, cap: r.meter.cap, truncated, points };
   }
 
