@@ -1,3 +1,4 @@
+import { PositionWaiters } from '../view/position-waiters';
 import type { UsageCountersV1 } from '@el/contracts';
 import { periodWindow, type MeterPeriod, type UsageLookup } from '@el/domain';
 
@@ -13,12 +14,6 @@ interface CustomerCounters {
   readonly counters: ReadonlyMap<string, { readonly periodStart: string; readonly value: number }>;
 }
 
-interface Waiter {
-  readonly position: number;
-  readonly resolve: (reached: boolean) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 /**
  * The enforcement service's view of metering.counters.v1: per customer, the
  * newest counters the metering service published. A message is a customer's
@@ -29,7 +24,8 @@ interface Waiter {
  */
 export class UsageCountersView {
   private readonly customers = new Map<string, CustomerCounters>();
-  private readonly waiters = new Map<string, Waiter[]>();
+  /** Per customer: positions are followed per customer. */
+  private readonly waiters = new Map<string, PositionWaiters>();
   private readonly windows = new Map<string, { start: string; startMs: number; endMs: number }>();
 
   /** Keeps `m` if it is newer than what the customer's counters hold; false when it is not (a redelivery, or older). */
@@ -87,48 +83,21 @@ export class UsageCountersView {
   /** Resolves true once the customer's counters include `position`, false after `timeoutMs`. */
   waitFor(customerId: string, position: number, timeoutMs: number): Promise<boolean> {
     if (this.position(customerId) >= position) return Promise.resolve(true);
-    if (timeoutMs <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        position,
-        resolve,
-        timer: setTimeout(() => {
-          const still = (this.waiters.get(customerId) ?? []).filter((w) => w !== waiter);
-          if (still.length > 0) this.waiters.set(customerId, still);
-          else this.waiters.delete(customerId);
-          resolve(false);
-        }, timeoutMs),
-      };
-      const list = this.waiters.get(customerId);
-      if (list) list.push(waiter);
-      else this.waiters.set(customerId, [waiter]);
+    let waiters = this.waiters.get(customerId);
+    if (!waiters) this.waiters.set(customerId, (waiters = new PositionWaiters()));
+    const forCustomer = waiters;
+    return forCustomer.wait(position, timeoutMs).finally(() => {
+      if (forCustomer.size === 0 && this.waiters.get(customerId) === forCustomer) this.waiters.delete(customerId);
     });
   }
 
   /** Fails every pending wait (shutdown). */
   cancelWaits(): void {
-    for (const list of this.waiters.values()) {
-      for (const w of list) {
-        clearTimeout(w.timer);
-        w.resolve(false);
-      }
-    }
+    for (const w of this.waiters.values()) w.cancel();
     this.waiters.clear();
   }
 
   private wake(customerId: string, position: number): void {
-    const list = this.waiters.get(customerId);
-    if (!list) return;
-    const still: Waiter[] = [];
-    for (const w of list) {
-      if (w.position <= position) {
-        clearTimeout(w.timer);
-        w.resolve(true);
-      } else {
-        still.push(w);
-      }
-    }
-    if (still.length > 0) this.waiters.set(customerId, still);
-    else this.waiters.delete(customerId);
+    this.waiters.get(customerId)?.reached(position);
   }
 }

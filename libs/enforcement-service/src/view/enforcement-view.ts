@@ -1,3 +1,4 @@
+import { PositionWaiters } from './position-waiters';
 import { subjectFromV1, WatermarkTracker, type EntitlementEventV1, type EntitlementV1, type WatermarkV1 } from '@el/contracts';
 import { check, type CheckContext, type CheckRequest, type CheckSubject, type Decision } from '@el/domain';
 
@@ -17,12 +18,6 @@ export interface ViewSnapshot {
   readonly entitlements: readonly EntitlementV1[];
 }
 
-interface Waiter {
-  readonly position: number;
-  readonly resolve: (reached: boolean) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
 const NO_SUBJECTS: readonly CheckSubject[] = [];
 
 /**
@@ -40,7 +35,7 @@ export class EnforcementView {
   private readonly byDevice = new Map<string, Set<string>>();
   private readonly watermarks: WatermarkTracker;
   private readonly offsets = new Map<number, string>();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new PositionWaiters();
   private safePosition: number;
   private lastEvent: number;
   private changeCount = 0;
@@ -133,27 +128,12 @@ export class EnforcementView {
   /** Resolves true once the view reached `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (this.safePosition >= position) return Promise.resolve(true);
-    if (timeoutMs <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        position,
-        resolve,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(false);
-        }, timeoutMs),
-      };
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   /** Fails every pending wait (shutdown). */
   cancelWaits(): void {
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.resolve(false);
-    }
-    this.waiters = [];
+    this.waiters.cancel();
   }
 
   snapshot(now: Date): ViewSnapshot {
@@ -171,17 +151,7 @@ export class EnforcementView {
   }
 
   private wake(): void {
-    if (this.waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (w.position <= this.safePosition) {
-        clearTimeout(w.timer);
-        w.resolve(true);
-      } else {
-        still.push(w);
-      }
-    }
-    this.waiters = still;
+    this.waiters.reached(this.safePosition);
   }
 
   private put(next: EntitlementV1, previous?: EntitlementV1): void {
