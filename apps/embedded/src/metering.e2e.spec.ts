@@ -180,6 +180,8 @@ describe('metering: usage ingestion, counters and caps enforced against real usa
     const granted = await t.http('POST', '/v1/entitlements', { customerId: 'initech', sku: 'DSG-PRO' });
     const id = granted.body.entitlementId;
     const before = new Date().toISOString();
+    // The revocation takes effect strictly after `before` (a clock tick later), so usage at `before` was in force.
+    await until('the clock to move past the usage time', () => Date.now() > Date.parse(before) + 1, { timeoutMs: 1_000, intervalMs: 1 });
     expect((await t.http('POST', `/v1/entitlements/${id}/revoke`, { reason: 'chargeback' })).status).toBe(200);
     await t.viewAtHead();
     await until('metering to learn the revocation', async () => {
