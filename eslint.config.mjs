@@ -38,6 +38,7 @@ const depConstraints = [
   { sourceTag: 'scope:projector', onlyDependOnLibsWithTags: ['scope:shared', 'scope:projector'] },
   { sourceTag: 'scope:enforcement', onlyDependOnLibsWithTags: ['scope:shared', 'scope:enforcement'] },
   { sourceTag: 'scope:metering', onlyDependOnLibsWithTags: ['scope:shared', 'scope:metering'] },
+  { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
   { sourceTag: 'scope:embedded', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];
