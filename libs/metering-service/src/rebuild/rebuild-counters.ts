@@ -53,13 +53,11 @@ export async function rebuildMeteringCounters(db: DataSource, onProgress?: (p: C
       let done = 0;
       const report = (phase: CounterRebuildProgress['phase']) => onProgress?.({ phase, done, total, rowsPerSecond: done / Math.max(0.001, (performance.now() - started) / 1000) });
 
-      let events = 0;
-      for (let after = 0; ; ) {
-        const page: { entitlement_id: string; feature: string; period_start: string; quantity: number | string; user_id: string | null; device_id: string | null; counted_as: string | null; position: number | string }[] = await tx.query(
-          `SELECT entitlement_id, feature, period_start, quantity, user_id, device_id, counted_as, position FROM mt_usage_events WHERE position > ${p(1)} ORDER BY position LIMIT ${PAGE}`,
-          [after],
-        );
-        for (const r of page) {
+      const events = await byPosition<{ entitlement_id: string; feature: string; period_start: string; quantity: number | string; user_id: string | null; device_id: string | null; counted_as: string | null; position: number | string }>(
+        tx,
+        p,
+        'SELECT entitlement_id, feature, period_start, quantity, user_id, device_id, counted_as, position FROM mt_usage_events',
+        (r) => {
           const c = at(r.entitlement_id, r.feature, r.period_start);
           const { aggregation, field } = countedAsOf(r.counted_as);
           let first = true;
@@ -71,38 +69,28 @@ export async function rebuildMeteringCounters(db: DataSource, onProgress?: (p: C
           }
           c.counter = aggregate(c.counter, aggregation, Number(r.quantity), first);
           c.position = Math.max(c.position, Number(r.position));
-          after = Number(r.position);
-        }
-        events += page.length;
-        done += page.length;
-        report('events');
-        if (page.length < PAGE) break;
-      }
-
-      let corrections = 0;
-      for (let after = 0; ; ) {
-        const page: { entitlement_id: string; feature: string; period_start: string; quantity: number | string; position: number | string }[] = await tx.query(
-          `SELECT entitlement_id, feature, period_start, quantity, position FROM mt_corrections WHERE position > ${p(1)} ORDER BY position LIMIT ${PAGE}`,
-          [after],
-        );
-        for (const r of page) {
+        },
+        (n) => ((done += n), report('events')),
+      );
+      const corrections = await byPosition<{ entitlement_id: string; feature: string; period_start: string; quantity: number | string; position: number | string }>(
+        tx,
+        p,
+        'SELECT entitlement_id, feature, period_start, quantity, position FROM mt_corrections',
+        (r) => {
           // A correction moves the value; it is not a usage event (the count stays).
           const c = at(r.entitlement_id, r.feature, r.period_start);
           c.counter = { value: c.counter.value + Number(r.quantity), events: c.counter.events };
           c.position = Math.max(c.position, Number(r.position));
-          after = Number(r.position);
-        }
-        corrections += page.length;
-        done += page.length;
-        report('corrections');
-        if (page.length < PAGE) break;
-      }
+        },
+        (n) => ((done += n), report('corrections')),
+      );
 
       report('write');
       await tx.query('DELETE FROM mt_counters');
-      await insertCounters(tx, p, [...counters.values()]);
+      const all = [...counters.values()];
+      await insertRows(tx, p, 'mt_counters (entitlement_id, feature, period_start, value, events, position)', all.map((r) => [r.entitlementId, r.feature, r.periodStart, r.counter.value, r.counter.events, r.position]));
       await tx.query('DELETE FROM mt_unique_values');
-      await insertUniqueValues(tx, p, [...counters.values()]);
+      await insertRows(tx, p, 'mt_unique_values (entitlement_id, feature, period_start, value)', all.flatMap((c) => [...(c.seen ?? [])].map((value) => [c.entitlementId, c.feature, c.periodStart, value])));
       const result = { events, corrections, counters: counters.size, seconds: (performance.now() - started) / 1000 };
       report('done');
       return result;
@@ -110,19 +98,26 @@ export async function rebuildMeteringCounters(db: DataSource, onProgress?: (p: C
   );
 }
 
-async function insertCounters(tx: EntityManager, p: (n: number) => string, rows: readonly { entitlementId: string; feature: string; periodStart: string; counter: MeterCounter; position: number }[]): Promise<void> {
-  for (let offset = 0; offset < rows.length; offset += 500) {
-    const params: unknown[] = [];
-    const values = rows.slice(offset, offset + 500).map((r) => `(${[r.entitlementId, r.feature, r.periodStart, r.counter.value, r.counter.events, r.position].map((v) => (params.push(v), p(params.length))).join(', ')})`);
-    await tx.query(`INSERT INTO mt_counters (entitlement_id, feature, period_start, value, events, position) VALUES ${values.join(', ')}`, params);
+/** Reads `select`'s rows in position order, a page at a time; answers how many there were. */
+async function byPosition<R extends { position: number | string }>(tx: EntityManager, p: (n: number) => string, select: string, onRow: (r: R) => void, onPage: (rows: number) => void): Promise<number> {
+  let total = 0;
+  for (let after = 0; ; ) {
+    const page: R[] = await tx.query(`${select} WHERE position > ${p(1)} ORDER BY position LIMIT ${PAGE}`, [after]);
+    for (const r of page) {
+      onRow(r);
+      after = Number(r.position);
+    }
+    total += page.length;
+    onPage(page.length);
+    if (page.length < PAGE) return total;
   }
 }
 
-async function insertUniqueValues(tx: EntityManager, p: (n: number) => string, counters: readonly { entitlementId: string; feature: string; periodStart: string; seen?: Set<string> }[]): Promise<void> {
-  const rows = counters.flatMap((c) => [...(c.seen ?? [])].map((value) => [c.entitlementId, c.feature, c.periodStart, value]));
+/** Multi-row inserts of at most 200 rows (SQLite's and PostgreSQL's parameter limits allow it for these widths). */
+async function insertRows(tx: EntityManager, p: (n: number) => string, into: string, rows: readonly unknown[][]): Promise<void> {
   for (let offset = 0; offset < rows.length; offset += 200) {
     const params: unknown[] = [];
     const values = rows.slice(offset, offset + 200).map((r) => `(${r.map((v) => (params.push(v), p(params.length))).join(', ')})`);
-    await tx.query(`INSERT INTO mt_unique_values (entitlement_id, feature, period_start, value) VALUES ${values.join(', ')}`, params);
+    await tx.query(`INSERT INTO ${into} VALUES ${values.join(', ')}`, params);
   }
 }

@@ -14,6 +14,9 @@ import { usagePayloadHash } from './usage-fingerprint';
 
 const validEvent = compileSchema(usageEventSchemaV1);
 
+/** A source or id echoed back as sent, but never longer than a valid one could be (a refused 100 KB id is not answered in full). */
+const echo = (v: unknown): string | null => (typeof v === 'string' ? (v.length > 256 ? `${v.slice(0, 256)}…` : v) : null);
+
 /** A usage event that passed every rule, ready to be recorded. */
 interface Counted {
   readonly index: number;
@@ -106,8 +109,6 @@ export class UsageLedger {
     const results: UsageResultV1[] = new Array(events.length);
     const counted: Counted[] = [];
     events.forEach((raw, index) => {
-      // Echoed back as sent, but never more than a valid one could be (a refused 100 KB id is not answered in full).
-      const echo = (v: unknown) => (typeof v === 'string' ? (v.length > 256 ? `${v.slice(0, 256)}…` : v) : null);
       const ident = { source: echo((raw as UsageEventV1)?.source), id: echo((raw as UsageEventV1)?.id) };
       const problems: FieldError[] = validEvent(raw);
       if (problems.length > 0) {

@@ -129,7 +129,7 @@ export class UsageController {
   @ApiOperation({ summary: "A customer's usage alerts, newest first: each threshold of a cap (USAGE_ALERT_THRESHOLDS, default 80 and 100 %) once per period" })
   @ApiOkResponse({ description: '{customerId, items: [{id, entitlementId, feature, periodStart, threshold, cap, capType, used, position, raisedAt}]}' })
   async alertsOf(@Param('customerId', IdParamPipe) customerId: string, @Ctx() ctx: RequestContext) {
-    if (!seesCustomer(ctx.principal, customerId) || this.registry.ofCustomer(customerId).length === 0) throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} has no entitlement`);
+    this.visible(customerId, ctx);
     return { customerId, items: await this.alerts.ofCustomer(customerId) };
   }
 
