@@ -59,6 +59,12 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/usage/near-cap': 'usage:read',
   'POST /v1/usage/corrections': 'usage:correct',
   'GET /v1/usage/export': 'usage:export',
+  'GET /v1/audit/tree-heads/latest': 'audit:read',
+  'GET /v1/audit/tree-heads': 'audit:read',
+  'GET /v1/audit/proofs/inclusion': 'audit:read',
+  'GET /v1/audit/proofs/consistency': 'audit:read',
+  'GET /v1/audit/history': 'audit:read',
+  'GET /v1/audit/export': 'audit:export',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
+import { AuditModule, auditConfigSpec, auditErrorTable } from '@el/audit-service';
 import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
 import { describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
@@ -11,7 +12,7 @@ import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, Rea
 import { resolve } from 'node:path';
 
 /** Everything the embedded process reads (the union of its services' variables). */
-export const embeddedConfigSpec = { ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec };
+export const embeddedConfigSpec = { ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec, ...auditConfigSpec };
 
 /**
  * Embedded mode: every service in one process on one port, the SQLite event
@@ -27,7 +28,7 @@ runMain('entitlement-ledger', async () => {
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable, ...meteringErrorTable }, access: accessPolicy(config) }),
+      PlatformModule.forRoot({ serviceName: 'entitlement-ledger', logLevel: config.LOG_LEVEL, errorTable: { ...ledgerErrorTable, ...enforcementErrorTable, ...meteringErrorTable, ...auditErrorTable }, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
       IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
@@ -37,6 +38,8 @@ runMain('entitlement-ledger', async () => {
       EnforcementModule.register(config),
       // Usage: counted here, and read by the checks above in the same process.
       MeteringModule.register(config, config.DATA_DIR),
+      // The audit log: every event of the store, read in-process, as leaves of a signed Merkle tree.
+      AuditModule.register(config, { feed: 'event-store', dataDir: config.DATA_DIR, serveJwks: false }),
       // With Kafka, this one process also relays entitlement changes to ledger.entitlements.v1.
       ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
     ],

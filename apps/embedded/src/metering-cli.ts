@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { meteringConfigSpec, meteringDbConfig, METERING_SCHEMA, rebuildMeteringCounters, type CounterRebuildProgress } from '@el/metering-service';
-import { configReader, env, runMain } from '@el/platform';
+import { meteringConfigSpec, meteringDbConfig, METERING_SCHEMA, rebuildMeteringCounters } from '@el/metering-service';
+import { configReader, env, progressPrinter, runMain } from '@el/platform';
 import { describeReadDb, openReadModels } from '@el/read-models';
 
 const USAGE = `usage: npm run metering -- rebuild
@@ -12,23 +12,6 @@ const USAGE = `usage: npm run metering -- rebuild
             Alerts and period closes stay as they are. Stop the metering service first, or restart it
             afterwards: a running process keeps the counters it loaded at start.
 `;
-
-/** A bar on a terminal, a line every two seconds into a log file or pipe. */
-function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: CounterRebuildProgress) => void {
-  let last = 0;
-  return (p) => {
-    const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
-    const text = `${p.phase.padEnd(11)} ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} rows · ${Math.round(p.rowsPerSecond).toLocaleString('en-US')} rows/s`;
-    if (stream.isTTY) {
-      const width = 30;
-      const filled = Math.round(fraction * width);
-      stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${text}\x1b[K${p.phase === 'done' ? '\n' : ''}`);
-    } else if (p.phase !== 'events' || Date.now() - last > 2000) {
-      last = Date.now();
-      stream.write(`${String(Math.round(fraction * 100)).padStart(3)}% ${text}\n`);
-    }
-  };
-}
 
 /**
  * npm run metering -- rebuild: the metering store's counters from its raw
@@ -53,7 +36,8 @@ runMain('metering', async () => {
   const ds = await openReadModels(db, METERING_SCHEMA);
   process.stderr.write(`rebuilding the usage counters of ${describeReadDb(db)}\n`);
   try {
-    const r = await rebuildMeteringCounters(ds, progressPrinter());
+    const print = progressPrinter();
+    const r = await rebuildMeteringCounters(ds, (p) => print({ phase: p.phase, done: p.done, total: p.total, unit: 'rows', perSecond: p.rowsPerSecond }));
     process.stdout.write(`rebuilt ${r.counters.toLocaleString('en-US')} counters from ${r.events.toLocaleString('en-US')} usage events and ${r.corrections.toLocaleString('en-US')} corrections in ${r.seconds.toFixed(1)} s\n`);
   } finally {
     await ds.destroy();

@@ -1,6 +1,6 @@
 import { eventStoreConfigSpec } from '@el/event-store';
-import { Keystore, keystoreDir, ledgerConfigSpec } from '@el/ledger-service';
-import { configReader, runMain } from '@el/platform';
+import { keystoreDir, ledgerConfigSpec } from '@el/ledger-service';
+import { configReader, Keystore, runMain } from '@el/platform';
 import { existsSync } from 'node:fs';
 import { calculateJwkThumbprint } from 'jose';
 import { join } from 'node:path';

@@ -23,7 +23,22 @@ export const TOPICS = {
    * (compacted: the newest state of each customer), value = UsageCountersV1.
    */
   usageCounters: 'metering.counters.v1',
+  /**
+   * Every stored event of every stream, in the log's global order (one partition),
+   * key = stream, value = AuditRecordV1; kept forever. The audit service builds
+   * its Merkle tree from it.
+   */
+  audit: 'ledger.audit.v1',
+  /** The audit service's signed tree heads (SignedTreeHeadV1), in signing order (one partition); kept forever. */
+  auditCheckpoints: 'ledger.audit.checkpoints.v1',
 } as const;
+
+/**
+ * Logs whose order is the order of one sequence: created with one partition and
+ * no time or size limit (retention.ms=-1), and refused when they exist with more
+ * partitions.
+ */
+export const SINGLE_PARTITION_TOPICS: ReadonlySet<string> = new Set([TOPICS.audit, TOPICS.auditCheckpoints]);
 
 /** Topics that keep the newest message of each key forever instead of expiring by age (cleanup.policy=compact). */
 export const COMPACTED_TOPICS: ReadonlySet<string> = new Set([TOPICS.apiKeys, TOPICS.usageCounters]);

@@ -27,6 +27,11 @@ export class UpcastingEventStore implements EventStore {
     return this.inner.densePositions;
   }
 
+  /** The adapter underneath: events exactly as stored, before any upcaster (the audit log hashes these). */
+  get stored(): EventStore {
+    return this.inner;
+  }
+
   get checkpoints() {
     return this.inner.checkpoints;
   }
@@ -55,7 +60,8 @@ export class UpcastingEventStore implements EventStore {
     return this.inner.close();
   }
 
-  private upcastAll<A extends readonly RecordedEvent[]>(events: A): A {
+  /** Stored events in their current shapes (what every read through this store gives). */
+  upcastAll<A extends readonly RecordedEvent[]>(events: A): A {
     let out: RecordedEvent[] | null = null;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -66,4 +72,14 @@ export class UpcastingEventStore implements EventStore {
     }
     return (out ?? events) as A;
   }
+}
+
+/** The events as stored, without upcasting: the adapter under an UpcastingEventStore, or the store itself. */
+export function storedEvents(store: EventStore): EventStore {
+  return store instanceof UpcastingEventStore ? store.stored : store;
+}
+
+/** Stored events in their current shapes: what reading them through `store` would give. */
+export function asRead(store: EventStore, events: readonly RecordedEvent[]): readonly RecordedEvent[] {
+  return store instanceof UpcastingEventStore ? store.upcastAll(events) : events;
 }

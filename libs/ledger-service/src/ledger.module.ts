@@ -49,7 +49,7 @@ import { IdempotencyKeys } from './infrastructure/idempotency-keys';
 import { IssueLicenseTokenHandler } from './issue-license-token/issue-license-token.handler';
 import { IssueLicenseTokenController } from './issue-license-token/issue-license-token.http.controller';
 import { LEDGER_CONFIG, type LedgerConfig } from './ledger.config';
-import { JwksController } from './license-tokens/jwks.http.controller';
+import { JwksController } from '@el/platform';
 import { LicenseTokenIssuer } from './license-tokens/license-token-issuer';
 import { ListAccessRequestsController } from './list-access-requests/list-access-requests.http.controller';
 import { ListAccessRequestsHandler } from './list-access-requests/list-access-requests.query';

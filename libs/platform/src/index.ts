@@ -26,3 +26,6 @@ export * from './identity/access';
 export * from './identity/authenticator';
 export * from './identity/rate-limiter';
 export * from './identity/usage-lookup';
+export * from './keys/keystore';
+export * from './keys/public-keys';
+export * from './cli/progress';

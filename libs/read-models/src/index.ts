@@ -15,3 +15,4 @@ export * from './nest/read-models.module';
 export * from './nest/projector.config';
 export * from './nest/projector.runner';
 export * from './nest/projector.module';
+export * from './sql-rows';

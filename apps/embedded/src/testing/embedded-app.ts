@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiKeyRole } from '@el/domain';
+import { AuditLog, AuditModule, auditConfigSpec, auditErrorTable } from '@el/audit-service';
 import { EnforcementModule, enforcementConfigSpec, enforcementErrorTable, EnforcementViewRunner } from '@el/enforcement-service';
 import { EVENT_STORE, EventStoreModule, type EventStore } from '@el/event-store';
 import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identity';
@@ -45,6 +46,8 @@ export interface EmbeddedApp {
   readonly fastifyRoutes: readonly string[];
   /** Waits until the enforcement view has read the log up to its head. */
   viewAtHead(): Promise<void>;
+  /** Waits until the audit log holds every event up to the store's head. */
+  auditAtHead(): Promise<void>;
   /** Stops the app; its data directory is removed unless `keep`. */
   close(keep?: boolean): Promise<void>;
 }
@@ -62,7 +65,7 @@ export interface EmbeddedAppOptions {
 
 export async function startEmbeddedApp(env: Record<string, string> = {}, existingDataDir?: string, options: EmbeddedAppOptions = {}): Promise<EmbeddedApp> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'el-embedded-'));
-  const config = configReader({ ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec })({
+  const config = configReader({ ...enforcementConfigSpec, ...ledgerServiceConfigSpec, ...projectorConfigSpec, ...meteringConfigSpec, ...auditConfigSpec })({
     DATA_DIR: dataDir,
     ENFORCEMENT_DATA_DIR: dataDir,
     ENFORCEMENT_SNAPSHOT_INTERVAL_MS: '0',
@@ -79,7 +82,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
   @Module({
     imports: [
       DiscoveryModule,
-      PlatformModule.forRoot({ serviceName: 'embedded-test', logLevel: 'silent', errorTable: { ...ledgerErrorTable, ...enforcementErrorTable, ...meteringErrorTable }, access: accessPolicy(config) }),
+      PlatformModule.forRoot({ serviceName: 'embedded-test', logLevel: 'silent', errorTable: { ...ledgerErrorTable, ...enforcementErrorTable, ...meteringErrorTable, ...auditErrorTable }, access: accessPolicy(config) }),
       EventStoreModule.forRoot(config),
       IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDbConfig(config, dataDir), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
@@ -90,6 +93,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
       ProjectorModule.register(config),
       EnforcementModule.register(config),
       MeteringModule.register(config, dataDir),
+      AuditModule.register(config, { feed: 'event-store', dataDir, serveJwks: false }),
     ],
   })
   class EmbeddedTestModule {}
@@ -170,6 +174,10 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
     },
     async viewAtHead() {
       if (!(await runner.view.waitFor(await store.headPosition(), 30_000))) throw new Error('the enforcement view did not reach the head');
+    },
+    async auditAtHead() {
+      const log = app.get(AuditLog);
+      if (!(await log.reached(await store.headPosition(), 30_000))) throw new Error(`the audit log stopped at position ${log.lastPosition}`);
     },
     async close(keep = false) {
       await app.close();

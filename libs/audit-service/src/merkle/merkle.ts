@@ -27,7 +27,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
 }
 
 /** The largest power of two smaller than n (n ≥ 2). */
-function split(n: number): number {
+export function split(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -38,55 +38,71 @@ function checkLeaves(leaves: readonly Uint8Array[]): void {
   for (const l of leaves) if (!(l instanceof Uint8Array) || l.length !== HASH_SIZE) throw new TypeError(`every leaf hash has ${HASH_SIZE} bytes`);
 }
 
-/** MTH of the leaf hashes `leaves[from, to)`. */
-function mth(leaves: readonly Uint8Array[], from: number, to: number): Buffer {
-  const n = to - from;
-  if (n === 0) return EMPTY_ROOT;
-  if (n === 1) return Buffer.from(leaves[from]!);
-  const k = split(n);
-  return nodeHash(mth(leaves, from, from + k), mth(leaves, from + k, to));
+/** MTH(D[from, to)): the hash of a subtree, however the caller finds it. */
+export type SubtreeHash = (from: number, to: number) => Buffer;
+
+/** MTH of the leaf hashes `leaves[from, to)`, by the definition (O(n)). */
+function mthOf(leaves: readonly Uint8Array[]): SubtreeHash {
+  const mth = (from: number, to: number): Buffer => {
+    const n = to - from;
+    if (n === 0) return EMPTY_ROOT;
+    if (n === 1) return Buffer.from(leaves[from]!);
+    const k = split(n);
+    return nodeHash(mth(from, from + k), mth(from + k, to));
+  };
+  return mth;
 }
 
 /** The root of the tree over the first `size` leaf hashes (all of them by default). */
 export function rootOf(leaves: readonly Uint8Array[], size = leaves.length): Buffer {
   checkLeaves(leaves);
   if (!Number.isInteger(size) || size < 0 || size > leaves.length) throw new RangeError(`size ${size} is outside 0..${leaves.length}`);
-  return mth(leaves, 0, size);
+  return mthOf(leaves)(0, size);
 }
 
 /** PATH(m, D[from, to)): the inclusion proof of leaf `m` (relative to `from`). */
-function path(leaves: readonly Uint8Array[], m: number, from: number, to: number): Buffer[] {
+function path(mth: SubtreeHash, m: number, from: number, to: number): Buffer[] {
   const n = to - from;
   if (n <= 1) return [];
   const k = split(n);
-  return m < k ? [...path(leaves, m, from, from + k), mth(leaves, from + k, to)] : [...path(leaves, m - k, from + k, to), mth(leaves, from, from + k)];
+  return m < k ? [...path(mth, m, from, from + k), mth(from + k, to)] : [...path(mth, m - k, from + k, to), mth(from, from + k)];
+}
+
+/** SUBPROOF(m, D[from, to), b) of RFC 6962 §2.1.2. */
+function subproof(mth: SubtreeHash, m: number, from: number, to: number, complete: boolean): Buffer[] {
+  const n = to - from;
+  if (m === n) return complete ? [] : [mth(from, to)];
+  const k = split(n);
+  return m <= k
+    ? [...subproof(mth, m, from, from + k, complete), mth(from + k, to)]
+    : [...subproof(mth, m - k, from + k, to, false), mth(from, from + k)];
+}
+
+/** The audit path of leaf `index` in a tree of `size` leaves whose subtree hashes `mth` gives (RFC 6962 §2.1.1). */
+export function inclusionPath(mth: SubtreeHash, index: number, size: number): Buffer[] {
+  if (!Number.isInteger(index) || index < 0 || index >= size) throw new RangeError(`index ${index} is outside 0..${size - 1}`);
+  return path(mth, index, 0, size);
+}
+
+/** The consistency proof from `first` to `second` leaves of a tree whose subtree hashes `mth` gives (RFC 6962 §2.1.2). */
+export function consistencyPath(mth: SubtreeHash, first: number, second: number): Buffer[] {
+  if (!Number.isInteger(first) || first < 0 || first > second) throw new RangeError(`first size ${first} is outside 0..${second}`);
+  if (first === 0 || first === second) return [];
+  return subproof(mth, first, 0, second, true);
 }
 
 /** The audit path of leaf `index` in the tree of the first `size` leaves (RFC 6962 §2.1.1). */
 export function inclusionProof(leaves: readonly Uint8Array[], index: number, size = leaves.length): Buffer[] {
   checkLeaves(leaves);
   if (!Number.isInteger(size) || size < 1 || size > leaves.length) throw new RangeError(`size ${size} is outside 1..${leaves.length}`);
-  if (!Number.isInteger(index) || index < 0 || index >= size) throw new RangeError(`index ${index} is outside 0..${size - 1}`);
-  return path(leaves, index, 0, size);
-}
-
-/** SUBPROOF(m, D[from, to), b) of RFC 6962 §2.1.2. */
-function subproof(leaves: readonly Uint8Array[], m: number, from: number, to: number, complete: boolean): Buffer[] {
-  const n = to - from;
-  if (m === n) return complete ? [] : [mth(leaves, from, to)];
-  const k = split(n);
-  return m <= k
-    ? [...subproof(leaves, m, from, from + k, complete), mth(leaves, from + k, to)]
-    : [...subproof(leaves, m - k, from + k, to, false), mth(leaves, from, from + k)];
+  return inclusionPath(mthOf(leaves), index, size);
 }
 
 /** The proof that the tree of the first `first` leaves is a prefix of the tree of the first `second` (RFC 6962 §2.1.2). */
 export function consistencyProof(leaves: readonly Uint8Array[], first: number, second = leaves.length): Buffer[] {
   checkLeaves(leaves);
   if (!Number.isInteger(second) || second < 0 || second > leaves.length) throw new RangeError(`second size ${second} is outside 0..${leaves.length}`);
-  if (!Number.isInteger(first) || first < 0 || first > second) throw new RangeError(`first size ${first} is outside 0..${second}`);
-  if (first === 0 || first === second) return [];
-  return subproof(leaves, first, 0, second, true);
+  return consistencyPath(mthOf(leaves), first, second);
 }
 
 const isHash = (h: unknown): h is Uint8Array => h instanceof Uint8Array && h.length === HASH_SIZE;

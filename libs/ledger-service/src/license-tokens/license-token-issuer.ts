@@ -9,12 +9,12 @@ import {
   type LicenseTokenClaimsV1,
 } from '@el/contracts';
 import { decideIssueLicenseToken, initialLicenseTokenLog, licenseTokenStream, type CommandMetadata } from '@el/domain';
-import { Clock, IdGenerator } from '@el/platform';
+import { Clock, IdGenerator, Keystore, PublicKeys } from '@el/platform';
 import { MAX_PAGE_SIZE, ReadModelQueries, ReadYourWrites, type EntitlementRow } from '@el/read-models';
 import { EventStreams } from '../infrastructure/event-streams';
 import { keystoreDir, LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { LedgerError } from '../ledger.errors';
-import { Keystore } from './keystore';
+
 
 export interface IssuedToken {
   readonly token: string;
@@ -52,10 +52,13 @@ export class LicenseTokenIssuer implements OnModuleInit {
     private readonly streams: EventStreams,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly publicKeys: PublicKeys,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.keystore = await Keystore.open(keystoreDir(this.config), { create: this.config.KEYSTORE_CREATE, overlapDays: this.config.TOKEN_KEY_OVERLAP_DAYS, now: this.clock.now(), allowSharedRead: this.config.KEYSTORE_ALLOW_SHARED_READ });
+    // Published at /.well-known/jwks.json (use "sig"), next to any other signer's keys in this process.
+    this.publicKeys.add(() => this.jwks());
   }
 
   jwks() {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseTokenClaimsV1 } from '@el/contracts';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
-import { Keystore } from './keystore';
+import { Keystore } from '@el/platform';
 
 const op: Record<string, string> = {};
 

@@ -1,4 +1,4 @@
-import { COMPACTED_TOPICS } from '@el/contracts';
+import { COMPACTED_TOPICS, SINGLE_PARTITION_TOPICS } from '@el/contracts';
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Producer } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Secret } from '@el/platform';
@@ -195,6 +195,14 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     }
   }
 
+  private async assertSinglePartition(admin: Admin, topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return;
+    const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+    for (const t of metadata.topics) {
+      if (t.partitions.length !== 1) throw new Error(`Kafka topic ${t.name} has ${t.partitions.length} partitions; it must have exactly one, or its messages lose their global order (recreate it with --partitions 1)`);
+    }
+  }
+
   async ensureTopics(topics: readonly string[]): Promise<void> {
     // Creating topics while the broker settles (a fresh cluster, another service creating them too)
     // can answer UNKNOWN_TOPIC_OR_PARTITION while the leaders are elected: ask again.
@@ -203,15 +211,20 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t));
       await this.assertCompacted(admin, topics.filter((t) => existing.has(t) && this.compacted.has(t)));
+      await this.assertSinglePartition(admin, topics.filter((t) => existing.has(t) && SINGLE_PARTITION_TOPICS.has(t)));
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: this.options.partitions,
-          replicationFactor: 1,
-          ...(this.compacted.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
-        })),
+        topics: missing.map((topic) => {
+          // An ordered log (the audit feed): one partition, kept forever.
+          if (SINGLE_PARTITION_TOPICS.has(topic)) return { topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] };
+          return {
+            topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: 1,
+            ...(this.compacted.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          };
+        }),
       });
     });
   }

@@ -1,5 +1,5 @@
-import { TOPICS, watermarkMessageV1 } from '@el/contracts';
-import { runCheckpointed, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
+import { auditMessageV1, TOPICS, watermarkMessageV1 } from '@el/contracts';
+import { asRead, runCheckpointed, storedEvents, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
 import { apiKeyMessages } from '../api-key-feed';
 import { EntitlementFeed } from '../entitlement-feed';
 import type { IntegrationEvents } from '../integration-events.port';
@@ -16,9 +16,10 @@ export interface RelayOptions {
 
 /**
  * The outbox relay: a checkpointed subscription to the event store's global
- * log that publishes every entitlement change to ledger.entitlements.v1 (and
- * every API key creation and revocation to ledger.api-keys.v1), then
- * moves its checkpoint. A crash between the two republishes a batch: only
+ * log that publishes every entitlement change to ledger.entitlements.v1,
+ * every API key creation and revocation to ledger.api-keys.v1 and every
+ * stored event, as stored, to ledger.audit.v1 (one partition: the log's
+ * order), then moves its checkpoint. A crash between the two republishes a batch: only
  * duplicates, which consumers drop by event id. The event store is the outbox;
  * no command handler ever publishes.
  */
@@ -37,8 +38,9 @@ export class EntitlementRelay {
 
   async start(): Promise<void> {
     if (this.subscription) return;
-    await this.bus.ensureTopics([this.topic, TOPICS.apiKeys]);
-    this.subscription = runCheckpointed(this.store, {
+    await this.bus.ensureTopics([this.topic, TOPICS.apiKeys, TOPICS.audit]);
+    // The log as stored: the audit feed carries every event unchanged (its hashes cover the stored bytes); the other feeds read them upcasted.
+    this.subscription = runCheckpointed(storedEvents(this.store), {
       subscriptionId: this.options.subscriptionId,
       checkpoints: this.checkpoints,
       checkpointing: 'after-batch',
@@ -49,17 +51,21 @@ export class EntitlementRelay {
     });
   }
 
-  private async relay(batch: readonly RecordedEvent[]): Promise<void> {
+  private async relay(stored: readonly RecordedEvent[]): Promise<void> {
     const started = performance.now();
+    const batch = asRead(this.store, stored);
     // API keys first: a service never sees an entitlement change before a key created ahead of it.
     const keys = apiKeyMessages(batch);
+    // Every event in the log's order, on the audit feed's single partition (in flight together with the others).
+    const audit = this.bus.publish(TOPICS.audit, stored.map(auditMessageV1));
+    audit.catch(() => undefined); // seen by the Promise.all below; handled here in case an earlier step throws first
     if (keys.length > 0) await this.bus.publish(TOPICS.apiKeys, keys);
     const messages = await this.feed.messages(batch);
     // After the batch, a watermark on every partition: all changes up to here are published.
     const last = batch[batch.length - 1]!;
     const partitions = await this.bus.partitionsOf(this.topic);
     const watermarks = Array.from({ length: partitions }, (_, partition) => watermarkMessageV1(last.position, partition, partitions, last.recordedAt));
-    await this.bus.publish(this.topic, [...messages, ...watermarks]);
+    await Promise.all([this.bus.publish(this.topic, [...messages, ...watermarks]), audit]);
     this.options.onBatch?.({ events: batch.length, published: messages.length, position: last.position, durationMs: performance.now() - started });
   }
 

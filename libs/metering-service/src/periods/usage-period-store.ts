@@ -1,4 +1,5 @@
 import { roundUsage } from '@el/domain';
+import { placeholders } from '@el/read-models';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { UsageCorrected, UsageFigures, UsagePeriodClosed } from '@el/domain';
@@ -6,9 +7,6 @@ import { METERING_DB } from '../metering.config';
 import { inTurn } from '../store/store-writes';
 
 /** Placeholders of the store's SQL dialect: `$1, $2…` (PostgreSQL) or `?`. */
-export function placeholders(db: DataSource): (n: number) => string {
-  return db.options.type === 'postgres' ? (n) => `$${n}` : () => '?';
-}
 
 /** A correction as the metering store keeps it. */
 export interface CorrectionRow {

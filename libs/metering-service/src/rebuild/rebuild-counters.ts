@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { insertRows, placeholders } from '@el/read-models';
 import { aggregate, EMPTY_COUNTER, type Aggregation, type MeterCounter } from '@el/domain';
-import { placeholders } from '../periods/usage-period-store';
+
 import { inTurn } from '../store/store-writes';
 
 export interface CounterRebuildProgress {
@@ -113,11 +114,3 @@ async function byPosition<R extends { position: number | string }>(tx: EntityMan
   }
 }
 
-/** Multi-row inserts of at most 200 rows (SQLite's and PostgreSQL's parameter limits allow it for these widths). */
-async function insertRows(tx: EntityManager, p: (n: number) => string, into: string, rows: readonly unknown[][]): Promise<void> {
-  for (let offset = 0; offset < rows.length; offset += 200) {
-    const params: unknown[] = [];
-    const values = rows.slice(offset, offset + 200).map((r) => `(${r.map((v) => (params.push(v), p(params.length))).join(', ')})`);
-    await tx.query(`INSERT INTO ${into} VALUES ${values.join(', ')}`, params);
-  }
-}

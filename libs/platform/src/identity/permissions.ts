@@ -29,6 +29,10 @@ export const PERMISSIONS = {
   'api-keys:manage': ['admin'],
   'api-keys:read': ['admin', 'auditor'],
   'metrics:read': ['admin', 'operator', 'auditor'],
+  /** The audit log: history, tree heads, proofs, decisions and their replay (read-only). */
+  'audit:read': ['admin', 'operator', 'auditor'],
+  /** Exports with proofs; a customer admin gets only its own customer's events. */
+  'audit:export': ['admin', 'operator', 'auditor', 'customer-admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

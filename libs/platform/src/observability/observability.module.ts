@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { PublicKeys } from '../keys/public-keys';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { Clock, IdGenerator, RandomIdGenerator, SystemClock } from '../ids/ids';
@@ -52,8 +53,9 @@ export class PlatformModule {
         { provide: APP_FILTER, useClass: ApiErrorFilter },
         { provide: ACCESS_POLICY, useValue: options.access ?? DEFAULT_ACCESS_POLICY },
         { provide: APP_GUARD, useClass: AccessGuard },
+        PublicKeys,
       ],
-      exports: [Metrics, HealthRegistry, Clock, IdGenerator, HTTP_ERROR_TABLE, ACCESS_POLICY],
+      exports: [Metrics, HealthRegistry, Clock, IdGenerator, HTTP_ERROR_TABLE, ACCESS_POLICY, PublicKeys],
     };
   }
 }

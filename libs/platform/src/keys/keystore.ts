@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { LICENSE_TOKEN_ALG } from '@el/contracts';
+
+/** Every key is Ed25519, used with JWS algorithm EdDSA. */
+const ALG = 'EdDSA';
 
 type SigningKey = Awaited<ReturnType<typeof importJWK>>;
 
@@ -25,7 +27,20 @@ export class KeystoreError extends Error {
 }
 
 export interface PublicJwks {
-  readonly keys: readonly (JWK & { kid: string; alg: string; use: 'sig' })[];
+  readonly keys: readonly (JWK & { kid: string; alg: string; use: string })[];
+}
+
+export interface KeystoreOptions {
+  readonly create: boolean;
+  readonly overlapDays: number;
+  readonly now: Date;
+  readonly allowSharedRead?: boolean;
+  /** The JWK `use` its public keys are published with (default `sig`): tells apart keys that sign different things. */
+  readonly use?: string;
+  /** Put before each new key id (e.g. `audit-`), so a key id says what the key signs. */
+  readonly kidPrefix?: string;
+  /** The configuration variable that names the directory, for errors (default KEYSTORE_DIR). */
+  readonly variable?: string;
 }
 
 /**
@@ -40,22 +55,37 @@ export class Keystore {
   private mtimeMs = 0;
   private signing: { kid: string; key: SigningKey } | null = null;
 
+  private readonly overlapDays: number;
+  private readonly allowSharedRead: boolean;
+  private readonly use: string;
+  private readonly kidPrefix: string;
+  private readonly variable: string;
+
   private constructor(
     readonly dir: string,
-    private readonly overlapDays: number,
-    private readonly allowSharedRead = false,
+    options: KeystoreOptions,
   ) {
+    this.overlapDays = options.overlapDays;
+    this.allowSharedRead = options.allowSharedRead ?? false;
+    this.use = options.use ?? 'sig';
+    this.kidPrefix = options.kidPrefix ?? '';
+    this.variable = options.variable ?? 'KEYSTORE_DIR';
     this.file = { version: 1, keys: [] };
   }
 
-  static async open(dir: string, options: { create: boolean; overlapDays: number; now: Date; allowSharedRead?: boolean }): Promise<Keystore> {
-    const ks = new Keystore(dir, options.overlapDays, options.allowSharedRead ?? false);
+  static async open(dir: string, options: KeystoreOptions): Promise<Keystore> {
+    const ks = new Keystore(dir, options);
     if (existsSync(ks.path)) ks.load();
     if (!ks.file.keys.some((k) => k.retiredAt === null)) {
-      if (!options.create) throw new KeystoreError(`KEYSTORE_DIR: no signing key in ${ks.path}; create one with \`npm run keys:rotate\` or allow KEYSTORE_CREATE=true`);
+      if (!options.create) throw new KeystoreError(`${ks.variable}: no signing key in ${ks.path}; ${ks.variable === 'KEYSTORE_DIR' ? 'create one with `npm run keys:rotate` or ' : ''}allow ${ks.prefix}_CREATE=true`);
       await ks.rotate(options.now);
     }
     return ks;
+  }
+
+  /** KEYSTORE for KEYSTORE_DIR: the companion variables are <prefix>_CREATE and <prefix>_ALLOW_SHARED_READ. */
+  private get prefix(): string {
+    return this.variable.replace(/_DIR$/, '');
   }
 
   get path(): string {
@@ -67,16 +97,16 @@ export class Keystore {
     const mode = statSync(this.path).mode & 0o777;
     if ((mode & 0o077) !== 0 && !this.allowSharedRead) {
       throw new KeystoreError(
-        `KEYSTORE_DIR: ${this.path} holds private signing keys but is readable by others (mode ${mode.toString(8).padStart(4, '0')}): \`chmod 600\` it, or set KEYSTORE_ALLOW_SHARED_READ=true if a secret volume mounts it that way (Kubernetes: prefer defaultMode 0400)`,
+        `${this.variable}: ${this.path} holds private signing keys but is readable by others (mode ${mode.toString(8).padStart(4, '0')}): \`chmod 600\` it, or set ${this.prefix}_ALLOW_SHARED_READ=true if a secret volume mounts it that way (Kubernetes: prefer defaultMode 0400)`,
       );
     }
     let parsed: KeystoreFile;
     try {
       parsed = JSON.parse(readFileSync(this.path, 'utf8')) as KeystoreFile;
     } catch (err) {
-      throw new KeystoreError(`KEYSTORE_DIR: ${this.path} is not a readable keystore: ${(err as Error).message}`);
+      throw new KeystoreError(`${this.variable}: ${this.path} is not a readable keystore: ${(err as Error).message}`);
     }
-    if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new KeystoreError(`KEYSTORE_DIR: ${this.path} has an unknown format`);
+    if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new KeystoreError(`${this.variable}: ${this.path} has an unknown format`);
     this.file = parsed;
     this.mtimeMs = statSync(this.path).mtimeMs;
     this.signing = null;
@@ -100,8 +130,8 @@ export class Keystore {
   /** Creates a new signing key and retires the current one. Returns the new key id. */
   async rotate(now: Date): Promise<string> {
     this.refresh();
-    const { privateKey, publicKey } = await generateKeyPair(LICENSE_TOKEN_ALG, { crv: 'Ed25519', extractable: true });
-    const kid = `${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
+    const kid = `${this.kidPrefix}${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
     const at = now.toISOString();
     this.file = {
       version: 1,
@@ -118,8 +148,8 @@ export class Keystore {
     this.refresh();
     if (!this.signing) {
       const active = this.file.keys.filter((k) => k.retiredAt === null).at(-1);
-      if (!active) throw new KeystoreError(`KEYSTORE_DIR: no signing key in ${this.path}`);
-      this.signing = { kid: active.kid, key: await importJWK(active.privateJwk, LICENSE_TOKEN_ALG) };
+      if (!active) throw new KeystoreError(`${this.variable}: no signing key in ${this.path}`);
+      this.signing = { kid: active.kid, key: await importJWK(active.privateJwk, ALG) };
     }
     return this.signing;
   }
@@ -143,7 +173,7 @@ export class Keystore {
     return {
       keys: this.file.keys
         .filter((k) => k.retiredAt === null || Date.parse(k.retiredAt) > cutoff)
-        .map((k) => ({ kty: k.publicJwk.kty, crv: k.publicJwk.crv, x: k.publicJwk.x, kid: k.kid, alg: LICENSE_TOKEN_ALG, use: 'sig' as const })),
+        .map((k) => ({ kty: k.publicJwk.kty, crv: k.publicJwk.crv, x: k.publicJwk.x, kid: k.kid, alg: ALG, use: this.use })),
     };
   }
 }

@@ -1,0 +1,26 @@
+import { CodedError } from '@el/platform';
+
+export const AUDIT_ERROR_CODES = ['AUDIT.EVENT_NOT_FOUND', 'AUDIT.TREE_SIZE_OUT_OF_RANGE', 'AUDIT.EMPTY_LOG', 'AUDIT.BAD_CURSOR', 'AUDIT.BAD_QUERY', 'CUSTOMER.NOT_FOUND'] as const;
+export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
+
+/** A failure of the audit service's application layer, with its stable code (never an HTTP status). */
+export class AuditError extends CodedError {
+  override readonly name = 'AuditError';
+  constructor(code: AuditErrorCode, message: string, details?: Readonly<Record<string, unknown>>) {
+    super(code, message, details);
+  }
+}
+
+/** The audit service's error table: the one place where its codes become HTTP statuses. */
+export const auditErrorTable = {
+  /** No event at that position in the audit log (yet). */
+  'AUDIT.EVENT_NOT_FOUND': 404,
+  /** A tree size the log does not have (yet), or a consistency proof from a larger size to a smaller one. */
+  'AUDIT.TREE_SIZE_OUT_OF_RANGE': 400,
+  /** Nothing is logged yet: no tree head to prove against. */
+  'AUDIT.EMPTY_LOG': 404,
+  'AUDIT.BAD_CURSOR': 400,
+  /** A history query that does not name exactly one subject. */
+  'AUDIT.BAD_QUERY': 400,
+  'CUSTOMER.NOT_FOUND': 404,
+} as const;
