@@ -8,6 +8,7 @@ export * from './entitlement/entitlement.events';
 export * from './entitlement/entitlement.commands';
 export * from './entitlement/entitlement.state';
 export * from './entitlement/entitlement.decider';
+export * from './entitlement/entitlement.as-of';
 export * from './order/order';
 export * from './order/order.decider';
 export * from './order/order-fulfillment';

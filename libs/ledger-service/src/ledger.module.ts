@@ -39,6 +39,7 @@ import { GetCustomerSummaryController } from './get-customer-summary/get-custome
 import { GetCustomerSummaryHandler } from './get-customer-summary/get-customer-summary.query';
 import { GetEntitlementController } from './get-entitlement/get-entitlement.http.controller';
 import { GetEntitlementHandler } from './get-entitlement/get-entitlement.query';
+import { GetEntitlementAsOfHandler } from './get-entitlement/get-entitlement-as-of.query';
 import { GetOrderController } from './get-order/get-order.http.controller';
 import { GetOrderHandler } from './get-order/get-order.query';
 import { GrantEntitlementHandler } from './grant-entitlement/grant-entitlement.handler';
@@ -55,6 +56,7 @@ import { ListAccessRequestsController } from './list-access-requests/list-access
 import { ListAccessRequestsHandler } from './list-access-requests/list-access-requests.query';
 import { ListEntitlementsController } from './list-entitlements/list-entitlements.http.controller';
 import { ListEntitlementsHandler } from './list-entitlements/list-entitlements.query';
+import { ListCustomerEntitlementsAsOfHandler } from './list-entitlements/list-entitlements-as-of.query';
 import { ListSeatAssignmentsController } from './list-seat-assignments/list-seat-assignments.http.controller';
 import { ListSeatAssignmentsHandler } from './list-seat-assignments/list-seat-assignments.query';
 import { OrderProcess } from './place-order/order-process';
@@ -145,7 +147,9 @@ const USE_CASES = {
     GetOrderHandler,
     GetAccessRequestHandler,
     GetEntitlementHandler,
+    GetEntitlementAsOfHandler,
     ListEntitlementsHandler,
+    ListCustomerEntitlementsAsOfHandler,
     ListSeatAssignmentsHandler,
     ListAccessRequestsHandler,
     GetCustomerSummaryHandler,

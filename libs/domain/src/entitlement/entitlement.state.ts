@@ -74,6 +74,11 @@ function terms(e: Entitlement): EntitlementTerms {
   return rest as unknown as EntitlementTerms;
 }
 
+/** The entitlement once its validity and grace have run out at `at`: what `EntitlementExpired` records. */
+export function expired(e: Entitlement, at: string): Entitlement {
+  return { ...terms(e), updatedAt: at, status: 'expired', expiredAt: at };
+}
+
 function withTerms(state: Entitlement, patch: Partial<EntitlementTerms>): Entitlement {
   return { ...state, ...patch } as Entitlement;
 }
@@ -163,7 +168,7 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
     case 'EntitlementRevoked':
       return { ...terms(state), updatedAt: at, status: 'revoked', revokedReason: event.data.reason, revokedAt: at };
     case 'EntitlementExpired':
-      return { ...terms(state), updatedAt: at, status: 'expired', expiredAt: at };
+      return expired(state, at);
     default:
       return assertNever(event, 'entitlement event');
   }
