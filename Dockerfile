@@ -3,6 +3,7 @@
 #   docker build --target projector   -t entitlement-ledger/projector .
 #   docker build --target enforcement -t entitlement-ledger/enforcement .
 #   docker build --target metering    -t entitlement-ledger/metering .
+#   docker build --target audit       -t entitlement-ledger/audit .
 #   docker build --target embedded    -t entitlement-ledger/embedded .
 # docker-compose.yml builds them all.
 
@@ -50,6 +51,11 @@ FROM runtime AS metering
 ENV PORT=8083
 EXPOSE 8083
 CMD ["node", "dist/apps/metering/src/main.js"]
+
+FROM runtime AS audit
+ENV PORT=8084 DATA_DIR=/var/lib/ledger/audit
+EXPOSE 8084
+CMD ["node", "dist/apps/audit/src/main.js"]
 
 FROM runtime AS embedded
 ENV PORT=8080

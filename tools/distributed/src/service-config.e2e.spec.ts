@@ -47,6 +47,10 @@ describe('per-service configuration at boot', () => {
     ['metering', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', EVENT_STORE: 'esdb' }, 'ESDB_URL: is required when EVENT_STORE=esdb'],
     ['metering', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', METERING_DB: 'postgres', METERING_DB_URL: 'postgres://ledger@db/metering', METERING_DB_PASSWORD_FILE: '/run/secrets/nope' }, 'METERING_DB_PASSWORD_FILE: cannot read /run/secrets/nope (ENOENT)'],
     ['metering', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', METERING_DB: 'postgres', METERING_DB_URL: 'postgres://ledger:hunter2@db/metering?sslmode=require' }, 'METERING_DB_URL: carries sslmode: configure TLS with METERING_DB_SSL_MODE and METERING_DB_SSL_CA_FILE instead'],
+    ['audit', {}, 'BUS: must be kafka for the audit service on its own'],
+    ['audit', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', AUDIT_DB: 'postgres' }, 'AUDIT_DB_URL: is required when AUDIT_DB=postgres'],
+    ['audit', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', AUDIT_TREE_HEAD_EVERY_EVENTS: '0' }, 'AUDIT_TREE_HEAD_EVERY_EVENTS: must be an integer from 1 to 10000000 (got "0")'],
+    ['audit', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', AUDIT_DB: 'postgres', AUDIT_DB_URL: 'postgres://ledger:hunter2@db/audit?sslmode=require' }, 'AUDIT_DB_URL: carries sslmode: configure TLS with AUDIT_DB_SSL_MODE and AUDIT_DB_SSL_CA_FILE instead'],
     // Secured transports: each setting checked before anything connects; credentials never echoed.
     ['ledger', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'hunter2' }, 'KAFKA_SASL_USERNAME: is required when KAFKA_SASL_MECHANISM=scram-sha-512'],
     ['enforcement', { BUS: 'kafka', KAFKA_BROKERS: 'localhost:9092', KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: '/nonexistent/kafka-ca.pem' }, 'KAFKA_TLS_CA_FILE: cannot read /nonexistent/kafka-ca.pem (ENOENT)'],

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { verifyExport } from '@el/audit-service';
 import { describeWithKafka, freePort, kafkaForTests, postgresBackend, repoRoot, until } from '@el/testing';
 
 const ROOT = repoRoot(__dirname);
@@ -34,7 +35,7 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
 
   it('drives an ERP order from erp.orders.v1 to a read-model row and an allowed check, each service its own process', async () => {
     if (postgresBackend.unavailable) throw new Error(`PostgreSQL is needed: ${postgresBackend.unavailable}`);
-    const [ledger, projector, enforcement, metering] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [ledger, projector, enforcement, metering, audit] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     launcher = spawn(process.execPath, [LAUNCHER], {
       cwd: ROOT,
       env: {
@@ -45,6 +46,7 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
         PROJECTOR_PORT: String(projector),
         ENFORCEMENT_PORT: String(enforcement),
         METERING_PORT: String(metering),
+        AUDIT_PORT: String(audit),
         // The bound of a minPosition / minUsagePosition wait (answered as soon as reached): room for a loaded CI machine.
         CHECK_MAX_WAIT_MS: '10000',
         LOG_LEVEL: 'warn',
@@ -62,9 +64,10 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     pgDir = /starting PostgreSQL \(data in ([^)]+)\)/.exec(output)?.[1] ?? null;
     expect(pgDir).not.toBeNull();
 
-    // Four services, four processes, each healthy on its own port.
-    const health = await Promise.all([ledger, projector, enforcement, metering].map((p) => json(`http://127.0.0.1:${p}/health`)));
-    expect(health.map((h) => h.status)).toEqual([200, 200, 200, 200]);
+    // Five services, five processes, each healthy on its own port.
+    const health = await Promise.all([ledger, projector, enforcement, metering, audit].map((p) => json(`http://127.0.0.1:${p}/health`)));
+    expect(health.map((h) => h.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(health[4]!.body.components.audit).toMatchObject({ status: 'up', db: 'postgres', feed: 'kafka' });
     expect(health[0]!.body.components.readModels.db).toMatch(/^postgres/);
     expect(health[2]!.body.components.enforcementView.status).toBe('up');
     expect(health[2]!.body.components.usageCounters.status).toBe('up');
@@ -138,11 +141,31 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     });
     expect(metered.body).toMatchObject({ allowed: true, code: 'OVERAGE', entitlementId, stale: false });
 
+    // The audit service, fed by ledger.audit.v1 on Kafka, logged the order and the grant, and its export verifies
+    // with the key it publishes.
+    const history = await until(
+      'the audit service to log the order and its grant',
+      async () => {
+        const r = await json(`http://127.0.0.1:${audit}/v1/audit/history?customerId=smoke-co`);
+        const types = r.status === 200 ? (r.body.items as { type: string }[]).map((i) => i.type) : [];
+        return types.includes('OrderReceived') && types.includes('EntitlementGranted') ? r.body : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(history.items.every((i: { correlationId: unknown }) => typeof i.correlationId === 'string')).toBe(true);
+    const jwks = (await json(`http://127.0.0.1:${audit}/.well-known/jwks.json`)).body;
+    expect(jwks.keys).toEqual([expect.objectContaining({ use: 'audit', kid: expect.stringMatching(/^audit-/) })]);
+    const exported = await fetch(`http://127.0.0.1:${audit}/v1/audit/export?customerId=smoke-co`, { headers: auth });
+    async function* lines() {
+      for (const line of (await exported.text()).split('\n')) yield line;
+    }
+    expect(await verifyExport(lines(), { jwks })).toMatchObject({ ok: true, complete: false, events: history.items.length });
+
     // Ctrl-C stops every service and the PostgreSQL it started.
     launcher.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toContain('stopping PostgreSQL');
-    for (const p of [ledger, projector, enforcement, metering]) {
+    for (const p of [ledger, projector, enforcement, metering, audit]) {
       await expect(fetch(`http://127.0.0.1:${p}/health`)).rejects.toThrow();
     }
   });

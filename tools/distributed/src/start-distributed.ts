@@ -9,6 +9,7 @@
  *   ledger      :LEDGER_PORT (8080)      the API + the erp.orders.v1 consumer
  *   enforcement :ENFORCEMENT_PORT (8082) checks from its view of ledger.entitlements.v1 and metering.counters.v1
  *   metering    :METERING_PORT (8083)    usage ingestion into PostgreSQL (database `metering`), counters to metering.counters.v1
+ *   audit       :AUDIT_PORT (8084)       the audit log from ledger.audit.v1 into PostgreSQL (database `audit`), signed tree heads
  *
  * Service logs (JSON lines) go to stdout; this launcher's own lines to stderr.
  * Ctrl-C stops the services, then the servers it started. Data stays in DATA_DIR.
@@ -27,9 +28,11 @@ const spec = {
   PROJECTOR_PORT: env.port({ default: 8081, description: 'Port of the projector (health and metrics)' }),
   ENFORCEMENT_PORT: env.port({ default: 8082, description: 'Port of the enforcement service' }),
   METERING_PORT: env.port({ default: 8083, description: 'Port of the metering service' }),
+  AUDIT_PORT: env.port({ default: 8084, description: 'Port of the audit service' }),
   KAFKA_BROKERS: env.string({ default: '', description: 'Use this Kafka instead of starting one' }),
   READ_DB_URL: env.string({ default: '', description: 'Use this PostgreSQL database instead of starting a server' }),
   METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL database of the metering store (default: database `metering` on the local server, or READ_DB_URL when that is given)' }),
+  AUDIT_DB_URL: env.string({ default: '', description: 'PostgreSQL database of the audit store (default: database `audit` on the local server, or READ_DB_URL when that is given)' }),
   EVENT_STORE: env.oneOf(['sqlite', 'esdb'] as const, { default: 'sqlite', description: 'sqlite (shared by path) or esdb' }),
   ESDB_URL: env.string({ default: '', description: 'EventStoreDB connection string when EVENT_STORE=esdb' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level of every service' }),
@@ -141,6 +144,8 @@ async function main(): Promise<void> {
     }
     // The metering store's tables (mt_*) have their own migrations table: a database of their own, or the read models' one.
     const meteringDbUrl = config.METERING_DB_URL || (started.postgres ? await ensureDatabase(started.postgres.url, 'metering') : readDbUrl);
+    // The audit store's tables (au_*) likewise.
+    const auditDbUrl = config.AUDIT_DB_URL || (started.postgres ? await ensureDatabase(started.postgres.url, 'audit') : readDbUrl);
 
     const common: Record<string, string> = {
       DATA_DIR: dataDir,
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
       { name: 'ledger', main: 'dist/apps/ledger/src/main.js', port: config.LEDGER_PORT, env: {} },
       { name: 'enforcement', main: 'dist/apps/enforcement/src/main.js', port: config.ENFORCEMENT_PORT, env: { ENFORCEMENT_DATA_DIR: join(dataDir, 'enforcement'), ENFORCEMENT_INSTANCE_ID: 'local-1' } },
       { name: 'metering', main: 'dist/apps/metering/src/main.js', port: config.METERING_PORT, env: { METERING_DB: 'postgres', METERING_DB_URL: meteringDbUrl } },
+      { name: 'audit', main: 'dist/apps/audit/src/main.js', port: config.AUDIT_PORT, env: { AUDIT_DB: 'postgres', AUDIT_DB_URL: auditDbUrl } },
     );
     for (const s of services) {
       say(`starting ${s.name} on port ${s.port}`);
@@ -180,6 +186,7 @@ async function main(): Promise<void> {
         `  projector    http://localhost:${config.PROJECTOR_PORT}   (/health, /metrics)`,
         `  enforcement  http://localhost:${config.ENFORCEMENT_PORT}   (POST /v1/check)`,
         `  metering     http://localhost:${config.METERING_PORT}   (POST /v1/usage)`,
+        `  audit        http://localhost:${config.AUDIT_PORT}   (GET /v1/audit/…, /.well-known/jwks.json)`,
         `  Kafka ${brokers}${started.kafka ? ' (local)' : ''} · PostgreSQL ${redactCredentials(readDbUrl)}${started.postgres ? ' (local)' : ''} · events ${config.EVENT_STORE === 'esdb' ? redactCredentials(config.ESDB_URL) : join(dataDir, 'events.db')}`,
         `  admin API key (written by the ledger's first start): ${join(dataDir, 'admin-api-key')}`,
         'Ctrl-C stops everything; data stays in ' + dataDir,
