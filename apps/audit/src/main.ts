@@ -31,7 +31,7 @@ runMain('audit', async () => {
       MessagingModule.forRoot(bus),
       // API keys arrive on ledger.api-keys.v1 (published by the relay), read under a group of this process's own.
       IdentityModule.forRoot(config, { keys: { from: 'topic', group: `audit-api-keys-${hostname()}-${process.pid}` } }),
-      AuditModule.register(config, { feed: 'kafka', dataDir: config.DATA_DIR, serveJwks: true }),
+      AuditModule.register(config, { feed: 'kafka', feedTopic: config.AUDIT_TOPIC, dataDir: config.DATA_DIR, serveJwks: true }),
     ],
   })
   class AuditAppModule {}

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { auditConfigSpec, auditDbConfig, auditKeystoreDir, AUDIT_SCHEMA, checkStore, TREE_HEAD_KEY_USE, verifyExport, type PublishedJwk } from '@el/audit-service';
+import { auditConfigSpec, auditDbConfig, auditKeystoreDir, AUDIT_SCHEMA, byteLines, checkStore, TREE_HEAD_KEY_USE, verifyExport, type PublishedJwk } from '@el/audit-service';
 import { eventStoreConfigSpec, openEventStore, storedEvents } from '@el/event-store';
 import { ConfigError, configReader, env, Keystore, progressPrinter, runMain } from '@el/platform';
 import { describeReadDb, openReadModels } from '@el/read-models';
@@ -51,7 +50,7 @@ async function verify(args: readonly string[]): Promise<number> {
   const jwks = await loadJwks(jwksAt >= 0 ? args[jwksAt + 1]! : `${process.env['LEDGER_URL'] ?? 'http://localhost:8080'}/.well-known/jwks.json`);
   const auditKeys = (jwks.keys ?? []).filter((k) => k.use === TREE_HEAD_KEY_USE).length;
   process.stderr.write(`verifying ${file === '-' ? 'standard input' : file} with ${auditKeys} tree-head key(s)\n`);
-  const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
+  const lines = byteLines(file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 }));
   const started = performance.now();
   const print = progressPrinter();
   const rate = (done: number) => done / Math.max(0.001, (performance.now() - started) / 1000);

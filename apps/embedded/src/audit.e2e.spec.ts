@@ -156,8 +156,8 @@ describe('audit: a tamper-evident log of every event, with signed tree heads, pr
     const all = (await t.http('GET', '/v1/audit/history?customerId=acme&limit=500')).body.items.map((i: { position: number }) => i.position);
     const paged: number[] = [];
     for (let cursor: number | null = -1; cursor !== null; ) {
-      const page = await t.http('GET', `/v1/audit/history?customerId=acme&limit=2&cursor=${cursor}`);
-      paged.push(...page.body.items.map((i: { position: number }) => i.position));
+      const page: { body: { items: { position: number }[]; nextCursor: number | null } } = await t.http('GET', `/v1/audit/history?customerId=acme&limit=2&cursor=${cursor}`);
+      paged.push(...page.body.items.map((i) => i.position));
       cursor = page.body.nextCursor;
     }
     expect(paged).toEqual(all);

@@ -41,7 +41,7 @@ runMain('entitlement-ledger', async () => {
       // The audit log: every event of the store, read in-process, as leaves of a signed Merkle tree.
       AuditModule.register(config, { feed: 'event-store', dataDir: config.DATA_DIR, serveJwks: false }),
       // With Kafka, this one process also relays entitlement changes to ledger.entitlements.v1.
-      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
+      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE, auditTopic: config.AUDIT_TOPIC })] : []),
     ],
   })
   class EmbeddedModule {}

@@ -22,7 +22,7 @@ runMain('projector', async () => {
       ReadModelsModule.forRoot({ db: readDb, subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       ProjectorModule.register(config),
       // The relay (event store → Kafka) is the projector's second subscription, when there is a Kafka.
-      ...(bus.kind === 'kafka' ? [MessagingModule.forRoot(bus), RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
+      ...(bus.kind === 'kafka' ? [MessagingModule.forRoot(bus), RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE, auditTopic: config.AUDIT_TOPIC })] : []),
     ],
   })
   class ProjectorAppModule {}

@@ -53,6 +53,8 @@ export interface AuditOptions {
   readonly feed: 'event-store' | 'kafka';
   /** The data directory (default paths of the store and the key). */
   readonly dataDir: string;
+  /** The audit feed's Kafka topic (AUDIT_TOPIC; default ledger.audit.v1). */
+  readonly feedTopic?: string;
   /** Serve /.well-known/jwks.json here (the audit service on its own; embedded, the ledger serves it). */
   readonly serveJwks: boolean;
 }

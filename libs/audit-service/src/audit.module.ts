@@ -1,5 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { TOPICS } from '@el/contracts';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
 import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, type ComponentHealth } from '@el/platform';
@@ -36,6 +37,7 @@ class AuditLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicat
     publicKeys: PublicKeys,
     health: HealthRegistry,
     @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(INTEGRATION_EVENTS) private readonly bus: IntegrationEvents,
   ) {
     publicKeys.add(() => this.keystore.jwks(this.clock.now()));
     health.register('audit', () => this.report());
@@ -43,6 +45,8 @@ class AuditLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicat
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();
+    // Ordered logs: one partition, kept forever (created so before any consumer could create them otherwise).
+    await this.bus.ensureTopics([...(this.options.feed === 'kafka' ? [this.options.feedTopic ?? TOPICS.audit] : []), TOPICS.auditCheckpoints], { log: true });
     await this.log.load();
     await this.heads.load();
     this.logger.log({ events: this.log.size, lastPosition: this.log.lastPosition, treeHead: this.heads.latest?.treeSize ?? null, ms: Math.round(performance.now() - started) }, 'audit log loaded');
@@ -74,6 +78,8 @@ class AuditLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicat
       return { status: 'down', reason: `the audit store does not answer: ${(err as Error).message}`, ...facts };
     }
     if (this.ingest.error) return { status: 'degraded', reason: `the audit feed is failing: ${this.ingest.error}`, ...facts };
+    const d = this.ingest.divergentEvents;
+    if (d) return { status: 'degraded', reason: `${d.count} event(s) arrived that the log does not hold as received (the first at position ${d.first}): run \`npm run audit -- check-store\``, ...facts };
     return { status: 'up', ...facts };
   }
 

@@ -11,3 +11,4 @@ export * from './tree-heads/tree-head';
 export * from './export/audit-export';
 export * from './verify/verify-export';
 export * from './verify/check-store';
+export * from './tree-heads/tree-heads';

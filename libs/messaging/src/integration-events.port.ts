@@ -65,8 +65,12 @@ export interface RunningConsumer {
 }
 
 export interface IntegrationEvents {
-  /** Creates the topics that do not exist yet (with the configured partitions). */
-  ensureTopics(topics: readonly string[]): Promise<void>;
+  /**
+   * Creates the topics that do not exist yet (with the configured partitions).
+   * `log`: ordered logs (the audit feed and its tree heads): one partition, kept
+   * forever, and refused when they exist with more partitions.
+   */
+  ensureTopics(topics: readonly string[], options?: { readonly log?: boolean }): Promise<void>;
   /** How many partitions the topic has (1 in-process). */
   partitionsOf(topic: string): Promise<number>;
   /** The offset the next message of each partition will get (consumer lag = end offset − next offset read). */

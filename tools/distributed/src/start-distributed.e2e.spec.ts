@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,8 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
         // The bound of a minPosition / minUsagePosition wait (answered as soon as reached): room for a loaded CI machine.
         CHECK_MAX_WAIT_MS: '10000',
         LOG_LEVEL: 'warn',
+        // Its own audit feed: other tests' relays publish to the shared broker too, and the audit log is one sequence.
+        AUDIT_TOPIC: `ledger.audit.v1.${randomUUID()}`,
         READ_DB_URL: '',
         PG_URL: '',
       },

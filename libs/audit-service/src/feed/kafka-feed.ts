@@ -2,7 +2,7 @@ import { Controller, Inject, Injectable, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AUDIT_RECORD_TYPE, TOPICS, type AuditRecordV1 } from '@el/contracts';
 import { jsonOf, type BusSubscription, type BusSubscriptionSource, type IncomingMessage } from '@el/messaging';
-import { AUDIT_CONFIG, type AuditConfig } from '../audit.config';
+import { AUDIT_CONFIG, AUDIT_OPTIONS, type AuditConfig, type AuditOptions } from '../audit.config';
 import { AuditLog } from '../log/audit-log';
 import type { LoggedEvent } from '../log/audit-entry';
 import { AuditIngest } from './audit-ingest';
@@ -18,13 +18,14 @@ export const KAFKA_OFFSET_STATE = 'kafka_offset:ledger.audit.v1';
 export class AuditFeedSubscription implements BusSubscriptionSource {
   constructor(
     @Inject(AUDIT_CONFIG) private readonly config: AuditConfig,
+    @Inject(AUDIT_OPTIONS) private readonly options: AuditOptions,
     private readonly log: AuditLog,
   ) {}
 
   async subscription(): Promise<BusSubscription> {
     const next = await this.log.state(KAFKA_OFFSET_STATE);
     // Many messages in flight, recorded together: the handler only queues, in offset order.
-    return { group: this.config.AUDIT_FEED_GROUP, fromBeginning: true, dedupe: false, concurrency: 1000, ordered: false, ...(next !== null ? { startFrom: { 0: next } } : {}) };
+    return { group: this.config.AUDIT_FEED_GROUP, topic: this.options.feedTopic ?? TOPICS.audit, fromBeginning: true, dedupe: false, concurrency: 1000, ordered: false, ...(next !== null ? { startFrom: { 0: next } } : {}) };
   }
 }
 

@@ -9,8 +9,12 @@ export interface AppendOutcome {
   readonly appended: number;
   /** Events it already held (a redelivery), identical to the held ones. */
   readonly duplicates: number;
-  /** Events at a position it already held but with other content: never stored; reported. */
-  readonly divergent: readonly { position: number; held: string; received: string }[];
+  /**
+   * Events at or below its last position that it does not hold as received —
+   * other content at that position, or no event there at all (a feed mixing
+   * two logs): never stored; reported.
+   */
+  readonly divergent: readonly { position: number; held: string | null; received: string }[];
 }
 
 export class AuditLogCorruptError extends Error {
@@ -154,12 +158,12 @@ export class AuditLog {
   }
 
   /** Redelivered events must be the ones held: any other content is a discrepancy, reported, never stored. */
-  private async compareHeld(events: readonly LoggedEvent[]): Promise<{ position: number; held: string; received: string }[]> {
-    const out: { position: number; held: string; received: string }[] = [];
+  private async compareHeld(events: readonly LoggedEvent[]): Promise<{ position: number; held: string | null; received: string }[]> {
+    const out: { position: number; held: string | null; received: string }[] = [];
     for (const e of events) {
       const [row] = (await this.db.query(`SELECT leaf_hash FROM au_leaves WHERE position = ${this.p(1)}`, [e.position])) as { leaf_hash: string }[];
       const received = entryLeafHash(auditEntry(e)).toString('hex');
-      if (row && row.leaf_hash !== received) out.push({ position: e.position, held: row.leaf_hash, received });
+      if (!row || row.leaf_hash !== received) out.push({ position: e.position, held: row?.leaf_hash ?? null, received });
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The Merkle tree of RFC 6962 §2.1 (RFC 9162 §2.1), over SHA-256:
@@ -21,9 +21,14 @@ export function leafHash(entry: Uint8Array): Buffer {
   return createHash('sha256').update(Uint8Array.of(0)).update(entry).digest();
 }
 
+/** 0x01 ‖ left ‖ right, filled per call: one one-shot hash, no allocation but the digest (the hot path of building a tree). */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, 1);
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) throw new TypeError(`node hashes take two ${HASH_SIZE}-byte hashes`);
-  return createHash('sha256').update(Uint8Array.of(1)).update(left).update(right).digest();
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return hash('sha256', NODE_INPUT, 'buffer');
 }
 
 /** The largest power of two smaller than n (n ≥ 2). */

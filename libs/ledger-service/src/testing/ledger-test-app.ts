@@ -94,7 +94,7 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
       MessagingModule.forRoot(bus),
       LedgerModule.register(config),
       ProjectorModule.register(config),
-      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE })] : []),
+      ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE, auditTopic: config.AUDIT_TOPIC })] : []),
     ],
   })
   class TestRoot {}

@@ -203,7 +203,8 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     }
   }
 
-  async ensureTopics(topics: readonly string[]): Promise<void> {
+  async ensureTopics(topics: readonly string[], options: { readonly log?: boolean } = {}): Promise<void> {
+    const single = (t: string) => options.log === true || SINGLE_PARTITION_TOPICS.has(t);
     // Creating topics while the broker settles (a fresh cluster, another service creating them too)
     // can answer UNKNOWN_TOPIC_OR_PARTITION while the leaders are elected: ask again.
     await this.whileLeadersSettle(`creating ${topics.join(', ')}`, async () => {
@@ -211,13 +212,13 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t));
       await this.assertCompacted(admin, topics.filter((t) => existing.has(t) && this.compacted.has(t)));
-      await this.assertSinglePartition(admin, topics.filter((t) => existing.has(t) && SINGLE_PARTITION_TOPICS.has(t)));
+      await this.assertSinglePartition(admin, topics.filter((t) => existing.has(t) && single(t)));
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((topic) => {
           // An ordered log (the audit feed): one partition, kept forever.
-          if (SINGLE_PARTITION_TOPICS.has(topic)) return { topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] };
+          if (single(topic)) return { topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] };
           return {
             topic,
             numPartitions: this.options.partitions,

@@ -15,6 +15,7 @@ export const messagingConfigSpec = {
   KAFKA_TLS_KEY_FILE: env.string({ description: 'PEM private key (unencrypted) of KAFKA_TLS_CERT_FILE' }),
   KAFKA_TLS_REJECT_UNAUTHORIZED: env.bool({ default: true, description: 'Verify the brokers\' certificates and host names (false only for a test broker)' }),
   RELAY_SUBSCRIPTION_ID: env.string({ default: 'kafka-relay', description: 'Stable id of the relay\'s subscription to the event store (its checkpoint)' }),
+  AUDIT_TOPIC: env.string({ default: 'ledger.audit.v1', description: 'The audit feed: every stored event in the log\'s order (one partition), published by the relay and read by the audit service; an installation sharing a Kafka cluster with another (or a test) uses its own' }),
   RELAY_BATCH_SIZE: env.int({ default: 1000, min: 1, max: 10_000, description: 'Most events the relay publishes per batch (one producer request, then one checkpoint)' }),
   ERP_ORDERS_CONCURRENCY: env.int({ default: 32, min: 1, max: 1000, description: 'ERP order messages of one partition applied at once (orders with the same key always in order)' }),
   ERP_ORDERS_GROUP: env.string({ default: 'ledger-erp-orders', description: 'Consumer group of the ledger\'s ERP order consumer (erp.orders.v1)' }),

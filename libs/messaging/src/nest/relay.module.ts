@@ -7,6 +7,14 @@ import { INTEGRATION_EVENTS } from './tokens';
 
 export const RELAY_OPTIONS = Symbol('RELAY_OPTIONS');
 
+export interface RelayRunnerOptions {
+  readonly subscriptionId: string;
+  readonly maxLagSeconds: number;
+  readonly batchSize?: number;
+  /** The audit feed's topic (AUDIT_TOPIC; default ledger.audit.v1). */
+  readonly auditTopic?: string;
+}
+
 /** Runs the Kafka relay in this process, with its lag in /metrics and /health. */
 @Injectable()
 export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -14,7 +22,7 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
   readonly relay: EntitlementRelay;
 
   constructor(
-    @Inject(RELAY_OPTIONS) private readonly options: { subscriptionId: string; maxLagSeconds: number; batchSize?: number },
+    @Inject(RELAY_OPTIONS) private readonly options: RelayRunnerOptions,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(INTEGRATION_EVENTS) bus: IntegrationEvents,
     private readonly clock: Clock,
@@ -27,6 +35,7 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
     this.relay = new EntitlementRelay(store, bus, store.checkpoints, {
       subscriptionId: options.subscriptionId,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(options.auditTopic ? { auditTopic: options.auditTopic } : {}),
       onBatch: (b) => {
         published.inc(b.published);
         duration.observe(b.durationMs / 1000);
@@ -62,7 +71,7 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
 /** The relay: event store → ledger.entitlements.v1. Requires MessagingModule (Kafka) and EventStoreModule. */
 @Module({})
 export class RelayModule {
-  static register(options: { subscriptionId: string; maxLagSeconds: number; batchSize?: number }): DynamicModule {
+  static register(options: RelayRunnerOptions): DynamicModule {
     return { module: RelayModule, providers: [{ provide: RELAY_OPTIONS, useValue: options }, RelayRunner], exports: [RelayRunner] };
   }
 }

@@ -9,6 +9,8 @@ export interface RelayOptions {
   readonly subscriptionId: string;
   /** Default ledger.entitlements.v1. */
   readonly topic?: string;
+  /** Default ledger.audit.v1. */
+  readonly auditTopic?: string;
   readonly batchSize?: number;
   readonly onBatch?: (info: { events: number; published: number; position: number; durationMs: number }) => void;
   readonly onError?: (error: unknown, attempt: number) => void;
@@ -38,7 +40,8 @@ export class EntitlementRelay {
 
   async start(): Promise<void> {
     if (this.subscription) return;
-    await this.bus.ensureTopics([this.topic, TOPICS.apiKeys, TOPICS.audit]);
+    await this.bus.ensureTopics([this.topic, TOPICS.apiKeys]);
+    await this.bus.ensureTopics([this.auditTopic], { log: true });
     // The log as stored: the audit feed carries every event unchanged (its hashes cover the stored bytes); the other feeds read them upcasted.
     this.subscription = runCheckpointed(storedEvents(this.store), {
       subscriptionId: this.options.subscriptionId,
@@ -57,7 +60,7 @@ export class EntitlementRelay {
     // API keys first: a service never sees an entitlement change before a key created ahead of it.
     const keys = apiKeyMessages(batch);
     // Every event in the log's order, on the audit feed's single partition (in flight together with the others).
-    const audit = this.bus.publish(TOPICS.audit, stored.map(auditMessageV1));
+    const audit = this.bus.publish(this.auditTopic, stored.map(auditMessageV1));
     audit.catch(() => undefined); // seen by the Promise.all below; handled here in case an earlier step throws first
     if (keys.length > 0) await this.bus.publish(TOPICS.apiKeys, keys);
     const messages = await this.feed.messages(batch);
@@ -67,6 +70,10 @@ export class EntitlementRelay {
     const watermarks = Array.from({ length: partitions }, (_, partition) => watermarkMessageV1(last.position, partition, partitions, last.recordedAt));
     await Promise.all([this.bus.publish(this.topic, [...messages, ...watermarks]), audit]);
     this.options.onBatch?.({ events: batch.length, published: messages.length, position: last.position, durationMs: performance.now() - started });
+  }
+
+  get auditTopic(): string {
+    return this.options.auditTopic ?? TOPICS.audit;
   }
 
   get topic(): string {
