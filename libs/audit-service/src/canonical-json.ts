@@ -12,36 +12,69 @@
  * left out, as JSON.stringify leaves them out.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$');
+  try {
+    return write(value);
+  } catch (err) {
+    if (err instanceof Unrepresentable) throw new TypeError(`$${err.path.reverse().join('')}: ${err.message}`);
+    throw err;
+  }
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Thrown inside `write` with the path filled in on the way out (built only when something is refused). */
+class Unrepresentable extends Error {
+  readonly path: string[] = [];
+}
 
-function text(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s)) throw new TypeError(`${path}: a string with a lone surrogate has no canonical JSON form`);
+const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+function text(s: string): string {
+  if (!wellFormed(s)) throw new Unrepresentable('a string with a lone surrogate has no canonical JSON form');
   return JSON.stringify(s);
 }
 
-function write(v: unknown, path: string): string {
+function write(v: unknown): string {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'boolean':
       return v ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(v)) throw new TypeError(`${path}: ${v} has no JSON form`);
+      if (!Number.isFinite(v)) throw new Unrepresentable(`${v} has no JSON form`);
       // ECMAScript's Number::toString, which RFC 8785 adopts (and -0 is 0).
       return JSON.stringify(v);
     case 'string':
-      return text(v, path);
+      return text(v);
     case 'object': {
-      if (Array.isArray(v)) return `[${v.map((x, i) => write(x, `${path}[${i}]`)).join(',')}]`;
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) {
+          try {
+            out += (i === 0 ? '' : ',') + write(v[i]);
+          } catch (err) {
+            if (err instanceof Unrepresentable) err.path.push(`[${i}]`);
+            throw err;
+          }
+        }
+        return `${out}]`;
+      }
       const o = v as Record<string, unknown>;
-      const names = Object.keys(o)
-        .filter((k) => o[k] !== undefined)
-        .sort();
-      return `{${names.map((k) => `${text(k, path)}:${write(o[k], `${path}.${k}`)}`).join(',')}}`;
+      // JavaScript's default sort compares UTF-16 code units, as RFC 8785 orders names.
+      const names = Object.keys(o).sort();
+      let out = '{';
+      let first = true;
+      for (const k of names) {
+        const x = o[k];
+        if (x === undefined) continue;
+        try {
+          out += `${first ? '' : ','}${text(k)}:${write(x)}`;
+        } catch (err) {
+          if (err instanceof Unrepresentable) err.path.push(`.${k}`);
+          throw err;
+        }
+        first = false;
+      }
+      return `${out}}`;
     }
     default:
-      throw new TypeError(`${path}: a ${typeof v} has no JSON form`);
+      throw new Unrepresentable(`a ${typeof v} has no JSON form`);
   }
 }

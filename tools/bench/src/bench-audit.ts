@@ -202,9 +202,9 @@ async function httpPart(rows: Rows): Promise<void> {
     child.stdout!.on('data', (d) => (out += d));
     for (let i = 0; i < 300 && !out.includes(`localhost:${port}`); i++) await new Promise((r) => setTimeout(r, 100));
     const base = `http://127.0.0.1:${port}`;
-    const auth = { authorization: `Bearer ${readFileSync(join(dir, 'admin-api-key'), 'utf8').trim()}`, 'content-type': 'application/json' };
+    const auth = { authorization: `Bearer ${readFileSync(join(dir, 'admin-api-key'), 'utf8').trim()}` };
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, { method, headers: auth, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${base}${path}`, { method, headers: body !== undefined ? { ...auth, 'content-type': 'application/json' } : auth, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const json = (await res.json()) as any;
       if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;
