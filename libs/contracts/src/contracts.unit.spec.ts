@@ -16,7 +16,8 @@ import {
 import { deadLetterV1, dlqTopicOf } from './dead-letter.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, toEntitlementEventV1 } from './entitlement-event.v1';
 import Ajv from 'ajv';
-import { entitlementEventSchemaV1, entitlementMessageV1, isControlMessage, watermarkMessageV1, watermarkSchemaV1 } from './entitlements-topic.v1';
+import { catalogMessageV1, catalogPublishedSchemaV1, entitlementEventSchemaV1, entitlementMessageV1, isControlMessage, watermarkMessageV1, watermarkSchemaV1 } from './entitlements-topic.v1';
+import { CATALOG_PUBLISHED_TYPE } from './catalog-published.v1';
 import { COMPACTED_TOPICS, LEDGER_SOURCE, TOPICS } from './topics';
 import { usageCountersMessageV1, usageCountersSchemaV1, usageCountersV1 } from './usage-counters.v1';
 import { WATERMARK_TYPE, watermarkV1, WatermarkTracker } from './watermark.v1';
@@ -120,6 +121,27 @@ describe('ledger.entitlements.v1', () => {
     // The schemas are strict: a field the contract does not document is caught.
     expect(validChange({ ...changes[0]!.value, extra: 1 })).toBe(false);
     expect(validWatermark(changes[0]!.value)).toBe(false);
+  });
+});
+
+describe('catalog versions on ledger.entitlements.v1', () => {
+  it('are control messages, one per partition with its own id, carrying the catalog and the position it is in force from', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(catalogPublishedSchemaV1);
+    const stored = { position: 41, recordedAt: '2026-05-01T00:00:00.000Z', version: 3, hash: 'abc', label: catalog.catalog.label, catalog: catalog.catalog };
+    const messages = [0, 1, 2].map((p) => catalogMessageV1(stored, p));
+    expect(messages.map((m) => [m.partition, m.id, m.key])).toEqual([
+      [0, 'catalog:3:0', 'catalog'],
+      [1, 'catalog:3:1', 'catalog'],
+      [2, 'catalog:3:2', 'catalog'],
+    ]);
+    for (const m of messages) {
+      expect({ errors: validate(m.value) ? null : validate.errors }).toEqual({ errors: null });
+      expect(m.headers).toMatchObject({ ce_id: m.id, ce_type: CATALOG_PUBLISHED_TYPE, ledger_control: 'catalog' });
+      expect(isControlMessage(m.headers)).toBe(true);
+      expect(m.value).toMatchObject({ position: 41, subject: 'catalog', data: { version: 3, hash: 'abc', label: '2026-11 sample', catalog: catalog.catalog } });
+    }
+    expect(validate({ ...messages[0]!.value, data: { ...messages[0]!.value.data, version: 0 } })).toBe(false);
+    expect(validate({ ...messages[0]!.value, extra: true })).toBe(false);
   });
 });
 

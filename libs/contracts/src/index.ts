@@ -12,3 +12,4 @@ export * from './usage-event.v1';
 export * from './usage-alert.v1';
 export * from './usage-correction.v1';
 export * from './usage-counters.v1';
+export * from './catalog-published.v1';
