@@ -23,6 +23,13 @@ export const TOPICS = {
    * (compacted: the newest state of each customer), value = UsageCountersV1.
    */
   usageCounters: 'metering.counters.v1',
+  /**
+   * The enforcement service's decision log, key = customerId, value = DecisionRecordV1: every
+   * denial and a sample of allows (DECISION_LOG_ALLOW_SAMPLE), each with what it was decided from
+   * (request, instant, ledger position, catalog version, usage consulted), so the audit service
+   * can keep it and replay any of them against the ledger's history.
+   */
+  decisions: 'enforcement.decisions.v1',
 } as const;
 
 /** Topics that keep the newest message of each key forever instead of expiring by age (cleanup.policy=compact). */
