@@ -125,7 +125,7 @@ describe('enforcement in the embedded system', () => {
     it('falls back to the enforcement API for a user the token does not speak for', async () => {
       expect(client.checkLocal('dashboards', { userId: 'eve' })).toBeNull();
       const d = await client.check('dashboards', { userId: 'eve' });
-      expect(d).toMatchObject({ source: 'api', code: 'SEAT_NOT_ASSIGNED', stale: false });
+      expect(d).toMatchObject({ source: 'api', code: 'SEAT_NOT_ASSIGNED', catalogVersion: 1, stale: false });
     });
 
     it('reports usage that the metering service counts once, and the enforcement API then enforces', async () => {
