@@ -116,7 +116,7 @@ describe('enforcement in the embedded system', () => {
         const local = client.checkLocal(r.feature, { ...r, atMs });
         const api = (await post(`${app.url}/v1/check`, { customerId: 'c-sdk', ...r, at: new Date(atMs).toISOString(), minPosition: client.status().position })).body;
         expect(local).not.toBeNull();
-        const { position: _p, stale: _s, ...decision } = api;
+        const { position: _p, catalogVersion: _c, stale: _s, ...decision } = api;
         // The local decision has no catalog (no upgrade hint) unless the application gives it one.
         expect({ ...local, upgradeHint: null }).toEqual({ ...decision, upgradeHint: null });
       }
@@ -125,7 +125,7 @@ describe('enforcement in the embedded system', () => {
     it('falls back to the enforcement API for a user the token does not speak for', async () => {
       expect(client.checkLocal('dashboards', { userId: 'eve' })).toBeNull();
       const d = await client.check('dashboards', { userId: 'eve' });
-      expect(d).toMatchObject({ source: 'api', code: 'SEAT_NOT_ASSIGNED', stale: false });
+      expect(d).toMatchObject({ source: 'api', code: 'SEAT_NOT_ASSIGNED', catalogVersion: 1, stale: false });
     });
 
     it('reports usage that the metering service counts once, and the enforcement API then enforces', async () => {

@@ -12,3 +12,4 @@ export * from './export/audit-export';
 export * from './verify/verify-export';
 export * from './verify/check-store';
 export * from './tree-heads/tree-heads';
+export * from './decisions/replay-decision';

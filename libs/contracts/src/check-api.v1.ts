@@ -28,8 +28,14 @@ export interface CheckRequestV1 {
 }
 
 export interface CheckResponseV1 extends Decision {
-  /** The view's ledger position when it decided. */
+  /**
+   * The ledger position the decision was made at: the view held exactly the
+   * changes up to it. With `catalogVersion`, the request and its instant, the
+   * decision can be recomputed from the ledger's history.
+   */
   readonly position: number;
+  /** The catalog version in force at `position` (used for upgrade hints); null before the view has seen one. */
+  readonly catalogVersion: number | null;
   /** True when `minPosition` was not reached within the wait: the decision may miss recent writes. */
   readonly stale: boolean;
 }
@@ -41,7 +47,9 @@ export interface CheckBatchRequestV1 {
 }
 
 export interface CheckBatchResponseV1 {
+  /** One position and catalog version for the whole batch (see CheckResponseV1). */
   readonly position: number;
+  readonly catalogVersion: number | null;
   readonly stale: boolean;
   readonly results: readonly Decision[];
 }
@@ -50,7 +58,8 @@ export const MAX_CHECK_BATCH = 1000;
 
 const id = ID_SCHEMA;
 
-const checkProperties = {
+/** The fields of one check (shared with the decision log's record of the request). */
+export const checkProperties = {
   customerId: id,
   feature: { type: 'string', minLength: 1, maxLength: 200 },
   productId: id,
@@ -98,7 +107,11 @@ export const checkBatchRequestSchemaV1 = {
 
 const nullable = (type: 'string' | 'number') => ({ type: [type, 'null'] }) as const;
 
-const decisionProperties = {
+const position = { type: 'integer', description: 'The ledger position the decision was made at: the view held exactly the changes up to it (replay a decision with it, its request and its instant)' } as const;
+const catalogVersion = { type: ['integer', 'null'], description: 'The catalog version in force at position, named by upgrade hints; null until the view has seen a published catalog (hints then come from the CATALOG_PATH file)' } as const;
+
+/** A decision's fields (shared with the decision log). */
+export const decisionProperties = {
   allowed: { type: 'boolean' },
   code: { type: 'string', description: 'OK, IN_GRACE, OVERAGE (allowed) or the denial: NO_ENTITLEMENT, REVOKED, SUSPENDED, NOT_YET_ACTIVE, EXPIRED, FEATURE_NOT_INCLUDED, REGION_BLOCKED, SEAT_NOT_ASSIGNED, DEVICE_LIMIT, USAGE_CAP_REACHED' },
   entitlementId: nullable('string'),
@@ -111,21 +124,22 @@ const decisionProperties = {
   reason: { type: 'string' },
 } as const;
 
-const decisionRequired = ['allowed', 'code', 'entitlementId', 'remaining', 'expiresAt', 'upgradeHint', 'reason'] as const;
+export const decisionRequired = ['allowed', 'code', 'entitlementId', 'remaining', 'expiresAt', 'upgradeHint', 'reason'] as const;
 
 export const checkResponseSchemaV1 = {
   $id: 'CheckResponseV1',
   type: 'object',
-  required: [...decisionRequired, 'position', 'stale'],
-  properties: { ...decisionProperties, position: { type: 'integer' }, stale: { type: 'boolean' } },
+  required: [...decisionRequired, 'position', 'catalogVersion', 'stale'],
+  properties: { ...decisionProperties, position, catalogVersion, stale: { type: 'boolean' } },
 } as const;
 
 export const checkBatchResponseSchemaV1 = {
   $id: 'CheckBatchResponseV1',
   type: 'object',
-  required: ['position', 'stale', 'results'],
+  required: ['position', 'catalogVersion', 'stale', 'results'],
   properties: {
-    position: { type: 'integer' },
+    position,
+    catalogVersion,
     stale: { type: 'boolean' },
     results: { type: 'array', items: { type: 'object', required: [...decisionRequired], properties: decisionProperties } },
   },

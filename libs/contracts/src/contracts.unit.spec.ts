@@ -16,7 +16,10 @@ import {
 import { deadLetterV1, dlqTopicOf } from './dead-letter.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, toEntitlementEventV1 } from './entitlement-event.v1';
 import Ajv from 'ajv';
-import { entitlementEventSchemaV1, entitlementMessageV1, isControlMessage, watermarkMessageV1, watermarkSchemaV1 } from './entitlements-topic.v1';
+import { catalogMessageV1, catalogPublishedSchemaV1, entitlementEventSchemaV1, entitlementMessageV1, isControlMessage, watermarkMessageV1, watermarkSchemaV1 } from './entitlements-topic.v1';
+import { CATALOG_PUBLISHED_TYPE } from './catalog-published.v1';
+import { decisionRecordMessageV1, decisionRecordSchemaV1, decisionRecordV1 } from './decision-record.v1';
+import { checkBatchResponseSchemaV1, checkResponseSchemaV1 } from './check-api.v1';
 import { COMPACTED_TOPICS, LEDGER_SOURCE, TOPICS } from './topics';
 import { usageCountersMessageV1, usageCountersSchemaV1, usageCountersV1 } from './usage-counters.v1';
 import { WATERMARK_TYPE, watermarkV1, WatermarkTracker } from './watermark.v1';
@@ -120,6 +123,79 @@ describe('ledger.entitlements.v1', () => {
     // The schemas are strict: a field the contract does not document is caught.
     expect(validChange({ ...changes[0]!.value, extra: 1 })).toBe(false);
     expect(validWatermark(changes[0]!.value)).toBe(false);
+  });
+});
+
+describe('catalog versions on ledger.entitlements.v1', () => {
+  it('are control messages, one per partition with its own id, carrying the catalog and the position it is in force from', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(catalogPublishedSchemaV1);
+    const stored = { position: 41, recordedAt: '2026-05-01T00:00:00.000Z', version: 3, hash: 'abc', label: catalog.catalog.label, catalog: catalog.catalog };
+    const messages = [0, 1, 2].map((p) => catalogMessageV1(stored, p));
+    expect(messages.map((m) => [m.partition, m.id, m.key])).toEqual([
+      [0, 'catalog:3:0', 'catalog'],
+      [1, 'catalog:3:1', 'catalog'],
+      [2, 'catalog:3:2', 'catalog'],
+    ]);
+    for (const m of messages) {
+      expect({ errors: validate(m.value) ? null : validate.errors }).toEqual({ errors: null });
+      expect(m.headers).toMatchObject({ ce_id: m.id, ce_type: CATALOG_PUBLISHED_TYPE, ledger_control: 'catalog' });
+      expect(isControlMessage(m.headers)).toBe(true);
+      expect(m.value).toMatchObject({ position: 41, subject: 'catalog', data: { version: 3, hash: 'abc', label: '2026-11 sample', catalog: catalog.catalog } });
+    }
+    expect(validate({ ...messages[0]!.value, data: { ...messages[0]!.value.data, version: 0 } })).toBe(false);
+    expect(validate({ ...messages[0]!.value, extra: true })).toBe(false);
+  });
+});
+
+describe('enforcement.decisions.v1', () => {
+  const validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(decisionRecordSchemaV1);
+  const record = decisionRecordV1({
+    id: 'd-1',
+    request: { customerId: 'acme', feature: 'api_calls', quantity: 5, userId: 'bob' },
+    atMs: Date.parse('2026-06-01T00:00:00.000Z'),
+    at: '2026-06-01T00:00:00.000Z',
+    decidedAt: '2026-06-01T00:00:00.004Z',
+    decision: { allowed: false, code: 'USAGE_CAP_REACHED', entitlementId: 'e1', remaining: 2, expiresAt: null, upgradeHint: { kind: 'plan', sku: 'ANL-PRO', name: 'Analytics Pro', productId: 'analytics' }, reason: 'api_calls: 998 of 1000 used, 5 more requested' },
+    position: 120,
+    catalogVersion: 3,
+    stale: false,
+    usage: [{ entitlementId: 'e1', feature: 'api_calls', period: 'month', value: 998 }],
+  });
+
+  it('is a record its schema documents, keyed by customer', () => {
+    expect(TOPICS.decisions).toBe('enforcement.decisions.v1');
+    expect({ errors: validate(record) ? null : validate.errors }).toEqual({ errors: null });
+    expect(validate({ ...record, catalogVersion: null, usage: [] })).toBe(true);
+    expect(decisionRecordMessageV1(record)).toMatchObject({ key: 'acme', id: 'd-1', headers: { ce_id: 'd-1', ce_type: 'io.ledger.enforcement.decision.v1' } });
+  });
+
+  it('refuses what the contract does not document or leaves out', () => {
+    const { usage: _u, ...withoutUsage } = record;
+    for (const bad of [
+      withoutUsage,
+      { ...record, extra: 1 },
+      { ...record, request: { ...record.request, minPosition: 3 } },
+      { ...record, decision: { ...record.decision, extra: 1 } },
+      { ...record, usage: [{ entitlementId: 'e1', feature: 'api_calls', period: 'week', value: 1 }] },
+      { ...record, catalogVersion: 0 },
+      { ...record, position: 1.5 },
+    ]) {
+      expect(validate(bad)).toBe(false);
+    }
+  });
+});
+
+describe('check API responses', () => {
+  it('carry the position and the catalog version they were decided at (null before any is known)', () => {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const one = ajv.compile(checkResponseSchemaV1);
+    const batch = ajv.compile(checkBatchResponseSchemaV1);
+    const decision = { allowed: true, code: 'OK', entitlementId: 'e1', remaining: null, expiresAt: null, upgradeHint: null, reason: 'ok' };
+    expect(one({ ...decision, position: 7, catalogVersion: 2, stale: false })).toBe(true);
+    expect(one({ ...decision, position: 7, catalogVersion: null, stale: false })).toBe(true);
+    expect(one({ ...decision, position: 7, stale: false })).toBe(false);
+    expect(batch({ position: 7, catalogVersion: 2, stale: false, results: [decision] })).toBe(true);
+    expect(batch({ position: 7, stale: false, results: [decision] })).toBe(false);
   });
 });
 

@@ -1,3 +1,4 @@
+import { CATALOG_PUBLISHED_TYPE, catalogPublishedV1, type CatalogPublishedV1, type StoredCatalogPublished } from './catalog-published.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, type EntitlementEventV1 } from './entitlement-event.v1';
 import { ID_SCHEMA } from './schema-parts';
 import { WATERMARK_TYPE, watermarkV1, type WatermarkV1 } from './watermark.v1';
@@ -9,14 +10,17 @@ import { WATERMARK_TYPE, watermarkV1, type WatermarkV1 } from './watermark.v1';
  * |--------------------|---------------------|----------------------------------------------------------------|-------------------------------|
  * | entitlement change | customerId          | `ce_id`, `ce_type` (io.ledger.entitlement.*.v1), content-type  | `EntitlementEventV1`          |
  * | watermark          | `"watermark"`       | `ce_id`, `ce_type` (io.ledger.watermark.v1), content-type, **`ledger_control: watermark`** | `WatermarkV1` |
+ * | catalog version    | `"catalog"`         | `ce_id`, `ce_type` (io.ledger.catalog.published.v1), content-type, **`ledger_control: catalog`** | `CatalogPublishedV1` |
  *
- * A control message always carries the `ledger_control` header: a consumer
- * that only wants entitlement changes skips every message that has it,
- * without parsing the value. The relay (Kafka) and the in-process bus build
- * both kinds with the functions below, so they publish the same messages.
+ * Watermarks and catalog versions go to every partition. A control message
+ * always carries the `ledger_control` header: a consumer that only wants
+ * entitlement changes skips every message that has it, without parsing the
+ * value. The relay (Kafka) and the in-process bus build every kind with the
+ * functions below, so they publish the same messages.
  */
 export const CONTROL_HEADER = 'ledger_control';
 export const WATERMARK_KEY = 'watermark';
+export const CATALOG_KEY = 'catalog';
 
 export interface TopicMessageV1<V> {
   readonly key: string;
@@ -44,7 +48,19 @@ export function watermarkMessageV1(position: number, partition: number, partitio
   };
 }
 
-/** True for control messages (watermarks): consumers of entitlement changes skip them by this header alone. */
+/** A catalog version as published on `partition` (one message per partition, see catalog-published.v1). */
+export function catalogMessageV1(stored: StoredCatalogPublished, partition: number): TopicMessageV1<CatalogPublishedV1> {
+  const value = catalogPublishedV1(stored, partition);
+  return {
+    key: CATALOG_KEY,
+    id: value.id,
+    value,
+    partition,
+    headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: CATALOG_PUBLISHED_TYPE, [CONTROL_HEADER]: 'catalog' },
+  };
+}
+
+/** True for control messages (watermarks, catalog versions): consumers of entitlement changes skip them by this header alone. */
 export function isControlMessage(headers: Readonly<Record<string, string | undefined>>): boolean {
   return headers[CONTROL_HEADER] !== undefined;
 }
@@ -159,6 +175,35 @@ export const watermarkSchemaV1 = {
       additionalProperties: false,
       required: ['position', 'partition', 'partitions'],
       properties: { position: { type: 'integer', minimum: 1 }, partition: { type: 'integer', minimum: 0 }, partitions: { type: 'integer', minimum: 1 } },
+    },
+  },
+} as const;
+
+/** JSON Schema of the value of a catalog version on ledger.entitlements.v1 (`CatalogPublishedV1`). The catalog itself is validated by the ledger when it is published. */
+export const catalogPublishedSchemaV1 = {
+  $id: 'CatalogPublishedV1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'position', 'data'],
+  properties: {
+    specversion: { const: '1.0' },
+    id: { type: 'string', pattern: '^catalog:\\d+:\\d+$' },
+    type: { const: CATALOG_PUBLISHED_TYPE },
+    source: { type: 'string', minLength: 1 },
+    subject: { const: 'catalog' },
+    time: instant,
+    datacontenttype: { const: 'application/json' },
+    position: { type: 'integer', minimum: 1 },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'hash', 'label', 'catalog'],
+      properties: {
+        version: { type: 'integer', minimum: 1 },
+        hash: { type: 'string', minLength: 1 },
+        label: { type: 'string' },
+        catalog: { type: 'object', required: ['label', 'products', 'addOns'], properties: { label: { type: 'string' }, products: { type: 'array' }, addOns: { type: 'array' } } },
+      },
     },
   },
 } as const;

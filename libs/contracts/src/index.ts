@@ -13,3 +13,5 @@ export * from './usage-alert.v1';
 export * from './usage-correction.v1';
 export * from './usage-counters.v1';
 export * from './audit.v1';
+export * from './catalog-published.v1';
+export * from './decision-record.v1';

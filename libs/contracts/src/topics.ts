@@ -31,6 +31,13 @@ export const TOPICS = {
   audit: 'ledger.audit.v1',
   /** The audit service's signed tree heads (SignedTreeHeadV1), in signing order (one partition); kept forever. */
   auditCheckpoints: 'ledger.audit.checkpoints.v1',
+  /**
+   * The enforcement service's decision log, key = customerId, value = DecisionRecordV1: every
+   * denial and a sample of allows (DECISION_LOG_ALLOW_SAMPLE), each with what it was decided from
+   * (request, instant, ledger position, catalog version, usage consulted), so the audit service
+   * can keep it and replay any of them against the ledger's history.
+   */
+  decisions: 'enforcement.decisions.v1',
 } as const;
 
 /**

@@ -14,6 +14,18 @@ export const enforcementConfigSpec = {
   CHECK_MAX_WAIT_MS: env.int({ default: 500, min: 0, max: 30_000, description: 'Longest a check with minPosition waits for the view to catch up before answering stale: true' }),
   RATE_LIMIT_CHECKS_PER_SECOND: env.int({ default: 0, min: 0, description: 'Check requests (a batch counts as one) each principal may make per second, in bursts of the same size; above it 429 with Retry-After (0: unlimited)' }),
   CHECK_MAX_LAG_SECONDS: env.int({ default: 30, min: 1, description: '/health reports the view degraded when its newest change arrived more than this late' }),
+  DECISION_LOG_ALLOW_SAMPLE: env.number({
+    default: 0.01,
+    min: 0,
+    max: 1,
+    description: 'Share of allowed decisions written to the decision log (enforcement.decisions.v1), from 0 (none) to 1 (every one); every denial is always written',
+  }),
+  DECISION_LOG_BUFFER: env.int({
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    description: 'Decision records held for publishing in the background; when the bus cannot take them and this is full, new records are dropped (enforcement_decision_log_dropped_total), checks never wait',
+  }),
 };
 export type EnforcementConfig = ConfigOf<typeof enforcementConfigSpec>;
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryCheckpointStore, SqliteEventStore, type EventStore } from '@el/event-store';
 import { EntitlementRelay, KafkaIntegrationEvents, type BusConfig } from '@el/messaging';
-import { LedgerLog } from '@el/event-store/testing';
+import { LedgerLog, sampleCatalog } from '@el/event-store/testing';
 import { describeWithKafka, kafkaForTests } from '@el/testing';
 import { enforcementErrorTable } from './enforcement.errors';
 import { startEnforcementApp, type EnforcementTestApp, type EnforcementTestOptions } from './testing/enforcement-test-app';
@@ -120,6 +120,30 @@ function suite(name: string, open: () => Promise<Fixture>) {
       expect(res.body.results.map((r: { code: string }) => r.code)).toEqual(['OK', 'FEATURE_NOT_INCLUDED', 'NO_ENTITLEMENT', 'NOT_YET_ACTIVE']);
       expect(res.body.results[0]).toMatchObject({ remaining: 20, expiresAt: expect.any(String) });
       expect(res.body.results[1].upgradeHint).toEqual({ kind: 'plan', sku: 'ANL-ENT', name: 'Analytics Enterprise', productId: 'analytics' });
+    });
+
+    it('learns the catalog in force from the ledger: answers carry its version, upgrade hints name its plans (the file\'s until one arrives)', async () => {
+      const app = await start();
+      const granted = await fx.log.orderGrant('SO-1', 'acme', 'e1', 'ANL-FREE', 1);
+      const before = await app.post('/v1/check', { customerId: 'acme', feature: 'sso', minPosition: granted });
+      expect(before.body).toMatchObject({ code: 'FEATURE_NOT_INCLUDED', catalogVersion: null, upgradeHint: { sku: 'ANL-ENT', name: 'Analytics Enterprise' } });
+
+      const catalog = sampleCatalog().catalog;
+      const renamed = { ...catalog, label: '2027-01', products: catalog.products.map((p) => ({ ...p, plans: p.plans.map((plan) => ({ ...plan, name: `${plan.name} 2027` })) })) };
+      await fx.log.publishCatalog(catalog);
+      const published = await fx.log.publishCatalog(renamed);
+      const after = await app.post('/v1/check', { customerId: 'acme', feature: 'sso', minPosition: published });
+      expect(after.body).toMatchObject({ code: 'FEATURE_NOT_INCLUDED', catalogVersion: 2, upgradeHint: { sku: 'ANL-ENT', name: 'Analytics Enterprise 2027' } });
+      expect(after.body.position).toBeGreaterThanOrEqual(published);
+      const batch = await app.post('/v1/check/batch', { checks: [{ customerId: 'acme', feature: 'sso' }, { customerId: 'nobody', feature: 'sso' }] });
+      expect(batch.body).toMatchObject({ catalogVersion: 2, results: [{ upgradeHint: { name: 'Analytics Enterprise 2027' } }, { code: 'NO_ENTITLEMENT', upgradeHint: { name: 'Analytics Enterprise 2027' } }] });
+      expect((await app.get('/health')).body.components.enforcementView).toMatchObject({ catalogVersion: 2 });
+
+      // The catalog in force is part of the snapshot: a restart answers with it before reading anything.
+      await app.close();
+      apps.splice(apps.indexOf(app), 1);
+      const restarted = await start();
+      expect(restarted.view().catalog).toMatchObject({ version: 2, label: '2027-01', position: published });
     });
 
     it('walks its error table: every row answers its status through the API', async () => {

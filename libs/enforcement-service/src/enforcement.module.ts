@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { TOPICS } from '@el/contracts';
 import { USAGE_LOOKUP, USAGE_PROGRESS } from '@el/platform';
 import { CheckRoutes } from './check/check.routes';
+import { DecisionLog } from './decision-log/decision-log';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from './enforcement.config';
 import { DEFAULT_ENFORCEMENT_TOPIC, ENFORCEMENT_TOPIC, EnforcementViewRunner } from './view/view-runner';
 import { ViewController } from './view/view.http.controller';
@@ -23,7 +24,7 @@ export interface EnforcementOptions {
 
 /**
  * The enforcement service: the in-memory view of ledger.entitlements.v1 and
- * the check API over it. Requires PlatformModule and MessagingModule (Kafka,
+ * the check API over it, and the decision log (enforcement.decisions.v1). Requires PlatformModule and MessagingModule (Kafka,
  * or in-process when embedded with the ledger). Metered usage comes from a
  * metering module in the same process, or from metering.counters.v1
  * (`usage: 'counters-topic'`).
@@ -47,10 +48,11 @@ export class EnforcementModule {
         { provide: ENFORCEMENT_CONFIG, useValue: config },
         { provide: ENFORCEMENT_TOPIC, useValue: options.topic ?? DEFAULT_ENFORCEMENT_TOPIC },
         EnforcementViewRunner,
+        DecisionLog,
         CheckRoutes,
         ...usage,
       ],
-      exports: [EnforcementViewRunner],
+      exports: [EnforcementViewRunner, DecisionLog],
     };
   }
 }

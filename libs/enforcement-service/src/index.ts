@@ -7,3 +7,6 @@ export * from './check/check.routes';
 export * from './enforcement.errors';
 export * from './usage/usage-counters-view';
 export * from './usage/usage-counters-feed';
+export * from './decision-log/decision-log';
+export * from './decision-log/decision-sampler';
+export * from './decision-log/usage-recorder';

@@ -1,17 +1,22 @@
 import {
+  CATALOG_STREAM,
   foldEntitlement,
   evolveEntitlement,
   isEntitlementEvent,
   type EntitlementEvent,
+  type CatalogPublished,
   type EntitlementState,
 } from '@el/domain';
-import { entitlementMessageV1, toEntitlementEventV1 } from '@el/contracts';
+import { catalogMessageV1, entitlementMessageV1, toEntitlementEventV1 } from '@el/contracts';
 import type { EventStore, RecordedEvent } from '@el/event-store';
 import type { OutgoingMessage } from './integration-events.port';
 
 /**
  * Turns stored entitlement events into ledger.entitlements.v1 messages, each
- * carrying the entitlement's full state after the change. States are kept per
+ * carrying the entitlement's full state after the change, and every catalog
+ * version published into one catalog message per partition (a view must see
+ * the catalog in order with the changes of whichever partition it reads).
+ * States are kept per
  * entitlement and evolved event by event; when an event does not follow the
  * state held (a restart, or the cache forgot it), the state is rebuilt from
  * the entitlement's stream up to that event. Used by the Kafka relay and by
@@ -25,9 +30,17 @@ export class EntitlementFeed {
     private readonly capacity = 200_000,
   ) {}
 
-  async messages(batch: readonly RecordedEvent[]): Promise<OutgoingMessage[]> {
+  /** The messages of `batch`, in log order; catalog versions are addressed to each of the topic's `partitions`. */
+  async messages(batch: readonly RecordedEvent[], partitions = 1): Promise<OutgoingMessage[]> {
     const out: OutgoingMessage[] = [];
     for (const r of batch) {
+      if (r.stream === CATALOG_STREAM && r.type === 'CatalogPublished') {
+        const { version, hash, label, catalog } = (r as unknown as RecordedEvent<CatalogPublished['data']>).data;
+        for (let partition = 0; partition < partitions; partition++) {
+          out.push(catalogMessageV1({ position: r.position, recordedAt: r.recordedAt, version, hash, label, catalog }, partition));
+        }
+        continue;
+      }
       if (!isEntitlementEvent(r)) continue;
       // Already in its newest shape: the store upcasts on read.
       const event = { type: r.type, data: r.data, metadata: r.metadata } as unknown as EntitlementEvent;

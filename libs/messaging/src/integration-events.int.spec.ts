@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryCheckpointStore, SqliteEventStore } from '@el/event-store';
-import { WATERMARK_TYPE, type EntitlementEventV1 } from '@el/contracts';
-import { LedgerLog } from '@el/event-store/testing';
+import { CATALOG_PUBLISHED_TYPE, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1 } from '@el/contracts';
+import { LedgerLog, sampleCatalog } from '@el/event-store/testing';
 import { describeWithKafka, kafkaForTests, until } from '@el/testing';
 import { InProcessIntegrationEvents } from './inprocess/in-process-integration-events';
 import { jsonOf, typeOf, type IncomingMessage } from './integration-events.port';
@@ -99,6 +99,36 @@ describeWithKafka('Kafka', () => {
       expect(all).toHaveLength(2 * total); // the duplicates did reach the topic
       expect(deduped).toHaveLength(total); // and were dropped by id
       expect(new Set(deduped).size).toBe(total);
+    } finally {
+      await bus.close();
+      await s.cleanup();
+    }
+  });
+
+  it('a relay that resumes past the catalog in force announces it again on every partition', async () => {
+    const s = storeFixture();
+    const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'announce', partitions: 3, log: quiet });
+    try {
+      const log = new LedgerLog(s.store, 'catalog');
+      await log.publishCatalog();
+      const v2 = await log.publishCatalog({ ...sampleCatalog().catalog, label: 'v2' });
+      await s.writeHistory(2);
+      // Everything was relayed before (by a relay that did not publish catalog versions yet).
+      const checkpoints = new InMemoryCheckpointStore();
+      await checkpoints.save('relay', await s.store.headPosition());
+      const relay = new EntitlementRelay(s.store, bus, checkpoints, { subscriptionId: 'relay', topic });
+      await relay.start();
+      const got: { partition: number; value: CatalogPublishedV1 }[] = [];
+      const c = await bus.consume(topic, `g-${randomUUID()}`, async (m) => void (typeOf(m) === CATALOG_PUBLISHED_TYPE && got.push({ partition: m.partition, value: jsonOf(m) })));
+      await until('the catalog on every partition', () => got.length >= 3);
+      await c.stop();
+      await relay.stop();
+      expect(got.map((g) => [g.partition, g.value.data.version, g.value.position, g.value.data.label]).sort()).toEqual([
+        [0, 2, v2, 'v2'],
+        [1, 2, v2, 'v2'],
+        [2, 2, v2, 'v2'],
+      ]);
     } finally {
       await bus.close();
       await s.cleanup();

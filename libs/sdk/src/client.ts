@@ -76,6 +76,8 @@ export interface ClientDecision extends Decision {
   readonly source: 'token' | 'api' | 'unavailable';
   /** Ledger position the decision reflects. */
   readonly position: number | null;
+  /** `api`: the catalog version the enforcement service decided with (null before it knew one); local decisions use the `catalog` option and say null. */
+  readonly catalogVersion: number | null;
   readonly stale: boolean;
 }
 
@@ -203,7 +205,7 @@ export class EntitlementClient {
   /** Decides locally when the token can, otherwise asks the enforcement API; fails closed when neither can answer. */
   async check(feature: string, options: CheckOptions = {}): Promise<ClientDecision> {
     const local = this.checkLocal(feature, options);
-    if (local) return { ...local, source: 'token', position: this.current!.position, stale: false };
+    if (local) return { ...local, source: 'token', position: this.current!.position, catalogVersion: null, stale: false };
     return this.checkRemote(feature, options);
   }
 
@@ -375,6 +377,7 @@ export class EntitlementClient {
       reason: `cannot decide ${feature}: ${why}`,
       source: 'unavailable',
       position: null,
+      catalogVersion: null,
       stale: true,
     };
   }

@@ -67,7 +67,7 @@ describe('EntitlementClient offline', () => {
     // The token cannot speak for an instant after it expires.
     expect(client.checkLocal('dashboards', { atMs: Date.parse('2026-11-20T12:30:00Z') })).toBeNull();
     now = NOW + 1000;
-    expect(await client.check('dashboards')).toMatchObject({ source: 'token', position: 7, stale: false, code: 'OK' });
+    expect(await client.check('dashboards')).toMatchObject({ source: 'token', position: 7, catalogVersion: null, stale: false, code: 'OK' });
     client.close();
   });
 

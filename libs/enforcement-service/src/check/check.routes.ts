@@ -11,12 +11,16 @@ import {
   type CheckBatchResponseV1,
   type CheckRequestV1,
   type CheckResponseV1,
+  type DecisionRequestV1,
 } from '@el/contracts';
-import { catalogDocument, type CheckContext, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
+import { catalogDocument, type Catalog, type CheckContext, type CheckRequest, type Decision, type UsageLookup } from '@el/domain';
 import { USAGE_LOOKUP, USAGE_PROGRESS, ApiErrorFilter, Authenticator, Clock, CodedError, HTTP_ERROR_TABLE, jsonRoute, loadDocumentFile, Metrics, openApiSchema, principalOf, RateLimiter, seesCustomer, type HttpErrorTable, type Principal, type UsageProgress } from '@el/platform';
 import type { FastifyRequest } from 'fastify';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementViewRunner } from '../view/view-runner';
+import type { CatalogInForce } from '../view/enforcement-view';
+import { DecisionLog } from '../decision-log/decision-log';
+import { UsageRecorder } from '../decision-log/usage-recorder';
 
 /**
  * POST /v1/check and /v1/check/batch, served by Fastify directly: the body is
@@ -27,11 +31,21 @@ import { EnforcementViewRunner } from '../view/view-runner';
  * `minUsagePosition` for the usage counters of the check's customer to include
  * that usage position (both waits run together, within the same bound); if
  * either does not get there the answer says `stale: true`.
+ *
+ * Every answer carries the ledger position the view decided at and the
+ * catalog version in force there (upgrade hints name that catalog's plans;
+ * until the view has read one, the CATALOG_PATH file's, with catalogVersion
+ * null). Denials and a sample of allows go to the decision log with the usage
+ * values the decision read.
  */
 @Injectable()
 export class CheckRoutes implements OnModuleInit {
   private readonly logger = new Logger('check');
-  private ctx: CheckContext = {};
+  /** The catalog file: upgrade hints until the view knows the catalog in force from the ledger. */
+  private fileCatalog: Catalog | undefined;
+  private readonly recorder: UsageRecorder;
+  /** The context for the catalog in force, rebuilt only when that catalog changes. */
+  private ctx: { readonly for: CatalogInForce | null; readonly ctx: CheckContext } | null = null;
   private readonly decisions: (code: string) => void;
   private readonly stale;
 
@@ -42,7 +56,8 @@ export class CheckRoutes implements OnModuleInit {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly authenticator: Authenticator,
-    @Optional() @Inject(USAGE_LOOKUP) private readonly usage?: UsageLookup,
+    private readonly log: DecisionLog,
+    @Optional() @Inject(USAGE_LOOKUP) usage?: UsageLookup,
     @Optional() @Inject(USAGE_PROGRESS) private readonly usageProgress?: UsageProgress,
     @Optional() @Inject(HTTP_ERROR_TABLE) private readonly errorTable: HttpErrorTable = {},
   ) {
@@ -54,12 +69,13 @@ export class CheckRoutes implements OnModuleInit {
       c.inc();
     };
     this.stale = metrics.counter('enforcement_stale_answers_total', 'Checks answered stale: minPosition (ledger) or minUsagePosition (usage) not reached within CHECK_MAX_WAIT_MS', ['waited_for']);
+    this.recorder = new UsageRecorder(usage);
   }
 
   onModuleInit(): void {
     const catalog = loadDocumentFile(this.config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument });
-    this.ctx = { catalog, ...(this.usage ? { usage: this.usage } : {}) };
-    this.logger.log({ label: catalog.label, products: catalog.products.length }, 'catalog for upgrade hints');
+    this.fileCatalog = catalog;
+    this.logger.log({ label: catalog.label, products: catalog.products.length }, 'catalog file for upgrade hints until the ledger publishes one');
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const filter = new ApiErrorFilter(this.errorTable);
     const toErrorBody = (err: unknown) => filter.toBody(err);
@@ -77,8 +93,9 @@ export class CheckRoutes implements OnModuleInit {
       handler: async (body, request) => {
         visible(request, body.customerId);
         const stale = await this.staleAfterWaiting(body.minPosition, body.minUsagePosition !== undefined ? [{ customerId: body.customerId, position: body.minUsagePosition }] : []);
-        const d = this.decide(body, this.clock.nowMs());
-        return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: this.runner.view.position, stale };
+        const at = this.decidingAt(stale);
+        const d = this.decide(body, at);
+        return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: at.position, catalogVersion: at.catalogVersion, stale };
       },
     });
 
@@ -94,10 +111,11 @@ export class CheckRoutes implements OnModuleInit {
         for (const c of body.checks) visible(request, c.customerId);
         const usage = body.checks.flatMap((c) => (c.minUsagePosition !== undefined ? [{ customerId: c.customerId, position: c.minUsagePosition }] : []));
         const stale = await this.staleAfterWaiting(body.minPosition, usage);
-        // One instant and one position for the whole batch: the answers are consistent with each other.
-        const now = this.clock.nowMs();
-        const position = this.runner.view.position;
-        return { position, stale, results: body.checks.map((c) => this.decide(c, now)) };
+        // One instant, one position and one catalog for the whole batch: the answers are consistent with each other.
+        const at = this.decidingAt(stale);
+        const results = new Array<Decision>(body.checks.length);
+        for (let i = 0; i < results.length; i++) results[i] = this.decide(body.checks[i]!, at);
+        return { position: at.position, catalogVersion: at.catalogVersion, stale, results };
       },
     });
   }
@@ -123,7 +141,19 @@ export class CheckRoutes implements OnModuleInit {
     return !ledger || counters.some((ok) => !ok);
   }
 
-  private decide(c: Omit<CheckRequestV1, 'minPosition'>, now: number): Decision {
+  /**
+   * What a decision made now is made at: the clock, the view's position and its catalog. Read
+   * together and used synchronously, so no message can move the view in between.
+   */
+  private decidingAt(stale: boolean): DecidingAt {
+    const view = this.runner.view;
+    const catalog = view.catalog;
+    if (this.ctx?.for !== catalog) this.ctx = { for: catalog, ctx: { catalog: catalog?.catalog ?? this.fileCatalog, usage: this.recorder.lookup } };
+    return { now: this.clock.nowMs(), position: view.position, catalogVersion: catalog?.version ?? null, ctx: this.ctx.ctx, stale };
+  }
+
+  private decide(c: Omit<CheckRequestV1, 'minPosition'>, at: DecidingAt): Decision {
+    const now = at.now;
     // One shape for every request (absent fields undefined): the decision function stays monomorphic.
     const request: CheckRequest = {
       customerId: c.customerId,
@@ -135,10 +165,34 @@ export class CheckRoutes implements OnModuleInit {
       quantity: c.quantity,
       atMs: c.at !== undefined ? Date.parse(c.at) : now,
     } as CheckRequest;
-    const decision = this.runner.view.check(request, this.ctx);
+    this.recorder.begin();
+    const decision = this.runner.view.check(request, at.ctx);
     this.decisions(decision.code);
+    if (this.log.keeps(decision)) {
+      this.log.record({ request: asReceived(c), atMs: request.atMs!, decidedAtMs: now, decision, position: at.position, catalogVersion: at.catalogVersion, stale: at.stale, usage: this.recorder.recorded() });
+    }
     return decision;
   }
+}
+
+interface DecidingAt {
+  readonly now: number;
+  readonly position: number;
+  readonly catalogVersion: number | null;
+  readonly ctx: CheckContext;
+  readonly stale: boolean;
+}
+
+/** The check as the caller sent it, without the waits (minPosition, minUsagePosition): what the decision log keeps. */
+function asReceived(c: Omit<CheckRequestV1, 'minPosition'>): DecisionRequestV1 {
+  const r: { -readonly [K in keyof DecisionRequestV1]: DecisionRequestV1[K] } = { customerId: c.customerId, feature: c.feature };
+  if (c.productId !== undefined) r.productId = c.productId;
+  if (c.userId !== undefined) r.userId = c.userId;
+  if (c.deviceId !== undefined) r.deviceId = c.deviceId;
+  if (c.region !== undefined) r.region = c.region;
+  if (c.quantity !== undefined) r.quantity = c.quantity;
+  if (c.at !== undefined) r.at = c.at;
+  return r;
 }
 
 /** A principal limited to some customers asking about another: 404, as if the customer did not exist. */
@@ -162,12 +216,16 @@ const accessResponses = {
   '429': { description: 'RATE_LIMITED (RATE_LIMIT_CHECKS_PER_SECOND), with Retry-After' },
 };
 
+const DECIDED_AT_DOC =
+  'position is the ledger position the decision was made at (the view held exactly the changes up to it) and catalogVersion the catalog version in force there, which upgrade hints name (null until the service has read one from the ledger; hints then come from its CATALOG_PATH file). ' +
+  'With the request and its instant, a decision can be recomputed from the ledger\'s history (POST /v1/audit/decisions/replay). Every denial and a sample of allows (DECISION_LOG_ALLOW_SAMPLE) are written to the decision log, enforcement.decisions.v1.';
+
 export const checkApiOpenApiPaths = {
   '/v1/check': {
     post: {
       tags: ['enforcement'],
-      summary: 'May this customer (user, device, region) use a feature now? The decision with its reason code, remaining quantity, expiry, upgrade hint and the view position',
-      description: `minPosition (read-your-writes): a ledger position a command answered; the check waits, at most CHECK_MAX_WAIT_MS, for the view to include it, else stale: true. ${MIN_USAGE_POSITION_DOC}`,
+      summary: 'May this customer (user, device, region) use a feature now? The decision with its reason code, remaining quantity, expiry, upgrade hint, and the ledger position and catalog version it was decided at',
+      description: `minPosition (read-your-writes): a ledger position a command answered; the check waits, at most CHECK_MAX_WAIT_MS, for the view to include it, else stale: true. ${MIN_USAGE_POSITION_DOC} ${DECIDED_AT_DOC}`,
       requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkRequestSchemaV1) } } },
       responses: { '200': { description: 'The decision', content: { 'application/json': { schema: openApiSchema(checkResponseSchemaV1) } } }, '400': errorResponse, ...accessResponses },
       security: [{ bearer: [] }],
@@ -176,8 +234,8 @@ export const checkApiOpenApiPaths = {
   '/v1/check/batch': {
     post: {
       tags: ['enforcement'],
-      summary: 'Up to 1000 checks decided at one instant against one view position',
-      description: `minPosition applies to the whole batch; minUsagePosition is given per check, for that check's customer. stale is true when any of them was not reached within CHECK_MAX_WAIT_MS. ${MIN_USAGE_POSITION_DOC}`,
+      summary: 'Up to 1000 checks decided at one instant against one view position and catalog version',
+      description: `minPosition applies to the whole batch; minUsagePosition is given per check, for that check's customer. stale is true when any of them was not reached within CHECK_MAX_WAIT_MS. ${MIN_USAGE_POSITION_DOC} ${DECIDED_AT_DOC}`,
       requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(checkBatchRequestSchemaV1) } } },
       responses: { '200': { description: 'The decisions, in request order', content: { 'application/json': { schema: openApiSchema(checkBatchResponseSchemaV1) } } }, '400': errorResponse, ...accessResponses },
       security: [{ bearer: [] }],

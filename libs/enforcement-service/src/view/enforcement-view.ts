@@ -1,10 +1,28 @@
 import { PositionWaiters } from './position-waiters';
-import { subjectFromV1, WatermarkTracker, type EntitlementEventV1, type EntitlementV1, type WatermarkV1 } from '@el/contracts';
-import { check, type CheckContext, type CheckRequest, type CheckSubject, type Decision } from '@el/domain';
+import { subjectFromV1, WatermarkTracker, type CatalogPublishedV1, type EntitlementEventV1, type EntitlementV1, type WatermarkV1 } from '@el/contracts';
+import { check, type Catalog, type CheckContext, type CheckRequest, type CheckSubject, type Decision } from '@el/domain';
+
+/** A catalog version as the ledger published it, and the ledger position it is in force from. */
+export interface CatalogInForce {
+  readonly version: number;
+  readonly hash: string;
+  readonly label: string;
+  readonly catalog: Catalog;
+  readonly position: number;
+}
+
+/** A change read from the feed but beyond the view's position: applied once a watermark covers it. */
+export interface PendingChange {
+  readonly position: number;
+  readonly entitlement: EntitlementV1;
+}
+
+/** The snapshot format this view writes and reads (2: before catalogs and held changes; refused, the view is rebuilt). */
+export const VIEW_SNAPSHOT_VERSION = 3;
 
 /** What a snapshot file holds: the view's state and where its input stood. */
 export interface ViewSnapshot {
-  readonly version: 2;
+  readonly version: typeof VIEW_SNAPSHOT_VERSION;
   readonly topic: string;
   /** Where the offsets below are valid (IntegrationEvents.offsetScope): a Kafka cluster's topic, or the event store's log. */
   readonly scope: string;
@@ -16,6 +34,12 @@ export interface ViewSnapshot {
   /** Next offset to read, per partition. */
   readonly offsets: Readonly<Record<number, string>>;
   readonly entitlements: readonly EntitlementV1[];
+  /** Changes read past `position`, in the order read. */
+  readonly pending: readonly PendingChange[];
+  /** The catalog in force at `position` (null: none read yet). */
+  readonly catalog: CatalogInForce | null;
+  /** Catalog versions read past `position`. */
+  readonly pendingCatalogs: readonly CatalogInForce[];
 }
 
 const NO_SUBJECTS: readonly CheckSubject[] = [];
@@ -27,6 +51,14 @@ const NO_SUBJECTS: readonly CheckSubject[] = [];
  * applying one is a replace guarded by the entitlement's revision: duplicates
  * and redeliveries change nothing. The view's position comes from the relay's
  * watermarks: once every partition reported W, every change up to W is here.
+ *
+ * The view answers at exactly its position: a change read beyond it (the rest
+ * of a relay batch, or a partition read ahead of the others) is held until the
+ * watermark that covers it, then applied in ledger order. So a check decided at
+ * position P saw every change up to P and none after it, and the catalog in
+ * force is the newest version published at or before P: a decision can be
+ * recomputed from the ledger's history up to P (see libs/audit-service
+ * `replayDecision`).
  */
 export class EnforcementView {
   private readonly entitlements = new Map<string, { readonly v1: EntitlementV1; readonly subject: CheckSubject }>();
@@ -39,6 +71,9 @@ export class EnforcementView {
   private safePosition: number;
   private lastEvent: number;
   private changeCount = 0;
+  private pending: PendingChange[];
+  private catalogInForce: CatalogInForce | null;
+  private pendingCatalogs: CatalogInForce[];
 
   constructor(
     readonly topic: string,
@@ -50,6 +85,9 @@ export class EnforcementView {
     this.lastEvent = snapshot?.lastEventPosition ?? 0;
     for (const [p, o] of Object.entries(snapshot?.offsets ?? {})) this.offsets.set(Number(p), o);
     for (const e of snapshot?.entitlements ?? []) this.put(e);
+    this.pending = [...(snapshot?.pending ?? [])];
+    this.catalogInForce = snapshot?.catalog ?? null;
+    this.pendingCatalogs = [...(snapshot?.pendingCatalogs ?? [])];
   }
 
   /** Every change up to this ledger position is in the view. */
@@ -60,6 +98,16 @@ export class EnforcementView {
   /** The highest ledger position of a change applied (may run ahead of `position` across partitions). */
   get lastEventPosition(): number {
     return this.lastEvent;
+  }
+
+  /** The catalog version in force at `position`; null until one has been read. */
+  get catalog(): CatalogInForce | null {
+    return this.catalogInForce;
+  }
+
+  /** Changes read but beyond `position`, waiting for a watermark. */
+  get held(): number {
+    return this.pending.length;
   }
 
   /** Changes applied since the view was created (snapshots are taken when this moves). */
@@ -77,26 +125,75 @@ export class EnforcementView {
   }
 
   /**
-   * Applies one entitlement change. Returns false when the view already holds
-   * this revision or a later one (a duplicate or a redelivery).
+   * Takes one entitlement change: applied at once when the view's position
+   * already covers it, else held until a watermark does. Returns false when
+   * the view already holds this revision or a later one (a duplicate or a
+   * redelivery).
    */
   applyChange(event: EntitlementEventV1): boolean {
     this.lastEvent = Math.max(this.lastEvent, event.position);
     const next = event.data.entitlement;
     const held = this.entitlements.get(next.entitlementId);
     if (held && held.v1.revision >= next.revision) return false;
-    this.put(next, held?.v1);
     this.changeCount += 1;
+    if (event.position > this.safePosition) this.pending.push({ position: event.position, entitlement: next });
+    else this.put(next, held?.v1);
     return true;
   }
 
-  /** Records a relay watermark; wakes the checks waiting for the position it makes safe. */
+  /**
+   * Takes a catalog version: in force once the view's position reaches the
+   * position it was published at. Returns false for a version the view
+   * already has (every partition carries each one) or one older than it.
+   */
+  applyCatalog(c: CatalogPublishedV1): boolean {
+    const version = c.data.version;
+    if ((this.catalogInForce && this.catalogInForce.version >= version) || this.pendingCatalogs.some((p) => p.version === version)) return false;
+    const catalog: CatalogInForce = { version, hash: c.data.hash, label: c.data.label, catalog: c.data.catalog, position: c.position };
+    this.changeCount += 1;
+    if (c.position > this.safePosition) this.pendingCatalogs.push(catalog);
+    else this.catalogInForce = catalog;
+    return true;
+  }
+
+  /**
+   * Records a relay watermark. When it moves the position, the held changes
+   * and catalog versions it covers are applied, in ledger order, before the
+   * checks waiting for that position are woken.
+   */
   applyWatermark(w: WatermarkV1['data']): void {
     const safe = this.watermarks.observe(w);
     if (safe > this.safePosition) {
       this.safePosition = safe;
+      this.release();
       this.changeCount += 1;
       this.wake();
+    }
+  }
+
+  private release(): void {
+    const safe = this.safePosition;
+    if (this.pending.length > 0) {
+      const ready: PendingChange[] = [];
+      const later: PendingChange[] = [];
+      for (const p of this.pending) (p.position <= safe ? ready : later).push(p);
+      if (ready.length > 0) {
+        // Partitions are read independently: ledger order is restored here (per entitlement it already is).
+        ready.sort((a, b) => a.position - b.position);
+        for (const { entitlement } of ready) {
+          const held = this.entitlements.get(entitlement.entitlementId);
+          if (!held || held.v1.revision < entitlement.revision) this.put(entitlement, held?.v1);
+        }
+        this.pending = later;
+      }
+    }
+    if (this.pendingCatalogs.length > 0) {
+      const later: CatalogInForce[] = [];
+      for (const c of this.pendingCatalogs) {
+        if (c.position > safe) later.push(c);
+        else if (!this.catalogInForce || c.version > this.catalogInForce.version) this.catalogInForce = c;
+      }
+      this.pendingCatalogs = later;
     }
   }
 
@@ -138,7 +235,7 @@ export class EnforcementView {
 
   snapshot(now: Date): ViewSnapshot {
     return {
-      version: 2,
+      version: VIEW_SNAPSHOT_VERSION,
       topic: this.topic,
       scope: this.scope,
       takenAt: now.toISOString(),
@@ -147,6 +244,9 @@ export class EnforcementView {
       watermarks: this.watermarks.snapshot(),
       offsets: this.nextOffsets(),
       entitlements: [...this.entitlements.values()].map((e) => e.v1),
+      pending: [...this.pending],
+      catalog: this.catalogInForce,
+      pendingCatalogs: [...this.pendingCatalogs],
     };
   }
 

@@ -1,4 +1,8 @@
-import type { EntitlementEventV1, EntitlementV1 } from '@el/contracts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { catalogPublishedV1, type CatalogPublishedV1, type EntitlementEventV1, type EntitlementV1 } from '@el/contracts';
+import { parseCatalog, type Catalog } from '@el/domain';
 import { EnforcementView } from './enforcement-view';
 
 const base: EntitlementV1 = {
@@ -30,11 +34,21 @@ const change = (position: number, e: Partial<EntitlementV1>): EntitlementEventV1
 
 const at = Date.parse('2026-06-01T00:00:00Z');
 
+const parsed = parseCatalog(parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'catalog', 'sample-catalog.yaml'), 'utf8')));
+if (!parsed.ok) throw new Error('sample catalog');
+const sample: Catalog = parsed.catalog;
+const catalogAt = (position: number, version: number, partition = 0, label = `v${version}`): CatalogPublishedV1 =>
+  catalogPublishedV1({ position, recordedAt: '2026-05-01T00:00:00.000Z', version, hash: `h${version}`, label, catalog: { ...sample, label } }, partition);
+
+/** The relay's watermark after a batch, on a single-partition topic. */
+const upTo = (view: EnforcementView, position: number) => view.applyWatermark({ position, partition: 0, partitions: 1 });
+
 describe('EnforcementView', () => {
   it('replaces states by revision: a duplicate or an older revision changes nothing', () => {
     const view = new EnforcementView('t', 'test-scope');
     expect(view.applyChange(change(1, { revision: 0 }))).toBe(true);
     expect(view.applyChange(change(2, { revision: 1, assignedUsers: ['bob'] }))).toBe(true);
+    upTo(view, 2);
     expect(view.applyChange(change(1, { revision: 0 }))).toBe(false);
     expect(view.applyChange(change(2, { revision: 1, assignedUsers: ['bob'] }))).toBe(false);
     expect(view.entitlement('e1')!.assignedUsers).toEqual(['bob']);
@@ -46,8 +60,10 @@ describe('EnforcementView', () => {
     const view = new EnforcementView('t', 'test-scope');
     view.applyChange(change(1, { revision: 0, assignedUsers: ['bob', 'carol'], devices: [{ deviceId: 'mac', userId: 'bob' }] }));
     view.applyChange(change(2, { entitlementId: 'e2', revision: 0, assignedUsers: ['bob'] }));
+    upTo(view, 2);
     expect(view.ofUser('bob').map((e) => e.entitlementId).sort()).toEqual(['e1', 'e2']);
     view.applyChange(change(3, { revision: 1, assignedUsers: ['carol'], devices: [] }));
+    upTo(view, 3);
     expect(view.ofUser('bob').map((e) => e.entitlementId)).toEqual(['e2']);
     expect(view.ofDevice('mac')).toEqual([]);
     expect(view.ofCustomer('acme')).toHaveLength(2);
@@ -75,16 +91,70 @@ describe('EnforcementView', () => {
     await expect(view.waitFor(3, 0)).resolves.toBe(true);
   });
 
-  it('round-trips through a snapshot: same content, position and offsets', () => {
+  it('answers at exactly its position: a change read past it waits for the watermark that covers it', () => {
+    const view = new EnforcementView('t', 'test-scope');
+    view.applyChange(change(1, { revision: 0 }));
+    upTo(view, 1);
+    // The rest of a relay batch: read, not yet covered by a watermark.
+    view.applyChange(change(2, { revision: 1, status: 'suspended', statusReason: 'unpaid' }));
+    view.applyChange(change(3, { revision: 2, status: 'revoked', statusReason: 'fraud' }));
+    expect(view.held).toBe(2);
+    expect(view.check({ customerId: 'acme', feature: 'dashboards', atMs: at }).code).toBe('OK');
+    expect(view.entitlement('e1')!.revision).toBe(0);
+    upTo(view, 2);
+    expect({ code: view.check({ customerId: 'acme', feature: 'dashboards', atMs: at }).code, held: view.held }).toEqual({ code: 'SUSPENDED', held: 1 });
+    upTo(view, 3);
+    expect({ code: view.check({ customerId: 'acme', feature: 'dashboards', atMs: at }).code, held: view.held }).toEqual({ code: 'REVOKED', held: 0 });
+  });
+
+  it('applies held changes in ledger order, whichever partition was read first', () => {
+    const view = new EnforcementView('t', 'test-scope');
+    // Partition 1 (globex) is read before partition 0 (acme), though acme's grants came first in the ledger.
+    view.applyChange(change(4, { entitlementId: 'g1', customerId: 'globex' }));
+    view.applyChange(change(2, { entitlementId: 'a2' }));
+    view.applyChange(change(1, { entitlementId: 'a1' }));
+    view.applyWatermark({ position: 4, partition: 1, partitions: 2 });
+    expect(view.size.entitlements).toBe(0);
+    view.applyWatermark({ position: 4, partition: 0, partitions: 2 });
+    expect(view.ofCustomer('acme').map((e) => e.entitlementId)).toEqual(['a1', 'a2']);
+    expect(view.snapshot(new Date(at)).entitlements.map((e) => e.entitlementId)).toEqual(['a1', 'a2', 'g1']);
+  });
+
+  it('puts a catalog version in force at the position it was published at; other partitions\' copies and older versions change nothing', () => {
+    const view = new EnforcementView('t', 'test-scope');
+    expect(view.catalog).toBeNull();
+    view.applyChange(change(1, { revision: 0 }));
+    expect(view.applyCatalog(catalogAt(2, 1, 0))).toBe(true);
+    expect(view.applyCatalog(catalogAt(2, 1, 1))).toBe(false);
+    upTo(view, 1);
+    expect(view.catalog).toBeNull();
+    upTo(view, 2);
+    expect(view.catalog).toMatchObject({ version: 1, position: 2, hash: 'h1', label: 'v1' });
+    expect(view.applyCatalog(catalogAt(2, 1, 2))).toBe(false);
+    // A version announced late (its position already covered) is in force at once; an older one never comes back.
+    expect(view.applyCatalog(catalogAt(2, 2))).toBe(true);
+    expect(view.catalog!.version).toBe(2);
+    expect(view.applyCatalog(catalogAt(1, 1))).toBe(false);
+    expect(view.catalog!.version).toBe(2);
+  });
+
+  it('round-trips through a snapshot: same content, position, offsets, catalog and held changes', () => {
     const view = new EnforcementView('t', 'test-scope');
     view.applyChange(change(1, { revision: 0, assignedUsers: ['bob'] }));
+    view.applyCatalog(catalogAt(2, 1));
     view.markRead(0, '41');
-    view.applyWatermark({ position: 1, partition: 0, partitions: 1 });
+    view.applyWatermark({ position: 2, partition: 0, partitions: 1 });
+    view.applyChange(change(3, { revision: 1, assignedUsers: [] }));
+    view.applyCatalog(catalogAt(4, 2));
     const snap = JSON.parse(JSON.stringify(view.snapshot(new Date(at))));
     const restored = new EnforcementView('t', 'test-scope', snap);
     expect(restored.snapshot(new Date(at))).toEqual(view.snapshot(new Date(at)));
     expect(restored.nextOffsets()).toEqual({ 0: '42' });
     expect(restored.ofUser('bob')).toHaveLength(1);
+    expect(restored.catalog!.version).toBe(1);
     expect(restored.check({ customerId: 'acme', feature: 'dashboards', userId: 'bob', atMs: at })).toEqual(view.check({ customerId: 'acme', feature: 'dashboards', userId: 'bob', atMs: at }));
+    // What was held is applied after the restart, as it would have been.
+    upTo(restored, 4);
+    expect({ users: restored.ofUser('bob'), catalog: restored.catalog!.version }).toEqual({ users: [], catalog: 2 });
   });
 });

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ViewSnapshot } from './enforcement-view';
+import { VIEW_SNAPSHOT_VERSION, type ViewSnapshot } from './enforcement-view';
 
 export type SnapshotLoad = { readonly kind: 'loaded'; readonly snapshot: ViewSnapshot } | { readonly kind: 'none' } | { readonly kind: 'unusable'; readonly reason: string };
 
@@ -40,10 +40,13 @@ export class SnapshotFile {
     } catch (err) {
       return { kind: 'unusable', reason: `${this.path} is not JSON: ${(err as Error).message}` };
     }
-    if (s?.version !== 2) return { kind: 'unusable', reason: `${this.path} has version ${JSON.stringify(s?.version)}, this view writes 2` };
+    // Older versions are rebuilt, not migrated: a version 2 view applied changes past its position and knew no catalog.
+    if (s?.version !== VIEW_SNAPSHOT_VERSION) return { kind: 'unusable', reason: `${this.path} has version ${JSON.stringify(s?.version)}, this view writes ${VIEW_SNAPSHOT_VERSION}` };
     if (s.topic !== feed.topic) return { kind: 'unusable', reason: `${this.path} was taken from topic ${s.topic}, this view reads ${feed.topic}` };
     if (s.scope !== feed.scope) return { kind: 'unusable', reason: `${this.path} was taken from ${s.scope}, this view reads ${feed.scope} (the bus or the broker changed)` };
-    if (!Array.isArray(s.entitlements) || typeof s.offsets !== 'object' || s.offsets === null || !Number.isInteger(s.position)) return { kind: 'unusable', reason: `${this.path} is incomplete` };
+    if (!Array.isArray(s.entitlements) || !Array.isArray(s.pending) || !Array.isArray(s.pendingCatalogs) || s.catalog === undefined || typeof s.offsets !== 'object' || s.offsets === null || !Number.isInteger(s.position)) {
+      return { kind: 'unusable', reason: `${this.path} is incomplete` };
+    }
     const partitions = Object.keys(feed.endOffsets).length;
     if (Object.keys(s.offsets).some((p) => feed.endOffsets[Number(p)] === undefined) || (s.watermarks?.partitions || partitions) !== partitions) {
       return { kind: 'unusable', reason: `${this.path} was taken from ${s.watermarks?.partitions} partitions, ${feed.topic} has ${partitions}` };

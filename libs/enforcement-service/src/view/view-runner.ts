@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { TOPICS, WATERMARK_TYPE, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
+import { CATALOG_PUBLISHED_TYPE, TOPICS, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
 import { BUS_CONFIG, INTEGRATION_EVENTS, jsonOf, typeOf, type BusConfig, type BusSubscription, type BusSubscriptionSource, type IncomingMessage, type IntegrationEvents } from '@el/messaging';
 import { Clock, HealthRegistry, Metrics, type ComponentHealth } from '@el/platform';
 import { consumerGroup, ENFORCEMENT_CONFIG, snapshotPath, type EnforcementConfig } from '../enforcement.config';
@@ -110,14 +110,16 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     return this.snapshotting;
   }
 
-  /** Applies one message of the feed (an entitlement change or a watermark); never throws for a bad message. */
+  /** Applies one message of the feed (an entitlement change, a watermark or a catalog version); never throws for a bad message. */
   handle(m: IncomingMessage): void {
     const type = typeOf(m);
     if (type === WATERMARK_TYPE) {
+      const before = this.viewInstance.catalog;
       this.viewInstance.applyWatermark(jsonOf<WatermarkV1>(m).data);
       this.messages.inc({ outcome: 'watermark' });
+      if (this.viewInstance.catalog !== before) this.catalogInForce();
     } else {
-      const problem = this.applyChange(m, type);
+      const problem = type === CATALOG_PUBLISHED_TYPE ? this.applyCatalog(m) : this.applyChange(m, type);
       if (problem) {
         // The ledger's own topic should never carry this; never block the view on it, but make it visible.
         this.lastRejected = { at: this.clock.now().toISOString(), partition: m.partition, offset: m.offset, reason: problem };
@@ -131,6 +133,29 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     if (!Number.isNaN(sent)) this.lastApplyLagMs = Math.max(0, now - sent);
     this.lastMessageAt = now;
     if (!this.caughtUp) this.updateCaughtUp();
+  }
+
+  /** Returns why the catalog message could not be applied, or null. */
+  private applyCatalog(m: IncomingMessage): string | null {
+    let c: CatalogPublishedV1;
+    try {
+      c = jsonOf<CatalogPublishedV1>(m);
+    } catch (err) {
+      return `not JSON: ${(err as Error).message}`;
+    }
+    const d = c?.data;
+    if (!Number.isInteger(c?.position) || !Number.isInteger(d?.version) || typeof d?.hash !== 'string' || !Array.isArray(d?.catalog?.products) || !Array.isArray(d?.catalog?.addOns)) {
+      return 'not a catalog version (position, data.version, data.hash, data.catalog)';
+    }
+    const before = this.viewInstance.catalog;
+    this.messages.inc({ outcome: this.viewInstance.applyCatalog(c) ? 'catalog' : 'duplicate' });
+    if (this.viewInstance.catalog !== before) this.catalogInForce();
+    return null;
+  }
+
+  private catalogInForce(): void {
+    const c = this.viewInstance.catalog!;
+    this.logger.log({ version: c.version, label: c.label, position: c.position }, 'catalog in force for checks');
   }
 
   /** Returns why the message could not be applied, or null. */
@@ -194,6 +219,8 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
       group: this.group,
       position: view.position,
       lastEventPosition: view.lastEventPosition,
+      held: view.held,
+      catalogVersion: view.catalog?.version ?? null,
       lag: { messages: behind, seconds: lagSeconds, lastMessageAt: this.lastMessageAt ? new Date(this.lastMessageAt).toISOString() : null },
       ...view.size,
       snapshot: { path: this.snapshots.path, ...(this.lastSnapshot ? { takenAt: this.lastSnapshot.at, position: this.lastSnapshot.position } : { takenAt: null }) },
@@ -204,6 +231,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   private registerObservability(): void {
     this.health.register('enforcementView', () => this.report());
     this.metrics.gauge('enforcement_view_position', 'Ledger position every change up to which is in the view', [], (g) => g.set(this.viewInstance.position));
+    this.metrics.gauge('enforcement_view_catalog_version', 'Catalog version in force at the view position (0: none read yet; upgrade hints come from CATALOG_PATH)', [], (g) => g.set(this.viewInstance.catalog?.version ?? 0));
     this.metrics.gauge('enforcement_view_entitlements', 'Entitlements held by the view', [], (g) => g.set(this.viewInstance.size.entitlements));
     this.metrics.gauge('enforcement_view_lag_seconds', 'How late the newest message arrived (its publish time to applied)', [], (g) => g.set(this.lastApplyLagMs / 1000));
     this.metrics.gauge('enforcement_view_messages_behind', 'Messages of ledger.entitlements.v1 not read yet', [], async (g) => {

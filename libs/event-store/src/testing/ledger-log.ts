@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
+  CATALOG_STREAM,
   decideAccessRequest,
+  decidePublishCatalog,
+  evolveCatalogHistory,
+  initialCatalogHistory,
   decideEntitlement,
   decideOrder,
   evolveAccessRequest,
@@ -13,6 +17,8 @@ import {
   initialOrderState,
   parseCatalog,
   type AccessRequestCommand,
+  type Catalog,
+  type CatalogHistory,
   type CommandMetadata,
   type DomainEvent,
   type EntitlementCommand,
@@ -37,6 +43,7 @@ export function sampleCatalog(): PublishedCatalog {
 export class LedgerLog {
   private readonly catalog = sampleCatalog();
   private readonly states = new Map<string, EntitlementState>();
+  private catalogs: CatalogHistory = initialCatalogHistory;
   private seq = 0;
   private t = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -82,6 +89,13 @@ export class LedgerLog {
     const state = received.reduce(evolveOrder, initialOrderState);
     const done = decideOrder({ type: 'CompleteOrder', data: { lines: [{ lineId: '1', action: 'new', sku, entitlementId, status: 'fulfilled', events: ['EntitlementGranted'] }] }, metadata: meta }, state);
     return this.append(`order-${orderId}`, done);
+  }
+
+  /** Publishes `catalog` as the next catalog version (CatalogPublished on the catalog stream), as the ledger does at boot; returns its position. */
+  async publishCatalog(catalog: Catalog = this.catalog.catalog, hash = `test-${this.catalogs.versions.length + 1}`): Promise<number> {
+    const events = decidePublishCatalog({ type: 'PublishCatalog', data: { catalog, hash }, metadata: this.meta() }, this.catalogs);
+    this.catalogs = events.reduce(evolveCatalogHistory, this.catalogs);
+    return this.append(CATALOG_STREAM, events);
   }
 
   async accessRequest(requestId: string, customerId: string, decision: 'approve' | 'reject' | 'none'): Promise<number> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { CONTROL_HEADER, entitlementEventSchemaV1, isControlMessage, TOPICS, WATERMARK_KEY, watermarkSchemaV1, type DeadLetterV1, type EntitlementEventV1 } from '@el/contracts';
+import { CATALOG_KEY, catalogPublishedSchemaV1, CONTROL_HEADER, entitlementEventSchemaV1, isControlMessage, TOPICS, WATERMARK_KEY, watermarkSchemaV1, type DeadLetterV1, type EntitlementEventV1 } from '@el/contracts';
 import { BusServer } from '@el/messaging';
 import { compileSchema } from '@el/platform';
 import { describeWithKafka, kafkaForTests, until } from '@el/testing';
@@ -136,13 +136,20 @@ describeWithKafka('ERP orders over Kafka', () => {
     await until('the last grant to be published', () => granted(`k-cust-4-${run}`).length === 1);
     const validChange = compileSchema(entitlementEventSchemaV1);
     const validWatermark = compileSchema(watermarkSchemaV1);
+    const validCatalog = compileSchema(catalogPublishedSchemaV1);
     expect(topicMessages.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const m of topicMessages) {
       const where = `partition ${m.partition} offset ${m.offset}`;
       if (isControlMessage(m.headers)) {
-        if (m.headers[CONTROL_HEADER] !== 'watermark' || m.key !== WATERMARK_KEY) problems.push(`${where}: a control message must be a watermark keyed "${WATERMARK_KEY}"`);
-        problems.push(...validWatermark(m.value).map((e) => `${where}: ${e.message}`));
+        const kind = m.headers[CONTROL_HEADER];
+        if (kind === 'catalog') {
+          if (m.key !== CATALOG_KEY) problems.push(`${where}: a catalog version must be keyed "${CATALOG_KEY}"`);
+          problems.push(...validCatalog(m.value).map((e) => `${where}: ${e.message}`));
+        } else {
+          if (kind !== 'watermark' || m.key !== WATERMARK_KEY) problems.push(`${where}: a control message must be a watermark keyed "${WATERMARK_KEY}" or a catalog version keyed "${CATALOG_KEY}"`);
+          problems.push(...validWatermark(m.value).map((e) => `${where}: ${e.message}`));
+        }
       } else {
         problems.push(...validChange(m.value).map((e) => `${where}: ${e.message}`));
         if (m.key !== m.value.customerid) problems.push(`${where}: keyed ${m.key}, not by its customer ${m.value.customerid}`);
@@ -150,8 +157,9 @@ describeWithKafka('ERP orders over Kafka', () => {
       }
     }
     expect(problems).toEqual([]);
-    // Both kinds were seen.
-    expect(topicMessages.some((m) => isControlMessage(m.headers))).toBe(true);
+    // Every kind was seen (the catalog version the ledger published at its start included).
+    expect(topicMessages.some((m) => m.headers[CONTROL_HEADER] === 'watermark')).toBe(true);
+    expect(topicMessages.some((m) => m.headers[CONTROL_HEADER] === 'catalog')).toBe(true);
     expect(topicMessages.some((m) => !isControlMessage(m.headers))).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
-import { auditMessageV1, TOPICS, watermarkMessageV1 } from '@el/contracts';
+import { auditMessageV1, catalogMessageV1, TOPICS, watermarkMessageV1 } from '@el/contracts';
+import { CATALOG_STREAM, type CatalogPublished } from '@el/domain';
 import { asRead, runCheckpointed, storedEvents, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
 import { apiKeyMessages } from '../api-key-feed';
 import { EntitlementFeed } from '../entitlement-feed';
@@ -18,10 +19,10 @@ export interface RelayOptions {
 
 /**
  * The outbox relay: a checkpointed subscription to the event store's global
- * log that publishes every entitlement change to ledger.entitlements.v1,
- * every API key creation and revocation to ledger.api-keys.v1 and every
- * stored event, as stored, to ledger.audit.v1 (one partition: the log's
- * order), then moves its checkpoint. A crash between the two republishes a batch: only
+ * log that publishes every entitlement change and catalog version to
+ * ledger.entitlements.v1, every API key creation and revocation to
+ * ledger.api-keys.v1 and every stored event, as stored, to ledger.audit.v1
+ * (one partition: the log's order), then moves its checkpoint. A crash between the two republishes a batch: only
  * duplicates, which consumers drop by event id. The event store is the outbox;
  * no command handler ever publishes.
  */
@@ -42,6 +43,7 @@ export class EntitlementRelay {
     if (this.subscription) return;
     await this.bus.ensureTopics([this.topic, TOPICS.apiKeys]);
     await this.bus.ensureTopics([this.auditTopic], { log: true });
+    await this.announceCatalog();
     // The log as stored: the audit feed carries every event unchanged (its hashes cover the stored bytes); the other feeds read them upcasted.
     this.subscription = runCheckpointed(storedEvents(this.store), {
       subscriptionId: this.options.subscriptionId,
@@ -54,6 +56,24 @@ export class EntitlementRelay {
     });
   }
 
+  /**
+   * Publishes the catalog in force again on every partition when the relay
+   * resumes past it: views that start on a topic written before catalog
+   * messages existed, or that lost theirs, still learn which catalog is in
+   * force (a view takes a version once, and only when newer than its own).
+   */
+  private async announceCatalog(): Promise<void> {
+    const versions = await this.store.readStream(CATALOG_STREAM);
+    const last = versions.filter((e) => e.type === 'CatalogPublished').pop();
+    if (!last || last.position > (await this.checkpoints.load(this.options.subscriptionId))) return;
+    const { version, hash, label, catalog } = (last as typeof last & { data: CatalogPublished['data'] }).data;
+    const partitions = await this.bus.partitionsOf(this.topic);
+    await this.bus.publish(
+      this.topic,
+      Array.from({ length: partitions }, (_, partition) => catalogMessageV1({ position: last.position, recordedAt: last.recordedAt, version, hash, label, catalog }, partition)),
+    );
+  }
+
   private async relay(stored: readonly RecordedEvent[]): Promise<void> {
     const started = performance.now();
     const batch = asRead(this.store, stored);
@@ -63,10 +83,10 @@ export class EntitlementRelay {
     const audit = this.bus.publish(this.auditTopic, stored.map(auditMessageV1));
     audit.catch(() => undefined); // seen by the Promise.all below; handled here in case an earlier step throws first
     if (keys.length > 0) await this.bus.publish(TOPICS.apiKeys, keys);
-    const messages = await this.feed.messages(batch);
+    const partitions = await this.bus.partitionsOf(this.topic);
+    const messages = await this.feed.messages(batch, partitions);
     // After the batch, a watermark on every partition: all changes up to here are published.
     const last = batch[batch.length - 1]!;
-    const partitions = await this.bus.partitionsOf(this.topic);
     const watermarks = Array.from({ length: partitions }, (_, partition) => watermarkMessageV1(last.position, partition, partitions, last.recordedAt));
     await Promise.all([this.bus.publish(this.topic, [...messages, ...watermarks]), audit]);
     this.options.onBatch?.({ events: batch.length, published: messages.length, position: last.position, durationMs: performance.now() - started });

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { isEntitlementEvent } from '@el/domain';
 import type { EventStore } from '@el/event-store';
+import { LedgerLog, sampleCatalog } from '@el/event-store/testing';
 import { until } from '@el/testing';
-import { WATERMARK_TYPE, WatermarkTracker, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
+import { CATALOG_PUBLISHED_TYPE, isControlMessage, WATERMARK_TYPE, WatermarkTracker, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
 import { jsonOf, typeOf, type IncomingMessage, type IntegrationEvents, type MessageHandler } from '../integration-events.port';
 
-/** Entitlement changes only: watermarks are skipped. */
+/** Entitlement changes only: control messages (watermarks, catalog versions) are skipped. */
 const changes = (handler: MessageHandler): MessageHandler => async (m) => {
-  if (typeOf(m) !== WATERMARK_TYPE) await handler(m);
+  if (!isControlMessage(m.headers)) await handler(m);
 };
 
 export interface BusFixture {
@@ -126,6 +127,40 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       await until('the watermark to reach the head', () => missingAtWatermark !== null);
       await consumer.stop();
       expect(missingAtWatermark).toEqual([]);
+    });
+
+    it('sends every catalog version to every partition, in log order with the changes around it', async () => {
+      const catalogs = new LedgerLog(fx.store, 'catalog');
+      await fx.writeHistory(4);
+      const v1 = await catalogs.publishCatalog();
+      await fx.writeHistory(4);
+      const v2 = await catalogs.publishCatalog({ ...sampleCatalog().catalog, label: 'second' });
+      await fx.writeHistory(4);
+      await fx.start();
+      const head = await fx.store.headPosition();
+      const partitions = await fx.bus.partitionsOf(fx.topic);
+      const byPartition = new Map<number, { type: string; position: number }[]>();
+      const tracker = new WatermarkTracker();
+      const consumer = await fx.bus.consume(fx.topic, `g-${randomUUID()}`, async (m) => {
+        const type = typeOf(m)!;
+        if (type === WATERMARK_TYPE) return void tracker.observe(jsonOf<WatermarkV1>(m).data);
+        const list = byPartition.get(m.partition) ?? [];
+        byPartition.set(m.partition, list);
+        list.push({ type, position: jsonOf<{ position: number }>(m).position });
+        if (type === CATALOG_PUBLISHED_TYPE) {
+          const c = jsonOf<CatalogPublishedV1>(m);
+          expect(m.id).toBe(`catalog:${c.data.version}:${m.partition}`);
+          expect(c.data.catalog.label).toBe(c.data.version === 1 ? '2026-11 sample' : 'second');
+        }
+      });
+      await until('the watermark at the head on every partition', () => tracker.position() >= head);
+      await consumer.stop();
+      for (let p = 0; p < partitions; p++) {
+        const got = byPartition.get(p) ?? [];
+        expect(got.filter((m) => m.type === CATALOG_PUBLISHED_TYPE).map((m) => m.position)).toEqual([v1, v2]);
+        // Each partition's messages are in log order: a change before a catalog version was recorded before it.
+        expect(got.map((m) => m.position)).toEqual([...got.map((m) => m.position)].sort((a, b) => a - b));
+      }
     });
 
     it('resumes from the offsets a consumer kept itself (startFrom), whatever its group committed', async () => {

@@ -78,6 +78,19 @@ export const env = {
       return n;
     },
   }),
+  /** A decimal number (`0.25`, `1e-3`), within [min, max]. */
+  number: (o: Opts<number> & { min?: number; max?: number }): VariableSpec<number> => ({
+    ...o,
+    parse(raw) {
+      const n = Number(raw);
+      const min = o.min ?? -Number.MAX_VALUE;
+      const max = o.max ?? Number.MAX_VALUE;
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw) || !Number.isFinite(n) || n < min || n > max) {
+        throw new Error(`must be a number${o.min !== undefined || o.max !== undefined ? ` from ${min} to ${max}` : ''}`);
+      }
+      return n;
+    },
+  }),
   port: (o: Opts<number>): VariableSpec<number> => env.int({ ...o, min: 1, max: 65535 }),
   bool: (o: Opts<boolean>): VariableSpec<boolean> => ({
     ...o,

@@ -1,0 +1,1 @@
+export * from './enforcement-test-app';
