@@ -65,6 +65,8 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/audit/proofs/consistency': 'audit:read',
   'GET /v1/audit/history': 'audit:read',
   'GET /v1/audit/export': 'audit:export',
+  'GET /v1/audit/decisions': 'audit:read',
+  'POST /v1/audit/decisions/replay': 'audit:read',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

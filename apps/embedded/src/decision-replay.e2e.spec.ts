@@ -289,6 +289,37 @@ describe('replayable decisions', () => {
     const r = usageDecided[0]!;
     const events = histories.get(r.request.customerId)!.filter((e) => e.position <= r.position);
     expect(replayDecision({ events, request: r.request, atMs: r.atMs, usage: [] })).not.toEqual(r.decision);
+
+    // The audit service (in this process, before and after the restart) kept the decision log, and its replay route
+    // recomputes each decision from the history it logged and proves — to exactly what was answered.
+    await t.auditAtHead();
+    const heard = records;
+    const kept = await until('the audit service to keep the decision log', async () => {
+      const all: DecisionRecordV1[] = [];
+      for (let cursor: number | null = 0; cursor !== null; ) {
+        const page: { status: number; body: { items: DecisionRecordV1[]; nextCursor: number | null } } = await t!.http('GET', `/v1/audit/decisions?limit=500&cursor=${cursor}`);
+        all.push(...page.body.items);
+        cursor = page.body.nextCursor;
+      }
+      return all.length >= heard.length ? all : null;
+    }, { timeoutMs: 30_000 });
+    expect(new Set(kept.map((x) => x.id))).toEqual(new Set(heard.map((x) => x.id)));
+    const replays: unknown[] = [];
+    for (const x of heard) {
+      const res = await t.http('POST', '/v1/audit/decisions/replay', { decisionId: x.id });
+      if (res.status !== 200 || res.body.matches !== true || res.body.catalogVersion !== x.catalogVersion) replays.push({ id: x.id, status: res.status, body: res.body });
+    }
+    expect(replays.slice(0, 3)).toEqual([]);
+    // The same from the inputs alone, and a decision that was not answered is told apart.
+    const one = heard.find((x) => !x.decision.allowed)!;
+    const direct = await t.http('POST', '/v1/audit/decisions/replay', { request: one.request, position: one.position, at: one.at, usage: one.usage, answered: one.decision });
+    expect(direct.body).toMatchObject({ matches: true, decision: one.decision, differences: [] });
+    const forged = await t.http('POST', '/v1/audit/decisions/replay', { request: one.request, position: one.position, at: one.at, usage: one.usage, answered: { ...one.decision, allowed: true, code: 'OK' } });
+    expect(forged.body).toMatchObject({ matches: false, differences: ['allowed', 'code'] });
+    const bad = await t.http('POST', '/v1/audit/decisions/replay', { request: { customerId: 'c-1' }, position: -1, at: 'yesterday' });
+    expect([bad.status, bad.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const ahead = await t.http('POST', '/v1/audit/decisions/replay', { request: one.request, position: 10_000_000, at: one.at });
+    expect([ahead.status, ahead.body.code]).toEqual([409, 'AUDIT.POSITION_NOT_LOGGED']);
   }, 600_000);
 });
 

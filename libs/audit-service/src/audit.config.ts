@@ -7,6 +7,7 @@ import { postgresDbConfig, type ReadDbConfig } from '@el/read-models';
 
 /** The audit service's own variables. */
 export const auditConfigSpec = {
+  CATALOG_PATH: env.string({ default: './catalog/sample-catalog.yaml', description: 'Product catalog (YAML or JSON): the upgrade hints of decisions made before any catalog version reached the enforcement view are replayed from it' }),
   AUDIT_DB: env.oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite', description: 'Where the audit log (events, leaf hashes, signed tree heads, decisions) is kept: sqlite (DATA_DIR/audit.db) or postgres (AUDIT_DB_URL)' }),
   AUDIT_DB_PATH: env.string({ default: '', description: 'SQLite file of the audit store (default DATA_DIR/audit.db)' }),
   AUDIT_DB_URL: env.url({ protocols: ['postgres', 'postgresql'], description: 'PostgreSQL URL of the audit store; required when AUDIT_DB=postgres (the password in AUDIT_DB_PASSWORD_FILE)' }),

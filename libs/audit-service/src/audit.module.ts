@@ -6,6 +6,12 @@ import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
 import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, type ComponentHealth } from '@el/platform';
 import { openReadModels } from '@el/read-models';
 import { AUDIT_CONFIG, AUDIT_DB, AUDIT_OPTIONS, auditDbConfig, auditKeystoreDir, type AuditConfig, type AuditOptions } from './audit.config';
+import { catalogDocument } from '@el/domain';
+import { loadDocumentFile } from '@el/platform';
+import { DecisionFeedController, DecisionFeedSubscription } from './decisions/decision-feed.controller';
+import { DecisionLogStore } from './decisions/decision-log-store';
+import { DecisionReplayer, REPLAY_FALLBACK_CATALOG } from './decisions/decision-replayer';
+import { DecisionsController } from './decisions/decisions.http.controller';
 import { AuditExportController } from './export/audit-export.http.controller';
 import { AuditIngest } from './feed/audit-ingest';
 import { EventStoreAuditFeed } from './feed/event-store-feed';
@@ -110,7 +116,7 @@ export class AuditModule {
     const db = auditDbConfig(config, options.dataDir);
     return {
       module: AuditModule,
-      controllers: [ProofsController, AuditExportController, HistoryController, ...(options.feed === 'kafka' ? [KafkaAuditFeed] : []), ...(options.serveJwks ? [JwksController] : [])],
+      controllers: [ProofsController, AuditExportController, HistoryController, DecisionsController, DecisionFeedController, ...(options.feed === 'kafka' ? [KafkaAuditFeed] : []), ...(options.serveJwks ? [JwksController] : [])],
       providers: [
         { provide: AUDIT_CONFIG, useValue: config },
         { provide: AUDIT_OPTIONS, useValue: options },
@@ -138,6 +144,12 @@ export class AuditModule {
         { provide: AuditIngest, inject: [AuditLog, TreeHeads, Metrics], useFactory: (log: AuditLog, heads: TreeHeads, metrics: Metrics) => new AuditIngest(log, heads, metrics) },
         AuditHistory,
         AuditLifecycle,
+        // The decision log (enforcement.decisions.v1) and its replay against the logged history.
+        DecisionLogStore,
+        DecisionFeedSubscription,
+        DecisionReplayer,
+        // Decisions made before any catalog version reached the enforcement view named hints from its CATALOG_PATH file.
+        { provide: REPLAY_FALLBACK_CATALOG, useFactory: () => loadDocumentFile(config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument }) },
         ...(options.feed === 'kafka' ? [AuditFeedSubscription] : [EventStoreAuditFeed]),
       ],
       exports: [AuditLog, TreeHeads],

@@ -15,3 +15,4 @@ export * from './usage-counters.v1';
 export * from './audit.v1';
 export * from './catalog-published.v1';
 export * from './decision-record.v1';
+export * from './decision-replay.v1';

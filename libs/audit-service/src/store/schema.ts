@@ -1,5 +1,6 @@
 import { EntitySchema, Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { DatabaseSchema } from '@el/read-models';
+import { AuditDecisions1766200000000 } from './decisions-migration';
 
 /**
  * One event of the log, as the audit service received it: its place in the
@@ -112,6 +113,37 @@ export const AuditStateEntity = new EntitySchema<AuditStateRow>({
   },
 });
 
+/** One decision of the enforcement service as its decision log recorded it (DecisionRecordV1 in `record`); `seq` orders them as received. */
+export interface AuditDecisionRow {
+  id: string;
+  customerId: string;
+  decidedAt: string;
+  position: number;
+  code: string;
+  allowed: number;
+  record: string;
+  seq: number;
+}
+
+export const AuditDecisionEntity = new EntitySchema<AuditDecisionRow>({
+  name: 'AuditDecision',
+  tableName: 'au_decisions',
+  columns: {
+    id: { ...str('id', 128), primary: true },
+    customerId: str('customer_id', 128),
+    decidedAt: str('decided_at', 40),
+    position: big('position'),
+    code: str('code', 40),
+    allowed: { name: 'allowed', type: 'integer' },
+    record: { name: 'record', type: 'text' },
+    seq: big('seq'),
+  },
+  indices: [
+    { name: 'au_decisions_customer', columns: ['customerId', 'seq'] },
+    { name: 'au_decisions_seq', columns: ['seq'], unique: true },
+  ],
+});
+
 export class InitialAudit1766100000000 implements MigrationInterface {
   name = 'InitialAudit1766100000000';
 
@@ -160,8 +192,8 @@ export class InitialAudit1766100000000 implements MigrationInterface {
 }
 
 export const AUDIT_SCHEMA: DatabaseSchema = {
-  entities: [AuditLeafEntity, AuditRefEntity, AuditStreamEntity, TreeHeadEntity, AuditStateEntity] as EntitySchema<any>[],
-  migrations: [InitialAudit1766100000000],
+  entities: [AuditLeafEntity, AuditRefEntity, AuditStreamEntity, TreeHeadEntity, AuditStateEntity, AuditDecisionEntity] as EntitySchema<any>[],
+  migrations: [InitialAudit1766100000000, AuditDecisions1766200000000],
   migrationsTableName: 'au_migrations',
   migrationLock: 734_112_903,
 };
