@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'audit-service' });
+module.exports = require('../../jest.preset.cjs').project(__dirname, { displayName: 'audit-service', testTimeout: 120000, globalSetup: '<rootDir>/../testing/src/jest/postgres.global-setup.ts', globalTeardown: '<rootDir>/../testing/src/jest/postgres.global-teardown.ts' });

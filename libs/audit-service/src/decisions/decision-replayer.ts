@@ -41,12 +41,15 @@ export class DecisionReplayer {
       throw new AuditError('AUDIT.POSITION_NOT_LOGGED', `position ${input.position} is not in the audit log yet (it holds events up to position ${this.log.lastPosition})`, { position: input.position, lastPosition: this.log.lastPosition });
     }
     const p = placeholders(this.log.db);
-    const rows = (await this.log.db.query(
-      `SELECT l.position, l.stream, l.revision, l.type, l.entry, l.recorded_at, l.event_id FROM au_leaves l
-        WHERE l.position <= ${p(1)} AND (l.leaf_index IN (SELECT r.leaf_index FROM au_refs r WHERE r.kind = 'customer' AND r.ref = ${p(2)}) OR l.stream = ${p(3)})
-        ORDER BY l.leaf_index`,
-      [input.position, input.request.customerId, CATALOG_STREAM],
-    )) as { position: string | number; stream: string; revision: string | number; type: string; entry: string; recorded_at: string; event_id: string }[];
+    type Row = { position: string | number; stream: string; revision: string | number; type: string; entry: string; recorded_at: string; event_id: string };
+    const columns = 'l.position, l.stream, l.revision, l.type, l.entry, l.recorded_at, l.event_id';
+    // The customer's events (by its references) and the catalog's (by stream), each through its index.
+    const customer = (await this.log.db.query(
+      `SELECT ${columns} FROM au_refs r JOIN au_leaves l ON l.leaf_index = r.leaf_index WHERE r.kind = 'customer' AND r.ref = ${p(1)} AND l.position <= ${p(2)} ORDER BY r.leaf_index`,
+      [input.request.customerId, input.position],
+    )) as Row[];
+    const catalog = (await this.log.db.query(`SELECT ${columns} FROM au_leaves l WHERE l.stream = ${p(1)} AND l.position <= ${p(2)} ORDER BY l.leaf_index`, [CATALOG_STREAM, input.position])) as Row[];
+    const rows = [...customer, ...catalog];
     const events: RecordedEvent[] = rows.map((r) => {
       const entry = JSON.parse(r.entry) as { data: unknown; metadata: Record<string, unknown> };
       const up = upcastEvent({ type: r.type, data: entry.data, metadata: entry.metadata as { schemaVersion?: number } & Record<string, unknown> });

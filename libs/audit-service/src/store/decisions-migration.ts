@@ -1,6 +1,10 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 
-/** au_decisions: the enforcement decision log (enforcement.decisions.v1), kept by the audit service. */
+/**
+ * au_decisions: the enforcement decision log (enforcement.decisions.v1), kept
+ * by the audit service; and au_leaves by stream (a replay reads the catalog
+ * stream's events).
+ */
 export class AuditDecisions1766200000000 implements MigrationInterface {
   name = 'AuditDecisions1766200000000';
 
@@ -21,9 +25,11 @@ export class AuditDecisions1766200000000 implements MigrationInterface {
         indices: [new TableIndex({ name: 'au_decisions_customer', columnNames: ['customer_id', 'seq'] }), new TableIndex({ name: 'au_decisions_seq', columnNames: ['seq'], isUnique: true })],
       }),
     );
+    await q.createIndex('au_leaves', new TableIndex({ name: 'au_leaves_stream', columnNames: ['stream', 'leaf_index'] }));
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.dropIndex('au_leaves', 'au_leaves_stream');
     await q.dropTable('au_decisions');
   }
 }

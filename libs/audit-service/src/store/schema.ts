@@ -68,7 +68,10 @@ export const AuditLeafEntity = new EntitySchema<AuditLeafRow>({
     recordedAt: str('recorded_at', 64),
     effectiveAt: { ...str('effective_at', 64), nullable: true },
   },
-  indices: [{ name: 'au_leaves_position', columns: ['position'], unique: true }],
+  indices: [
+    { name: 'au_leaves_position', columns: ['position'], unique: true },
+    { name: 'au_leaves_stream', columns: ['stream', 'leafIndex'] },
+  ],
 });
 
 export const AuditRefEntity = new EntitySchema<AuditRefRow>({
