@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { TOPICS } from '@el/contracts';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
-import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, type ComponentHealth } from '@el/platform';
+import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, withTimeout, type ComponentHealth } from '@el/platform';
 import { openReadModels } from '@el/read-models';
 import { AUDIT_CONFIG, AUDIT_DB, AUDIT_OPTIONS, auditDbConfig, auditKeystoreDir, type AuditConfig, type AuditOptions } from './audit.config';
 import { catalogDocument } from '@el/domain';
@@ -95,11 +95,6 @@ class AuditLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicat
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The audit service: every event of the ledger, in the log's order, as a

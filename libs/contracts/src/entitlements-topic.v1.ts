@@ -155,55 +155,44 @@ export const entitlementEventSchemaV1 = {
   },
 } as const;
 
+/** The CloudEvents envelope of a control message on ledger.entitlements.v1 (a watermark, a catalog version) around its `data` schema. */
+function controlMessageSchema<Id extends string, D extends object>($id: Id, idPattern: string, type: string, subject: string, data: D) {
+  return {
+    $id,
+    type: 'object',
+    additionalProperties: false,
+    required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'position', 'data'],
+    properties: {
+      specversion: { const: '1.0' },
+      id: { type: 'string', pattern: idPattern },
+      type: { const: type },
+      source: { type: 'string', minLength: 1 },
+      subject: { const: subject },
+      time: instant,
+      datacontenttype: { const: 'application/json' },
+      position: { type: 'integer', minimum: 1 },
+      data,
+    },
+  } as const;
+}
+
 /** JSON Schema of the value of a watermark on ledger.entitlements.v1 (`WatermarkV1`). */
-export const watermarkSchemaV1 = {
-  $id: 'WatermarkV1',
+export const watermarkSchemaV1 = controlMessageSchema('WatermarkV1', '^watermark:\\d+:\\d+$', WATERMARK_TYPE, 'ledger', {
   type: 'object',
   additionalProperties: false,
-  required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'position', 'data'],
-  properties: {
-    specversion: { const: '1.0' },
-    id: { type: 'string', pattern: '^watermark:\\d+:\\d+$' },
-    type: { const: WATERMARK_TYPE },
-    source: { type: 'string', minLength: 1 },
-    subject: { const: 'ledger' },
-    time: instant,
-    datacontenttype: { const: 'application/json' },
-    position: { type: 'integer', minimum: 1 },
-    data: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['position', 'partition', 'partitions'],
-      properties: { position: { type: 'integer', minimum: 1 }, partition: { type: 'integer', minimum: 0 }, partitions: { type: 'integer', minimum: 1 } },
-    },
-  },
-} as const;
+  required: ['position', 'partition', 'partitions'],
+  properties: { position: { type: 'integer', minimum: 1 }, partition: { type: 'integer', minimum: 0 }, partitions: { type: 'integer', minimum: 1 } },
+} as const);
 
 /** JSON Schema of the value of a catalog version on ledger.entitlements.v1 (`CatalogPublishedV1`). The catalog itself is validated by the ledger when it is published. */
-export const catalogPublishedSchemaV1 = {
-  $id: 'CatalogPublishedV1',
+export const catalogPublishedSchemaV1 = controlMessageSchema('CatalogPublishedV1', '^catalog:\\d+:\\d+$', CATALOG_PUBLISHED_TYPE, 'catalog', {
   type: 'object',
   additionalProperties: false,
-  required: ['specversion', 'id', 'type', 'source', 'subject', 'time', 'datacontenttype', 'position', 'data'],
+  required: ['version', 'hash', 'label', 'catalog'],
   properties: {
-    specversion: { const: '1.0' },
-    id: { type: 'string', pattern: '^catalog:\\d+:\\d+$' },
-    type: { const: CATALOG_PUBLISHED_TYPE },
-    source: { type: 'string', minLength: 1 },
-    subject: { const: 'catalog' },
-    time: instant,
-    datacontenttype: { const: 'application/json' },
-    position: { type: 'integer', minimum: 1 },
-    data: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['version', 'hash', 'label', 'catalog'],
-      properties: {
-        version: { type: 'integer', minimum: 1 },
-        hash: { type: 'string', minLength: 1 },
-        label: { type: 'string' },
-        catalog: { type: 'object', required: ['label', 'products', 'addOns'], properties: { label: { type: 'string' }, products: { type: 'array' }, addOns: { type: 'array' } } },
-      },
-    },
+    version: { type: 'integer', minimum: 1 },
+    hash: { type: 'string', minLength: 1 },
+    label: { type: 'string' },
+    catalog: { type: 'object', required: ['label', 'products', 'addOns'], properties: { label: { type: 'string' }, products: { type: 'array' }, addOns: { type: 'array' } } },
   },
-} as const;
+} as const);

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HealthRegistry, Metrics, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
+import { HealthRegistry, Metrics, withTimeout, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
 import { catalogDocument } from '@el/domain';
 import { openReadModels } from '@el/read-models';
 import { MeterFeedController, MeterFeedSubscription } from './meters/meter-feed.controller';
@@ -72,11 +72,6 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The metering service: usage ingestion with one effect per (source, id),

@@ -29,3 +29,4 @@ export * from './identity/usage-lookup';
 export * from './keys/keystore';
 export * from './keys/public-keys';
 export * from './cli/progress';
+export * from './concurrency/with-timeout';

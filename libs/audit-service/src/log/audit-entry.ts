@@ -1,17 +1,9 @@
+import type { StoredEventFields } from '@el/contracts';
 import { canonicalJson } from '../canonical-json';
 import { leafHash } from '../merkle/merkle';
 
-/** An event of the log as the audit service receives it (the event store's RecordedEvent, or an AuditRecordV1). */
-export interface LoggedEvent {
-  readonly id: string;
-  readonly position: number;
-  readonly stream: string;
-  readonly revision: number;
-  readonly type: string;
-  readonly data: unknown;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  readonly recordedAt: string;
-}
+/** An event of the log as the audit service receives it (the event store's RecordedEvent, or an AuditRecordV1's fields). */
+export type LoggedEvent = StoredEventFields;
 
 /**
  * The bytes a leaf covers: the RFC 8785 canonical JSON of exactly these six
