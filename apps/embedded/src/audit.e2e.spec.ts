@@ -168,6 +168,9 @@ describe('audit: a tamper-evident log of every event, with signed tree heads, pr
     expect([none.status, none.body.code]).toEqual([400, 'AUDIT.BAD_QUERY']);
     const two = await t.http('GET', '/v1/audit/history?customerId=acme&actor=x');
     expect([two.status, two.body.code]).toEqual([400, 'AUDIT.BAD_QUERY']);
+    expect((await t.http('GET', '/v1/audit/history?customerId=acme&recordedFrom=2026-12-02')).status).toBe(400);
+    expect((await t.http('GET', '/v1/audit/history?customerId=acme&recordedFrom=2026-12-02T10:00:00Z&recordedBefore=2026-12-01T10:00:00Z')).body.code).toBe('AUDIT.BAD_QUERY');
+    expect((await t.http('GET', '/v1/audit/history?customerId=acme&cursor=0x10')).status).toBe(400);
     const badType = await t.http('GET', '/v1/audit/history?customerId=acme&types=a%20b');
     expect([badType.status, badType.body.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
@@ -205,6 +208,14 @@ describe('audit: a tamper-evident log of every event, with signed tree heads, pr
     // A range export proves each event in the newest signed tree.
     const range = await t.http('GET', '/v1/audit/export?fromPosition=3&toPosition=9');
     expect(await verifyExport(linesOf(range.body as string), { jwks })).toMatchObject({ ok: true, complete: false, events: 7 });
+    // A complete export up to a position ends exactly there, at a head of that size (signed for it).
+    const upTo = await t.http('GET', '/v1/audit/export?toPosition=7');
+    const upToReport = await verifyExport(linesOf(upTo.body as string), { jwks });
+    expect(upToReport).toMatchObject({ ok: true, complete: true, events: 7, treeHead: { treeSize: 7, lastPosition: 7 } });
+    for (const bad of ['fromPosition=9&toPosition=3', 'toPosition=0x10', 'fromPosition=1e3', 'fromPosition=', 'toPosition=-1']) {
+      const res = await t.http('GET', `/v1/audit/export?${bad}`);
+      expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+    }
   });
 
   it('refuses a truncated export, a reordered one and a tree head with a wrong signature', async () => {
@@ -228,6 +239,12 @@ describe('audit: a tamper-evident log of every event, with signed tree heads, pr
     const badSig = await verifyExport(linesOf([JSON.stringify(header), ...lines.slice(1)].join('\n')), { jwks });
     expect(badSig.ok).toBe(false);
     expect(badSig.failure!.reason).toContain('signature');
+
+    const withoutHeads = await verifyExport(linesOf(lines.filter((l) => !l.startsWith('{"kind":"treeHead"')).join('\n')), { jwks });
+    expect(withoutHeads.ok).toBe(false);
+    expect(withoutHeads.failure!.reason).toContain('signed tree heads');
+    const afterEnd = await verifyExport(linesOf([...lines, '', '{"kind":"event"}'].join('\n')), { jwks });
+    expect(afterEnd.ok).toBe(false);
 
     const headAt = lines.findIndex((l) => l.startsWith('{"kind":"treeHead"'));
     const head = JSON.parse(lines[headAt]!);
@@ -294,6 +311,17 @@ describe('audit: altering one byte of a stored event is found by check-store and
     expect(report.ok).toBe(false);
     expect(report.failure!.position).toBe(granted.position);
     await t.close(true);
+    // 3. The history index: a reference deleted from it would hide the event from history queries and customer exports.
+    alterOneByte(join(dataDir, 'audit.db'), 'au_leaves', 'entry', 'position', granted.position, 'globey', 'globex'); // the entry as it was
+    const index = new Database(join(dataDir, 'audit.db'));
+    const leaf = (index.prepare('SELECT leaf_index FROM au_leaves WHERE position = ?').get(granted.position) as { leaf_index: number }).leaf_index;
+    index.prepare(`DELETE FROM au_refs WHERE kind = 'customer' AND leaf_index = ?`).run(leaf);
+    index.close();
+    const hidden = cli(dataDir, 'check-store');
+    expect(hidden.status).toBe(1);
+    expect(hidden.stdout).toContain(`audit store: altered at position ${granted.position}`);
+    expect(hidden.stdout).toContain('missing customer globex');
+
     // The command line says the same, from the files alone.
     writeFileSync(join(dataDir, 'export.jsonl'), exported);
     writeFileSync(join(dataDir, 'jwks.json'), JSON.stringify(jwks));

@@ -46,13 +46,13 @@ describeWithKafka('switching an installation between Kafka and the in-process bu
   const view = async (app: Running) => ((await (await app.fetch(`/health`)).json()) as { components: { enforcementView: ViewHealth; eventStore: { head: number } } }).components;
 
   it('rebuilds the view from the bus it reads now, in both directions', async () => {
-    const kafka = { BUS: 'kafka', KAFKA_BROKERS: kafkaForTests.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '3', ENFORCEMENT_INSTANCE_ID: 'switch-test', RELAY_SUBSCRIPTION_ID: `relay-${randomUUID()}` };
+    const kafka = { BUS: 'kafka', KAFKA_BROKERS: kafkaForTests.brokers.join(','), KAFKA_TOPIC_PARTITIONS: '3', ENFORCEMENT_INSTANCE_ID: 'switch-test', RELAY_SUBSCRIPTION_ID: `relay-${randomUUID()}`, CHECK_MAX_WAIT_MS: '10000' };
     const first = await run(kafka);
     const p1 = await order(first, 'kafka-era');
     expect(await check(first, 'kafka-era', p1)).toMatchObject({ allowed: true, stale: false });
     await stop(first); // the view's snapshot is written, with Kafka offsets
 
-    const second = await run({}); // BUS=inprocess
+    const second = await run({ CHECK_MAX_WAIT_MS: '10000' }); // BUS=inprocess
     expect(second.output()).toContain('snapshot unusable');
     const p2 = await order(second, 'inprocess-era');
     // Read-your-writes holds after the switch: both eras are in the view, answered fresh.

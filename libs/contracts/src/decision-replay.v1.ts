@@ -18,21 +18,35 @@ export type DecisionReplayRequestV1 =
       readonly answered?: Decision;
     };
 
+/** Replay a record of the decision log. */
+export const decisionReplayByIdSchemaV1 = {
+  $id: 'DecisionReplayByIdV1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['decisionId'],
+  properties: { decisionId: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+
+/** Replay a check from its inputs. */
+export const decisionReplayByInputsSchemaV1 = {
+  $id: 'DecisionReplayByInputsV1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['request', 'position', 'at'],
+  properties: {
+    request: { type: 'object', additionalProperties: false, required: ['customerId', 'feature'], properties: checkProperties },
+    position: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    at: { type: 'string', format: 'date-time', maxLength: 40 },
+    usage: decisionRecordSchemaV1.properties.usage,
+    answered: { type: 'object', required: [...decisionRequired], properties: decisionProperties },
+  },
+} as const;
+
+/** Either shape (for the OpenAPI document; a server validates against the one the body names: decisionId or not). */
 export const decisionReplayRequestSchemaV1 = {
   $id: 'DecisionReplayRequestV1',
   oneOf: [
-    { type: 'object', additionalProperties: false, required: ['decisionId'], properties: { decisionId: { type: 'string', minLength: 1, maxLength: 128 } } },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['request', 'position', 'at'],
-      properties: {
-        request: { type: 'object', additionalProperties: false, required: ['customerId', 'feature'], properties: checkProperties },
-        position: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-        at: { type: 'string', format: 'date-time', maxLength: 40 },
-        usage: decisionRecordSchemaV1.properties.usage,
-        answered: { type: 'object', required: [...decisionRequired], properties: decisionProperties },
-      },
-    },
+    { ...decisionReplayByIdSchemaV1, $id: undefined },
+    { ...decisionReplayByInputsSchemaV1, $id: undefined },
   ],
 } as const;

@@ -1,10 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Query as QueryParams } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query as QueryParams, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { decisionReplayRequestSchemaV1, type DecisionRecordV1, type DecisionReplayRequestV1 } from '@el/contracts';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { decisionReplayByIdSchemaV1, decisionReplayByInputsSchemaV1, decisionReplayRequestSchemaV1, type DecisionRecordV1, type DecisionReplayRequestV1 } from '@el/contracts';
 import type { Decision } from '@el/domain';
-import { Access, ID_API, integerApi, IsIdentifier, JsonSchemaPipe, openApiSchema, OptionalField } from '@el/platform';
+import { Access, ID_API, integerApi, IsIdentifier, JsonSchemaPipe, openApiSchema, OptionalField, IsQueryInteger } from '@el/platform';
 import { AuditError } from '../audit.errors';
 import { DecisionLogStore, type DecisionPage } from './decision-log-store';
 import { DecisionReplayer } from './decision-replayer';
@@ -12,8 +11,18 @@ import { DecisionReplayer } from './decision-replayer';
 export class DecisionListParams {
   @ApiPropertyOptional({ ...ID_API }) @OptionalField() @IsIdentifier('customerId') customerId?: string;
   @ApiPropertyOptional({ description: 'Only decisions with this code (e.g. SUSPENDED, USAGE_CAP_REACHED, OK)' }) @OptionalField() @IsString() @Matches(/^[A-Z_]{1,40}$/, { message: 'code must be a decision code like SUSPENDED' }) code?: string;
-  @ApiPropertyOptional({ description: 'The cursor: nextCursor of the previous page', ...integerApi(0, Number.MAX_SAFE_INTEGER) }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) cursor?: number;
-  @ApiPropertyOptional({ description: 'Decisions per page (default 100)', ...integerApi(1, 500) }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  @ApiPropertyOptional({ description: 'The cursor: nextCursor of the previous page', ...integerApi(0, Number.MAX_SAFE_INTEGER) }) @IsOptional() @IsQueryInteger(0, Number.MAX_SAFE_INTEGER) cursor?: number;
+  @ApiPropertyOptional({ description: 'Decisions per page (default 100)', ...integerApi(1, 500) }) @IsOptional() @IsQueryInteger(1, 500) limit?: number;
+}
+
+/** Validates a replay body against the shape it names ({decisionId} or the inputs), so its errors are about that shape only. */
+class DecisionReplayBody implements PipeTransform<unknown, unknown> {
+  private readonly byId = new JsonSchemaPipe(decisionReplayByIdSchemaV1);
+  private readonly byInputs = new JsonSchemaPipe(decisionReplayByInputsSchemaV1);
+  transform(value: unknown, meta: ArgumentMetadata): unknown {
+    const named = value !== null && typeof value === 'object' && !Array.isArray(value) && 'decisionId' in value;
+    return (named ? this.byId : this.byInputs).transform(value, meta);
+  }
 }
 
 /** The fields of two decisions that differ (empty: the same decision). */
@@ -51,7 +60,7 @@ export class DecisionsController {
   @ApiOkResponse({ description: '{decision, position, catalogVersion, events, answered, matches, differences}' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED with field paths' })
   @ApiNotFoundResponse({ description: 'AUDIT.DECISION_NOT_FOUND: no such record in the decision log' })
-  async replay(@Body(new JsonSchemaPipe(decisionReplayRequestSchemaV1)) body: DecisionReplayRequestV1) {
+  async replay(@Body(new DecisionReplayBody()) body: DecisionReplayRequestV1) {
     let record: Pick<DecisionRecordV1, 'request' | 'position' | 'atMs' | 'usage' | 'catalogVersion'> & { decision: Decision | null };
     if ('decisionId' in body) {
       const kept = await this.store.get(body.decisionId);

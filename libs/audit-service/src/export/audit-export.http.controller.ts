@@ -1,10 +1,9 @@
 import { Controller, Get, Inject, Optional, Query as QueryParams, StreamableFile } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { Readable } from 'node:stream';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
-import { Access, Clock, Ctx, ID_API, integerApi, IsIdentifier, OptionalField, seesCustomer, type RequestContext } from '@el/platform';
+import { Access, Clock, Ctx, ID_API, integerApi, IsIdentifier, OptionalField, seesCustomer, type RequestContext, IsQueryInteger } from '@el/platform';
 import { AuditError } from '../audit.errors';
 import { AuditLog } from '../log/audit-log';
 import { TreeHeads } from '../tree-heads/tree-heads';
@@ -13,9 +12,9 @@ import { auditExportLines } from './audit-export';
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export class AuditExportParams {
-  @ApiPropertyOptional({ description: 'First ledger position (inclusive)', ...integerApi(0, MAX) }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX) fromPosition?: number;
+  @ApiPropertyOptional({ description: 'First ledger position (inclusive)', ...integerApi(0, MAX) }) @IsOptional() @IsQueryInteger(0, MAX) fromPosition?: number;
   @ApiPropertyOptional({ description: 'Last ledger position (inclusive); a complete export (from the first event) runs on to the signed tree head that covers it', ...integerApi(0, MAX) })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX) toPosition?: number;
+  @IsOptional() @IsQueryInteger(0, MAX) toPosition?: number;
   @ApiPropertyOptional({ ...ID_API, description: "Only this customer's events, each with its inclusion proof (a customer admin always gets its own)" }) @OptionalField() @IsIdentifier('customerId') customerId?: string;
 }
 
@@ -47,6 +46,9 @@ export class AuditExportController {
       // A customer-scoped credential exports its own customer's events, with proofs: never anyone else's.
       customerId ??= ctx.principal.customers.length === 1 ? ctx.principal.customers[0] : undefined;
       if (customerId === undefined || !seesCustomer(ctx.principal, customerId)) throw new AuditError('CUSTOMER.NOT_FOUND', 'name one customer this credential may see (customerId)', { customerId: p.customerId ?? null });
+    }
+    if (p.fromPosition !== undefined && p.toPosition !== undefined && p.fromPosition > p.toPosition) {
+      throw new AuditError('AUDIT.BAD_QUERY', 'fromPosition must not be after toPosition', { fromPosition: p.fromPosition, toPosition: p.toPosition });
     }
     if (this.log.size === 0) throw new AuditError('AUDIT.EMPTY_LOG', 'the audit log holds no event yet');
     const lines = auditExportLines(this.log, this.heads, this.events ?? null, { ...(p.fromPosition !== undefined ? { fromPosition: p.fromPosition } : {}), ...(p.toPosition !== undefined ? { toPosition: p.toPosition } : {}), ...(customerId !== undefined ? { customerId } : {}) }, this.clock.now());

@@ -1,6 +1,7 @@
 import type { SignedTreeHeadV1 } from '@el/contracts';
 import type { EventStore } from '@el/event-store';
 import { placeholders } from '@el/read-models';
+import { AuditError } from '../audit.errors';
 import type { AuditLog } from '../log/audit-log';
 import { auditEntry, entryLeafHash } from '../log/audit-entry';
 import type { TreeHeads } from '../tree-heads/tree-heads';
@@ -29,6 +30,8 @@ export interface ExportHeader {
    */
   readonly complete: boolean;
   readonly events: number;
+  /** How many treeHead lines follow (a complete export holds every head signed up to its own). */
+  readonly treeHeads: number;
   /** The signed tree head everything in the export is proven against. */
   readonly treeHead: SignedTreeHeadV1;
 }
@@ -58,7 +61,7 @@ const PAGE = 2_000;
  * verification fails at that position.
  */
 export async function* auditExportLines(log: AuditLog, heads: TreeHeads, events: EventStore | null, request: ExportRequest, now: Date): AsyncGenerator<string> {
-  if (log.size === 0) throw Object.assign(new Error('the audit log holds no event yet'), { code: 'AUDIT.EMPTY_LOG' });
+  if (log.size === 0) throw new AuditError('AUDIT.EMPTY_LOG', 'the audit log holds no event yet');
   const p = placeholders(log.db);
   const from = request.fromPosition ?? 0;
   const to = request.toPosition ?? Number.MAX_SAFE_INTEGER;
@@ -66,12 +69,13 @@ export async function* auditExportLines(log: AuditLog, heads: TreeHeads, events:
   const [first] = (await log.db.query(`SELECT MIN(position) AS position FROM au_leaves`)) as { position: string | number }[];
   const complete = customer === null && from <= Number(first!.position);
 
-  // The head it is proven against: a complete export ends at a signed head; a partial one is proven in the newest.
+  // The head it is proven against: a complete export up to a position ends at a head of exactly that size (signed now if
+  // none was); otherwise the newest, covering everything.
   let anchor: SignedTreeHeadV1;
   if (complete && request.toPosition !== undefined) {
-    const needed = (await log.sizeAt(to)) ?? 0;
-    const [row] = (await log.db.query(`SELECT tree_size FROM au_tree_heads WHERE tree_size >= ${p(1)} ORDER BY tree_size LIMIT 1`, [Math.max(1, needed)])) as { tree_size: string | number }[];
-    anchor = row ? ((await heads.ofSize(Number(row.tree_size))) as SignedTreeHeadV1) : await heads.covering(log.size);
+    const size = (await log.sizeAt(to)) ?? 0;
+    if (size === 0) throw new AuditError('AUDIT.EMPTY_LOG', `no event at or before position ${to}`, { toPosition: to });
+    anchor = await heads.ofSizeOrSigned(size);
   } else {
     anchor = await heads.covering(log.size);
   }
@@ -90,10 +94,10 @@ export async function* auditExportLines(log: AuditLog, heads: TreeHeads, events:
   const [counted] = (await log.db.query(`SELECT COUNT(*) AS n FROM au_leaves l WHERE ${all.where}`, all.params)) as { n: string | number }[];
   const count = Number(counted!.n);
 
-  const header: ExportHeader = { kind: 'header', format: AUDIT_EXPORT_FORMAT, generatedAt: now.toISOString(), fromPosition: request.fromPosition ?? null, toPosition: request.toPosition ?? null, customerId: customer, complete, events: count, treeHead: anchor };
+  const signed = complete ? await heads.list(0, 1_000_000).then((hs) => hs.filter((h) => h.treeSize <= size)) : [];
+  const header: ExportHeader = { kind: 'header', format: AUDIT_EXPORT_FORMAT, generatedAt: now.toISOString(), fromPosition: request.fromPosition ?? null, toPosition: request.toPosition ?? null, customerId: customer, complete, events: count, treeHeads: signed.length, treeHead: anchor };
   yield `${JSON.stringify(header)}\n`;
 
-  const signed = complete ? await heads.list(0, 1_000_000).then((hs) => hs.filter((h) => h.treeSize <= size)) : [];
   let nextHead = 0;
   const ledger = events ? new LedgerCopies(events) : null;
   let after = -1;
@@ -123,7 +127,7 @@ export async function* auditExportLines(log: AuditLog, heads: TreeHeads, events:
     if (rows.length < PAGE) break;
     after = Number(rows[rows.length - 1]!.leaf_index);
   }
-  yield `${JSON.stringify({ kind: 'end', events: exported, lastLeafIndex: last })}\n`;
+  yield `${JSON.stringify({ kind: 'end', events: exported, treeHeads: signed.length, lastLeafIndex: last })}\n`;
 }
 
 /** The ledger's stored copy of each exported event, read ahead in pages (positions ascend). */

@@ -1,8 +1,7 @@
 import { Controller, Get, Query as QueryParams } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { Access, ID_API, integerApi, IsIdentifier, OptionalField } from '@el/platform';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Access, ID_API, integerApi, IsIdentifier, OptionalField, IsInstant, INSTANT_API, IsQueryInteger } from '@el/platform';
 import { AuditError } from '../audit.errors';
 import { AuditHistory, HISTORY_KINDS, type HistoryPage } from './audit-history';
 
@@ -13,10 +12,10 @@ export class HistoryParams {
   @ApiPropertyOptional({ description: 'Every event of one correlation: an ERP order and the grants and tokens it led to', maxLength: 512 }) @OptionalField() @IsString() @MaxLength(512) correlationId?: string;
   @ApiPropertyOptional({ description: 'Only these event types, comma-separated (e.g. EntitlementGranted,PlanChanged)', maxLength: 2000 })
   @OptionalField() @IsString() @MaxLength(2000) @Matches(/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/, { message: 'types must be event type names separated by commas' }) types?: string;
-  @ApiPropertyOptional({ description: 'Recorded at or after (ISO-8601)' }) @OptionalField() @IsISO8601({ strict: true }) recordedFrom?: string;
-  @ApiPropertyOptional({ description: 'Recorded before (ISO-8601)' }) @OptionalField() @IsISO8601({ strict: true }) recordedBefore?: string;
-  @ApiPropertyOptional({ description: 'The cursor: nextCursor of the previous page', ...integerApi(-1, Number.MAX_SAFE_INTEGER) }) @IsOptional() @Type(() => Number) @IsInt() @Min(-1) @Max(Number.MAX_SAFE_INTEGER) cursor?: number;
-  @ApiPropertyOptional({ description: 'Events per page (default 100)', ...integerApi(1, 500) }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  @ApiPropertyOptional({ ...INSTANT_API, description: 'Recorded at or after (ISO-8601 with its offset)' }) @OptionalField() @IsInstant() recordedFrom?: string;
+  @ApiPropertyOptional({ ...INSTANT_API, description: 'Recorded before (ISO-8601 with its offset)' }) @OptionalField() @IsInstant() recordedBefore?: string;
+  @ApiPropertyOptional({ description: 'The cursor: nextCursor of the previous page', ...integerApi(-1, Number.MAX_SAFE_INTEGER) }) @IsOptional() @IsQueryInteger(-1, Number.MAX_SAFE_INTEGER) cursor?: number;
+  @ApiPropertyOptional({ description: 'Events per page (default 100)', ...integerApi(1, 500) }) @IsOptional() @IsQueryInteger(1, 500) limit?: number;
 }
 
 @ApiTags('audit')
@@ -38,6 +37,9 @@ export class HistoryController {
       throw new AuditError('AUDIT.BAD_QUERY', 'name exactly one of customerId, entitlementId, actor, correlationId', { given: subjects.map((s) => s.param) });
     }
     const kind = subjects[0]!;
+    if (p.recordedFrom && p.recordedBefore && Date.parse(p.recordedFrom) >= Date.parse(p.recordedBefore)) {
+      throw new AuditError('AUDIT.BAD_QUERY', 'recordedFrom must be before recordedBefore', { recordedFrom: p.recordedFrom, recordedBefore: p.recordedBefore });
+    }
     return this.history.page({
       kind: kind.kind,
       ref: p[kind.param]!,

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { insertRows, placeholders } from '@el/read-models';
 import { KeyedSerializer } from '@el/platform';
 import { MerkleLog } from '../merkle/merkle-log';
-import { auditEntry, entryLeafHash, refsOf, type LoggedEvent } from './audit-entry';
+import { auditEntry, entryLeafHash, refsOf, type EventRefs, type LoggedEvent } from './audit-entry';
 
 export interface AppendOutcome {
   /** Events added to the tree. */
@@ -21,8 +21,27 @@ export class AuditLogCorruptError extends Error {
   override readonly name = 'AuditLogCorruptError';
 }
 
+/** The (kind, ref) pairs of an event's references, as au_refs holds them. */
+export function refRows(r: EventRefs): [string, string][] {
+  const rows: [string, string][] = [];
+  if (r.customer) rows.push(['customer', r.customer]);
+  for (const ent of r.entitlements) rows.push(['entitlement', ent]);
+  if (r.actor) rows.push(['actor', r.actor]);
+  if (r.correlation) rows.push(['correlation', r.correlation]);
+  return rows;
+}
+
+/** When the ledger recorded the event (its metadata's recordedAt, what as-of queries read), else when the store committed it. */
+export function recordedAtOf(e: Pick<LoggedEvent, 'metadata' | 'recordedAt'>): string {
+  return typeof e.metadata['recordedAt'] === 'string' ? e.metadata['recordedAt'] : e.recordedAt;
+}
+
+export function effectiveAtOf(e: Pick<LoggedEvent, 'metadata'>): string | null {
+  return typeof e.metadata['effectiveAt'] === 'string' ? e.metadata['effectiveAt'] : null;
+}
+
 /** The event store's own streams whose events do not name their customer: the stream that does. */
-function customerStreamOf(stream: string): string {
+export function customerStreamOf(stream: string): string {
   const usage = /^usage-([^/]+)\//.exec(stream);
   return usage ? `entitlement-${usage[1]}` : stream;
 }
@@ -110,7 +129,7 @@ export class AuditLog {
         tx,
         p,
         'au_leaves (leaf_index, position, event_id, stream, revision, type, entry, leaf_hash, recorded_at, effective_at)',
-        fresh.map(({ e, entry, hash, index }) => [index, e.position, e.id, e.stream, e.revision, e.type, entry, hash.toString('hex'), e.recordedAt, typeof e.metadata['effectiveAt'] === 'string' ? e.metadata['effectiveAt'] : null]),
+        fresh.map(({ e, entry, hash, index }) => [index, e.position, e.id, e.stream, e.revision, e.type, entry, hash.toString('hex'), recordedAtOf(e), effectiveAtOf(e)]),
         { rowsPerStatement: 100 },
       );
       const refs: [string, string, number][] = [];
@@ -119,16 +138,11 @@ export class AuditLog {
         const key = customerStreamOf(e.stream);
         const known = await this.customerOf(tx, key);
         const r = refsOf(e, known);
-        if (r.customer) {
-          refs.push(['customer', r.customer, index]);
-          if (!known) {
-            this.customers.set(key, r.customer);
-            streams.push([key, r.customer]);
-          }
+        if (r.customer && !known) {
+          this.customers.set(key, r.customer);
+          streams.push([key, r.customer]);
         }
-        for (const ent of r.entitlements) refs.push(['entitlement', ent, index]);
-        if (r.actor) refs.push(['actor', r.actor, index]);
-        if (r.correlation) refs.push(['correlation', r.correlation, index]);
+        for (const [kind, ref] of refRows(r)) refs.push([kind, ref, index]);
       }
       await insertRows(tx, p, 'au_refs (kind, ref, leaf_index)', refs, { suffix: 'ON CONFLICT DO NOTHING' });
       await insertRows(tx, p, 'au_streams (stream, customer_id)', streams, { suffix: 'ON CONFLICT DO NOTHING' });

@@ -1,9 +1,8 @@
 import { Controller, Get, Query as QueryParams } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import type { SignedTreeHeadV1 } from '@el/contracts';
-import { Access, integerApi } from '@el/platform';
+import { Access, integerApi, IsQueryInteger } from '@el/platform';
 import { AuditError } from '../audit.errors';
 import { AuditLog } from '../log/audit-log';
 import { TreeHeads } from '../tree-heads/tree-heads';
@@ -11,19 +10,19 @@ import { TreeHeads } from '../tree-heads/tree-heads';
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export class InclusionParams {
-  @ApiProperty({ description: 'Ledger position of the event', ...integerApi(1, MAX) }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX) position!: number;
+  @ApiProperty({ description: 'Ledger position of the event', ...integerApi(1, MAX) }) @IsQueryInteger(1, MAX) position!: number;
   @ApiPropertyOptional({ description: 'Size of the tree to prove it in (default: the newest signed tree head)', ...integerApi(1, MAX) })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX) treeSize?: number;
+  @IsOptional() @IsQueryInteger(1, MAX) treeSize?: number;
 }
 
 export class ConsistencyParams {
-  @ApiProperty({ description: 'The earlier tree size', ...integerApi(0, MAX) }) @Type(() => Number) @IsInt() @Min(0) @Max(MAX) from!: number;
-  @ApiPropertyOptional({ description: 'The later tree size (default: the newest signed tree head)', ...integerApi(0, MAX) }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX) to?: number;
+  @ApiProperty({ description: 'The earlier tree size', ...integerApi(0, MAX) }) @IsQueryInteger(0, MAX) from!: number;
+  @ApiPropertyOptional({ description: 'The later tree size (default: the newest signed tree head)', ...integerApi(0, MAX) }) @IsOptional() @IsQueryInteger(0, MAX) to?: number;
 }
 
 export class TreeHeadListParams {
-  @ApiPropertyOptional({ description: 'Only heads of a larger tree (the cursor: the last treeSize of the previous page)', ...integerApi(0, MAX) }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX) afterSize?: number;
-  @ApiPropertyOptional({ description: 'At most this many (default 100)', ...integerApi(1, 1000) }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @ApiPropertyOptional({ description: 'Only heads of a larger tree (the cursor: the last treeSize of the previous page)', ...integerApi(0, MAX) }) @IsOptional() @IsQueryInteger(0, MAX) afterSize?: number;
+  @ApiPropertyOptional({ description: 'At most this many (default 100)', ...integerApi(1, 1000) }) @IsOptional() @IsQueryInteger(1, 1000) limit?: number;
 }
 
 const hex = (hs: readonly Buffer[]) => hs.map((h) => h.toString('hex'));

@@ -75,11 +75,27 @@ export class TreeHeads {
 
   /** Signs the tree as it is now, stores and publishes the head. */
   sign(): Promise<SignedTreeHeadV1> {
+    return this.signAt(null);
+  }
+
+  /**
+   * The signed head of exactly `size` events (an export up to a position): the
+   * stored one, or one signed now — the root of the first `size` leaves, which
+   * the tree still holds — without making it the newest.
+   */
+  async ofSizeOrSigned(size: number): Promise<SignedTreeHeadV1> {
+    return (await this.ofSize(size)) ?? this.signAt(size);
+  }
+
+  private signAt(at: number | null): Promise<SignedTreeHeadV1> {
     return this.log.inTurn(async () => {
-      const size = this.log.size;
+      const size = at ?? this.log.size;
       if (this.newest && this.newest.treeSize === size) return this.newest;
+      const stored = at === null ? null : await this.ofSize(size);
+      if (stored) return stored;
+      const lastPosition = size === this.log.size ? this.log.lastPosition : size === 0 ? 0 : Number(((await this.log.db.query(`SELECT position FROM au_leaves WHERE leaf_index = ${this.p(1)}`, [size - 1])) as { position: string | number }[])[0]!.position);
       const { kid, key } = await this.keystore.signingKey();
-      const unsigned = { version: SIGNED_TREE_HEAD_VERSION, treeSize: size, rootHash: this.log.tree.root(size).toString('hex'), lastPosition: this.log.lastPosition, timestamp: this.clock.now().toISOString(), kid } as const;
+      const unsigned = { version: SIGNED_TREE_HEAD_VERSION, treeSize: size, rootHash: this.log.tree.root(size).toString('hex'), lastPosition, timestamp: this.clock.now().toISOString(), kid } as const;
       const signature = Buffer.from(await crypto.subtle.sign('Ed25519', key as Parameters<typeof crypto.subtle.sign>[1], treeHeadMessage(unsigned))).toString('base64url');
       const head: SignedTreeHeadV1 = { ...unsigned, signature };
       const p = this.p;
@@ -87,7 +103,7 @@ export class TreeHeads {
         `INSERT INTO au_tree_heads (tree_size, root_hash, last_position, timestamp, kid, signature, published) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, 0) ON CONFLICT (tree_size) DO NOTHING`,
         [head.treeSize, head.rootHash, head.lastPosition, head.timestamp, head.kid, head.signature],
       );
-      this.newest = head;
+      if (!this.newest || head.treeSize > this.newest.treeSize) this.newest = head;
       void this.publish([head]);
       return head;
     });

@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { EventStore, RecordedEvent } from '@el/event-store';
 import { placeholders } from '@el/read-models';
 import { MerkleLog } from '../merkle/merkle-log';
-import { auditEntry, entryLeafHash } from '../log/audit-entry';
+import { auditEntry, entryLeafHash, refsOf, type LoggedEvent } from '../log/audit-entry';
+import { customerStreamOf, effectiveAtOf, recordedAtOf, refRows } from '../log/audit-log';
 import { TreeHeadVerifier, type PublishedJwk } from '../tree-heads/tree-head';
 
 export interface StoreFinding {
@@ -24,6 +25,45 @@ export interface StoreCheckReport {
 }
 
 const PAGE = 5_000;
+
+interface LeafRow {
+  leaf_index: string | number;
+  position: string | number;
+  event_id: string;
+  stream: string;
+  revision: string | number;
+  type: string;
+  entry: string;
+  leaf_hash: string;
+  recorded_at: string;
+  effective_at: string | null;
+}
+
+/**
+ * Whether the columns and history references the audit store keeps beside an
+ * entry say what the entry says (a history query answers from them, so an
+ * index edited out of band would hide or misplace an event).
+ */
+function derivedProblem(r: LeafRow, ledger: RecordedEvent | null, customers: Map<string, string>, storedRefs: ReadonlySet<string>): string | null {
+  let e: { position: unknown; stream: unknown; revision: unknown; type: unknown; data: unknown; metadata: Record<string, unknown> };
+  try {
+    e = JSON.parse(r.entry) as typeof e;
+  } catch {
+    return 'its stored event is not JSON';
+  }
+  if (e.position !== Number(r.position) || e.stream !== r.stream || e.revision !== Number(r.revision) || e.type !== r.type) return 'its position, stream, revision or type column differs from its event';
+  const event: LoggedEvent = { id: r.event_id, position: Number(r.position), stream: r.stream, revision: Number(r.revision), type: r.type, data: e.data, metadata: e.metadata ?? {}, recordedAt: ledger?.recordedAt ?? r.recorded_at };
+  if (r.recorded_at !== recordedAtOf(event) || (r.effective_at ?? null) !== effectiveAtOf(event)) return 'its recorded or effective time column differs from its event';
+  const key = customerStreamOf(event.stream);
+  const known = customers.get(key) ?? null;
+  const refs = refsOf(event, known);
+  if (refs.customer && !known) customers.set(key, refs.customer);
+  const expected = new Set(refRows(refs).map(([kind, ref]) => `${kind}\u0000${ref}`));
+  const lost = [...expected].filter((x) => !storedRefs.has(x));
+  const added = [...storedRefs].filter((x) => !expected.has(x));
+  if (lost.length > 0 || added.length > 0) return `its history references differ (${[...lost.map((x) => `missing ${x.replace('\u0000', ' ')}`), ...added.map((x) => `unexpected ${x.replace('\u0000', ' ')}`)].join(', ')})`;
+  return null;
+}
 
 /**
  * Compares the live event store with the audit store, event by event in
@@ -63,28 +103,50 @@ export async function checkStore(store: EventStore, db: DataSource, jwks: { read
     return ledger[ledgerAt]!;
   };
   let lastLogged = 0;
+  // The customer of each stream, learned in log order exactly as the ingestion learns it: the expected references.
+  const customers = new Map<string, string>();
   for (;;) {
-    const rows = (await db.query(`SELECT leaf_index, position, entry, leaf_hash FROM au_leaves WHERE leaf_index > ${p(1)} ORDER BY leaf_index LIMIT ${PAGE}`, [after])) as { leaf_index: string | number; position: string | number; entry: string; leaf_hash: string }[];
+    const rows = (await db.query(`SELECT leaf_index, position, event_id, stream, revision, type, entry, leaf_hash, recorded_at, effective_at FROM au_leaves WHERE leaf_index > ${p(1)} ORDER BY leaf_index LIMIT ${PAGE}`, [after])) as LeafRow[];
+    const refs = new Map<number, Set<string>>();
+    if (rows.length > 0) {
+      const stored = (await db.query(`SELECT kind, ref, leaf_index FROM au_refs WHERE leaf_index >= ${p(1)} AND leaf_index <= ${p(2)}`, [Number(rows[0]!.leaf_index), Number(rows[rows.length - 1]!.leaf_index)])) as { kind: string; ref: string; leaf_index: string | number }[];
+      for (const r of stored) {
+        const set = refs.get(Number(r.leaf_index)) ?? new Set<string>();
+        set.add(`${r.kind}\u0000${r.ref}`);
+        refs.set(Number(r.leaf_index), set);
+      }
+    }
     for (const r of rows) {
       const index = Number(r.leaf_index);
       const position = Number(r.position);
-      if (index !== expectedIndex) find({ store: 'audit store', position, problem: index > expectedIndex ? 'removed' : 'inserted', detail: `leaf ${index} where leaf ${expectedIndex} belongs` });
+      // Leaves missing here: the event store's events before this one were removed from the audit store, not inserted in the ledger.
+      let missing = index > expectedIndex ? index - expectedIndex : 0;
+      if (index < expectedIndex) find({ store: 'audit store', position, problem: 'inserted', detail: `leaf ${index} again after leaf ${expectedIndex - 1}` });
       expectedIndex = index + 1;
       if (entryLeafHash(r.entry).toString('hex') !== r.leaf_hash) find({ store: 'audit store', position, problem: 'altered', detail: `position ${position}: its stored event no longer hashes to its leaf` });
       tree.append(Buffer.from(r.leaf_hash, 'hex'));
-      // The event store's events before this position were never logged: inserted out of band.
       let held = await nextLedger();
       while (held && held.position < position) {
-        find({ store: 'event store', position: held.position, problem: 'inserted', detail: `position ${held.position} (${held.stream}@${held.revision}) is not in the audit log` });
+        if (missing > 0) {
+          find({ store: 'audit store', position: held.position, problem: 'removed', detail: `position ${held.position} (${held.stream}@${held.revision}) is in the event store but its leaf is gone from the audit store` });
+          missing -= 1;
+        } else {
+          find({ store: 'event store', position: held.position, problem: 'inserted', detail: `position ${held.position} (${held.stream}@${held.revision}) is not in the audit log` });
+        }
         ledgerAt += 1;
         held = await nextLedger();
       }
-      if (!held || held.position !== position) {
+      if (missing > 0) find({ store: 'audit store', position, problem: 'removed', detail: `${missing} leaf(s) before leaf ${index} are gone from the audit store` });
+      const ledgerCopy = held && held.position === position ? held : null;
+      if (!ledgerCopy) {
         find({ store: 'event store', position, problem: 'removed', detail: `position ${position} is in the audit log but no longer in the event store` });
       } else {
-        if (entryLeafHash(auditEntry(held)).toString('hex') !== r.leaf_hash) find({ store: 'event store', position, problem: 'altered', detail: `position ${position} (${held.stream}@${held.revision}) no longer gives the leaf the audit log recorded` });
+        if (entryLeafHash(auditEntry(ledgerCopy)).toString('hex') !== r.leaf_hash) find({ store: 'event store', position, problem: 'altered', detail: `position ${position} (${ledgerCopy.stream}@${ledgerCopy.revision}) no longer gives the leaf the audit log recorded` });
         ledgerAt += 1;
       }
+      // What the audit store derived from the entry (columns, history references) must be what the entry says.
+      const problem = derivedProblem(r, ledgerCopy, customers, refs.get(index) ?? new Set());
+      if (problem) find({ store: 'audit store', position, problem: 'altered', detail: `position ${position}: ${problem}` });
       lastLogged = position;
     }
     onProgress?.(expectedIndex, total);

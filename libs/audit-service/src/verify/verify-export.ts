@@ -112,6 +112,7 @@ export async function verifyExport(lines: AsyncIterable<string | Buffer>, option
   let lastIndex = -1;
   let checkedSize = 0;
   let ended = false;
+  let trailing = 0;
   const report = (failure: VerifyFailure | null): VerifyReport => ({ ok: failure === null, events, treeHeads: heads, complete: header?.complete ?? null, treeHead: header?.treeHead ?? null, failure });
 
   try {
@@ -119,8 +120,12 @@ export async function verifyExport(lines: AsyncIterable<string | Buffer>, option
       lineNo += 1;
       let line = typeof raw === 'string' ? Buffer.from(raw) : raw;
       if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1);
+      if (ended) {
+        // At most the newline that ends the end line.
+        if (line.length > 0 || (trailing += 1) > 1) throw new Refused(null, 'a line follows the end line');
+        continue;
+      }
       if (line.length === 0) continue;
-      if (ended) throw new Refused(null, 'a line follows the end line');
       if (header !== null && line.subarray(0, EVENT_LINE.length).equals(EVENT_LINE)) {
         // An event line (the hot path): its members parsed without its entry, the entry hashed where it stands.
         const at = line.indexOf(EVENT_MEMBER);
@@ -190,6 +195,7 @@ export async function verifyExport(lines: AsyncIterable<string | Buffer>, option
         }
         case 'end': {
           if (parsed['events'] !== events) throw new Refused(null, `the end line counts ${String(parsed['events'])} events but ${events} came before it`);
+          if (parsed['treeHeads'] !== header.treeHeads || heads !== header.treeHeads) throw new Refused(null, `the export announces ${String(header.treeHeads)} signed tree heads but holds ${heads}: one was removed or added`);
           ended = true;
           break;
         }

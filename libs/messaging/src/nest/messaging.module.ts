@@ -46,7 +46,7 @@ export class MessagingModule {
             const logger = new Logger('kafka');
             // Stops the boot with a message naming the variable when Kafka cannot be used (unreachable, refused credentials, untrusted certificate).
             const bus = await openKafkaBus(config, {
-              topics: [TOPICS.entitlements, TOPICS.erpOrders, TOPICS.erpOrdersDlq, TOPICS.usage, TOPICS.usageDlq, TOPICS.usageCounters],
+              topics: [TOPICS.entitlements, TOPICS.erpOrders, TOPICS.erpOrdersDlq, TOPICS.usage, TOPICS.usageDlq, TOPICS.usageCounters, TOPICS.decisions],
               log: (level, message, extra) => (level === 'debug' ? logger.debug({ ...extra }, message) : level === 'info' ? logger.log({ ...extra }, message) : logger[level]({ ...extra }, message)),
             });
             health.register('bus', () => ({ status: 'up', kind: 'kafka', brokers: config.brokers, security: describeKafka(config) }));

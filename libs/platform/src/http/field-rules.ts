@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsNotEmpty, IsString, Matches, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { ID_SCHEMA, INSTANT_SCHEMA } from '@el/contracts';
 import { compileSchema } from '../validation/json-schema';
 import { ID_PATTERN, ID_RULE } from './id-param.pipe';
@@ -32,6 +33,19 @@ export const IsInstant = () =>
       defaultMessage: () => '$property must be an ISO-8601 date-time with its offset, like 2026-11-01T00:00:00Z (a + offset as %2B in a URL)',
     },
   });
+
+/**
+ * A whole number in a query string, written in decimal digits only: "0x10",
+ * "1e3", "+1", " 1" and an empty value stay strings and are refused (a plain
+ * Number() conversion would read them as numbers).
+ */
+export const IsQueryInteger = (min: number, max: number) =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?(0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : value)),
+    IsInt(),
+    Min(min),
+    Max(max),
+  );
 
 /** Longest SKU a request may name (catalog SKUs are much shorter). */
 export const MAX_SKU_LENGTH = 64;
