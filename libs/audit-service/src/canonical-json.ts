@@ -13,7 +13,11 @@
  */
 export function canonicalJson(value: unknown): string {
   try {
-    return write(value);
+    // Fast path: a copy with every object's members inserted in sorted order, serialised by JSON.stringify
+    // (whose strings and numbers are RFC 8785's). Objects with array-index names cannot keep an inserted
+    // order in JavaScript (such names always come first, in numeric order): those take the slow path.
+    const sorted = sortedCopy(value);
+    return sorted === UNSORTABLE ? write(value) : JSON.stringify(sorted);
   } catch (err) {
     if (err instanceof Unrepresentable) throw new TypeError(`$${err.path.reverse().join('')}: ${err.message}`);
     throw err;
@@ -23,6 +27,60 @@ export function canonicalJson(value: unknown): string {
 /** Thrown inside `write` with the path filled in on the way out (built only when something is refused). */
 class Unrepresentable extends Error {
   readonly path: string[] = [];
+}
+
+const UNSORTABLE = Symbol('unsortable');
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/** The value with its objects' members in sorted order, checked as `write` checks it; UNSORTABLE when an object has an array-index name. */
+function sortedCopy(v: unknown): unknown {
+  if (v === null) return v;
+  switch (typeof v) {
+    case 'boolean':
+      return v;
+    case 'number':
+      if (!Number.isFinite(v)) throw new Unrepresentable(`${v} has no JSON form`);
+      return v;
+    case 'string':
+      if (!wellFormed(v)) throw new Unrepresentable('a string with a lone surrogate has no canonical JSON form');
+      return v;
+    case 'object': {
+      if (Array.isArray(v)) {
+        const out = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) {
+          try {
+            const x = sortedCopy(v[i]);
+            if (x === UNSORTABLE) return UNSORTABLE;
+            out[i] = x;
+          } catch (err) {
+            if (err instanceof Unrepresentable) err.path.push(`[${i}]`);
+            throw err;
+          }
+        }
+        return out;
+      }
+      const o = v as Record<string, unknown>;
+      // No prototype: a member named __proto__ stays a member.
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const k of Object.keys(o).sort()) {
+        const x = o[k];
+        if (x === undefined) continue;
+        if (ARRAY_INDEX.test(k)) return UNSORTABLE;
+        try {
+          if (!wellFormed(k)) throw new Unrepresentable('a string with a lone surrogate has no canonical JSON form');
+          const y = sortedCopy(x);
+          if (y === UNSORTABLE) return UNSORTABLE;
+          out[k] = y;
+        } catch (err) {
+          if (err instanceof Unrepresentable) err.path.push(`.${k}`);
+          throw err;
+        }
+      }
+      return out;
+    }
+    default:
+      throw new Unrepresentable(`a ${typeof v} has no JSON form`);
+  }
 }
 
 const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();

@@ -16,3 +16,12 @@ describe('canonical JSON (RFC 8785)', () => {
     expect(() => canonicalJson({ n: 10n })).toThrow('$.n: a bigint has no JSON form');
   });
 });
+
+describe('canonical JSON: the fast path and the slow path agree', () => {
+  it('writes objects with array-index names (which JavaScript orders numerically) by UTF-16 order too, and keeps a member named __proto__', () => {
+    expect(canonicalJson({ b: 1, 10: 'ten', 9: 'nine', a: [{ 2: 0, 1: 0 }] })).toBe('{"10":"ten","9":"nine","a":[{"1":0,"2":0}],"b":1}');
+    expect(canonicalJson(JSON.parse('{"__proto__":{"x":1},"a":2}'))).toBe('{"__proto__":{"x":1},"a":2}');
+    const deep = { z: { y: [1, 'two', { c: null, b: true, a: -0 }] }, '€': 1e21, é: 1e-7 };
+    expect(canonicalJson(deep)).toBe('{"z":{"y":[1,"two",{"a":0,"b":true,"c":null}]},"é":1e-7,"€":1e+21}');
+  });
+});

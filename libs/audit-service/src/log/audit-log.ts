@@ -134,12 +134,14 @@ export class AuditLog {
       );
       const refs: [string, string, number][] = [];
       const streams: [string, string][] = [];
+      // The customers of the batch's streams, in one query for those not in memory.
+      await this.loadCustomers(tx, fresh.map(({ e }) => customerStreamOf(e.stream)));
       for (const { e, index } of fresh) {
         const key = customerStreamOf(e.stream);
-        const known = await this.customerOf(tx, key);
+        const known = this.customers.get(key) ?? null;
         const r = refsOf(e, known);
         if (r.customer && !known) {
-          this.customers.set(key, r.customer);
+          this.remember(key, r.customer);
           streams.push([key, r.customer]);
         }
         for (const [kind, ref] of refRows(r)) refs.push([kind, ref, index]);
@@ -161,14 +163,20 @@ export class AuditLog {
     return { appended: fresh.length, duplicates: seen.length - divergent.length, divergent };
   }
 
-  private async customerOf(tx: EntityManager, stream: string): Promise<string | null> {
-    const cached = this.customers.get(stream);
-    if (cached) return cached;
-    const [row] = (await tx.query(`SELECT customer_id FROM au_streams WHERE stream = ${this.p(1)}`, [stream])) as { customer_id: string }[];
-    if (!row) return null;
-    if (this.customers.size >= 100_000) this.customers.delete(this.customers.keys().next().value as string);
-    this.customers.set(stream, row.customer_id);
-    return row.customer_id;
+  /** Reads the customers of these streams that are not in memory (one query per 500). */
+  private async loadCustomers(tx: EntityManager, keys: readonly string[]): Promise<void> {
+    const missing = [...new Set(keys)].filter((k) => !this.customers.has(k));
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const rows = (await tx.query(`SELECT stream, customer_id FROM au_streams WHERE stream IN (${chunk.map((_, n) => this.p(n + 1)).join(', ')})`, chunk)) as { stream: string; customer_id: string }[];
+      for (const r of rows) this.remember(r.stream, r.customer_id);
+    }
+  }
+
+  /** Streams' customers kept in memory, the oldest forgotten past 500,000 (read again from au_streams when needed). */
+  private remember(stream: string, customerId: string): void {
+    if (this.customers.size >= 500_000) this.customers.delete(this.customers.keys().next().value as string);
+    this.customers.set(stream, customerId);
   }
 
   /** Redelivered events must be the ones held: any other content is a discrepancy, reported, never stored. */
