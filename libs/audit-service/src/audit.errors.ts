@@ -1,6 +1,6 @@
 import { CodedError } from '@el/platform';
 
-export const AUDIT_ERROR_CODES = ['AUDIT.EVENT_NOT_FOUND', 'AUDIT.TREE_SIZE_OUT_OF_RANGE', 'AUDIT.EMPTY_LOG', 'AUDIT.BAD_CURSOR', 'AUDIT.BAD_QUERY', 'AUDIT.POSITION_NOT_LOGGED', 'AUDIT.DECISION_NOT_FOUND', 'CUSTOMER.NOT_FOUND'] as const;
+export const AUDIT_ERROR_CODES = ['AUDIT.EVENT_NOT_FOUND', 'AUDIT.TREE_SIZE_OUT_OF_RANGE', 'AUDIT.EMPTY_LOG', 'AUDIT.BAD_QUERY', 'AUDIT.POSITION_NOT_LOGGED', 'AUDIT.DECISION_NOT_FOUND', 'CUSTOMER.NOT_FOUND'] as const;
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
 
 /** A failure of the audit service's application layer, with its stable code (never an HTTP status). */
@@ -19,7 +19,6 @@ export const auditErrorTable = {
   'AUDIT.TREE_SIZE_OUT_OF_RANGE': 400,
   /** Nothing is logged yet: no tree head to prove against. */
   'AUDIT.EMPTY_LOG': 404,
-  'AUDIT.BAD_CURSOR': 400,
   /** A history query that does not name exactly one subject. */
   'AUDIT.BAD_QUERY': 400,
   /** A replay at a position the audit log does not hold yet (it is behind the ledger): retry shortly. */

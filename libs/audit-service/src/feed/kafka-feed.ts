@@ -7,8 +7,10 @@ import { AuditLog } from '../log/audit-log';
 import type { LoggedEvent } from '../log/audit-entry';
 import { AuditIngest } from './audit-ingest';
 
-/** The au_state entry that says where on ledger.audit.v1 to resume: the next offset to read. */
-export const KAFKA_OFFSET_STATE = 'kafka_offset:ledger.audit.v1';
+/** The au_state entry that says where on the feed's topic to resume: the next offset to read (a topic of its own, its own offsets). */
+export const kafkaOffsetState = (topic: string): string => `kafka_offset:${topic}`;
+
+const feedTopicOf = (options: AuditOptions): string => options.feedTopic ?? TOPICS.audit;
 
 /**
  * ledger.audit.v1 is read from where the audit store says (the offset commits
@@ -23,9 +25,9 @@ export class AuditFeedSubscription implements BusSubscriptionSource {
   ) {}
 
   async subscription(): Promise<BusSubscription> {
-    const next = await this.log.state(KAFKA_OFFSET_STATE);
+    const next = await this.log.state(kafkaOffsetState(feedTopicOf(this.options)));
     // Many messages in flight, recorded together: the handler only queues, in offset order.
-    return { group: this.config.AUDIT_FEED_GROUP, topic: this.options.feedTopic ?? TOPICS.audit, fromBeginning: true, dedupe: false, concurrency: 1000, ordered: false, ...(next !== null ? { startFrom: { 0: next } } : {}) };
+    return { group: this.config.AUDIT_FEED_GROUP, topic: feedTopicOf(this.options), fromBeginning: true, dedupe: false, concurrency: 1000, ordered: false, ...(next !== null ? { startFrom: { 0: next } } : {}) };
   }
 }
 
@@ -59,15 +61,20 @@ export class KafkaAuditFeed {
   private queued: bigint | null = null;
   private loaded = false;
 
+  private readonly offsetState: string;
+
   constructor(
     private readonly ingest: AuditIngest,
     private readonly log: AuditLog,
-  ) {}
+    @Inject(AUDIT_OPTIONS) options: AuditOptions,
+  ) {
+    this.offsetState = kafkaOffsetState(feedTopicOf(options));
+  }
 
   @EventPattern(TOPICS.audit, { subscription: AuditFeedSubscription })
   async receive(@Payload() m: IncomingMessage): Promise<void> {
     if (!this.loaded) {
-      const stored = await this.log.state(KAFKA_OFFSET_STATE);
+      const stored = await this.log.state(this.offsetState);
       if (!this.loaded) {
         this.committed = this.queued = stored !== null ? BigInt(stored) : null;
         this.loaded = true;
@@ -108,7 +115,7 @@ export class KafkaAuditFeed {
     this.flushing = (async () => {
       try {
         const next = batch.reduce((m, b) => (b.offset > m ? b.offset : m), 0n) + 1n;
-        await this.ingest.ingest(batch.map((b) => b.event), { [KAFKA_OFFSET_STATE]: next.toString() });
+        await this.ingest.ingest(batch.map((b) => b.event), { [this.offsetState]: next.toString() });
         this.committed = next;
         for (const b of batch) b.done();
       } catch (err) {
