@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Optional, Query as QueryParams, StreamableFile
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { Readable } from 'node:stream';
-import { EVENT_STORE, type EventStore } from '@el/event-store';
+import { EVENT_STORE, storedEvents, type EventStore } from '@el/event-store';
 import { Access, Clock, Ctx, ID_API, integerApi, IsIdentifier, OptionalField, seesCustomer, type RequestContext, IsQueryInteger } from '@el/platform';
 import { AuditError } from '../audit.errors';
 import { AuditLog } from '../log/audit-log';
@@ -51,7 +51,8 @@ export class AuditExportController {
       throw new AuditError('AUDIT.BAD_QUERY', 'fromPosition must not be after toPosition', { fromPosition: p.fromPosition, toPosition: p.toPosition });
     }
     if (this.log.size === 0) throw new AuditError('AUDIT.EMPTY_LOG', 'the audit log holds no event yet');
-    const lines = auditExportLines(this.log, this.heads, this.events ?? null, { ...(p.fromPosition !== undefined ? { fromPosition: p.fromPosition } : {}), ...(p.toPosition !== undefined ? { toPosition: p.toPosition } : {}), ...(customerId !== undefined ? { customerId } : {}) }, this.clock.now());
+    // The ledger's copies as stored (before upcasters): what the leaves cover.
+    const lines = auditExportLines(this.log, this.heads, this.events ? storedEvents(this.events) : null, { ...(p.fromPosition !== undefined ? { fromPosition: p.fromPosition } : {}), ...(p.toPosition !== undefined ? { toPosition: p.toPosition } : {}), ...(customerId !== undefined ? { customerId } : {}) }, this.clock.now());
     const name = `audit-${customerId ?? 'all'}-${p.fromPosition ?? 'first'}-${p.toPosition ?? 'latest'}.jsonl`;
     return new StreamableFile(Readable.from(lines), { type: 'application/x-ndjson', disposition: `attachment; filename="${name}"` });
   }
