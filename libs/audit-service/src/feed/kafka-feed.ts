@@ -59,7 +59,8 @@ export class KafkaAuditFeed {
   private committed: bigint | null = null;
   /** The next offset to queue. */
   private queued: bigint | null = null;
-  private loaded = false;
+  /** The stored resume offset, read once: every message waits on this one promise, so they go on in the order they came. */
+  private loaded: Promise<void> | null = null;
 
   private readonly offsetState: string;
 
@@ -73,13 +74,10 @@ export class KafkaAuditFeed {
 
   @EventPattern(TOPICS.audit, { subscription: AuditFeedSubscription })
   async receive(@Payload() m: IncomingMessage): Promise<void> {
-    if (!this.loaded) {
-      const stored = await this.log.state(this.offsetState);
-      if (!this.loaded) {
-        this.committed = this.queued = stored !== null ? BigInt(stored) : null;
-        this.loaded = true;
-      }
-    }
+    this.loaded ??= this.log.state(this.offsetState).then((stored) => {
+      this.committed = this.queued = stored !== null ? BigInt(stored) : null;
+    });
+    await this.loaded;
     const offset = BigInt(m.offset);
     if (this.committed !== null && offset < this.committed) return; // logged already
     this.committed ??= offset;

@@ -111,7 +111,8 @@ export const AuditStateEntity = new EntitySchema<AuditStateRow>({
   name: 'AuditState',
   tableName: 'au_state',
   columns: {
-    name: { ...str('name', 64), primary: true },
+    // kafka_offset:<topic>: a Kafka topic name has up to 249 characters.
+    name: { ...str('name', 300), primary: true },
     value: str('value', 256),
   },
 });
@@ -186,7 +187,7 @@ export class InitialAudit1766100000000 implements MigrationInterface {
         ],
       }),
     );
-    await q.createTable(new Table({ name: 'au_state', columns: [v('name', 64, { isPrimary: true }), v('value', 256)] }));
+    await q.createTable(new Table({ name: 'au_state', columns: [v('name', 300, { isPrimary: true }), v('value', 256)] }));
   }
 
   async down(q: QueryRunner): Promise<void> {
