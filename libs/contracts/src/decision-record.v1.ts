@@ -1,7 +1,7 @@
 import type { Decision, MeterPeriod } from '@el/domain';
 import type { TopicMessageV1 } from './entitlements-topic.v1';
 import { ID_SCHEMA } from './schema-parts';
-import { checkProperties, decisionProperties, decisionRequired } from './check-api.v1';
+import { checkProperties, decisionProperties, decisionRequired, type CheckRequestV1 } from './check-api.v1';
 
 /**
  * io.ledger.enforcement.decision.v1 on enforcement.decisions.v1 (key =
@@ -36,16 +36,8 @@ export interface DecisionRecordV1 {
   readonly usage: readonly DecisionUsageV1[];
 }
 
-export interface DecisionRequestV1 {
-  readonly customerId: string;
-  readonly feature: string;
-  readonly productId?: string;
-  readonly userId?: string;
-  readonly deviceId?: string;
-  readonly region?: string;
-  readonly quantity?: number;
-  readonly at?: string;
-}
+/** The check as received, without its read-your-writes waits (they do not change a decision, only when it is made). */
+export type DecisionRequestV1 = Omit<CheckRequestV1, 'minPosition' | 'minUsagePosition'>;
 
 /** One usage value a decision read: the metered usage of `feature` on `entitlementId` in the `period` that contains the decision's instant. */
 export interface DecisionUsageV1 {
