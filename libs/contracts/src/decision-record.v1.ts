@@ -1,6 +1,6 @@
 import type { Decision, MeterPeriod } from '@el/domain';
 import type { TopicMessageV1 } from './entitlements-topic.v1';
-import { ID_SCHEMA } from './schema-parts';
+import { ID_SCHEMA, MESSAGE_INSTANT_SCHEMA } from './schema-parts';
 import { checkProperties, decisionProperties, decisionRequired, type CheckRequestV1 } from './check-api.v1';
 
 /**
@@ -57,7 +57,7 @@ export function decisionRecordMessageV1(record: DecisionRecordV1): TopicMessageV
   return { key: record.request.customerId, id: record.id, value: record, headers: { 'content-type': 'application/json', ce_id: record.id, ce_type: record.type } };
 }
 
-const instant = { type: 'string', minLength: 20, maxLength: 40 } as const;
+const instant = MESSAGE_INSTANT_SCHEMA;
 
 export const decisionRecordSchemaV1 = {
   $id: 'DecisionRecordV1',

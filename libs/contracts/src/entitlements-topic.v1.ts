@@ -1,6 +1,6 @@
 import { CATALOG_PUBLISHED_TYPE, catalogPublishedV1, type CatalogPublishedV1, type StoredCatalogPublished } from './catalog-published.v1';
 import { ENTITLEMENT_EVENT_TYPES_V1, type EntitlementEventV1 } from './entitlement-event.v1';
-import { ID_SCHEMA } from './schema-parts';
+import { ID_SCHEMA, MESSAGE_INSTANT_SCHEMA } from './schema-parts';
 import { WATERMARK_TYPE, watermarkV1, type WatermarkV1 } from './watermark.v1';
 
 /**
@@ -36,28 +36,19 @@ export function entitlementMessageV1(value: EntitlementEventV1): TopicMessageV1<
   return { key: value.customerid, id: value.id, value, headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: value.type } };
 }
 
+/** A control message (a watermark, a catalog version) sent to one partition, marked by its control header. */
+function controlMessage<V extends { readonly id: string }>(key: string, value: V, partition: number, type: string, control: string): TopicMessageV1<V> {
+  return { key, id: value.id, value, partition, headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: type, [CONTROL_HEADER]: control } };
+}
+
 /** The watermark published on `partition` after a batch (see watermark.v1). */
 export function watermarkMessageV1(position: number, partition: number, partitions: number, time: string): TopicMessageV1<WatermarkV1> {
-  const value = watermarkV1(position, partition, partitions, time);
-  return {
-    key: WATERMARK_KEY,
-    id: value.id,
-    value,
-    partition,
-    headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: WATERMARK_TYPE, [CONTROL_HEADER]: 'watermark' },
-  };
+  return controlMessage(WATERMARK_KEY, watermarkV1(position, partition, partitions, time), partition, WATERMARK_TYPE, 'watermark');
 }
 
 /** A catalog version as published on `partition` (one message per partition, see catalog-published.v1). */
 export function catalogMessageV1(stored: StoredCatalogPublished, partition: number): TopicMessageV1<CatalogPublishedV1> {
-  const value = catalogPublishedV1(stored, partition);
-  return {
-    key: CATALOG_KEY,
-    id: value.id,
-    value,
-    partition,
-    headers: { 'content-type': 'application/cloudevents+json', ce_id: value.id, ce_type: CATALOG_PUBLISHED_TYPE, [CONTROL_HEADER]: 'catalog' },
-  };
+  return controlMessage(CATALOG_KEY, catalogPublishedV1(stored, partition), partition, CATALOG_PUBLISHED_TYPE, 'catalog');
 }
 
 /** True for control messages (watermarks, catalog versions): consumers of entitlement changes skip them by this header alone. */
@@ -65,7 +56,7 @@ export function isControlMessage(headers: Readonly<Record<string, string | undef
   return headers[CONTROL_HEADER] !== undefined;
 }
 
-const instant = { type: 'string', minLength: 20, maxLength: 40 } as const;
+const instant = MESSAGE_INSTANT_SCHEMA;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const meter = {
   type: 'object',

@@ -9,3 +9,6 @@ export const SKU_SCHEMA = { type: 'string', minLength: 1, maxLength: 64 } as con
 
 /** An instant, RFC 3339 with its offset (`2026-12-01T00:00:00Z`). */
 export const INSTANT_SCHEMA = { type: 'string', format: 'date-time', maxLength: 40 } as const;
+
+/** An instant in a message the services write themselves (ISO-8601 as toISOString gives it). */
+export const MESSAGE_INSTANT_SCHEMA = { type: 'string', minLength: 20, maxLength: 40 } as const;

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import {
   CATALOG_STREAM,
   decideEntitlement,
@@ -9,7 +6,6 @@ import {
   evolveEntitlement,
   initialCatalogHistory,
   initialEntitlementState,
-  parseCatalog,
   type Catalog,
   type CatalogHistory,
   type CommandMetadata,
@@ -19,11 +15,10 @@ import {
   type PublishedCatalog,
 } from '@el/domain';
 import type { RecordedEvent } from '@el/event-store';
+import { sampleCatalog } from '@el/event-store/testing';
 import { catalogInForceAt, replayDecision, ReplayHistoryError } from './replay-decision';
 
-const parsed = parseCatalog(parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'catalog', 'sample-catalog.yaml'), 'utf8')));
-if (!parsed.ok) throw new Error('sample catalog');
-const sample: Catalog = parsed.catalog;
+const sample: Catalog = sampleCatalog().catalog;
 const AT = Date.parse('2026-06-01T00:00:00.000Z');
 
 /** A ledger's log written through the domain's deciders: positions and revisions as a store gives them. */

@@ -73,7 +73,7 @@ export async function* auditExportLines(log: AuditLog, heads: TreeHeads, events:
   // none was); otherwise the newest, covering everything.
   let anchor: SignedTreeHeadV1;
   if (complete && request.toPosition !== undefined) {
-    const size = (await log.sizeAt(to)) ?? 0;
+    const size = await log.sizeAt(to);
     if (size === 0) throw new AuditError('AUDIT.EMPTY_LOG', `no event at or before position ${to}`, { toPosition: to });
     anchor = await heads.ofSizeOrSigned(size);
   } else {

@@ -214,9 +214,9 @@ export class AuditLog {
     return row ? { leafIndex: Number(row.leaf_index), entry: row.entry, leafHash: row.leaf_hash } : null;
   }
 
-  /** Tree size after the event at `position` (events up to and including it), or null when it is not in the log. */
-  async sizeAt(position: number): Promise<number | null> {
+  /** Tree size after the events up to and including `position` (0 when none is that old). */
+  async sizeAt(position: number): Promise<number> {
     const [row] = (await this.db.query(`SELECT leaf_index FROM au_leaves WHERE position <= ${this.p(1)} ORDER BY position DESC LIMIT 1`, [position])) as { leaf_index: string | number }[];
-    return row ? Number(row.leaf_index) + 1 : position >= 0 ? 0 : null;
+    return row ? Number(row.leaf_index) + 1 : 0;
   }
 }

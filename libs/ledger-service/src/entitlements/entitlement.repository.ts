@@ -28,6 +28,16 @@ export class EntitlementRepository {
     return { entitlementId, state: foldEntitlement(stream.events), revision: stream.revision, position: stream.position, stream };
   }
 
+  /**
+   * The stream's events, not folded (an as-of read folds its own selection of
+   * them), and the customer its grant names: an entitlement never changes customer.
+   */
+  async history(entitlementId: string): Promise<{ readonly events: readonly EntitlementEvent[]; readonly customerId: string | null }> {
+    const { events } = await this.streams.load<EntitlementEvent>(entitlementStream(entitlementId));
+    const grant = events.find((e) => e.type === 'EntitlementGranted');
+    return { events, customerId: grant?.type === 'EntitlementGranted' ? grant.data.customerId : null };
+  }
+
   /** Appends events decided on `loaded`; ids derive from `commandId`, so a retried command writes nothing twice. */
   append(loaded: LoadedEntitlement, events: readonly EntitlementEvent[], commandId: string): Promise<AppendResult> {
     return this.streams.append(loaded.stream.stream, events, EventStreams.expected(loaded.stream), commandId);

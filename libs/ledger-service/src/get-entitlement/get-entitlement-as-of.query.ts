@@ -25,13 +25,13 @@ export class GetEntitlementAsOfHandler implements IQueryHandler<GetEntitlementAs
   ) {}
 
   async execute(q: GetEntitlementAsOfQuery): Promise<EntitlementAsOfView> {
-    const loaded = await this.entitlements.load(q.entitlementId);
-    if (loaded.state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${q.entitlementId} does not exist`);
+    const { events, customerId } = await this.entitlements.history(q.entitlementId);
+    if (customerId === null) throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${q.entitlementId} does not exist`);
     // Visibility by the owner it has today (an entitlement never changes customer), before any
     // time travel: another customer's entitlement answers as one that never existed, whatever the times.
-    assertSeesEntitlement(q.viewer, q.entitlementId, loaded.state.customerId);
+    assertSeesEntitlement(q.viewer, q.entitlementId, customerId);
     const at = resolveAsOf(q.at, this.clock.now().toISOString());
-    const { state, revision } = entitlementAsOf(loaded.stream.events, at);
+    const { state, revision } = entitlementAsOf(events, at);
     if (state.status === 'none') {
       throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${q.entitlementId} was not in force at ${at.asOf} as recorded by ${at.recordedAsOf}`, { ...at });
     }

@@ -53,7 +53,7 @@ export class ListCustomerEntitlementsAsOfHandler implements IQueryHandler<ListCu
     const rows = await this.ryw.page(() =>
       this.queries.listEntitlements({ customerId: q.customerId, ...(q.filter.productId !== undefined ? { productId: q.filter.productId } : {}), now }, q.page),
     );
-    const answers = await Promise.all(rows.items.map(async (row) => entitlementAsOf((await this.entitlements.load(row.entitlementId)).stream.events, at)));
+    const answers = await Promise.all(rows.items.map(async (row) => entitlementAsOf((await this.entitlements.history(row.entitlementId)).events, at)));
     const items: EntitlementView[] = [];
     for (const { state, revision } of answers) {
       if (state.status === 'none' || (q.filter.status !== undefined && state.status !== q.filter.status)) continue;
