@@ -40,6 +40,8 @@ const depConstraints = [
   { sourceTag: 'scope:metering', onlyDependOnLibsWithTags: ['scope:shared', 'scope:metering'] },
   { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
   { sourceTag: 'scope:embedded', onlyDependOnLibsWithTags: ['*'] },
+  // The web console runs in browsers: it imports the server's types only (enforced below), never its code.
+  { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['*'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
 ];
 
@@ -58,7 +60,7 @@ export default [
   ...nx.configs['flat/typescript'],
   { ignores: ['**/dist', '**/node_modules', 'tmp/**', 'data/**', '.nx/**', '**/jest.config.cjs', 'jest.preset.cjs'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints }],
       '@typescript-eslint/no-explicit-any': 'off',
@@ -92,6 +94,26 @@ export default [
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The domain never reads a clock: take time from command metadata.' },
         { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'The domain never generates ids or randomness: take them from command metadata.' },
         { selector: "CallExpression[callee.name='randomUUID']", message: 'The domain never generates ids: take them from command metadata.' },
+      ],
+    },
+  },
+  {
+    // The console is a browser app: of the server's libraries it may import types only (erased
+    // from the bundle); the API is reached through the typed client (src/api), never a URL by hand.
+    files: ['apps/console/src/**/*.ts', 'apps/console/src/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@el/*'], allowTypeImports: true, message: 'The console bundles no server code: import types only (import type).' },
+            { group: ['node:*'], message: 'The console runs in a browser.' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.name='fetch']", message: 'Call the API through the typed client (src/api/api.ts), never fetch by hand.' },
       ],
     },
   },

@@ -3,6 +3,8 @@
 // CommonJS, source maps), rewriting the @el/* path aliases to relative imports.
 // Type checking is separate (`npm run typecheck`); this only transpiles, so it
 // takes about a second and `npm start` can build on every start. `--clean` empties dist/ first.
+// The web console (apps/console, React) is bundled by Vite into dist/apps/console when its
+// sources changed since the last bundle (a few seconds; otherwise nothing to do).
 import { transformFile } from '@swc/core';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -23,7 +25,7 @@ const paths = Object.fromEntries(
 
 const SOURCE_ROOTS = ['apps', 'libs', 'tools'];
 // Specs, fixtures and test-support folders are not built; libs/testing is (benchmarks start PostgreSQL with it).
-const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /[/\\]__fixtures__[/\\]/, /[/\\]src[/\\]testing[/\\]/];
+const SKIP = [/\.spec\.ts$/, /\.d\.ts$/, /[/\\]__fixtures__[/\\]/, /[/\\]src[/\\]testing[/\\]/, /^apps[/\\]console[/\\]/];
 
 async function* walk(dir) {
   let entries;
@@ -93,3 +95,69 @@ if (failed > 0) {
   process.exit(1);
 }
 if (!quiet) console.log(`build: ${files.length} files -> dist/ in ${Math.round(performance.now() - started)} ms`);
+await buildConsole();
+
+/**
+ * Bundles the console with Vite unless dist/apps/console holds a bundle of
+ * exactly these sources (a hash of every file under apps/console and of the
+ * lock file). Parallel builds take turns on a lock file; the bundle is made in
+ * a temporary directory and moved into place whole.
+ */
+async function buildConsole() {
+  const { createHash } = await import('node:crypto');
+  const { open, stat } = await import('node:fs/promises');
+  const app = join(root, 'apps', 'console');
+  const target = join(out, 'apps', 'console');
+  const stamp = join(target, '.sources');
+  const hash = createHash('sha256');
+  const inputs = [join(root, 'package-lock.json')];
+  for await (const f of walkAll(app)) if (!/[/\\](e2e|test-output)[/\\]/.test(f)) inputs.push(f);
+  for (const f of inputs.sort()) hash.update(relative(root, f)).update('\0').update(await readFile(f)).update('\0');
+  const digest = hash.digest('hex');
+  const fresh = async () => (await readFile(stamp, 'utf8').catch(() => '')) === digest;
+  if (await fresh()) return;
+  await mkdir(join(out, 'apps'), { recursive: true });
+  const lock = join(out, 'apps', '.console.lock');
+  let handle;
+  for (let waited = 0; ; waited += 200) {
+    try {
+      handle = await open(lock, 'wx');
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      // A lock left by a build that died is older than any build takes.
+      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs, () => Date.now()));
+      if (age > 180_000) await rm(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+      if (waited > 240_000) throw new Error(`build: waited 4 minutes for ${lock}; remove it if no build is running`);
+    }
+  }
+  try {
+    if (await fresh()) return;
+    const at = performance.now();
+    const tmp = join(out, 'apps', `console.${process.pid}.tmp`);
+    const { build } = await import('vite');
+    await build({ configFile: join(app, 'vite.config.ts'), logLevel: 'error', build: { outDir: tmp, emptyOutDir: true } });
+    await writeFile(join(tmp, '.sources'), digest);
+    const old = join(out, 'apps', `console.${process.pid}.old`);
+    await rename(target, old).catch(() => undefined);
+    await rename(tmp, target);
+    await rm(old, { recursive: true, force: true });
+    if (!quiet) console.log(`build: console -> dist/apps/console in ${Math.round(performance.now() - at)} ms`);
+  } catch (err) {
+    console.error(`build: the console failed to build: ${err.message ?? err}`);
+    process.exitCode = 1;
+  } finally {
+    await handle.close();
+    await rm(lock, { force: true });
+  }
+}
+
+async function* walkAll(dir) {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules') yield* walkAll(p);
+    } else yield p;
+  }
+}

@@ -4,7 +4,7 @@ import { EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, readLedgerServiceConfig } from '@el/ledger-service';
 import { busConfig, connectBus, MessagingModule } from '@el/messaging';
 import { IdentityModule } from '@el/identity';
-import { accessPolicy, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { accessPolicy, ConsoleModule, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { readDbConfig, ReadModelsModule } from '@el/read-models';
 
 /**
@@ -22,6 +22,8 @@ runMain('ledger', async () => {
       ReadModelsModule.forRoot({ db: readDbConfig(config, config.DATA_DIR), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
       MessagingModule.forRoot(busConfig(config)),
       LedgerModule.register(config),
+      // The web console (apps/console) at /console, built by `npm run build` and `npm start`.
+      ConsoleModule.register(),
     ],
   })
   class LedgerAppModule {}

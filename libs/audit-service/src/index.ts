@@ -13,3 +13,6 @@ export * from './verify/verify-export';
 export * from './verify/check-store';
 export * from './tree-heads/tree-heads';
 export * from './decisions/replay-decision';
+// What the history and decision routes answer, for clients typed from the server's own declarations (the web console).
+export type { HistoryPage, HistoryItem } from './history/audit-history';
+export type { DecisionsController } from './decisions/decisions.http.controller';

@@ -16,3 +16,5 @@ export * from './export-usage/export-usage.query';
 export * from './export-usage/usage-export.format';
 export * from './rebuild/rebuild-counters';
 export * from './counters/usage-counters-publisher';
+// What the usage routes answer, for clients typed from the server's own declarations (the web console).
+export type { UsageController } from './usage/usage.http.controller';

@@ -11,6 +11,7 @@ export * from './observability/health';
 export * from './observability/observability.module';
 export * from './http/id-param.pipe';
 export * from './http/serve';
+export * from './http/console';
 export * from './concurrency/keyed-serializer';
 export * from './concurrency/periodic-sweep';
 export * from './config/document-file';

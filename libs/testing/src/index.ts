@@ -7,3 +7,4 @@ export * from './esdb';
 export * from './until';
 export * from './tls';
 export * from './config-problems';
+export * from './embedded-process';

@@ -96,7 +96,7 @@ export class TreeHeads {
       const lastPosition = size === this.log.size ? this.log.lastPosition : size === 0 ? 0 : Number(((await this.log.db.query(`SELECT position FROM au_leaves WHERE leaf_index = ${this.p(1)}`, [size - 1])) as { position: string | number }[])[0]!.position);
       const { kid, key } = await this.keystore.signingKey();
       const unsigned = { version: SIGNED_TREE_HEAD_VERSION, treeSize: size, rootHash: this.log.tree.root(size).toString('hex'), lastPosition, timestamp: this.clock.now().toISOString(), kid } as const;
-      const signature = Buffer.from(await crypto.subtle.sign('Ed25519', key as Parameters<typeof crypto.subtle.sign>[1], treeHeadMessage(unsigned))).toString('base64url');
+      const signature = Buffer.from(await crypto.subtle.sign('Ed25519', key as Parameters<typeof crypto.subtle.sign>[1], new Uint8Array(treeHeadMessage(unsigned)))).toString('base64url');
       const head: SignedTreeHeadV1 = { ...unsigned, signature };
       const p = this.p;
       await this.log.db.query(

@@ -1,0 +1,389 @@
+import { useState } from 'react';
+import { api, type Entitlement } from '../api/api';
+import type { ActiveDevice, FeatureGrant } from '../api/server-types';
+import { can, NotFound, useMe } from '../App';
+import { ApiError } from '../api/client';
+import { ActionForm, AsyncView, Empty, Field, Notice, StatusBadge, Table, useAsync, usePager } from '../components';
+import { fromLocalInput, num, Time, toLocalInput, ZONE } from '../format';
+import { Link, seg } from '../router';
+import { UsageChart } from '../charts';
+import { Timeline } from './Timeline';
+
+/** One entitlement: terms and features, seats, devices, usage, a license token; for operators its actions, timeline and past states. */
+export function EntitlementPage({ id }: { id: string }) {
+  const me = useMe();
+  const state = useAsync(() => api.entitlement(id), [id]);
+  const [notice, setNotice] = useState<string | null>(null);
+  if (state.error instanceof ApiError && state.error.status === 404) return <NotFound text={`There is no entitlement ${id} that you can see.`} />;
+  const done = (what: string) => {
+    setNotice(what);
+    state.reload();
+  };
+  return (
+    <AsyncView state={state} what="the entitlement">
+      {(raw) => {
+        const e = raw as Entitlement;
+        return (
+          <article>
+            <p className="crumbs">
+              {can(me, 'entitlements:read') && !me.customers ? <Link to={`/customers/${seg(e.customerId)}`}>{e.customerId}</Link> : e.customerId} › entitlement
+            </p>
+            <h1>
+              {e.productId} · {e.planId} <StatusBadge status={e.status} />
+            </h1>
+            <Notice text={notice} />
+            <Terms e={e} />
+            <Features features={e.features as Record<string, FeatureGrant>} />
+            <Seats e={e} onChanged={done} />
+            <Devices e={e} onChanged={done} />
+            {can(me, 'usage:read') && <EntitlementUsage e={e} />}
+            {can(me, 'tokens:issue') && <TokenDownload e={e} />}
+            {can(me, 'entitlements:manage') && <OperatorActions e={e} onChanged={done} />}
+            {can(me, 'audit:read') && (
+              <section aria-labelledby="timeline-h">
+                <h2 id="timeline-h">Timeline</h2>
+                <Timeline query={{ entitlementId: e.entitlementId }} label="Changes to this entitlement" />
+              </section>
+            )}
+            <AsOf id={e.entitlementId} />
+          </article>
+        );
+      }}
+    </AsyncView>
+  );
+}
+
+function Terms({ e }: { e: Entitlement }) {
+  return (
+    <dl className="terms">
+      <div>
+        <dt>Plan</dt>
+        <dd>
+          {e.planSku} (tier {e.tier}, catalog v{e.catalogVersion})
+        </dd>
+      </div>
+      <div>
+        <dt>Status</dt>
+        <dd>
+          {e.status}
+          {e.statusReason ? ` — ${e.statusReason}` : ''}
+        </dd>
+      </div>
+      <div>
+        <dt>Valid</dt>
+        <dd>
+          <Time value={e.validFrom} /> → {e.validUntil ? <Time value={e.validUntil} /> : 'perpetual'}
+        </dd>
+      </div>
+      <div>
+        <dt>Grace</dt>
+        <dd>{e.graceEndsAt ? <Time value={e.graceEndsAt} /> : `${e.graceDays} days after expiry`}</dd>
+      </div>
+      <div>
+        <dt>Seats</dt>
+        <dd>
+          {num(e.assignedUsers.length)} of {num(e.seats)} assigned
+        </dd>
+      </div>
+      <div>
+        <dt>Devices</dt>
+        <dd>
+          {num(e.devices.length)} of {e.deviceLimit === null ? 'unlimited' : num(e.deviceLimit)}
+        </dd>
+      </div>
+      <div>
+        <dt>Regions</dt>
+        <dd>{e.regions ? e.regions.join(', ') : 'everywhere'}</dd>
+      </div>
+      <div>
+        <dt>Revision</dt>
+        <dd>
+          {e.revision} (updated <Time value={e.updatedAt} />)
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+function Features({ features }: { features: Record<string, FeatureGrant> }) {
+  const rows = Object.entries(features);
+  return (
+    <section aria-labelledby="features-h">
+      <h2 id="features-h">Features</h2>
+      {rows.length === 0 ? (
+        <Empty>No features.</Empty>
+      ) : (
+        <Table label="Features">
+          <thead>
+            <tr>
+              <th scope="col">Feature</th>
+              <th scope="col">Limit</th>
+              <th scope="col">Metered</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(([name, g]) => (
+              <tr key={name}>
+                <td>{name}</td>
+                <td>{g.limit !== undefined ? num(g.limit) : '—'}</td>
+                <td>{g.meter ? `${num(g.meter.cap)} per ${g.meter.period} (${g.meter.capType} cap)` : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </section>
+  );
+}
+
+function Seats({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => void }) {
+  const me = useMe();
+  const pager = usePager<string>();
+  const seats = useAsync(() => api.seats(e.entitlementId, pager.cursor), [e.entitlementId, e.revision, pager.cursor]);
+  const [userId, setUserId] = useState('');
+  const manage = can(me, 'seats:manage') && e.status === 'active';
+  return (
+    <section aria-labelledby="seats-h">
+      <h2 id="seats-h">
+        Seats <span className="muted">({num(e.assignedUsers.length)} of {num(e.seats)})</span>
+      </h2>
+      {manage && (
+        <ActionForm
+          label="Assign seat"
+          busyLabel="Assigning…"
+          submit={() => api.assignSeat(e.entitlementId, e.revision, userId.trim())}
+          onDone={() => {
+            onChanged(`Seat assigned to ${userId.trim()}.`);
+            setUserId('');
+          }}
+        >
+          <Field label="User id">{(id) => <input id={id} value={userId} required maxLength={128} onChange={(ev) => setUserId(ev.target.value)} />}</Field>
+        </ActionForm>
+      )}
+      <AsyncView state={seats} what="seat assignments">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty>No seat is assigned yet.</Empty>
+          ) : (
+            <>
+              <Table label="Seat assignments">
+                <thead>
+                  <tr>
+                    <th scope="col">User</th>
+                    <th scope="col">Assigned</th>
+                    {manage && <th scope="col">Action</th>}
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((s) => (
+                    <tr key={s.userId}>
+                      <td>{s.userId}</td>
+                      <td>
+                        <Time value={s.assignedAt} />
+                      </td>
+                      {manage && (
+                        <td>
+                          <ActionForm className="inline" label={`Release ${s.userId}`} busyLabel="Releasing…" submit={() => api.releaseSeat(e.entitlementId, e.revision, s.userId)} onDone={() => onChanged(`Seat of ${s.userId} released.`)} />
+                        </td>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </Table>
+              {pager.controls(page.nextCursor, 'Seat')}
+            </>
+          )
+        }
+      </AsyncView>
+    </section>
+  );
+}
+
+function Devices({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => void }) {
+  const me = useMe();
+  const devices = e.devices as unknown as ActiveDevice[];
+  const [deviceId, setDeviceId] = useState('');
+  const [userId, setUserId] = useState('');
+  const manage = can(me, 'devices:manage') && e.status === 'active';
+  return (
+    <section aria-labelledby="devices-h">
+      <h2 id="devices-h">
+        Devices <span className="muted">({num(devices.length)} of {e.deviceLimit === null ? 'unlimited' : num(e.deviceLimit)})</span>
+      </h2>
+      {manage && (
+        <ActionForm
+          label="Activate device"
+          busyLabel="Activating…"
+          submit={() => api.activateDevice(e.entitlementId, e.revision, { deviceId: deviceId.trim(), ...(userId.trim() ? { userId: userId.trim() } : {}) })}
+          onDone={() => {
+            onChanged(`Device ${deviceId.trim()} activated.`);
+            setDeviceId('');
+            setUserId('');
+          }}
+        >
+          <Field label="Device id">{(id) => <input id={id} value={deviceId} required maxLength={128} onChange={(ev) => setDeviceId(ev.target.value)} />}</Field>
+          <Field label="User id (optional)">{(id) => <input id={id} value={userId} maxLength={128} onChange={(ev) => setUserId(ev.target.value)} />}</Field>
+        </ActionForm>
+      )}
+      {devices.length === 0 ? (
+        <Empty>No device is active.</Empty>
+      ) : (
+        <Table label="Active devices">
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">User</th>
+              <th scope="col">Activated</th>
+              {manage && <th scope="col">Action</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {devices.map((d) => (
+              <tr key={d.deviceId}>
+                <td>{d.deviceId}</td>
+                <td>{d.userId ?? '—'}</td>
+                <td>
+                  <Time value={d.activatedAt} />
+                </td>
+                {manage && (
+                  <td>
+                    <ActionForm className="inline" label={`Deactivate ${d.deviceId}`} busyLabel="Deactivating…" submit={() => api.deactivateDevice(e.entitlementId, e.revision, d.deviceId)} onDone={() => onChanged(`Device ${d.deviceId} deactivated.`)} />
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </section>
+  );
+}
+
+function EntitlementUsage({ e }: { e: Entitlement }) {
+  const metered = Object.entries(e.features as Record<string, FeatureGrant>).filter(([, g]) => g.meter);
+  if (metered.length === 0) return null;
+  return (
+    <section aria-labelledby="usage-h">
+      <h2 id="usage-h">Usage this period</h2>
+      <div className="charts">
+        {metered.map(([feature]) => (
+          <UsageChart key={feature} customerId={e.customerId} entitlementId={e.entitlementId} feature={feature} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function TokenDownload({ e }: { e: Entitlement }) {
+  const [userId, setUserId] = useState('');
+  const [issued, setIssued] = useState<string | null>(null);
+  return (
+    <section aria-labelledby="token-h">
+      <h2 id="token-h">License token</h2>
+      <p className="muted">A signed token with every entitlement of {e.customerId}, for applications that check offline (verify it with the keys at /.well-known/jwks.json).</p>
+      <ActionForm
+        label="Download license token"
+        busyLabel="Issuing…"
+        submit={() => api.issueToken({ customerId: e.customerId, ...(userId.trim() ? { userId: userId.trim() } : {}) })}
+        onDone={(t) => {
+          download(new Blob([t.token], { type: 'application/jwt' }), `license-${e.customerId}${userId.trim() ? `-${userId.trim()}` : ''}.jwt`);
+          setIssued(`Token ${t.tokenId} issued; it expires ${new Date(t.expiresAt).toLocaleString()}.`);
+        }}
+      >
+        <Field label="For user (optional)">{(id) => <input id={id} value={userId} maxLength={128} onChange={(ev) => setUserId(ev.target.value)} />}</Field>
+      </ActionForm>
+      <Notice text={issued} />
+    </section>
+  );
+}
+
+export function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function OperatorActions({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => void }) {
+  const catalog = useAsync(() => api.catalog(), []);
+  const [sku, setSku] = useState('');
+  const [reason, setReason] = useState('');
+  const plans = catalog.data?.products.find((p) => p.id === e.productId)?.plans.filter((p) => p.sku !== e.planSku) ?? [];
+  const reasonField = (
+    <Field label="Reason" hint="Recorded with the event: who, when and why.">
+      {(id, hint) => <input id={id} aria-describedby={hint} value={reason} required maxLength={500} onChange={(ev) => setReason(ev.target.value)} />}
+    </Field>
+  );
+  return (
+    <section aria-labelledby="actions-h">
+      <h2 id="actions-h">Operator actions</h2>
+      <p className="muted">Each action is guarded by the revision shown (If-Match: {e.revision}); if someone else changed it first, you will be told and shown the new state.</p>
+      {e.status !== 'revoked' && (
+        <div className="actions">
+          <ActionForm label="Change plan" busyLabel="Changing…" submit={() => api.changePlan(e.entitlementId, e.revision, { sku })} onDone={(r) => onChanged(`Plan changed (${r.events.join(', ') || 'no change'}).`)}>
+            <Field label="New plan">
+              {(id) => (
+                <select id={id} value={sku} required onChange={(ev) => setSku(ev.target.value)}>
+                  <option value="">Choose a plan…</option>
+                  {plans.map((p) => (
+                    <option key={p.sku} value={p.sku}>
+                      {p.name} ({p.sku}, tier {p.tier})
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </ActionForm>
+          <div className="action-group">
+            {reasonField}
+            <div className="buttons">
+              {e.status === 'active' && <ActionForm className="inline" label="Suspend" busyLabel="Suspending…" submit={() => api.suspend(e.entitlementId, e.revision, reason)} onDone={() => onChanged('Suspended.')} />}
+              {e.status === 'suspended' && <ActionForm className="inline" label="Reinstate" busyLabel="Reinstating…" submit={() => api.reinstate(e.entitlementId, e.revision, reason)} onDone={() => onChanged('Reinstated.')} />}
+              <ActionForm className="inline danger" label="Revoke" busyLabel="Revoking…" submit={() => api.revoke(e.entitlementId, e.revision, reason)} onDone={() => onChanged('Revoked. Revocation is final.')} />
+            </div>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The entitlement as it was at a past moment (bitemporal: as the ledger knows it now). */
+function AsOf({ id }: { id: string }) {
+  const [at, setAt] = useState('');
+  const [shown, setShown] = useState<string | null>(null);
+  const past = useAsync(() => (shown ? api.entitlement(id, shown) : Promise.resolve(null)), [id, shown]);
+  return (
+    <section aria-labelledby="asof-h">
+      <h2 id="asof-h">As of a past moment</h2>
+      <form
+        className="action"
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          setShown(fromLocalInput(at));
+        }}
+      >
+        <Field label={`Moment (${ZONE})`}>{(fid) => <input id={fid} type="datetime-local" required value={at} max={toLocalInput(new Date().toISOString())} onChange={(ev) => setAt(ev.target.value)} />}</Field>
+        <button type="submit">Show state</button>
+      </form>
+      {shown && (
+        <AsyncView state={past} what="the past state">
+          {(p) =>
+            p ? (
+              <div className="asof" data-testid="asof-state">
+                <p>
+                  At <Time value={shown} />:
+                </p>
+                <Terms e={p as Entitlement} />
+              </div>
+            ) : null
+          }
+        </AsyncView>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,54 @@
+import { api } from '../api/api';
+import { AsyncView, Empty, Table, useAsync, usePager } from '../components';
+import { actorOf, Time } from '../format';
+
+/** An entitlement's or a customer's history from the audit log: who, what, when, why, from where. */
+export function Timeline({ query, label = 'Timeline' }: { query: { entitlementId?: string; customerId?: string; types?: string }; label?: string }) {
+  const pager = usePager<number>();
+  const key = JSON.stringify(query);
+  const page = useAsync(() => api.history({ ...query, ...(pager.cursor !== undefined ? { cursor: pager.cursor } : {}) }), [key, pager.cursor]);
+  return (
+    <AsyncView state={page} what="the history">
+      {(h) =>
+        h.items.length === 0 ? (
+          <Empty>Nothing recorded yet (the audit log may still be catching up).</Empty>
+        ) : (
+          <>
+            <Table label={label}>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">What</th>
+                  <th scope="col">Who</th>
+                  <th scope="col">Why</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Position</th>
+                </tr>
+              </thead>
+              <tbody>
+                {h.items.map((i) => (
+                  <tr key={i.position}>
+                    <td>
+                      <Time value={i.recordedAt} />
+                      {i.effectiveAt && i.effectiveAt !== i.recordedAt && (
+                        <div className="small muted">
+                          effective <Time value={i.effectiveAt} />
+                        </div>
+                      )}
+                    </td>
+                    <td>{i.type}</td>
+                    <td className="small">{actorOf(i.actor)}</td>
+                    <td>{i.reason ?? <span className="muted">—</span>}</td>
+                    <td className="small">{typeof i.source === 'string' ? i.source : actorOf(i.source)}</td>
+                    <td>{i.position}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+            {pager.controls(h.nextCursor, label)}
+          </>
+        )
+      }
+    </AsyncView>
+  );
+}
