@@ -206,10 +206,24 @@ for (const backend of READ_DB_BACKENDS) {
         await project('read-models', freshDs);
         expect(await dumpReadModels(ds)).toEqual(await dumpReadModels(freshDs));
         expect((await ds.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+        // Indexes come back exactly as they were defined: columns in their order, collation included.
+        expect(await indexDefinitions(ds)).toEqual(await indexDefinitions(freshDs));
+        expect((await indexDefinitions(ds)).find((i) => i.name === 'rm_entitlements_customer')?.definition).toMatch(/customer_id.*granted_at.*entitlement_id/);
       } finally {
         await freshDs.destroy();
         await fresh.cleanup();
       }
     });
   });
+}
+
+/** Every index of the read-model tables: its name and definition (PostgreSQL's indexdef; SQLite's columns in key order). */
+async function indexDefinitions(ds: DataSource): Promise<{ name: string; definition: string }[]> {
+  if (ds.options.type === 'postgres') {
+    return (await ds.query(`SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE tablename LIKE 'rm\\_%' ORDER BY indexname`)) as { name: string; definition: string }[];
+  }
+  const rows = (await ds.query(`SELECT m.name AS name, m.tbl_name AS tbl, ii.name AS col FROM sqlite_master m, pragma_index_info(m.name) ii WHERE m.type = 'index' AND m.tbl_name LIKE 'rm\\_%' ESCAPE '\\' ORDER BY m.name, ii.seqno`)) as { name: string; tbl: string; col: string }[];
+  const byName = new Map<string, string[]>();
+  for (const r of rows) byName.set(r.name, [...(byName.get(r.name) ?? [`${r.tbl}:`]), r.col]);
+  return [...byName].map(([name, cols]) => ({ name, definition: cols.join(' ') }));
 }
