@@ -14,6 +14,7 @@ const ROUTES: Record<string, Expected> = {
   'GET /health/live': 'public',
   'GET /.well-known/jwks.json': 'public',
   'GET /metrics': 'metrics:read',
+  'GET /v1/me': 'session:read',
   'POST /v1/orders': 'orders:place',
   'GET /v1/orders/:orderId': 'orders:read',
   'POST /v1/entitlements': 'entitlements:grant',

@@ -1,9 +1,12 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import { Authenticator, HealthRegistry } from '@el/platform';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
 import { StoreApiKeys, TopicApiKeys, type ApiKeyDirectory } from './api-key-directory';
 import { CredentialAuthenticator } from './credential-authenticator';
+import { GetSessionController } from './get-session/get-session.http.controller';
+import { GetSessionHandler } from './get-session/get-session.query';
 import { oidcSettings, type IdentityConfig } from './identity.config';
 import { OidcVerifier } from './oidc';
 
@@ -36,8 +39,9 @@ export interface IdentityOptions {
 
 /**
  * Credentials for every route: binds the Authenticator the access guard and
- * the check routes' hook use. Requires EventStoreModule (keys from the store)
- * or MessagingModule (keys from the topic).
+ * the check routes' hook use, and answers `GET /v1/me` (who the caller is) in
+ * every service that mounts it. Requires EventStoreModule (keys from the
+ * store) or MessagingModule (keys from the topic).
  */
 @Global()
 @Module({})
@@ -55,7 +59,10 @@ export class IdentityModule {
         };
     return {
       module: IdentityModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [GetSessionController],
       providers: [
+        GetSessionHandler,
         directory,
         DirectoryLifecycle,
         { provide: Authenticator, inject: [API_KEY_DIRECTORY], useFactory: (d: ApiKeyDirectory) => new CredentialAuthenticator(d, oidc ? new OidcVerifier(oidc) : null) },

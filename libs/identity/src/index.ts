@@ -4,3 +4,5 @@ export * from './credential-authenticator';
 export * from './identity.config';
 export * from './identity.module';
 export * from './oidc';
+export * from './get-session/get-session.query';
+export * from './get-session/session.view';

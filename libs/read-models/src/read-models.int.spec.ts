@@ -1,13 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { decideDunning, dunningStream, foldDunning, type DunningCommand, type DunningEvent } from '@el/domain';
-import { describeBackend, READ_DB_BACKENDS, until, type TestReadDb } from '@el/testing';
+import { describeBackend, dropDatabase, postgresBackend, READ_DB_BACKENDS, until, type TestReadDb } from '@el/testing';
 import { applyBatch, ProjectionCodecs } from './projector/apply-batch';
 import { ReadModelProjector } from './projector/projector';
 import { rebuildReadModels, type RebuildProgress } from './projector/rebuild';
 import { inWriteTransaction, SqlWriter } from './projector/sql';
 import { LIVE_TABLES } from './projector/tables';
 import { ReadModelPosition } from './queries/read-model-position';
-import { InvalidCursorError, ReadModelQueries } from './queries/read-model-queries';
+import { customerSearchSql, InvalidCursorError, prefixEnd, ReadModelQueries, type CustomerSearch } from './queries/read-model-queries';
+import { CustomerSummaryEntity } from './schema/entities';
+import type { CustomerSummaryRow } from './schema/rows';
+import { openReadModels } from './data-source';
 import { LedgerLog } from '@el/event-store/testing';
 import { dumpReadModels, openTestReadModels, tempEventStore } from './testing/read-db';
 
@@ -111,6 +114,56 @@ for (const backend of READ_DB_BACKENDS) {
       await expect(q.listEntitlements({ now }, { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
+    it('searches customers by id prefix (case-sensitive, bytewise), in id order, within the viewer\'s customers, as one index range', async () => {
+      await insertSummaries(ds, [...TRICKY_IDS, ...Array.from({ length: 120 }, (_, i) => `cust-${String(i).padStart(3, '0')}`)]);
+      await ds.getRepository(CustomerSummaryEntity).insert(summary('zero-entitlements', 0));
+      const q = new ReadModelQueries(ds);
+      const ids = async (search: CustomerSearch, limit = 500) => (await q.searchCustomers(search, { limit })).items.map((c) => c.customerId);
+      await expectPrefixSearch(q);
+      expect(await ids({ prefix: 'cust-11', within: null })).toEqual(Array.from({ length: 10 }, (_, i) => `cust-11${i}`));
+      // Every customer holding entitlements, in byte order (upper case first); none without entitlements.
+      const everyone = await ids({ prefix: '', within: null });
+      expect(everyone).toEqual([...TRICKY_IDS, ...Array.from({ length: 120 }, (_, i) => `cust-${String(i).padStart(3, '0')}`)].sort());
+      expect(everyone).not.toContain('zero-entitlements');
+      // The viewer's scope is part of every search.
+      expect(await ids({ prefix: '', within: ['acme', 'globex', 'nobody'] })).toEqual(['acme', 'globex']);
+      expect(await ids({ prefix: 'glob', within: ['acme'] })).toEqual([]);
+      expect(await ids({ prefix: '', within: [] })).toEqual([]);
+      // Keyset pages: the cursor is the last id of a page.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await q.searchCustomers({ prefix: 'cust-', within: null }, { limit: 50, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((c) => c.customerId));
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor);
+      expect([pages, seen]).toEqual([3, Array.from({ length: 120 }, (_, i) => `cust-${String(i).padStart(3, '0')}`)]);
+      expect((await q.searchCustomers({ prefix: 'acme', within: null }, {})).items[0]).toEqual({ ...summary('acme'), products: ['analytics'] });
+      await expect(q.searchCustomers({ prefix: '', within: null }, { cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+
+      // One range of an index, read in order (no sort step), on either database.
+      const { sql, params } = customerSearchSql(backend.name, { prefix: 'cust-1', within: null }, 'cust-105', 51);
+      if (backend.name === 'sqlite') {
+        const plan = ((await ds.query(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[]).map((r) => r.detail).join('\n');
+        expect(plan).toMatch(/SEARCH rm_customer_summaries USING INDEX sqlite_autoindex_rm_customer_summaries_1 \(customer_id>\? AND customer_id<\?\)/);
+        expect(plan).not.toMatch(/TEMP B-TREE/);
+      } else {
+        const qr = ds.createQueryRunner();
+        try {
+          // A table this small is read whole when allowed: forbid that, and an index that serves the range must exist.
+          await qr.query('SET enable_seqscan = off');
+          const plan = ((await qr.query(`EXPLAIN ${sql}`, params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+          expect(plan).toMatch(/Index (Only )?Scan using rm_customer_summaries_customer_c/);
+          expect(plan).not.toMatch(/Sort|Seq Scan/);
+          await qr.query('RESET enable_seqscan');
+        } finally {
+          await qr.release();
+        }
+      }
+    });
+
     it('finds the customers whose dunning has work due: a suspension fallen due, or entitlements to reinstate', async () => {
       const meta = (now: string) => ({ now, correlationId: 'c', causationId: 'c', actor: { type: 'system' as const, id: 'payment-gateway' }, source: 'system' as const });
       const record = async (customerId: string, commands: DunningCommand[]) => {
@@ -206,6 +259,10 @@ for (const backend of READ_DB_BACKENDS) {
         await project('read-models', freshDs);
         expect(await dumpReadModels(ds)).toEqual(await dumpReadModels(freshDs));
         expect((await ds.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+        // Indexes come back exactly as they were defined: columns in their order, collation included.
+        expect(await indexDefinitions(ds)).toEqual(await indexDefinitions(freshDs));
+        expect((await indexDefinitions(ds)).find((i) => i.name === 'rm_entitlements_customer')?.definition).toMatch(/customer_id.*granted_at.*entitlement_id/);
+        if (backend.name === 'postgres') expect((await indexDefinitions(ds)).find((i) => i.name === 'rm_customer_summaries_customer_c')?.definition).toContain('(customer_id COLLATE "C")');
       } finally {
         await freshDs.destroy();
         await fresh.cleanup();
@@ -213,3 +270,89 @@ for (const backend of READ_DB_BACKENDS) {
     });
   });
 }
+
+/** Every index of the read-model tables: its name and definition (PostgreSQL's indexdef; SQLite's columns in key order). */
+async function indexDefinitions(ds: DataSource): Promise<{ name: string; definition: string }[]> {
+  if (ds.options.type === 'postgres') {
+    return (await ds.query(`SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE tablename LIKE 'rm\\_%' ORDER BY indexname`)) as { name: string; definition: string }[];
+  }
+  const rows = (await ds.query(`SELECT m.name AS name, m.tbl_name AS tbl, ii.name AS col FROM sqlite_master m, pragma_index_info(m.name) ii WHERE m.type = 'index' AND m.tbl_name LIKE 'rm\\_%' ESCAPE '\\' ORDER BY m.name, ii.seqno`)) as { name: string; tbl: string; col: string }[];
+  const byName = new Map<string, string[]>();
+  for (const r of rows) byName.set(r.name, [...(byName.get(r.name) ?? [`${r.tbl}:`]), r.col]);
+  return [...byName].map(([name, cols]) => ({ name, definition: cols.join(' ') }));
+}
+
+/** Ids whose order differs between bytes and a linguistic collation: case, and punctuation a collation may weigh as nothing. */
+const TRICKY_IDS = ['ACME-2', 'Acme', 'a-c', 'ab', 'acme', 'acme-2', 'acme.eu', 'acmf', 'globex'];
+
+function summary(customerId: string, entitlements = 3): CustomerSummaryRow {
+  return { customerId, entitlements, active: entitlements > 0 ? 2 : 0, suspended: entitlements > 0 ? 1 : 0, expired: 0, revoked: 0, seats: 7, seatsAssigned: 2, products: ['analytics'], lastPosition: 42 };
+}
+
+async function insertSummaries(ds: DataSource, ids: readonly string[]): Promise<void> {
+  await ds.getRepository(CustomerSummaryEntity).insert(ids.map((id) => summary(id)));
+}
+
+/** The prefix search returns exactly the ids that start with the prefix, whatever the database's collation. */
+async function expectPrefixSearch(q: ReadModelQueries): Promise<void> {
+  const ids = async (prefix: string) => (await q.searchCustomers({ prefix, within: null }, { limit: 500 })).items.map((c) => c.customerId);
+  expect(await ids('acme')).toEqual(['acme', 'acme-2', 'acme.eu']);
+  expect(await ids('ACME')).toEqual(['ACME-2']);
+  expect(await ids('A')).toEqual(['ACME-2', 'Acme']);
+  expect(await ids('a-')).toEqual(['a-c']);
+  expect(await ids('acme.')).toEqual(['acme.eu']);
+  expect(await ids('acmf')).toEqual(['acmf']);
+  expect(await ids('zzz')).toEqual([]);
+}
+
+describe('prefixEnd', () => {
+  it('is the first string after every string with the prefix, in code point order', () => {
+    expect(prefixEnd('acme')).toBe('acmf');
+    expect(prefixEnd('a-')).toBe('a.');
+    expect(prefixEnd('z\u{10ffff}')).toBe('{');
+    expect(prefixEnd('\u{10ffff}')).toBeNull();
+    expect(prefixEnd('a\ud7ff')).toBe('a\ue000');
+  });
+});
+
+describeBackend(postgresBackend, 'customer search in a database with a linguistic collation', () => {
+  it('finds exactly the ids with the prefix where the collation would interleave them (ICU en-US, or glibc en_US)', async () => {
+    const server = process.env['EL_TEST_PG_URL']!;
+    const name = `el_test_icu_${Date.now().toString(36)}`;
+    const { Client } = await import('pg');
+    const admin = new Client({ connectionString: server });
+    await admin.connect();
+    let created: string | null = null;
+    try {
+      for (const options of [`LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`, `LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'`]) {
+        try {
+          await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0 ${options}`);
+          created = options;
+          break;
+        } catch {
+          /* this server has no such collation: try the next */
+        }
+      }
+    } finally {
+      await admin.end();
+    }
+    if (!created) {
+      process.stderr.write('[skip] customer search under a linguistic collation: this PostgreSQL server has neither ICU nor the en_US locale\n');
+      return;
+    }
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    const ds = await openReadModels({ kind: 'postgres', url: url.toString(), poolSize: 2 });
+    try {
+      // The trap is real here: in the database's collation these ids fall inside the prefix's range.
+      const [trap] = (await ds.query(`SELECT 'ACME-2' >= 'acme' AND 'ACME-2' < 'acmf' AS "ACME-2", 'Acme' >= 'acme' AND 'Acme' < 'acmf' AS "Acme"`)) as { 'ACME-2': boolean; Acme: boolean }[];
+      expect(trap).toEqual({ 'ACME-2': true, Acme: true });
+      await insertSummaries(ds, TRICKY_IDS);
+      await expectPrefixSearch(new ReadModelQueries(ds));
+      expect((await new ReadModelQueries(ds).searchCustomers({ prefix: '', within: null }, {})).items.map((c) => c.customerId)).toEqual([...TRICKY_IDS].sort());
+    } finally {
+      await ds.destroy();
+      await dropDatabase(server, name);
+    }
+  });
+});

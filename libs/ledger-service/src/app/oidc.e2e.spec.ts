@@ -20,6 +20,11 @@ describe('operators signed in at the identity provider (OIDC)', () => {
     const [event] = await t.eventsAfter(granted.body.position - 1);
     expect(event!.metadata).toMatchObject({ actor: { type: 'operator', id: 'oidc:ana' } });
     expect((await t.http('POST', '/v1/api-keys', { name: 'x', role: 'admin' }, ana)).body.code).toBe('AUTH.FORBIDDEN');
+    // Who the console is talking to: the token's subject, its mapped role and that role's permissions.
+    const me = await t.http('GET', '/v1/me', undefined, ana);
+    expect(me).toMatchObject({ status: 200, body: { id: 'oidc:ana', kind: 'oidc', role: 'operator', customers: null } });
+    expect(me.body.permissions).toEqual(expect.arrayContaining(['entitlements:grant', 'session:read']));
+    expect(me.body.permissions).not.toContain('api-keys:manage');
     const auditor = { authorization: `Bearer ${await idp.token({ sub: 'aud', realm_access: { roles: ['auditor'] } })}` };
     expect((await t.http('GET', `/v1/entitlements/${granted.body.entitlementId}`, undefined, auditor)).status).toBe(200);
     expect((await t.http('POST', `/v1/entitlements/${granted.body.entitlementId}/suspend`, { reason: 'x' }, auditor)).body.code).toBe('AUTH.FORBIDDEN');

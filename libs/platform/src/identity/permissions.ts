@@ -33,10 +33,17 @@ export const PERMISSIONS = {
   'audit:read': ['admin', 'operator', 'auditor'],
   /** Exports with proofs; a customer admin gets only its own customer's events. */
   'audit:export': ['admin', 'operator', 'auditor', 'customer-admin'],
+  /** Who the caller is (`GET /v1/me`): every credential may read its own principal and permissions. */
+  'session:read': ['admin', 'operator', 'erp', 'service', 'auditor', 'customer-admin', 'customer-user'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
 
 export function permits(role: Role, permission: Permission): boolean {
   return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+/** Every permission a role holds, in the table's order. */
+export function permissionsOf(role: Role): Permission[] {
+  return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => permits(role, p));
 }

@@ -127,7 +127,8 @@ export async function rebuildReadModels(ds: DataSource, store: EventStore, optio
     try {
       for (const def of liveDefs) {
         const table = `${def.name}${shadow.suffix}`;
-        for (const index of def.indices) await createIndex(qr, dialect, table, index, `${index.name}${shadow.suffix}`);
+        const definitions = await postgresIndexDefinitions(qr, def.name);
+        for (const index of def.indices) await createIndex(qr, dialect, table, index, `${index.name}${shadow.suffix}`, definitions.get(index.name!));
         await qr.query(`ALTER TABLE ${quote(table)} SET LOGGED`);
       }
     } finally {
@@ -213,6 +214,22 @@ async function createShadowTables(ds: DataSource, defs: readonly Table[], suffix
   }
 }
 
-async function createIndex(qr: QueryRunner, _dialect: Dialect, table: string, index: TableIndex, name: string): Promise<void> {
-  await qr.query(`CREATE INDEX ${quote(name)} ON ${quote(table)} (${index.columnNames.map(quote).join(', ')})`);
+/**
+ * How PostgreSQL defines each index of a live table (`pg_indexes.indexdef`).
+ * TypeORM reads back an index's columns in the table's column order, not the
+ * index's key order, and without their collation: rebuilt from that,
+ * `rm_entitlements_customer (customer_id, granted_at, entitlement_id)` came
+ * back as `(entitlement_id, customer_id, granted_at)`, which serves no
+ * customer's list.
+ */
+async function postgresIndexDefinitions(qr: QueryRunner, table: string): Promise<Map<string, string>> {
+  const rows = (await qr.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, [table])) as { indexname: string; indexdef: string }[];
+  return new Map(rows.map((r) => [r.indexname, r.indexdef]));
+}
+
+/** An index of a live table on another table under another name: as PostgreSQL defined it (`USING …` of its indexdef), else on its columns. */
+async function createIndex(qr: QueryRunner, _dialect: Dialect, table: string, index: TableIndex, name: string, definition?: string): Promise<void> {
+  const using = definition ? / USING .+$/.exec(definition)?.[0] : undefined;
+  const unique = definition?.startsWith('CREATE UNIQUE INDEX') ? 'UNIQUE ' : '';
+  await qr.query(`CREATE ${unique}INDEX ${quote(name)} ON ${quote(table)}${using ?? ` (${index.columnNames.map(quote).join(', ')})`}`);
 }

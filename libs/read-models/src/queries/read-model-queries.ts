@@ -1,4 +1,5 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { dialectOf, type Dialect } from '../projector/sql';
 import { AccessRequestEntity, CustomerSummaryEntity, DunningEntity, EntitlementEntity, OrderEntity, SeatAssignmentEntity } from '../schema/entities';
 import type { AccessRequestRow, CustomerSummaryRow, DunningRow, EntitlementRow, OrderRow, SeatAssignmentRow } from '../schema/rows';
 
@@ -68,6 +69,52 @@ async function paginate<Row extends ObjectLiteral>(
   return { items, nextCursor: rows.length > limit && last ? encodeCursor([String(last[sortProperty]), String(last[idProperty])]) : null };
 }
 
+export interface CustomerSearch {
+  /** Customer ids that start with this (case-sensitive); empty: every customer. */
+  readonly prefix: string;
+  /**
+   * The customers the viewer may see: null for one who sees all. Required, so
+   * a search cannot leave out the viewer's scope by accident.
+   */
+  readonly within: readonly string[] | null;
+}
+
+/** The first string after every string that starts with `prefix`, in code point (UTF-8 byte) order; null: there is none. */
+export function prefixEnd(prefix: string): string | null {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+  }
+  return null;
+}
+
+/**
+ * The customer search as one statement: summaries of customers holding
+ * entitlements, whose id lies in [prefix, prefixEnd(prefix)) and after the
+ * cursor, in id order — one range of an index. Ids compare bytewise: SQLite's
+ * BINARY text (the primary key), PostgreSQL's "C" collation (the index
+ * rm_customer_summaries_customer_c; in the database's own collation a prefix
+ * is not one range).
+ */
+export function customerSearchSql(dialect: Dialect, search: CustomerSearch, after: string | null, limit: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (v: unknown) => (params.push(v), dialect === 'postgres' ? `$${params.length}` : '?');
+  const id = dialect === 'postgres' ? 'customer_id COLLATE "C"' : 'customer_id';
+  const where = ['entitlements > 0'];
+  if (search.prefix !== '') {
+    where.push(`${id} >= ${p(search.prefix)}`);
+    const end = prefixEnd(search.prefix);
+    if (end !== null) where.push(`${id} < ${p(end)}`);
+  }
+  if (after !== null) where.push(`${id} > ${p(after)}`);
+  if (search.within !== null) where.push(`customer_id IN (${search.within.map(p).join(', ')})`);
+  return {
+    sql: `SELECT customer_id, entitlements, active, suspended, expired, revoked, seats, seats_assigned, products, last_position FROM rm_customer_summaries WHERE ${where.join(' AND ')} ORDER BY ${id} LIMIT ${p(limit)}`,
+    params,
+  };
+}
+
 /** The queries the read models answer. */
 export class ReadModelQueries {
   constructor(private readonly ds: DataSource) {}
@@ -116,6 +163,30 @@ export class ReadModelQueries {
 
   customerSummary(customerId: string): Promise<CustomerSummaryRow | null> {
     return this.ds.getRepository(CustomerSummaryEntity).findOneBy({ customerId });
+  }
+
+  /** Customers holding entitlements whose id starts with a prefix, by id, within what the viewer may see (keyset pages). */
+  async searchCustomers(search: CustomerSearch, page: PageRequest): Promise<Page<CustomerSummaryRow>> {
+    const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+    const after = page.cursor ? decodeCursor(page.cursor, 1)[0]! : null;
+    if (search.within !== null && search.within.length === 0) return { items: [], nextCursor: null };
+    const { sql, params } = customerSearchSql(dialectOf(this.ds), search, after, limit + 1);
+    const rows = (await this.ds.query(sql, params)) as Record<string, unknown>[];
+    const items = rows.slice(0, limit).map(
+      (r): CustomerSummaryRow => ({
+        customerId: r['customer_id'] as string,
+        entitlements: Number(r['entitlements']),
+        active: Number(r['active']),
+        suspended: Number(r['suspended']),
+        expired: Number(r['expired']),
+        revoked: Number(r['revoked']),
+        seats: Number(r['seats']),
+        seatsAssigned: Number(r['seats_assigned']),
+        products: JSON.parse(r['products'] as string) as string[],
+        lastPosition: Number(r['last_position']),
+      }),
+    );
+    return { items, nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.customerId]) : null };
   }
 
   /** Entitlements whose validity and grace ended by `now` but that are not recorded as expired. */

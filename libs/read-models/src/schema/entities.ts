@@ -150,6 +150,8 @@ export const CustomerSummaryEntity = new EntitySchema<CustomerSummaryRow>({
     products: json('products'),
     lastPosition: position('last_position'),
   },
+  // PostgreSQL only: customer_id in the "C" collation, for the prefix search (CustomerSearch1766100000000 creates it; SQLite's primary key serves it).
+  indices: [{ name: 'rm_customer_summaries_customer_c', columns: ['customerId'], synchronize: false }],
 });
 
 export const DunningEntity = new EntitySchema<DunningRow>({
