@@ -57,9 +57,11 @@ suite('the web console in a real browser', () => {
     keys.auditor = await key('auditor');
 
     // acme's order of 1 October, its upgrade of 1 November; globex's order.
-    const o1 = await must('order SO-1', admin.POST('/v1/orders', { body: { orderId: 'SO-1', customerId: 'acme', effectiveAt: '2026-10-01T00:00:00Z', lines: [{ lineId: '10', sku: 'ANL-PRO', quantity: 1, action: 'new' }, { lineId: '20', sku: 'DSG-PRO', quantity: 1, action: 'new' }] } }));
+    const o1 = await must('order SO-1', admin.POST('/v1/orders', { body: { orderId: 'SO-1', customerId: 'acme', effectiveAt: '2026-10-01T00:00:00Z', lines: [{ lineId: '10', sku: 'ANL-PRO', quantity: 1, action: 'new' }] } }));
     ids.analytics = o1.lines[0]!.entitlementId;
-    ids.designer = o1.lines[1]!.entitlementId;
+    // Designer Pro runs month by month: bought now, so that it is in force.
+    const o4 = await must('order SO-4', admin.POST('/v1/orders', { body: { orderId: 'SO-4', customerId: 'acme', lines: [{ lineId: '10', sku: 'DSG-PRO', quantity: 1, action: 'new' }] } }));
+    ids.designer = o4.lines[0]!.entitlementId;
     await must('order SO-2', admin.POST('/v1/orders', { body: { orderId: 'SO-2', customerId: 'acme', effectiveAt: '2026-11-01T00:00:00Z', lines: [{ lineId: '10', sku: 'ANL-ENT', quantity: 1, action: 'upgrade', entitlementId: ids.analytics }] } }));
     const o3 = await must('order SO-3', admin.POST('/v1/orders', { body: { orderId: 'SO-3', customerId: 'globex', lines: [{ lineId: '10', sku: 'ANL-PRO', quantity: 3, action: 'new' }] } }));
     ids.globex = o3.lines[0]!.entitlementId;
@@ -152,7 +154,7 @@ suite('the web console in a real browser', () => {
     await page.getByLabel('User id', { exact: true }).fill('ann@acme.com');
     await page.getByRole('button', { name: 'Assign seat' }).click();
     await page.getByRole('status').getByText('Seat assigned to ann@acme.com.').waitFor();
-    await page.getByRole('region', { name: 'Seat assignments' }).getByRole('cell', { name: 'ann@acme.com' }).waitFor();
+    await page.getByRole('region', { name: 'Seat assignments' }).getByRole('cell', { name: 'ann@acme.com', exact: true }).waitFor();
     await page.getByText('1 of 1 assigned').waitFor();
     await accessible(page, 'entitlement');
     await shot(page, 'entitlement-seats');
@@ -162,7 +164,7 @@ suite('the web console in a real browser', () => {
   it('a seat conflict and a concurrent change are shown plainly, and nothing is written', async () => {
     const { page, done } = await open(keys.customerAdmin, 'seat-conflict');
     await page.goto(`${sys.url}/console/entitlements/${ids.designer}`);
-    await page.getByRole('cell', { name: 'ann@acme.com' }).waitFor();
+    await page.getByRole('cell', { name: 'ann@acme.com', exact: true }).waitFor();
     // The only seat is taken: the API's 409 in words.
     await page.getByLabel('User id', { exact: true }).fill('bob@acme.com');
     await page.getByRole('button', { name: 'Assign seat' }).click();
@@ -183,18 +185,21 @@ suite('the web console in a real browser', () => {
 
   it('shows a usage chart against the cap after usage is ingested, with the upgrade prompt near the cap', async () => {
     const now = new Date().toISOString();
-    await must(
+    const ingested = await must(
       'usage',
       admin.POST('/v1/usage', {
         body: { events: [1, 2, 3].map((i) => ({ specversion: '1.0', id: `e2e-${i}`, source: 'urn:app:designer', type: 'io.ledger.usage.v1', subject: 'acme', time: now, data: { feature: 'render_minutes', quantity: [200, 150, 150][i - 1] } })) } as never,
       }),
     );
+    expect(ingested).toMatchObject({ accepted: 3, rejected: 0 });
     const { page, done } = await open(keys.customerAdmin, 'usage');
     await page.getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('heading', { name: 'Usage of acme' }).waitFor();
     const chart = page.getByRole('img', { name: /render_minutes: 500 of 600 used/ });
     await chart.waitFor();
-    expect(await chart.locator('svg path.recharts-area-area').count()).toBe(1);
+    // The running total is drawn (an area with a shape), with the cap as a line.
+    expect(await chart.locator('.recharts-area path[d]').first().getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+/);
+    await chart.getByText('cap 600').waitFor();
     await page.getByRole('note').getByText('Near the render_minutes cap (83 %).').waitFor();
     await accessible(page, 'usage');
     await shot(page, 'usage');

@@ -24,10 +24,13 @@ export function UsageChart({ customerId, entitlementId, feature, period }: { cus
         {(s) => {
           const running = s.aggregation === 'sum' || s.aggregation === 'count';
           let total = 0;
-          const points = s.points.map((p) => {
+          const measured = s.points.map((p) => {
             total = running ? total + p.value : Math.max(total, p.value);
             return { t: Date.parse(p.windowStart), value: running ? total : p.value };
           });
+          const end = Math.min(Date.parse(s.to), Date.now());
+          // A running total starts at zero when the period does and holds its value until now.
+          const points = measured.length === 0 || !running ? measured : [{ t: Date.parse(s.from), value: 0 }, ...measured, { t: Math.max(end, measured[measured.length - 1]!.t), value: total }];
           const used = total;
           const share = s.cap > 0 ? used / s.cap : 0;
           const fmt = windowSize === 'hour' ? hourFormat : dayFormat;
@@ -44,7 +47,7 @@ export function UsageChart({ customerId, entitlementId, feature, period }: { cus
                   <ResponsiveContainer width="100%" height={200}>
                     <AreaChart data={points} margin={{ top: 10, right: 16, bottom: 0, left: 0 }}>
                       <CartesianGrid strokeDasharray="3 3" />
-                      <XAxis dataKey="t" type="number" scale="time" domain={[Date.parse(s.from), Math.min(Date.parse(s.to), Date.now())]} tickFormatter={(t: number) => fmt.format(t)} />
+                      <XAxis dataKey="t" type="number" scale="time" domain={[Date.parse(s.from), Date.parse(s.to)]} tickFormatter={(t: number) => fmt.format(t)} />
                       <YAxis domain={[0, (max: number) => Math.max(max, s.cap) * 1.1]} tickFormatter={(v: number) => num(Math.round(v))} width={56} />
                       <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [num(Number(v)), running ? 'used so far' : 'value']} />
                       <ReferenceLine y={s.cap} stroke="#b42318" strokeDasharray="6 3" label={{ value: `cap ${num(s.cap)}`, position: 'insideTopRight', fill: '#b42318' }} />

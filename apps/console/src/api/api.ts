@@ -19,7 +19,7 @@ import type { components } from './openapi';
 
 export type Entitlement = components['schemas']['EntitlementView'];
 export type EntitlementWrite = components['schemas']['EntitlementWriteResponse'];
-export type Me = components['schemas']['MeResponse'];
+export type Me = components['schemas']['SessionView'];
 
 /** Every write the console makes is guarded by the revision the viewer saw. */
 const ifMatch = (revision: number) => ({ 'if-match': `"${revision}"` });

@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the caller is: the principal of the credential (id, kind, role, name, customers) and every permission its role holds */
+        get: operations["GetSessionController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orders": {
         parameters: {
             query?: never;
@@ -1149,6 +1166,29 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        SessionView: {
+            /**
+             * @description The actor recorded on every event the caller causes: key:<keyId> or oidc:<subject>
+             * @example key:3f9c1a7b2e4d6f80
+             */
+            id: string;
+            /**
+             * @description How the credential was verified
+             * @enum {string}
+             */
+            kind: "api-key" | "oidc" | "system";
+            /** @enum {string} */
+            role: "admin" | "operator" | "erp" | "service" | "auditor" | "customer-admin" | "customer-user";
+            /**
+             * @description The key's name, or the token's name or email claim
+             * @example acme portal
+             */
+            name: string;
+            /** @description Customers it may see; null: all */
+            customers: string[] | null;
+            /** @description Every permission its role holds */
+            permissions: ("orders:place" | "orders:read" | "entitlements:grant" | "entitlements:manage" | "entitlements:read" | "seats:manage" | "devices:manage" | "access-requests:create" | "access-requests:read" | "access-requests:decide" | "tokens:issue" | "catalog:read" | "usage:report" | "usage:read" | "usage:correct" | "usage:export" | "checks:run" | "view:read" | "api-keys:manage" | "api-keys:read" | "metrics:read" | "audit:read" | "audit:export" | "session:read")[];
+        };
         OrderLineResultView: {
             lineId: string;
             /** @enum {string} */
@@ -1544,6 +1584,49 @@ export interface operations {
         responses: {
             /** @description {status: "live", uptimeSeconds} */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    GetSessionController_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Carried into every event this request causes */
+                "X-Correlation-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"];
+                };
+            };
+            /** @description AUTH.MISSING_CREDENTIAL or AUTH.INVALID_CREDENTIAL: no, an unknown, a revoked or an expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH.FORBIDDEN: the credential's role does not hold session:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

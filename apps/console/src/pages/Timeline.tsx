@@ -36,9 +36,12 @@ export function Timeline({ query, label = 'Timeline' }: { query: { entitlementId
                         </div>
                       )}
                     </td>
-                    <td>{i.type}</td>
+                    <td>
+                      {i.type}
+                      <Details data={i.data} />
+                    </td>
                     <td className="small">{actorOf(i.actor)}</td>
-                    <td>{i.reason ?? <span className="muted">—</span>}</td>
+                    <td>{i.reason ?? note(i.data) ?? <span className="muted">—</span>}</td>
                     <td className="small">{typeof i.source === 'string' ? i.source : actorOf(i.source)}</td>
                     <td>{i.position}</td>
                   </tr>
@@ -51,4 +54,21 @@ export function Timeline({ query, label = 'Timeline' }: { query: { entitlementId
       }
     </AsyncView>
   );
+}
+
+/** The fields of an event people ask about first (the full event is in the audit export). */
+const SHOWN = ['planSku', 'sku', 'fromPlanSku', 'toPlanSku', 'quantity', 'seats', 'userId', 'deviceId', 'orderId', 'requestId', 'validUntil'] as const;
+
+function Details({ data }: { data: unknown }) {
+  if (!data || typeof data !== 'object') return null;
+  const d = data as Record<string, unknown>;
+  const parts = SHOWN.filter((k) => typeof d[k] === 'string' || typeof d[k] === 'number').map((k) => `${k} ${String(d[k])}`);
+  return parts.length ? <div className="small muted">{parts.join(' · ')}</div> : null;
+}
+
+/** An approval's comment or a decision's note, when the event has no reason. */
+function note(data: unknown): string | null {
+  const d = (data ?? {}) as Record<string, unknown>;
+  for (const k of ['comment', 'note', 'decisionNote']) if (typeof d[k] === 'string' && d[k]) return d[k] as string;
+  return null;
 }
