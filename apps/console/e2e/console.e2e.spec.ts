@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import createClient from 'openapi-fetch';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, start, until, type Running } from '@el/testing';
+import { startTestIdp, type TestIdp } from '@el/identity/testing';
 import type { paths } from '../src/api/openapi';
 
 /**
@@ -31,6 +32,7 @@ suite('the web console in a real browser', () => {
   let sys: Running;
   let browser: Browser;
   let admin: Client;
+  let idp: TestIdp;
   const keys: Record<'customerAdmin' | 'operator' | 'auditor' | 'globexAdmin', string> = { customerAdmin: '', operator: '', auditor: '', globexAdmin: '' };
   /** acme's Designer Pro (1 seat, metered render_minutes), its Analytics line (upgraded), globex's Analytics. */
   const ids = { designer: '', analytics: '', globex: '' };
@@ -45,7 +47,9 @@ suite('the web console in a real browser', () => {
     mkdirSync(join(OUT, 'screenshots'), { recursive: true });
     mkdirSync(join(OUT, 'traces'), { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'el-console-'));
-    sys = await start({ DATA_DIR: dataDir, DECISION_LOG_ALLOW_SAMPLE: '1' });
+    // Operators sign in at this identity provider; Olga is one.
+    idp = await startTestIdp({ clientId: 'ledger-console', claims: { sub: 'olga', email: 'olga@example.com', roles: ['operator'] } });
+    sys = await start({ DATA_DIR: dataDir, OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: 'entitlement-ledger', OIDC_JWKS_URL: idp.jwksUrl, CONSOLE_OIDC_CLIENT_ID: 'ledger-console' });
     if (!sys.admin['authorization']) throw new Error(`the embedded process did not start:\n${sys.output()}`);
     admin = createClient<paths>({ baseUrl: sys.url, headers: sys.admin });
 
@@ -71,6 +75,7 @@ suite('the web console in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await idp?.close();
     sys?.child.kill('SIGTERM');
     await sys?.exited;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -100,7 +105,7 @@ suite('the web console in a real browser', () => {
 
   async function signIn(page: Page, credential: string): Promise<void> {
     await page.getByLabel('API key or access token').fill(credential);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
   }
 
@@ -129,7 +134,7 @@ suite('the web console in a real browser', () => {
     await shot(page, 'sign-in');
     // A bad key is refused plainly, and nothing is kept.
     await page.getByLabel('API key or access token').fill('elk_0000000000000000_nope');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').getByText('Sign-in failed').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await signIn(page, keys.customerAdmin);
@@ -143,6 +148,21 @@ suite('the web console in a real browser', () => {
     expect(page.url()).not.toContain('elk_');
     await accessible(page, 'entitlements');
     await shot(page, 'customer-entitlements');
+    await done();
+  });
+
+  it('an operator signs in with the identity provider (authorization code with PKCE), and the code leaves the address bar', async () => {
+    const { page, done } = await open(null, 'sso');
+    await page.getByRole('button', { name: 'Sign in with your identity provider' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(page.url()).toBe(`${sys.url}/console/`);
+    await page.getByText('olga@example.com').waitFor();
+    await page.getByRole('link', { name: 'Approvals' }).waitFor();
+    // The provider's access token is the credential, in this tab only.
+    expect(await page.evaluate(() => sessionStorage.getItem('el.console.credential'))).toMatch(/^eyJ/);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in with your identity provider' }).waitFor();
     await done();
   });
 

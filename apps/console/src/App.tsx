@@ -12,6 +12,7 @@ import { ApprovalsPage } from './pages/ApprovalsPage';
 import { CustomersPage } from './pages/CustomersPage';
 import { CustomerPage } from './pages/CustomerPage';
 import { AuditPage } from './pages/AuditPage';
+import { completeSignIn, consoleConfig, isReturning } from './oidc';
 
 const MeContext = createContext<Me | null>(null);
 
@@ -28,7 +29,7 @@ export const ownCustomer = (me: Me) => (me.customers && me.customers.length === 
 
 export function App() {
   const [me, setMe] = useState<Me | null>(null);
-  const [checking, setChecking] = useState(() => session.credential() !== null);
+  const [checking, setChecking] = useState(() => session.credential() !== null && !isReturning());
   const [signedOut, setSignedOut] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const loc = useLocation();
@@ -41,8 +42,26 @@ export function App() {
       }),
     [],
   );
+  // Back from the identity provider: trade the code for a token, then carry on as signed in.
+  const [returning, setReturning] = useState(isReturning);
   useEffect(() => {
-    if (!session.credential() || me) return;
+    if (!returning) return;
+    consoleConfig()
+      .then(({ oidc }) => {
+        if (!oidc) throw new Error('this installation has no identity provider for the console');
+        return completeSignIn(oidc);
+      })
+      .then(
+        ({ accessToken, returnTo }) => {
+          session.signIn(accessToken);
+          navigate(returnTo, true);
+        },
+        (err: unknown) => setError(err),
+      )
+      .finally(() => setReturning(false));
+  }, [returning]);
+  useEffect(() => {
+    if (returning || !session.credential() || me) return;
     setChecking(true);
     api.me().then(
       (m) => {
@@ -54,9 +73,9 @@ export function App() {
         setChecking(false);
       },
     );
-  }, [me, signedOut]);
+  }, [me, signedOut, returning]);
 
-  if (checking) return <Loading what="your session" />;
+  if (checking || returning) return <Loading what="your session" />;
   if (!me)
     return (
       <LoginPage

@@ -7,7 +7,7 @@ import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/led
 import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, describeKafka, MessagingModule, RelayModule } from '@el/messaging';
 import { IdentityModule } from '@el/identity';
-import { accessPolicy, ConsoleModule, configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { accessPolicy, ConsoleModule, consoleSettings, configReader, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { describeReadDb, projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 import { resolve } from 'node:path';
 
@@ -41,7 +41,7 @@ runMain('entitlement-ledger', async () => {
       // The audit log: every event of the store, read in-process, as leaves of a signed Merkle tree.
       AuditModule.register(config, { feed: 'event-store', dataDir: config.DATA_DIR, serveJwks: false }),
       // The web console (apps/console) at /console, built by `npm run build` and `npm start`.
-      ConsoleModule.register(),
+      ConsoleModule.register(consoleSettings(config)),
       // With Kafka, this one process also relays entitlement changes to ledger.entitlements.v1.
       ...(bus.kind === 'kafka' ? [RelayModule.register({ subscriptionId: config.RELAY_SUBSCRIPTION_ID, maxLagSeconds: config.PROJECTOR_MAX_LAG_SECONDS, batchSize: config.RELAY_BATCH_SIZE, auditTopic: config.AUDIT_TOPIC })] : []),
     ],

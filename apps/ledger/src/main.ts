@@ -4,7 +4,7 @@ import { EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, readLedgerServiceConfig } from '@el/ledger-service';
 import { busConfig, connectBus, MessagingModule } from '@el/messaging';
 import { IdentityModule } from '@el/identity';
-import { accessPolicy, ConsoleModule, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
+import { accessPolicy, ConsoleModule, consoleSettings, createHttpApp, listen, PlatformModule, runMain } from '@el/platform';
 import { readDbConfig, ReadModelsModule } from '@el/read-models';
 
 /**
@@ -23,7 +23,7 @@ runMain('ledger', async () => {
       MessagingModule.forRoot(busConfig(config)),
       LedgerModule.register(config),
       // The web console (apps/console) at /console, built by `npm run build` and `npm start`.
-      ConsoleModule.register(),
+      ConsoleModule.register(consoleSettings(config)),
     ],
   })
   class LedgerAppModule {}

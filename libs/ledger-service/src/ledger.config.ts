@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { eventStoreConfigSpec } from '@el/event-store';
-import { baseServiceConfigSpec, env, readConfig, secretVariables, type ConfigOf } from '@el/platform';
+import { baseServiceConfigSpec, consoleConfigSpec, env, readConfig, secretVariables, type ConfigOf } from '@el/platform';
 import { identityConfigSpec } from '@el/identity';
 import { messagingConfigSpec } from '@el/messaging';
 import { readModelsConfigSpec } from '@el/read-models';
@@ -27,7 +27,7 @@ export const ledgerConfigSpec = {
 export type LedgerConfig = ConfigOf<typeof ledgerConfigSpec>;
 
 /** Everything the ledger service process reads. */
-export const ledgerServiceConfigSpec = { ...baseServiceConfigSpec, ...identityConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...messagingConfigSpec, ...ledgerConfigSpec };
+export const ledgerServiceConfigSpec = { ...baseServiceConfigSpec, ...identityConfigSpec, ...consoleConfigSpec, ...eventStoreConfigSpec, ...readModelsConfigSpec, ...messagingConfigSpec, ...ledgerConfigSpec };
 export type LedgerServiceConfig = ConfigOf<typeof ledgerServiceConfigSpec>;
 
 export function readLedgerServiceConfig(source: NodeJS.ProcessEnv = process.env): LedgerServiceConfig {

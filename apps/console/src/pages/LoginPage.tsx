@@ -1,7 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api, type Me } from '../api/api';
 import { session } from '../api/session';
-import { ErrorBox, Field } from '../components';
+import { ErrorBox, Field, useAsync } from '../components';
+import { beginSignIn, consoleConfig } from '../oidc';
+import { useLocation } from '../router';
 
 /**
  * Sign in with an API key (`elk_…`) or an access token from your identity
@@ -11,6 +13,9 @@ export function LoginPage({ onSignedIn, reason, error: given }: { onSignedIn: (m
   const [credential, setCredential] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(given);
+  const config = useAsync(() => consoleConfig(), []);
+  const loc = useLocation();
+  const oidc = config.data?.oidc ?? null;
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -33,6 +38,21 @@ export function LoginPage({ onSignedIn, reason, error: given }: { onSignedIn: (m
         <p className="notice" role="status">
           You were signed out: {reason}
         </p>
+      )}
+      {oidc && (
+        <div className="sso">
+          <button
+            type="button"
+            onClick={() => {
+              setError(null);
+              beginSignIn(oidc, loc.path === '/login' ? '/' : loc.path + (loc.query.size ? `?${loc.query}` : '')).catch(setError);
+            }}
+          >
+            Sign in with your identity provider
+          </button>
+          <p className="muted small">Operators and auditors: your company login ({new URL(oidc.issuer).host}).</p>
+          <p className="or">or</p>
+        </div>
       )}
       <form onSubmit={submit} aria-busy={busy}>
         <Field label="API key or access token" hint="An API key (elk_…) from your administrator, or an operator's access token from your identity provider. It stays in this browser tab.">

@@ -5,9 +5,46 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { Public } from '../identity/access';
+import { ConfigError, env } from '../config/config';
 import { HTML_SECURITY_HEADERS } from './bootstrap';
 
-const CONSOLE_DIR = Symbol('CONSOLE_DIR');
+/** The console's own settings (the identity provider itself is OIDC_ISSUER, shared with the API). */
+export const consoleConfigSpec = {
+  CONSOLE_DIR: env.string({ default: '', description: 'The built web console to serve at /console (default: dist/apps/console, which `npm run build` and `npm start` fill)' }),
+  CONSOLE_OIDC_CLIENT_ID: env.string({
+    default: '',
+    description: 'Operators sign in to the console with the identity provider (OIDC_ISSUER): the public client id registered there, with redirect URI <this service>/console/ (authorization code + PKCE); empty: API keys and pasted tokens only',
+  }),
+  CONSOLE_OIDC_SCOPE: env.string({ default: 'openid profile email', description: 'Scopes the console asks the identity provider for' }),
+};
+
+/** What the console's page may know before anyone signs in: how to sign in with the identity provider. */
+export interface ConsoleSettings {
+  readonly dir: string | null;
+  readonly oidc: { readonly issuer: string; readonly clientId: string; readonly scope: string } | null;
+}
+
+export function consoleSettings(config: { readonly CONSOLE_DIR: string; readonly CONSOLE_OIDC_CLIENT_ID: string; readonly CONSOLE_OIDC_SCOPE: string; readonly OIDC_ISSUER: string }): ConsoleSettings {
+  if (config.CONSOLE_OIDC_CLIENT_ID && !config.OIDC_ISSUER) throw new ConfigError([{ variable: 'CONSOLE_OIDC_CLIENT_ID', message: 'needs OIDC_ISSUER (and OIDC_AUDIENCE, OIDC_JWKS_URL): the identity provider the console signs in with' }]);
+  return {
+    dir: config.CONSOLE_DIR || defaultConsoleDir(),
+    oidc: config.CONSOLE_OIDC_CLIENT_ID ? { issuer: config.OIDC_ISSUER.replace(/\/$/, ''), clientId: config.CONSOLE_OIDC_CLIENT_ID, scope: config.CONSOLE_OIDC_SCOPE } : null,
+  };
+}
+
+/**
+ * The console's pages: scripts and styles from here only (no inline script);
+ * it calls this service, and the identity provider when operators sign in there.
+ */
+function consoleHeaders(oidc: ConsoleSettings['oidc']): Record<string, string> {
+  const idp = oidc ? ` ${new URL(oidc.issuer).origin}` : '';
+  return {
+    ...HTML_SECURITY_HEADERS,
+    'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${idp}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'${idp}`,
+  };
+}
+
+const CONSOLE_SETTINGS = Symbol('CONSOLE_SETTINGS');
 
 /** The console's files, read once at start (a built SPA is a few hundred KB). */
 interface ConsoleFile {
@@ -68,16 +105,22 @@ function readTree(root: string): Map<string, ConsoleFile> {
 export class ConsoleController implements OnModuleInit {
   private files = new Map<string, ConsoleFile>();
   private readonly logger = new Logger('console');
+  private readonly headers: Record<string, string>;
 
-  constructor(@Inject(CONSOLE_DIR) private readonly dir: string | null) {}
+  constructor(@Inject(CONSOLE_SETTINGS) private readonly settings: ConsoleSettings) {
+    this.headers = consoleHeaders(settings.oidc);
+  }
 
   onModuleInit(): void {
-    const dir = this.dir;
+    const dir = this.settings.dir;
     if (!dir || !existsSync(join(dir, 'index.html'))) {
       this.logger.warn(`the web console is not built${dir ? ` (no ${join(dir, 'index.html')})` : ''}: /console answers 404 until \`npm run build\` builds it`);
       return;
     }
     this.files = readTree(dir);
+    // How to sign in, for the page (no secret: a public client id and where its provider is).
+    const config = Buffer.from(JSON.stringify({ oidc: this.settings.oidc }));
+    this.files.set('config.json', { body: config, type: TYPES['.json']!, etag: `"${createHash('sha256').update(config).digest('base64url').slice(0, 27)}"`, immutable: false });
   }
 
   @Get()
@@ -113,7 +156,7 @@ export class ConsoleController implements OnModuleInit {
         .send(JSON.stringify({ statusCode: 404, code: 'CONSOLE.NOT_BUILT', message: 'the web console is not built: run `npm run build` (npm start builds it too) and restart' }));
       return;
     }
-    void reply.headers(HTML_SECURITY_HEADERS);
+    void reply.headers(this.headers);
     void reply.header('content-type', f.type).header('etag', f.etag).header('cache-control', f.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (req.headers['if-none-match'] === f.etag) {
       void reply.status(304).send();
@@ -125,8 +168,8 @@ export class ConsoleController implements OnModuleInit {
 
 @Module({})
 export class ConsoleModule {
-  /** Serves the console from `dir` (default: the build's dist/apps/console, found from here). */
-  static register(dir: string | null = process.env['CONSOLE_DIR'] || defaultConsoleDir()): DynamicModule {
-    return { module: ConsoleModule, controllers: [ConsoleController], providers: [{ provide: CONSOLE_DIR, useValue: dir }] };
+  /** Serves the console (see consoleSettings). */
+  static register(settings: ConsoleSettings): DynamicModule {
+    return { module: ConsoleModule, controllers: [ConsoleController], providers: [{ provide: CONSOLE_SETTINGS, useValue: settings }] };
   }
 }
