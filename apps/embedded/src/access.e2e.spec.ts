@@ -35,6 +35,7 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/customers/:customerId/entitlements': 'entitlements:read',
   'GET /v1/entitlements/:id/seat-assignments': 'entitlements:read',
   'GET /v1/customers/:customerId/summary': 'entitlements:read',
+  'GET /v1/customers': 'entitlements:read',
   'POST /v1/access-requests': 'access-requests:create',
   'GET /v1/access-requests': 'access-requests:read',
   'GET /v1/access-requests/:id': 'access-requests:read',
