@@ -69,6 +69,8 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/audit/export': 'audit:export',
   'GET /v1/audit/decisions': 'audit:read',
   'POST /v1/audit/decisions/replay': 'audit:read',
+  'POST /v1/audit/verifications': 'audit:read',
+  'GET /v1/audit/verifications/latest': 'audit:read',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

@@ -13,3 +13,4 @@ export * from './verify/verify-export';
 export * from './verify/check-store';
 export * from './tree-heads/tree-heads';
 export * from './decisions/replay-decision';
+export * from './store-verifications/store-verification.view';
