@@ -35,6 +35,7 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/customers/:customerId/entitlements': 'entitlements:read',
   'GET /v1/entitlements/:id/seat-assignments': 'entitlements:read',
   'GET /v1/customers/:customerId/summary': 'entitlements:read',
+  'GET /v1/customers': 'entitlements:read',
   'POST /v1/access-requests': 'access-requests:create',
   'GET /v1/access-requests': 'access-requests:read',
   'GET /v1/access-requests/:id': 'access-requests:read',
@@ -68,6 +69,8 @@ const ROUTES: Record<string, Expected> = {
   'GET /v1/audit/export': 'audit:export',
   'GET /v1/audit/decisions': 'audit:read',
   'POST /v1/audit/decisions/replay': 'audit:read',
+  'POST /v1/audit/verifications': 'audit:read',
+  'GET /v1/audit/verifications/latest': 'audit:read',
   // Raw Fastify routes: authenticated in an onRequest hook (jsonRoute's `access`).
   'POST /v1/check': 'checks:run',
   'POST /v1/check/batch': 'checks:run',

@@ -81,7 +81,7 @@ async function check(): Promise<number> {
   const started = performance.now();
   const print = progressPrinter();
   try {
-    const report = await checkStore(storedEvents(store), ds, keystore.jwks(new Date()), (done, total) => print({ phase: 'events', done, total, unit: 'events', perSecond: done / Math.max(0.001, (performance.now() - started) / 1000) }));
+    const report = await checkStore(storedEvents(store), ds, keystore.jwks(new Date()), { onProgress: (done, total) => print({ phase: 'events', done, total, unit: 'events', perSecond: done / Math.max(0.001, (performance.now() - started) / 1000) }) });
     print({ phase: 'done', done: report.events, total: report.events, unit: 'events', perSecond: report.events / Math.max(0.001, (performance.now() - started) / 1000) });
     for (const f of report.findings) process.stdout.write(`${f.store}: ${f.problem}${f.position !== null ? ` at position ${f.position}` : ''} — ${f.detail}\n`);
     const behind = report.notYetLogged > 0 ? `; ${report.notYetLogged} newer event(s) not logged yet` : '';

@@ -113,6 +113,21 @@ describe('tenant isolation: a customer-admin of acme against globex', () => {
     expect(await globexAsAdmin()).toEqual(before);
   });
 
+  it('cannot find globex through the customer search: every search answers acme or nothing', async () => {
+    // The installation holds both (an operator's search finds them).
+    expect((await t.http('GET', '/v1/customers')).body.items.map((c: { customerId: string }) => c.customerId)).toEqual(['acme', 'globex']);
+    const found = async (query: string) => {
+      const res = await t.http('GET', `/v1/customers${query}`, undefined, a);
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body)).not.toMatch(/globex/);
+      return res.body.items.map((c: { customerId: string }) => c.customerId);
+    };
+    expect(await found('')).toEqual(['acme']);
+    expect(await found('?search=')).toEqual(['acme']);
+    expect(await found('?search=ac')).toEqual(['acme']);
+    for (const query of ['?search=g', '?search=glob', '?search=globex', '?search=globex&limit=500']) expect(await found(query)).toEqual([]);
+  });
+
   it('sees its own customer through the same routes, and only it in lists', async () => {
     const own = await t.http('GET', '/v1/entitlements', undefined, a);
     expect(own.status).toBe(200);

@@ -45,6 +45,8 @@ export function auditKeystoreDir(config: AuditConfig, dataDir: string): string {
 export const AUDIT_CONFIG = Symbol('AUDIT_CONFIG');
 export const AUDIT_DB = Symbol('AUDIT_DB');
 export const AUDIT_OPTIONS = Symbol('AUDIT_OPTIONS');
+/** The audit service's own signing keys (tree heads), published in the JWKS with use "audit". */
+export const AUDIT_KEYSTORE = Symbol('AUDIT_KEYSTORE');
 
 export interface AuditOptions {
   /**

@@ -1,6 +1,6 @@
 import { CodedError } from '@el/platform';
 
-export const AUDIT_ERROR_CODES = ['AUDIT.EVENT_NOT_FOUND', 'AUDIT.TREE_SIZE_OUT_OF_RANGE', 'AUDIT.EMPTY_LOG', 'AUDIT.BAD_QUERY', 'AUDIT.POSITION_NOT_LOGGED', 'AUDIT.DECISION_NOT_FOUND', 'CUSTOMER.NOT_FOUND'] as const;
+export const AUDIT_ERROR_CODES = ['AUDIT.EVENT_NOT_FOUND', 'AUDIT.TREE_SIZE_OUT_OF_RANGE', 'AUDIT.EMPTY_LOG', 'AUDIT.BAD_QUERY', 'AUDIT.POSITION_NOT_LOGGED', 'AUDIT.DECISION_NOT_FOUND', 'AUDIT.NO_VERIFICATION', 'CUSTOMER.NOT_FOUND'] as const;
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
 
 /** A failure of the audit service's application layer, with its stable code (never an HTTP status). */
@@ -24,5 +24,7 @@ export const auditErrorTable = {
   /** A replay at a position the audit log does not hold yet (it is behind the ledger): retry shortly. */
   'AUDIT.POSITION_NOT_LOGGED': 409,
   'AUDIT.DECISION_NOT_FOUND': 404,
+  /** No store verification has run since the service started (runs are kept in memory). */
+  'AUDIT.NO_VERIFICATION': 404,
   'CUSTOMER.NOT_FOUND': 404,
 } as const;

@@ -1,11 +1,12 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { DataSource } from 'typeorm';
 import { TOPICS } from '@el/contracts';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
 import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, withTimeout, type ComponentHealth } from '@el/platform';
 import { openReadModels } from '@el/read-models';
-import { AUDIT_CONFIG, AUDIT_DB, AUDIT_OPTIONS, auditDbConfig, auditKeystoreDir, type AuditConfig, type AuditOptions } from './audit.config';
+import { AUDIT_CONFIG, AUDIT_DB, AUDIT_KEYSTORE, AUDIT_OPTIONS, auditDbConfig, auditKeystoreDir, type AuditConfig, type AuditOptions } from './audit.config';
 import { catalogDocument } from '@el/domain';
 import { loadDocumentFile } from '@el/platform';
 import { DecisionFeedController, DecisionFeedSubscription } from './decisions/decision-feed.controller';
@@ -20,11 +21,14 @@ import { AuditHistory } from './history/audit-history';
 import { HistoryController } from './history/history.http.controller';
 import { AuditLog } from './log/audit-log';
 import { ProofsController } from './proofs/proofs.http.controller';
+import { GetLatestStoreVerificationController } from './get-latest-store-verification/get-latest-store-verification.http.controller';
+import { GetLatestStoreVerificationHandler } from './get-latest-store-verification/get-latest-store-verification.query';
+import { StartStoreVerificationHandler } from './start-store-verification/start-store-verification.command';
+import { StartStoreVerificationController } from './start-store-verification/start-store-verification.http.controller';
+import { StoreVerifications } from './store-verifications/store-verifications';
 import { AUDIT_SCHEMA } from './store/schema';
 import { TREE_HEAD_KEY_USE } from './tree-heads/tree-head';
 import { TreeHeads } from './tree-heads/tree-heads';
-
-const AUDIT_KEYSTORE = Symbol('AUDIT_KEYSTORE');
 
 @Injectable()
 class AuditLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -111,7 +115,8 @@ export class AuditModule {
     const db = auditDbConfig(config, options.dataDir);
     return {
       module: AuditModule,
-      controllers: [ProofsController, AuditExportController, HistoryController, DecisionsController, DecisionFeedController, ...(options.feed === 'kafka' ? [KafkaAuditFeed] : []), ...(options.serveJwks ? [JwksController] : [])],
+      imports: [CqrsModule.forRoot()],
+      controllers: [ProofsController, AuditExportController, HistoryController, DecisionsController, StartStoreVerificationController, GetLatestStoreVerificationController, DecisionFeedController, ...(options.feed === 'kafka' ? [KafkaAuditFeed] : []), ...(options.serveJwks ? [JwksController] : [])],
       providers: [
         { provide: AUDIT_CONFIG, useValue: config },
         { provide: AUDIT_OPTIONS, useValue: options },
@@ -143,6 +148,10 @@ export class AuditModule {
         DecisionLogStore,
         DecisionFeedSubscription,
         DecisionReplayer,
+        // check-store over HTTP: one background run at a time, kept in memory.
+        StoreVerifications,
+        StartStoreVerificationHandler,
+        GetLatestStoreVerificationHandler,
         // Decisions made before any catalog version reached the enforcement view named hints from its CATALOG_PATH file.
         { provide: REPLAY_FALLBACK_CATALOG, useFactory: () => loadDocumentFile(config.CATALOG_PATH, { variable: 'CATALOG_PATH', what: 'catalog', errorName: 'CatalogLoadError', parse: catalogDocument }) },
         ...(options.feed === 'kafka' ? [AuditFeedSubscription] : [EventStoreAuditFeed]),

@@ -16,3 +16,4 @@ export * from './decisions/replay-decision';
 // What the history and decision routes answer, for clients typed from the server's own declarations (the web console).
 export type { HistoryPage, HistoryItem } from './history/audit-history';
 export type { DecisionsController } from './decisions/decisions.http.controller';
+export * from './store-verifications/store-verification.view';

@@ -9,3 +9,4 @@ export type { AccessRequestView } from './get-access-request/get-access-request.
 export type { SeatAssignmentPage } from './list-seat-assignments/list-seat-assignments.query';
 export type { CustomerSummary } from './get-customer-summary/get-customer-summary.query';
 export type { GetCatalogController } from './get-catalog/get-catalog.http.controller';
+export * from './search-customers/customer-list.view';

@@ -59,6 +59,8 @@ import { ListEntitlementsHandler } from './list-entitlements/list-entitlements.q
 import { ListCustomerEntitlementsAsOfHandler } from './list-entitlements/list-entitlements-as-of.query';
 import { ListSeatAssignmentsController } from './list-seat-assignments/list-seat-assignments.http.controller';
 import { ListSeatAssignmentsHandler } from './list-seat-assignments/list-seat-assignments.query';
+import { SearchCustomersController } from './search-customers/search-customers.http.controller';
+import { SearchCustomersHandler } from './search-customers/search-customers.query';
 import { OrderProcess } from './place-order/order-process';
 import { OrderRecovery } from './place-order/order-recovery';
 import { PlaceOrderHandler } from './place-order/place-order.handler';
@@ -116,6 +118,7 @@ const USE_CASES = {
     ListEntitlementsController,
     ListSeatAssignmentsController,
     GetCustomerSummaryController,
+    SearchCustomersController,
     CreateApiKeyController,
     ListApiKeysController,
     RevokeApiKeyController,
@@ -153,6 +156,7 @@ const USE_CASES = {
     ListSeatAssignmentsHandler,
     ListAccessRequestsHandler,
     GetCustomerSummaryHandler,
+    SearchCustomersHandler,
     CreateApiKeyHandler,
     RevokeApiKeyHandler,
     ListApiKeysHandler,

@@ -24,7 +24,23 @@ export interface StoreCheckReport {
   readonly findings: readonly StoreFinding[];
 }
 
-const PAGE = 5_000;
+export interface StoreCheckOptions {
+  /** Called after each page of leaves: leaves compared so far, leaves in the audit store when the check began. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Findings kept at most (default 100): the report says what is wrong, not everything that is. */
+  readonly maxFindings?: number;
+  /** Leaves (and events) read per query (default 5,000). */
+  readonly pageSize?: number;
+  /** Stops the check at the next page (it rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Between pages the check hands the event loop back (setImmediate): on SQLite
+ * every read is synchronous, so without it a check would hold the loop for
+ * the whole store; with it, for one page at most.
+ */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface LeafRow {
   leaf_index: string | number;
@@ -74,12 +90,22 @@ function derivedProblem(r: LeafRow, ledger: RecordedEvent | null, customers: Map
  * itself an entry that no longer hashes to its own leaf, a hole in the leaf
  * indexes, or a signed tree head whose root or signature does not verify.
  */
-export async function checkStore(store: EventStore, db: DataSource, jwks: { readonly keys?: readonly PublishedJwk[] }, onProgress?: (done: number, total: number) => void, maxFindings = 100): Promise<StoreCheckReport> {
+export async function checkStore(store: EventStore, db: DataSource, jwks: { readonly keys?: readonly PublishedJwk[] }, options: StoreCheckOptions = {}): Promise<StoreCheckReport> {
+  const { onProgress, maxFindings = 100, pageSize = 5_000, signal } = options;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`checkStore: pageSize must be an integer >= 1 (got ${pageSize})`);
+  const checkpoint = async () => {
+    await nextTurn();
+    signal?.throwIfAborted();
+  };
+  signal?.throwIfAborted();
   const p = placeholders(db);
   const findings: StoreFinding[] = [];
   const find = (f: StoreFinding) => {
     if (findings.length < maxFindings) findings.push(f);
   };
+  // The heads stored when the check begins: each covers leaves already stored (a head is signed after its leaves
+  // commit), while one signed during the check may cover leaves appended after the check read its last page.
+  const heads = (await db.query(`SELECT tree_size, root_hash, last_position, timestamp, kid, signature FROM au_tree_heads ORDER BY tree_size`)) as { tree_size: string | number; root_hash: string; last_position: string | number; timestamp: string; kid: string; signature: string }[];
   const [{ n }] = (await db.query(`SELECT COUNT(*) AS n FROM au_leaves`)) as [{ n: string | number }];
   const total = Number(n);
   const tree = new MerkleLog();
@@ -92,7 +118,8 @@ export async function checkStore(store: EventStore, db: DataSource, jwks: { read
   const nextLedger = async (): Promise<RecordedEvent | null> => {
     if (ledgerAt >= ledger.length) {
       if (ledgerDone) return null;
-      ledger = await store.readAll({ after: ledgerAfter, maxCount: PAGE });
+      await checkpoint();
+      ledger = await store.readAll({ after: ledgerAfter, maxCount: pageSize });
       ledgerAt = 0;
       if (ledger.length === 0) {
         ledgerDone = true;
@@ -106,7 +133,8 @@ export async function checkStore(store: EventStore, db: DataSource, jwks: { read
   // The customer of each stream, learned in log order exactly as the ingestion learns it: the expected references.
   const customers = new Map<string, string>();
   for (;;) {
-    const rows = (await db.query(`SELECT leaf_index, position, event_id, stream, revision, type, entry, leaf_hash, recorded_at, effective_at FROM au_leaves WHERE leaf_index > ${p(1)} ORDER BY leaf_index LIMIT ${PAGE}`, [after])) as LeafRow[];
+    await checkpoint();
+    const rows = (await db.query(`SELECT leaf_index, position, event_id, stream, revision, type, entry, leaf_hash, recorded_at, effective_at FROM au_leaves WHERE leaf_index > ${p(1)} ORDER BY leaf_index LIMIT ${pageSize}`, [after])) as LeafRow[];
     const refs = new Map<number, Set<string>>();
     if (rows.length > 0) {
       const stored = (await db.query(`SELECT kind, ref, leaf_index FROM au_refs WHERE leaf_index >= ${p(1)} AND leaf_index <= ${p(2)}`, [Number(rows[0]!.leaf_index), Number(rows[rows.length - 1]!.leaf_index)])) as { kind: string; ref: string; leaf_index: string | number }[];
@@ -150,7 +178,7 @@ export async function checkStore(store: EventStore, db: DataSource, jwks: { read
       lastLogged = position;
     }
     onProgress?.(expectedIndex, total);
-    if (rows.length < PAGE) break;
+    if (rows.length < pageSize) break;
     after = Number(rows[rows.length - 1]!.leaf_index);
   }
   let notYetLogged = 0;
@@ -160,8 +188,8 @@ export async function checkStore(store: EventStore, db: DataSource, jwks: { read
   }
 
   const verifier = new TreeHeadVerifier(jwks);
-  const heads = (await db.query(`SELECT tree_size, root_hash, last_position, timestamp, kid, signature FROM au_tree_heads ORDER BY tree_size`)) as { tree_size: string | number; root_hash: string; last_position: string | number; timestamp: string; kid: string; signature: string }[];
-  for (const h of heads) {
+  for (const [i, h] of heads.entries()) {
+    if (i > 0 && i % 500 === 0) await checkpoint();
     const size = Number(h.tree_size);
     const head = { version: 'el-sth/1', treeSize: size, rootHash: h.root_hash, lastPosition: Number(h.last_position), timestamp: h.timestamp, kid: h.kid, signature: h.signature } as const;
     const signed = verifier.verify(head);

@@ -32,3 +32,8 @@ export function customerFilter(viewer: Principal, requested: string | undefined)
   if (viewer.customers.length === 1) return { customerId: viewer.customers[0]! };
   throw validationFailed([{ path: 'query.customerId', message: 'query.customerId is required: this credential sees several customers, one list at a time', constraint: 'required' }]);
 }
+
+/** The customers a search across customers is limited to: the viewer's own, or null for a viewer who sees all. */
+export function visibleCustomers(viewer: Principal): readonly string[] | null {
+  return viewer.customers;
+}

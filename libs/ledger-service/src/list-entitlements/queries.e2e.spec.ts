@@ -82,5 +82,47 @@ for (const backend of READ_DB_BACKENDS) {
       expect(summary.body).toMatchObject({ customerId: 'initech', entitlements: 2, active: 2, seats: 4, seatsAssigned: 2, products: ['analytics', 'vault'] });
       expect((await t.http('GET', '/v1/customers/nobody/summary')).status).toBe(404);
     });
+
+    it('searches customers by id prefix, in id order, with their entitlements by status, within what the credential sees', async () => {
+      for (const customerId of ['acme', 'acme.eu', 'Acme-GmbH', 'acmf', 'globex']) await grant(customerId, 'ANL-PRO');
+      await grant('acme', 'DSG-PRO');
+      const suspended = await t.http('POST', `/v1/entitlements/${(await grant('acme', 'VLT-PRO')).entitlementId}/suspend`, { reason: 'unpaid' });
+      const ids = (page: { body: { items: { customerId: string }[] } }) => page.body.items.map((c) => c.customerId);
+
+      const acme = await t.http('GET', `/v1/customers?search=acme&minPosition=${suspended.body.position}`);
+      expect(acme.status).toBe(200);
+      expect(ids(acme)).toEqual(['acme', 'acme.eu']);
+      expect(acme.body.position).toBeGreaterThanOrEqual(suspended.body.position);
+      expect(acme.body.items[0]).toEqual({ customerId: 'acme', entitlements: 3, active: 2, suspended: 1, expired: 0, revoked: 0, seats: 9, seatsAssigned: 0, products: ['analytics', 'designer', 'vault'], lastPosition: suspended.body.position });
+      expect(ids(await t.http('GET', '/v1/customers?search=Acme'))).toEqual(['Acme-GmbH']);
+      // Every customer, bytewise (upper case first), in pages of two.
+      const all: string[] = [];
+      let url = '/v1/customers?limit=2';
+      for (let pages = 1; ; pages++) {
+        const page = await t.http('GET', url);
+        all.push(...ids(page));
+        if (!page.body.nextCursor) {
+          expect(pages).toBe(3);
+          break;
+        }
+        url = `/v1/customers?limit=2&cursor=${encodeURIComponent(page.body.nextCursor)}`;
+      }
+      expect(all).toEqual(['Acme-GmbH', 'acme', 'acme.eu', 'acmf', 'globex']);
+      expect(ids(await t.http('GET', '/v1/customers?search='))).toEqual(all);
+
+      // A credential limited to customers finds its own only.
+      const service = await t.keyFor('service', ['acme', 'globex']);
+      expect(ids(await t.http('GET', '/v1/customers', undefined, service))).toEqual(['acme', 'globex']);
+      expect(ids(await t.http('GET', '/v1/customers?search=acme.', undefined, service))).toEqual([]);
+      const user = await t.keyFor('customer-user', ['acme.eu']);
+      expect(ids(await t.http('GET', '/v1/customers?search=acm', undefined, user))).toEqual(['acme.eu']);
+
+      // Bad input: 400 naming the parameter.
+      for (const [query, path] of [['search=a%20b', 'search'], [`search=${'a'.repeat(129)}`, 'search'], ['search=-acme', 'search'], ['search=a&search=b', 'search'], ['limit=0', 'limit'], ['cursor=bogus', 'cursor'], ['minPosition=-1', 'minPosition']]) {
+        const res = await t.http('GET', `/v1/customers?${query}`);
+        expect({ query, status: res.status, code: res.body.code, path: res.body.errors?.[0]?.path }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED', path });
+      }
+      expect((await t.http('GET', `/v1/customers?search=${'a'.repeat(128)}`)).body).toMatchObject({ items: [], nextCursor: null });
+    });
   });
 }
