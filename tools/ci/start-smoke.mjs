@@ -69,6 +69,11 @@ for (;;) {
   if (health?.status === 200) break;
   await new Promise((r) => setTimeout(r, 250));
 }
+// npm start built the web console and serves it.
+const page = await fetch(`${base}/console/`).then(async (r) => ({ status: r.status, text: await r.text() }));
+if (page.status !== 200 || !page.text.includes('<div id="root">')) fail(`/console/ answered ${page.status}: ${page.text.slice(0, 200)}`);
+const script = page.text.match(/src="(\/console\/assets\/[^"]+\.js)"/)?.[1];
+if (!script || (await fetch(`${base}${script}`)).status !== 200) fail(`the console's script ${script ?? '(none in the page)'} is not served`);
 // The README's way in: the first start wrote an admin key that only its owner can read.
 const keyFile = join(dataDir, 'admin-api-key');
 if (!existsSync(keyFile)) fail(`the first start wrote no admin key to ${keyFile}`);
@@ -112,4 +117,4 @@ if (!stopped) fail(`the server (pid ${server}) outlived npm start's SIGTERM`);
 if (code !== 0) fail(`npm start ended with code ${code} (signal ${signal}) after SIGTERM`);
 if (!output.includes('received SIGTERM, shutting down')) fail('the server did not shut down on SIGTERM');
 rmSync(dataDir, { recursive: true, force: true });
-process.stdout.write(`smoke test passed on Node ${process.version}: npm start answered /health, fulfilled an order (position ${order.body.position}), allowed a check, stopped cleanly with exit code 0 on SIGTERM\n`);
+process.stdout.write(`smoke test passed on Node ${process.version}: npm start answered /health, served the web console, fulfilled an order (position ${order.body.position}), allowed a check, stopped cleanly with exit code 0 on SIGTERM\n`);

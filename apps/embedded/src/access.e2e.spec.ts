@@ -13,6 +13,8 @@ const ROUTES: Record<string, Expected> = {
   'GET /health': 'public',
   'GET /health/live': 'public',
   'GET /.well-known/jwks.json': 'public',
+  'GET /console': 'public',
+  'GET /console/*': 'public',
   'GET /metrics': 'metrics:read',
   'GET /v1/me': 'session:read',
   'POST /v1/orders': 'orders:place',

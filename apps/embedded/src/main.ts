@@ -64,5 +64,6 @@ runMain('entitlement-ledger', async () => {
     config.PORT,
     config.HOST,
     `Entitlement Ledger (embedded) is up — events ${describeEventStore(config)}, read models ${describeReadDb(readDb)}, bus ${bus.kind === 'kafka' ? `kafka ${describeKafka(bus)}` : 'in-process'}, catalog ${resolve(config.CATALOG_PATH)}`,
+    { console: true },
   );
 });

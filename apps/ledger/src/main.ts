@@ -36,5 +36,5 @@ runMain('ledger', async () => {
   });
   // erp.orders.v1: an @EventPattern handler served from the bus.
   connectBus(app);
-  await listen(app, config.PORT, config.HOST, 'Ledger service is up');
+  await listen(app, config.PORT, config.HOST, 'Ledger service is up', { console: true });
 });

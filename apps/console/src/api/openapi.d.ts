@@ -526,6 +526,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customers holding entitlements, by id prefix, in id order, with their entitlements counted by status (read model)
+         * @description A credential limited to customers (customer roles, a service key with customers) finds only its own. Page with limit and the nextCursor of the previous page.
+         */
+        get: operations["SearchCustomersController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -934,6 +954,46 @@ export interface paths {
          * @description Either {decisionId} — a record of the decision log — or {request, position, at, usage?, answered?}: the check as asked, the position and instant it was decided at, the usage values it read (usage counters are not ledger history), and optionally the decision answered. The answer holds the recomputed decision and, when there is an answered one, matches and the fields that differ.
          */
         post: operations["DecisionsController_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start comparing the event store with the audit store (check-store) in the background; while one runs, answers that one
+         * @description Every event, as stored, against the leaf the audit log recorded for it; every entry of the audit store against its own leaf, columns and history references; every signed tree head stored when the run begins against the stored leaves and the audit key. One run at a time. Follow it with GET /v1/audit/verifications/latest: its progress while running, then passed or failed with the report (findings name the store, the position and the problem).
+         */
+        post: operations["StartStoreVerificationController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verifications/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest store verification: running with its progress, or passed / failed with its report, or error
+         * @description Runs are kept in memory: a restart of the service forgets them.
+         */
+        get: operations["GetLatestStoreVerificationController_latest"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1455,6 +1515,31 @@ export interface components {
             /** @description Present only on an as-of read (asOf or recordedAsOf given) */
             asOf?: components["schemas"]["AsOfEcho"];
         };
+        CustomerListItemView: {
+            /** @example acme */
+            customerId: string;
+            /** @description Entitlements the customer holds, whatever their status */
+            entitlements: number;
+            active: number;
+            suspended: number;
+            expired: number;
+            revoked: number;
+            /** @description Seats bought, over active and suspended entitlements */
+            seats: number;
+            /** @description Seats assigned, over active and suspended entitlements */
+            seatsAssigned: number;
+            /** @description Products of its active and suspended entitlements, sorted */
+            products: string[];
+            /** @description The ledger position of the customer's latest entitlement change */
+            lastPosition: number;
+        };
+        CustomerListPageView: {
+            /** @description The read-model position the page was read at */
+            position: number;
+            items: components["schemas"]["CustomerListItemView"][];
+            /** @description Pass as cursor for the next page; null on the last page */
+            nextCursor: string | null;
+        };
         CreateApiKeyDto: {
             /**
              * @description What the key is for (shown in lists and on every event it causes)
@@ -1539,6 +1624,62 @@ export interface components {
             events: string[];
             /** @description Global position of the last event written (or recorded for this event id): pass as minPosition to read the change */
             position: number;
+        };
+        StoreVerificationProgressView: {
+            done: number;
+            total: number;
+        };
+        StoreFindingView: {
+            /**
+             * @description Which store holds the discrepancy
+             * @enum {string}
+             */
+            store: "event store" | "audit store";
+            /** @description Ledger position it concerns, when it concerns one */
+            position: number | null;
+            /** @enum {string} */
+            problem: "altered" | "removed" | "inserted" | "tree head";
+            /** @example position 8 (entitlement-2d7d…@1) no longer gives the leaf the audit log recorded */
+            detail: string;
+        };
+        StoreCheckReportView: {
+            /** @description No finding: both stores hold the same history, and every stored tree head verifies */
+            ok: boolean;
+            /** @description Events of the audit log compared */
+            events: number;
+            /** @description Signed tree heads checked (those stored when the check began) */
+            treeHeads: number;
+            /** @description Events in the event store after the audit log's last one: not logged yet (not a discrepancy) */
+            notYetLogged: number;
+            /** @description Every discrepancy found (the first 100) */
+            findings: components["schemas"]["StoreFindingView"][];
+        };
+        StoreVerificationView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description running; passed (no finding); failed (findings in the report); error (the check could not finish)
+             * @enum {string}
+             */
+            state: "running" | "passed" | "failed" | "error";
+            /** Format: date-time */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @description null while running
+             */
+            finishedAt: string | null;
+            /**
+             * @description The principal that started it
+             * @example key:3f9c1a7b2e4d6f80
+             */
+            requestedBy: string;
+            /** @description Leaves of the audit log compared so far, of those it held */
+            progress: components["schemas"]["StoreVerificationProgressView"];
+            /** @description The report once finished (passed or failed); null while running and on error */
+            report: components["schemas"]["StoreCheckReportView"] | null;
+            /** @description Why the check could not finish (state error only) */
+            error?: string;
         };
     };
     responses: never;
@@ -3341,6 +3482,65 @@ export interface operations {
             };
         };
     };
+    SearchCustomersController_list: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description Position returned by a write: the answer waits until it includes that write (503 READ_MODEL.BEHIND if it cannot within QUERY_WAIT_MS) */
+                minPosition?: number;
+                /** @description Customer ids that start with this (case-sensitive); empty or absent: every customer */
+                search?: string;
+            };
+            header?: {
+                /** @description Carried into every event this request causes */
+                "X-Correlation-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerListPageView"];
+                };
+            };
+            /** @description VALIDATION_FAILED with the path of each bad parameter (search, limit, cursor, minPosition) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH.MISSING_CREDENTIAL or AUTH.INVALID_CREDENTIAL: no, an unknown, a revoked or an expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH.FORBIDDEN: the credential's role does not hold entitlements:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     ListApiKeysController_list: {
         parameters: {
             query?: {
@@ -4645,6 +4845,100 @@ export interface operations {
                 content?: never;
             };
             /** @description AUDIT.DECISION_NOT_FOUND: no such record in the decision log */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StartStoreVerificationController_start: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Carried into every event this request causes */
+                "X-Correlation-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run started now, or the one already running */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreVerificationView"];
+                };
+            };
+            /** @description AUTH.MISSING_CREDENTIAL or AUTH.INVALID_CREDENTIAL: no, an unknown, a revoked or an expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH.FORBIDDEN: the credential's role does not hold audit:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description RATE_LIMITED, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    GetLatestStoreVerificationController_latest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Carried into every event this request causes */
+                "X-Correlation-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoreVerificationView"];
+                };
+            };
+            /** @description AUTH.MISSING_CREDENTIAL or AUTH.INVALID_CREDENTIAL: no, an unknown, a revoked or an expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUTH.FORBIDDEN: the credential's role does not hold audit:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description AUDIT.NO_VERIFICATION: none has run since the service started */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -14,7 +14,7 @@ import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identi
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
-import { ACCESS, accessPolicy, Clock, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
+import { ACCESS, accessPolicy, Clock, ConsoleModule, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
@@ -94,6 +94,8 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
       EnforcementModule.register(config),
       MeteringModule.register(config, dataDir),
       AuditModule.register(config, { feed: 'event-store', dataDir, serveJwks: false }),
+      // The web console's routes, as main.ts mounts them (unbuilt here: its files are not what these tests look at).
+      ConsoleModule.register({ dir: null, oidc: null }),
     ],
   })
   class EmbeddedTestModule {}

@@ -14,7 +14,7 @@ export function runMain(name: string, main: () => Promise<void>): void {
   });
 }
 
-export async function listen(app: NestFastifyApplication, port: number, host: string, banner: string): Promise<void> {
+export async function listen(app: NestFastifyApplication, port: number, host: string, banner: string, options: { readonly console?: boolean } = {}): Promise<void> {
   // Before listen(): boot hooks (catch-up, recovery) run inside it, and a stop request during boot must still shut down cleanly.
   handleSignals(app);
   try {
@@ -30,7 +30,8 @@ export async function listen(app: NestFastifyApplication, port: number, host: st
     throw err;
   }
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-  process.stdout.write(`\n${banner}\n  → http://${shown}:${port}   (API docs: http://${shown}:${port}/docs, health: /health, metrics: /metrics)\n\n`);
+  const links = `API docs: http://${shown}:${port}/docs, health: /health, metrics: /metrics`;
+  process.stdout.write(`\n${banner}\n  → http://${shown}:${port}   (${options.console ? `web console: http://${shown}:${port}/console, ` : ''}${links})\n\n`);
 }
 
 /**
