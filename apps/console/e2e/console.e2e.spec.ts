@@ -7,6 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ROOT, start, until, type Running } from '@el/testing';
 import { startTestIdp, type TestIdp } from '@el/identity/testing';
 import type { paths } from '../src/api/openapi';
+import type { DecisionPage, HistoryPage } from '../src/api/server-types';
 
 /**
  * The console in a real browser (Debian's chromium, driven by playwright-core)
@@ -42,6 +43,8 @@ suite('the web console in a real browser', () => {
     if (!r.response.ok) throw new Error(`${what}: ${r.response.status} ${JSON.stringify(r.error)}`);
     return r.data as T;
   };
+  /** A route the document describes in prose: typed as the server declares it (src/api/server-types). */
+  const prose = <T>(what: string, answer: Promise<{ data?: unknown; error?: unknown; response: Response }>) => must(what, answer) as Promise<T>;
 
   beforeAll(async () => {
     mkdirSync(join(OUT, 'screenshots'), { recursive: true });
@@ -254,7 +257,7 @@ suite('the web console in a real browser', () => {
     await open_.waitFor();
     const entitlementId = (await open_.getAttribute('href'))!.split('/').pop()!;
     // The audit log reads the store in-process: wait until it holds the grant, then look.
-    await until('the grant in the audit history', async () => ((await must('history', admin.GET('/v1/audit/history', { params: { query: { entitlementId } } }))) as { items: unknown[] }).items.length > 0, { timeoutMs: 10_000, intervalMs: 100 });
+    await until('the grant in the audit history', async () => (await prose<HistoryPage>('history', admin.GET('/v1/audit/history', { params: { query: { entitlementId } } }))).items.length > 0, { timeoutMs: 10_000, intervalMs: 100 });
     await open_.click();
     await page.getByRole('heading', { name: /vault · pro/ }).waitFor();
     const timeline = page.getByRole('region', { name: 'Timeline' });
@@ -328,7 +331,7 @@ suite('the web console in a real browser', () => {
     // A denial for the decision log.
     const denied = await must('a check', admin.POST('/v1/check', { body: { customerId: 'acme', feature: 'no_such_feature' } }));
     expect(denied.allowed).toBe(false);
-    await until('the denial in the decision log', async () => ((await must('decisions', admin.GET('/v1/audit/decisions', { params: { query: {} } }))) as { items: unknown[] }).items.length > 0, { timeoutMs: 10_000, intervalMs: 100 });
+    await until('the denial in the decision log', async () => (await prose<DecisionPage>('decisions', admin.GET('/v1/audit/decisions', { params: { query: {} } }))).items.length > 0, { timeoutMs: 10_000, intervalMs: 100 });
     const { page, done } = await open(keys.auditor, 'audit');
     await page.getByRole('heading', { name: 'Audit' }).waitFor();
     await page.getByText(/Signature verified in this browser with key audit-/).waitFor();
