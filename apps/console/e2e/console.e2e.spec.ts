@@ -20,6 +20,8 @@ import type { DecisionPage, HistoryPage } from '../src/api/server-types';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const OUT = join(ROOT, 'apps', 'console', 'test-output');
 const DOCS = join(ROOT, 'docs', 'console');
+/** The screenshots the README shows (the others are test artifacts only). */
+const README_SHOTS = new Set(['customer-entitlements', 'entitlement-seats', 'seat-conflict', 'usage', 'approvals', 'entitlement-timeline', 'as-of', 'customer', 'audit', 'phone-entitlement']);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 if (!CHROMIUM && process.env['CI'] === 'true') throw new Error('CI=true but no chromium: install Debian\'s chromium package (.ci/run does) or set CHROMIUM_PATH');
@@ -115,7 +117,7 @@ suite('the web console in a real browser', () => {
   async function shot(page: Page, name: string): Promise<void> {
     const file = join(OUT, 'screenshots', `${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
-    if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+    if (process.env['UPDATE_SCREENSHOTS'] === '1' && README_SHOTS.has(name)) {
       mkdirSync(DOCS, { recursive: true });
       copyFileSync(file, join(DOCS, `${name}.png`));
     }
