@@ -115,6 +115,10 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     const rows = await json(`http://127.0.0.1:${ledger}/v1/customers/smoke-co/entitlements?minPosition=${position}`);
     expect(rows.status).toBe(200);
     expect(rows.body.items).toEqual([expect.objectContaining({ entitlementId, planId: 'pro', seats: 2, status: 'active' })]);
+    // The console's customer search (PostgreSQL, "C" collation index) and who-am-I, on the ledger and on the audit service.
+    const customers = await json(`http://127.0.0.1:${ledger}/v1/customers?search=smoke&minPosition=${position}`);
+    expect(customers.body.items).toEqual([expect.objectContaining({ customerId: 'smoke-co', entitlements: 1, active: 1, suspended: 0 })]);
+    for (const port of [ledger, audit]) expect((await json(`http://127.0.0.1:${port}/v1/me`)).body).toMatchObject({ kind: 'api-key', role: 'admin', customers: null });
 
     // ...and the enforcement service, fed through ledger.entitlements.v1 on Kafka, enforces it.
     const check = await json(`http://127.0.0.1:${enforcement}/v1/check`, {
@@ -170,6 +174,19 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
       for (const line of (await exported.text()).split('\n')) yield line;
     }
     expect(await verifyExport(lines(), { jwks })).toMatchObject({ ok: true, complete: false, events: history.items.length });
+    // The audit service compares the event store with its own store on request, in the background.
+    const started = await json(`http://127.0.0.1:${audit}/v1/audit/verifications`, { method: 'POST' });
+    expect(started).toMatchObject({ status: 202, body: { state: 'running', requestedBy: expect.stringMatching(/^key:/) } });
+    const verified = await until(
+      'the store verification to finish',
+      async () => {
+        const r = await json(`http://127.0.0.1:${audit}/v1/audit/verifications/latest`);
+        return r.body.state !== 'running' ? r.body : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(verified).toMatchObject({ id: started.body.id, state: 'passed', report: { ok: true, findings: [] } });
+    expect(verified.report.events).toBeGreaterThanOrEqual(history.items.length);
 
     // Ctrl-C stops every service and the PostgreSQL it started.
     launcher.kill('SIGINT');
