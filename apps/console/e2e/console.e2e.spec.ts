@@ -142,8 +142,14 @@ suite('the web console in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').getByText('Sign-in failed').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    await signIn(page, keys.customerAdmin);
+    // By keyboard alone: the field, Enter; then the skip link is the first stop and lands on the content.
+    await page.getByLabel('API key or access token').fill(keys.customerAdmin);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Entitlements of acme' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     const table = page.getByRole('region', { name: 'Entitlements of acme' });
     await table.getByRole('link', { name: 'designer · pro' }).waitFor();
     await table.getByRole('link', { name: 'analytics · enterprise' }).waitFor();
@@ -181,6 +187,16 @@ suite('the web console in a real browser', () => {
     await page.getByRole('status').getByText('Seat assigned to ann@acme.com.').waitFor();
     await page.getByRole('region', { name: 'Seat assignments' }).getByRole('cell', { name: 'ann@acme.com', exact: true }).waitFor();
     await page.getByText('1 of 1 assigned').waitFor();
+    // A device for ann, and the license token to download.
+    await page.getByLabel('Device id').fill('laptop-ann');
+    await page.getByLabel('User id (optional)').fill('ann@acme.com');
+    await page.getByRole('button', { name: 'Activate device' }).click();
+    await page.getByRole('region', { name: 'Active devices' }).getByRole('cell', { name: 'laptop-ann', exact: true }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download license token' }).click();
+    const token = await download;
+    expect(token.suggestedFilename()).toBe('license-acme.jwt');
+    expect(readFileSync(await token.path(), 'utf8')).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
     await accessible(page, 'entitlement');
     await shot(page, 'entitlement-seats');
     await done();
@@ -199,11 +215,11 @@ suite('the web console in a real browser', () => {
     await shot(page, 'seat-conflict');
     // Someone else releases ann meanwhile: this page's revision is stale, and it says so.
     const seen = await must('the entitlement', admin.GET('/v1/entitlements/{id}', { params: { path: { id: ids.designer } } }));
-    await must('release ann', admin.DELETE('/v1/entitlements/{id}/seat-assignments/{userId}', { params: { path: { id: ids.designer, userId: 'ann@acme.com' } }, headers: { 'if-match': `"${seen.revision}"` } }));
+    const released = await must('release ann', admin.DELETE('/v1/entitlements/{id}/seat-assignments/{userId}', { params: { path: { id: ids.designer, userId: 'ann@acme.com' } }, headers: { 'if-match': `"${seen.revision}"` } }));
     await page.getByRole('button', { name: 'Release ann@acme.com' }).click();
     await page.getByRole('alert').getByText('Someone changed this in the meantime').waitFor();
     const after = await must('the entitlement', admin.GET('/v1/entitlements/{id}', { params: { path: { id: ids.designer } } }));
-    expect(after.revision).toBe(seen.revision + 1);
+    expect(after.revision).toBe(released.revision);
     expect(after.assignedUsers).toEqual([]);
     await done();
   });
@@ -306,6 +322,51 @@ suite('the web console in a real browser', () => {
     await page.getByRole('img', { name: /render_minutes/ }).waitFor();
     await accessible(page, 'customer');
     await shot(page, 'customer');
+    await done();
+  });
+
+  it('an operator suspends and reinstates with a reason, each guarded by the revision, and the timeline says who and why', async () => {
+    const { page, done } = await open(keys.operator, 'operator-actions');
+    await page.goto(`${sys.url}/console/entitlements/${ids.designer}`);
+    const heading = page.getByRole('heading', { name: /designer · pro/ });
+    await heading.getByText('active').waitFor();
+    await page.getByLabel('Reason', { exact: true }).fill('invoice 4711 overdue');
+    await page.getByRole('button', { name: 'Suspend' }).click();
+    await page.getByRole('status').getByText('Suspended.').waitFor();
+    await heading.getByText('suspended').waitFor();
+    const history = async () => (await prose<HistoryPage>('history', admin.GET('/v1/audit/history', { params: { query: { entitlementId: ids.designer } } }))).items.map((i) => i.type);
+    await until('the suspension in the audit history', async () => (await history()).includes('EntitlementSuspended'), { timeoutMs: 10_000, intervalMs: 100 });
+    await page.getByRole('button', { name: 'Refresh changes to this entitlement' }).click();
+    const timeline = page.getByRole('region', { name: 'Timeline' });
+    await timeline.getByRole('cell', { name: 'invoice 4711 overdue' }).waitFor();
+    expect(await timeline.textContent()).toContain('EntitlementSuspended');
+    await page.getByLabel('Reason', { exact: true }).fill('paid');
+    await page.getByRole('button', { name: 'Reinstate' }).click();
+    await page.getByRole('status').getByText('Reinstated.').waitFor();
+    await heading.getByText('active').waitFor();
+    const now = await must('the entitlement', admin.GET('/v1/entitlements/{id}', { params: { path: { id: ids.designer } } }));
+    expect(now.status).toBe('active');
+    await done();
+  });
+
+  it('lists page: Next and Previous walk the customers twenty at a time', async () => {
+    for (let i = 0; i < 23; i++) {
+      const n = String(i).padStart(2, '0');
+      await must(`order of page-${n}`, admin.POST('/v1/orders', { body: { orderId: `SO-P${n}`, customerId: `page-${n}`, lines: [{ lineId: '1', sku: 'ANL-FREE', quantity: 1, action: 'new' }] } }));
+    }
+    const { page, done } = await open(keys.operator, 'pagination');
+    await page.goto(`${sys.url}/console/customers?search=page-`);
+    const rows = page.getByRole('region', { name: 'Customers' }).getByRole('row');
+    await page.getByRole('link', { name: 'page-19' }).waitFor();
+    expect(await rows.count()).toBe(21);
+    expect(await page.getByRole('button', { name: '← Previous' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByRole('link', { name: 'page-22' }).waitFor();
+    expect(await rows.count()).toBe(4);
+    expect(await page.getByText('Page 2').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByRole('link', { name: 'page-00' }).waitFor();
     await done();
   });
 

@@ -42,7 +42,7 @@ export function EntitlementPage({ id }: { id: string }) {
             {can(me, 'audit:read') && (
               <section aria-labelledby="timeline-h">
                 <h2 id="timeline-h">Timeline</h2>
-                <Timeline query={{ entitlementId: e.entitlementId }} label="Changes to this entitlement" />
+                <Timeline query={{ entitlementId: e.entitlementId }} label="Changes to this entitlement" refresh={e.revision} />
               </section>
             )}
             <AsOf id={e.entitlementId} />

@@ -3,11 +3,15 @@ import { AsyncView, Empty, Table, useAsync, usePager } from '../components';
 import { actorOf, Time } from '../format';
 
 /** An entitlement's or a customer's history from the audit log: who, what, when, why, from where. */
-export function Timeline({ query, label = 'Timeline' }: { query: { entitlementId?: string; customerId?: string; types?: string }; label?: string }) {
+export function Timeline({ query, label = 'Timeline', refresh }: { query: { entitlementId?: string; customerId?: string; types?: string }; label?: string; refresh?: unknown }) {
   const pager = usePager<number>();
   const key = JSON.stringify(query);
-  const page = useAsync(() => api.history({ ...query, ...(pager.cursor !== undefined ? { cursor: pager.cursor } : {}) }), [key, pager.cursor]);
+  const page = useAsync(() => api.history({ ...query, ...(pager.cursor !== undefined ? { cursor: pager.cursor } : {}) }), [key, pager.cursor, refresh]);
   return (
+    <>
+    <button type="button" className="link refresh" onClick={page.reload} disabled={page.loading}>
+      Refresh {label.toLowerCase()}
+    </button>
     <AsyncView state={page} what="the history">
       {(h) =>
         h.items.length === 0 ? (
@@ -53,6 +57,7 @@ export function Timeline({ query, label = 'Timeline' }: { query: { entitlementId
         )
       }
     </AsyncView>
+    </>
   );
 }
 
