@@ -36,7 +36,7 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
 
   it('drives an ERP order from erp.orders.v1 to a read-model row and an allowed check, each service its own process', async () => {
     if (postgresBackend.unavailable) throw new Error(`PostgreSQL is needed: ${postgresBackend.unavailable}`);
-    const [ledger, projector, enforcement, metering, audit] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [ledger, projector, enforcement, metering, audit, gateway] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     launcher = spawn(process.execPath, [LAUNCHER], {
       cwd: ROOT,
       env: {
@@ -48,6 +48,7 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
         ENFORCEMENT_PORT: String(enforcement),
         METERING_PORT: String(metering),
         AUDIT_PORT: String(audit),
+        GATEWAY_PORT: String(gateway),
         // The bound of a minPosition / minUsagePosition wait (answered as soon as reached): room for a loaded CI machine.
         CHECK_MAX_WAIT_MS: '10000',
         LOG_LEVEL: 'warn',
@@ -188,11 +189,25 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     expect(verified).toMatchObject({ id: started.body.id, state: 'passed', report: { ok: true, findings: [] } });
     expect(verified.report.events).toBeGreaterThanOrEqual(history.items.length);
 
+    // The gateway: every service's API and the web console on one origin, as the console uses them.
+    const via = (path: string, init?: RequestInit) => json(`http://127.0.0.1:${gateway}${path}`, init);
+    const page = await fetch(`http://127.0.0.1:${gateway}/console/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    expect((await via('/v1/me')).body).toMatchObject({ role: 'admin' });
+    expect((await via(`/v1/customers/smoke-co/entitlements?minPosition=${position}`)).body.items).toHaveLength(1);
+    expect((await via('/v1/customers/smoke-co/usage')).body.meters).toEqual(expect.arrayContaining([expect.objectContaining({ feature: 'api_calls', used: 100_001 })]));
+    expect((await via('/v1/customers/smoke-co/alerts')).status).toBe(200);
+    expect((await via('/v1/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'smoke-co', feature: 'reports.export' }) })).body).toMatchObject({ allowed: true });
+    expect((await via('/v1/audit/tree-heads/latest')).body).toMatchObject({ kid: expect.stringMatching(/^audit-/) });
+    const keys = (await via('/.well-known/jwks.json')).body.keys as { use: string }[];
+    expect(keys.map((k) => k.use).sort()).toEqual(['audit', 'sig']);
+
     // Ctrl-C stops every service and the PostgreSQL it started.
     launcher.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toContain('stopping PostgreSQL');
-    for (const p of [ledger, projector, enforcement, metering, audit]) {
+    for (const p of [ledger, projector, enforcement, metering, audit, gateway]) {
       await expect(fetch(`http://127.0.0.1:${p}/health`)).rejects.toThrow();
     }
   });

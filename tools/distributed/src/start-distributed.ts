@@ -10,6 +10,7 @@
  *   enforcement :ENFORCEMENT_PORT (8082) checks from its view of ledger.entitlements.v1 and metering.counters.v1
  *   metering    :METERING_PORT (8083)    usage ingestion into PostgreSQL (database `metering`), counters to metering.counters.v1
  *   audit       :AUDIT_PORT (8084)       the audit log from ledger.audit.v1 into PostgreSQL (database `audit`), signed tree heads
+ *   gateway     :GATEWAY_PORT (8000)     one origin for them all, routed by path (gateway.ts): the web console and any client
  *
  * Service logs (JSON lines) go to stdout; this launcher's own lines to stderr.
  * Ctrl-C stops the services, then the servers it started. Data stays in DATA_DIR.
@@ -21,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { ConfigError, env, readConfig, redactCredentials } from '@el/platform';
 import { repoRoot, startKafka, startPostgres, type KafkaBroker, type PostgresServer } from '@el/testing';
+import { startGateway } from './gateway';
 
 const spec = {
   DATA_DIR: env.string({ default: './data/distributed', description: 'Everything this launcher keeps: the SQLite event store, keys, snapshots, and the local Kafka and PostgreSQL data' }),
@@ -29,6 +31,7 @@ const spec = {
   ENFORCEMENT_PORT: env.port({ default: 8082, description: 'Port of the enforcement service' }),
   METERING_PORT: env.port({ default: 8083, description: 'Port of the metering service' }),
   AUDIT_PORT: env.port({ default: 8084, description: 'Port of the audit service' }),
+  GATEWAY_PORT: env.port({ default: 8000, description: 'Port of the gateway: every service\'s API (and the web console) on one origin, routed by path' }),
   KAFKA_BROKERS: env.string({ default: '', description: 'Use this Kafka instead of starting one' }),
   READ_DB_URL: env.string({ default: '', description: 'Use this PostgreSQL database instead of starting a server' }),
   METERING_DB_URL: env.string({ default: '', description: 'PostgreSQL database of the metering store (default: database `metering` on the local server, or READ_DB_URL when that is given)' }),
@@ -179,9 +182,17 @@ async function main(): Promise<void> {
       });
       await waitHealthy(s, () => gone);
     }
+    say(`starting the gateway on port ${config.GATEWAY_PORT}`);
+    try {
+      await startGateway(config.GATEWAY_PORT, { ledger: config.LEDGER_PORT, enforcement: config.ENFORCEMENT_PORT, metering: config.METERING_PORT, audit: config.AUDIT_PORT });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`GATEWAY_PORT: port ${config.GATEWAY_PORT} is already in use; choose another with GATEWAY_PORT=...`);
+      throw err;
+    }
     say(
       [
         'Entitlement Ledger (distributed) is up:',
+        `  gateway      http://localhost:${config.GATEWAY_PORT}   (every API below on one origin; web console: http://localhost:${config.GATEWAY_PORT}/console)`,
         `  ledger       http://localhost:${config.LEDGER_PORT}   (API, /docs)`,
         `  projector    http://localhost:${config.PROJECTOR_PORT}   (/health, /metrics)`,
         `  enforcement  http://localhost:${config.ENFORCEMENT_PORT}   (POST /v1/check)`,
