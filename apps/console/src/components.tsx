@@ -160,11 +160,26 @@ export function ActionForm<T>({ label, submit, onDone, children, className, busy
   );
 }
 
-/** A table that scrolls sideways on a narrow screen (focusable, so the keyboard can scroll it too). */
-export function Table({ label, children }: { label: string; children: ReactNode }) {
+/**
+ * A table with its column headings (a `false` column is left out), that
+ * scrolls sideways on a narrow screen (focusable, so the keyboard can scroll
+ * it too). The children are its rows.
+ */
+export function Table({ label, columns, children }: { label: string; columns: readonly (string | false)[]; children: ReactNode }) {
   return (
     <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
-      <table>{children}</table>
+      <table>
+        <thead>
+          <tr>
+            {columns.filter((c): c is string => c !== false).map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }

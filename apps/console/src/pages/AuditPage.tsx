@@ -221,38 +221,26 @@ function Replay() {
             <Empty>No decision logged yet (every denial and a sample of allows are).</Empty>
           ) : (
             <>
-              <Table label="Decision log">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Customer</th>
-                    <th scope="col">Feature</th>
-                    <th scope="col">Decision</th>
-                    <th scope="col">Position</th>
-                    <th scope="col">Action</th>
+              <Table label="Decision log" columns={['When', 'Customer', 'Feature', 'Decision', 'Position', 'Action']}>
+                {page.items.map((d) => (
+                  <tr key={d.id}>
+                    <td>
+                      <Time value={new Date(d.atMs).toISOString()} />
+                    </td>
+                    <td>{d.request.customerId}</td>
+                    <td>{d.request.feature}</td>
+                    <td>{d.decision.code}</td>
+                    <td>{d.position}</td>
+                    <td>
+                      <button type="button" onClick={() => api.replay({ decisionId: d.id }).then(setAnswer, setReplayError)}>
+                        Replay
+                      </button>{' '}
+                      <button type="button" className="link" onClick={() => fill(d)}>
+                        Edit in the form
+                      </button>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((d) => (
-                    <tr key={d.id}>
-                      <td>
-                        <Time value={new Date(d.atMs).toISOString()} />
-                      </td>
-                      <td>{d.request.customerId}</td>
-                      <td>{d.request.feature}</td>
-                      <td>{d.decision.code}</td>
-                      <td>{d.position}</td>
-                      <td>
-                        <button type="button" onClick={() => api.replay({ decisionId: d.id }).then(setAnswer, setReplayError)}>
-                          Replay
-                        </button>{' '}
-                        <button type="button" className="link" onClick={() => fill(d)}>
-                          Edit in the form
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
+                ))}
               </Table>
               {pager.controls(page.nextCursor, 'Decision')}
             </>

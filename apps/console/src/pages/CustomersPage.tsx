@@ -32,27 +32,17 @@ export function CustomersPage() {
             <Empty>{search ? `No customer id starts with “${search}”.` : 'No customer holds an entitlement yet.'}</Empty>
           ) : (
             <>
-              <Table label="Customers">
-                <thead>
-                  <tr>
-                    <th scope="col">Customer</th>
-                    <th scope="col">Entitlements</th>
-                    <th scope="col">Active</th>
-                    <th scope="col">Suspended</th>
+              <Table label="Customers" columns={['Customer', 'Entitlements', 'Active', 'Suspended']}>
+                {page.items.map((c) => (
+                  <tr key={c.customerId}>
+                    <td>
+                      <Link to={`/customers/${seg(c.customerId)}`}>{c.customerId}</Link>
+                    </td>
+                    <td>{num(c.entitlements)}</td>
+                    <td>{num(c.active)}</td>
+                    <td>{num(c.suspended)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((c) => (
-                    <tr key={c.customerId}>
-                      <td>
-                        <Link to={`/customers/${seg(c.customerId)}`}>{c.customerId}</Link>
-                      </td>
-                      <td>{num(c.entitlements)}</td>
-                      <td>{num(c.active)}</td>
-                      <td>{num(c.suspended)}</td>
-                    </tr>
-                  ))}
-                </tbody>
+                ))}
               </Table>
               {pager.controls(page.nextCursor, 'Customer')}
             </>

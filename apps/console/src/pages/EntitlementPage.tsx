@@ -113,23 +113,14 @@ function Features({ features }: { features: Record<string, FeatureGrant> }) {
       {rows.length === 0 ? (
         <Empty>No features.</Empty>
       ) : (
-        <Table label="Features">
-          <thead>
-            <tr>
-              <th scope="col">Feature</th>
-              <th scope="col">Limit</th>
-              <th scope="col">Metered</th>
+        <Table label="Features" columns={['Feature', 'Limit', 'Metered']}>
+          {rows.map(([name, g]) => (
+            <tr key={name}>
+              <td>{name}</td>
+              <td>{g.limit !== undefined ? num(g.limit) : '—'}</td>
+              <td>{g.meter ? `${num(g.meter.cap)} per ${g.meter.period} (${g.meter.capType} cap)` : '—'}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map(([name, g]) => (
-              <tr key={name}>
-                <td>{name}</td>
-                <td>{g.limit !== undefined ? num(g.limit) : '—'}</td>
-                <td>{g.meter ? `${num(g.meter.cap)} per ${g.meter.period} (${g.meter.capType} cap)` : '—'}</td>
-              </tr>
-            ))}
-          </tbody>
+          ))}
         </Table>
       )}
     </section>
@@ -166,29 +157,20 @@ function Seats({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => 
             <Empty>No seat is assigned yet.</Empty>
           ) : (
             <>
-              <Table label="Seat assignments">
-                <thead>
-                  <tr>
-                    <th scope="col">User</th>
-                    <th scope="col">Assigned</th>
-                    {manage && <th scope="col">Action</th>}
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((s) => (
-                    <tr key={s.userId}>
-                      <td>{s.userId}</td>
+              <Table label="Seat assignments" columns={['User', 'Assigned', manage && 'Action']}>
+                {page.items.map((s) => (
+                  <tr key={s.userId}>
+                    <td>{s.userId}</td>
+                    <td>
+                      <Time value={s.assignedAt} />
+                    </td>
+                    {manage && (
                       <td>
-                        <Time value={s.assignedAt} />
+                        <ActionForm className="inline" label={`Release ${s.userId}`} busyLabel="Releasing…" submit={() => api.releaseSeat(e.entitlementId, e.revision, s.userId)} onDone={() => onChanged(`Seat of ${s.userId} released.`)} />
                       </td>
-                      {manage && (
-                        <td>
-                          <ActionForm className="inline" label={`Release ${s.userId}`} busyLabel="Releasing…" submit={() => api.releaseSeat(e.entitlementId, e.revision, s.userId)} onDone={() => onChanged(`Seat of ${s.userId} released.`)} />
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
+                    )}
+                  </tr>
+                ))}
               </Table>
               {pager.controls(page.nextCursor, 'Seat')}
             </>
@@ -228,31 +210,21 @@ function Devices({ e, onChanged }: { e: Entitlement; onChanged: (what: string) =
       {devices.length === 0 ? (
         <Empty>No device is active.</Empty>
       ) : (
-        <Table label="Active devices">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">User</th>
-              <th scope="col">Activated</th>
-              {manage && <th scope="col">Action</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {devices.map((d) => (
-              <tr key={d.deviceId}>
-                <td>{d.deviceId}</td>
-                <td>{d.userId ?? '—'}</td>
+        <Table label="Active devices" columns={['Device', 'User', 'Activated', manage && 'Action']}>
+          {devices.map((d) => (
+            <tr key={d.deviceId}>
+              <td>{d.deviceId}</td>
+              <td>{d.userId ?? '—'}</td>
+              <td>
+                <Time value={d.activatedAt} />
+              </td>
+              {manage && (
                 <td>
-                  <Time value={d.activatedAt} />
+                  <ActionForm className="inline" label={`Deactivate ${d.deviceId}`} busyLabel="Deactivating…" submit={() => api.deactivateDevice(e.entitlementId, e.revision, d.deviceId)} onDone={() => onChanged(`Device ${d.deviceId} deactivated.`)} />
                 </td>
-                {manage && (
-                  <td>
-                    <ActionForm className="inline" label={`Deactivate ${d.deviceId}`} busyLabel="Deactivating…" submit={() => api.deactivateDevice(e.entitlementId, e.revision, d.deviceId)} onDone={() => onChanged(`Device ${d.deviceId} deactivated.`)} />
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
+              )}
+            </tr>
+          ))}
         </Table>
       )}
     </section>

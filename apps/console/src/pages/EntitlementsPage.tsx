@@ -48,22 +48,10 @@ export function EntitlementList({ customerId }: { customerId: string }) {
             <Empty>{status ? `No ${status} entitlements.` : `${customerId} holds no entitlements yet.`}</Empty>
           ) : (
             <>
-              <Table label={`Entitlements of ${customerId}`}>
-                <thead>
-                  <tr>
-                    <th scope="col">Product and plan</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Seats</th>
-                    <th scope="col">Valid until</th>
-                    <th scope="col">Grace ends</th>
-                    <th scope="col">Features</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((e) => (
-                    <EntitlementRow key={e.entitlementId} e={e as Entitlement} />
-                  ))}
-                </tbody>
+              <Table label={`Entitlements of ${customerId}`} columns={['Product and plan', 'Status', 'Seats', 'Valid until', 'Grace ends', 'Features']}>
+                {page.items.map((e) => (
+                  <EntitlementRow key={e.entitlementId} e={e as Entitlement} />
+                ))}
               </Table>
               {pager.controls(page.nextCursor, 'Entitlement')}
             </>

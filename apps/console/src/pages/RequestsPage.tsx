@@ -103,59 +103,46 @@ export function RequestList({ customerId, refresh = 0, actions }: { customerId?:
             <Empty>No {status} requests.</Empty>
           ) : (
             <>
-              <Table label={`${status} requests`}>
-                <thead>
-                  <tr>
-                    <th scope="col">Requested</th>
-                    {!customerId && <th scope="col">Customer</th>}
-                    <th scope="col">What</th>
-                    <th scope="col">By</th>
-                    <th scope="col">Why</th>
-                    <th scope="col">Status</th>
-                    {actions && status === 'pending' && <th scope="col">Decision</th>}
+              <Table label={`${status} requests`} columns={['Requested', !customerId && 'Customer', 'What', 'By', 'Why', 'Status', !!actions && status === 'pending' && 'Decision']}>
+                {page.items.map((r) => (
+                  <tr key={r.requestId}>
+                    <td>
+                      <Time value={r.requestedAt} />
+                    </td>
+                    {!customerId && (
+                      <td>
+                        <Link to={`/customers/${seg(r.customerId)}`}>{r.customerId}</Link>
+                      </td>
+                    )}
+                    <td>
+                      {r.sku} × {num(r.quantity)} <span className="muted small">({r.kind === 'add_on' ? 'add-on' : 'plan'})</span>
+                    </td>
+                    <td className="small">{r.requestedBy}</td>
+                    <td>{r.reason}</td>
+                    <td>
+                      <StatusBadge status={r.status} />
+                      {r.decidedAt && (
+                        <div className="small muted">
+                          by {r.decidedBy}, <Time value={r.decidedAt} />
+                          {r.decisionNote ? ` — ${r.decisionNote}` : ''}
+                        </div>
+                      )}
+                      {r.entitlementId && r.status === 'approved' && (
+                        <div className="small">
+                          <Link to={`/entitlements/${seg(r.entitlementId)}`}>the entitlement</Link>
+                        </div>
+                      )}
+                    </td>
+                    {actions && status === 'pending' && (
+                      <td>
+                        {actions(r, (what) => {
+                          setNotice(what);
+                          setTick((t) => t + 1);
+                        })}
+                      </td>
+                    )}
                   </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((r) => (
-                    <tr key={r.requestId}>
-                      <td>
-                        <Time value={r.requestedAt} />
-                      </td>
-                      {!customerId && (
-                        <td>
-                          <Link to={`/customers/${seg(r.customerId)}`}>{r.customerId}</Link>
-                        </td>
-                      )}
-                      <td>
-                        {r.sku} × {num(r.quantity)} <span className="muted small">({r.kind === 'add_on' ? 'add-on' : 'plan'})</span>
-                      </td>
-                      <td className="small">{r.requestedBy}</td>
-                      <td>{r.reason}</td>
-                      <td>
-                        <StatusBadge status={r.status} />
-                        {r.decidedAt && (
-                          <div className="small muted">
-                            by {r.decidedBy}, <Time value={r.decidedAt} />
-                            {r.decisionNote ? ` — ${r.decisionNote}` : ''}
-                          </div>
-                        )}
-                        {r.entitlementId && r.status === 'approved' && (
-                          <div className="small">
-                            <Link to={`/entitlements/${seg(r.entitlementId)}`}>the entitlement</Link>
-                          </div>
-                        )}
-                      </td>
-                      {actions && status === 'pending' && (
-                        <td>
-                          {actions(r, (what) => {
-                            setNotice(what);
-                            setTick((t) => t + 1);
-                          })}
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
+                ))}
               </Table>
               {pager.controls(page.nextCursor, 'Request')}
             </>

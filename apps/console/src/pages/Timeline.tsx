@@ -9,27 +9,16 @@ export function Timeline({ query, label = 'Timeline', refresh }: { query: { enti
   const page = useAsync(() => api.history({ ...query, ...(pager.cursor !== undefined ? { cursor: pager.cursor } : {}) }), [key, pager.cursor, refresh]);
   return (
     <>
-    <button type="button" className="link refresh" onClick={page.reload} disabled={page.loading}>
-      Refresh {label.toLowerCase()}
-    </button>
-    <AsyncView state={page} what="the history">
-      {(h) =>
-        h.items.length === 0 ? (
-          <Empty>Nothing recorded yet (the audit log may still be catching up).</Empty>
-        ) : (
-          <>
-            <Table label={label}>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Why</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Position</th>
-                </tr>
-              </thead>
-              <tbody>
+      <button type="button" className="link refresh" onClick={page.reload} disabled={page.loading}>
+        Refresh {label.toLowerCase()}
+      </button>
+      <AsyncView state={page} what="the history">
+        {(h) =>
+          h.items.length === 0 ? (
+            <Empty>Nothing recorded yet (the audit log may still be catching up).</Empty>
+          ) : (
+            <>
+              <Table label={label} columns={['When', 'What', 'Who', 'Why', 'Source', 'Position']}>
                 {h.items.map((i) => (
                   <tr key={i.position}>
                     <td>
@@ -50,13 +39,12 @@ export function Timeline({ query, label = 'Timeline', refresh }: { query: { enti
                     <td>{i.position}</td>
                   </tr>
                 ))}
-              </tbody>
-            </Table>
-            {pager.controls(h.nextCursor, label)}
-          </>
-        )
-      }
-    </AsyncView>
+              </Table>
+              {pager.controls(h.nextCursor, label)}
+            </>
+          )
+        }
+      </AsyncView>
     </>
   );
 }

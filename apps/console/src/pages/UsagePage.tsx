@@ -30,37 +30,25 @@ export function UsageOverview({ customerId }: { customerId: string }) {
                   <UsageChart key={`${m.entitlementId}/${m.feature}`} customerId={customerId} entitlementId={m.entitlementId} feature={m.feature} period={m.period} />
                 ))}
               </div>
-              <Table label="Meters this period">
-                <thead>
-                  <tr>
-                    <th scope="col">Feature</th>
-                    <th scope="col">Period</th>
-                    <th scope="col">Used</th>
-                    <th scope="col">Cap</th>
-                    <th scope="col">Remaining</th>
-                    <th scope="col">Entitlement</th>
+              <Table label="Meters this period" columns={['Feature', 'Period', 'Used', 'Cap', 'Remaining', 'Entitlement']}>
+                {u.meters.map((m) => (
+                  <tr key={`${m.entitlementId}/${m.feature}`}>
+                    <td>{m.feature}</td>
+                    <td>
+                      <Time value={m.periodStart} dateOnly /> – <Time value={m.periodEnd} dateOnly />
+                    </td>
+                    <td>
+                      {num(m.used)} ({pct(m.used, m.cap)} %)
+                    </td>
+                    <td>
+                      {num(m.cap)} ({m.capType})
+                    </td>
+                    <td>{num(m.remaining)}</td>
+                    <td>
+                      <Link to={`/entitlements/${seg(m.entitlementId)}`}>open</Link>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {u.meters.map((m) => (
-                    <tr key={`${m.entitlementId}/${m.feature}`}>
-                      <td>{m.feature}</td>
-                      <td>
-                        <Time value={m.periodStart} dateOnly /> – <Time value={m.periodEnd} dateOnly />
-                      </td>
-                      <td>
-                        {num(m.used)} ({pct(m.used, m.cap)} %)
-                      </td>
-                      <td>
-                        {num(m.cap)} ({m.capType})
-                      </td>
-                      <td>{num(m.remaining)}</td>
-                      <td>
-                        <Link to={`/entitlements/${seg(m.entitlementId)}`}>open</Link>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
+                ))}
               </Table>
             </>
           )
