@@ -106,6 +106,7 @@ await buildConsole();
 async function buildConsole() {
   const { createHash } = await import('node:crypto');
   const { open, stat } = await import('node:fs/promises');
+  const { unlinkSync } = await import('node:fs');
   const app = join(root, 'apps', 'console');
   const target = join(out, 'apps', 'console');
   const stamp = join(target, '.sources');
@@ -118,20 +119,56 @@ async function buildConsole() {
   if (await fresh()) return;
   await mkdir(join(out, 'apps'), { recursive: true });
   const lock = join(out, 'apps', '.console.lock');
+  const alive = (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return err.code === 'EPERM';
+    }
+  };
+  // Leftovers of builds that were killed (their process is gone).
+  for (const name of await readdir(join(out, 'apps'))) {
+    const m = /^console\.(\d+)\.(tmp|old)$/.exec(name);
+    if (m && !alive(Number(m[1]))) await rm(join(out, 'apps', name), { recursive: true, force: true });
+  }
+  // One bundler at a time: the lock holds its pid; a lock whose process is gone is taken over.
   let handle;
-  for (let waited = 0; ; waited += 200) {
+  let told = false;
+  for (;;) {
     try {
       handle = await open(lock, 'wx');
+      await handle.write(String(process.pid));
       break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
-      // A lock left by a build that died is older than any build takes.
-      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs, () => Date.now()));
-      if (age > 180_000) await rm(lock, { force: true });
-      else await new Promise((r) => setTimeout(r, 200));
-      if (waited > 240_000) throw new Error(`build: waited 4 minutes for ${lock}; remove it if no build is running`);
+      const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+      // No pid in it for seconds: its maker died between creating and writing it.
+      const unwritten = !holder && Date.now() - (await stat(lock).then((st) => st.mtimeMs, () => Date.now())) > 10_000;
+      if ((holder && !alive(holder)) || unwritten) {
+        // Renamed away first, so that two waiters cannot both take over.
+        await rename(lock, `${lock}.${process.pid}.stale`).then(() => rm(`${lock}.${process.pid}.stale`, { force: true }), () => undefined);
+        continue;
+      }
+      if (!told && !quiet) console.log(`build: waiting for the console bundle of build ${holder || '(starting)'}`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
+  const unlock = () => {
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* gone already */
+    }
+  };
+  // Ctrl-C during the bundle must not leave the lock behind.
+  const interrupted = (signal) => {
+    unlock();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     if (await fresh()) return;
     const at = performance.now();
@@ -149,7 +186,9 @@ async function buildConsole() {
     process.exitCode = 1;
   } finally {
     await handle.close();
-    await rm(lock, { force: true });
+    unlock();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 

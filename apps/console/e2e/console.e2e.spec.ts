@@ -15,7 +15,9 @@ import type { DecisionPage, HistoryPage } from '../src/api/server-types';
  * client the console uses. Every page is checked with axe-core (no serious or
  * critical violation); every test saves a screenshot (test-output/screenshots;
  * UPDATE_SCREENSHOTS=1 also copies them to docs/console for the README) and a
- * Playwright trace (test-output/traces) to open with `npx playwright-core show-trace`.
+ * Playwright trace (test-output/traces) to open with `npx playwright-core show-trace`;
+ * a test that fails leaves `<name>-failed.png` and `-failed.zip`. The tests are
+ * one story in order (the seat assigned in one is the conflict of the next).
  */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const OUT = join(ROOT, 'apps', 'console', 'test-output');
@@ -86,6 +88,16 @@ suite('the web console in a real browser', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** Contexts of the running test; one still open after it means the test failed before done(). */
+  const open_: { context: BrowserContext; page: Page; test: string }[] = [];
+  afterEach(async () => {
+    for (const o of open_.splice(0)) {
+      await o.page.screenshot({ path: join(OUT, 'screenshots', `${o.test}-failed.png`), fullPage: true }).catch(() => undefined);
+      await o.context.tracing.stop({ path: join(OUT, 'traces', `${o.test}-failed.zip`) }).catch(() => undefined);
+      await o.context.close().catch(() => undefined);
+    }
+  });
+
   /** A fresh browser context (its own session storage) in New York time, traced. */
   async function open(credential: string | null, test: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; context: BrowserContext; done(): Promise<void> }> {
     const context = await browser.newContext({ viewport, timezoneId: 'America/New_York', locale: 'en-US', acceptDownloads: true });
@@ -95,12 +107,15 @@ suite('the web console in a real browser', () => {
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text()) && problems.push(`console: ${m.text()}`));
+    const entry = { context, page, test };
+    open_.push(entry);
     await page.goto(`${sys.url}/console/`);
     if (credential) await signIn(page, credential);
     return {
       page,
       context,
       async done() {
+        open_.splice(open_.indexOf(entry), 1);
         await context.tracing.stop({ path: join(OUT, 'traces', `${test}.zip`) });
         await context.close();
         expect(problems).toEqual([]);
@@ -177,6 +192,20 @@ suite('the web console in a real browser', () => {
     await done();
   });
 
+  it('refuses an answer from the identity provider that does not belong to the sign-in under way', async () => {
+    const { page, done } = await open(null, 'sso-state');
+    await page.evaluate(() => sessionStorage.setItem('el.console.oidc.pending', JSON.stringify({ state: 'mine', verifier: 'v'.repeat(43), returnTo: '/' })));
+    await page.goto(`${sys.url}/console/?code=stolen&state=someone-elses`);
+    await page.getByRole('alert').getByText(/does not belong to this sign-in/).waitFor();
+    expect(page.url()).toBe(`${sys.url}/console/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('el.console.credential'))).toBeNull();
+    // An answer nobody asked for in this tab leaves the address bar too.
+    await page.goto(`${sys.url}/console/?code=unasked&state=x`);
+    await page.getByRole('button', { name: 'Sign in with your identity provider' }).waitFor();
+    expect(page.url()).toBe(`${sys.url}/console/`);
+    await done();
+  });
+
   it('a customer admin assigns a seat and sees it', async () => {
     const { page, done } = await open(keys.customerAdmin, 'assign-seat');
     await page.getByRole('link', { name: 'designer · pro' }).click();
@@ -218,6 +247,8 @@ suite('the web console in a real browser', () => {
     const released = await must('release ann', admin.DELETE('/v1/entitlements/{id}/seat-assignments/{userId}', { params: { path: { id: ids.designer, userId: 'ann@acme.com' } }, headers: { 'if-match': `"${seen.revision}"` } }));
     await page.getByRole('button', { name: 'Release ann@acme.com' }).click();
     await page.getByRole('alert').getByText('Someone changed this in the meantime').waitFor();
+    // ...and shows the entitlement as it is now: ann's seat is gone.
+    await page.getByText('No seat is assigned yet.').waitFor();
     const after = await must('the entitlement', admin.GET('/v1/entitlements/{id}', { params: { path: { id: ids.designer } } }));
     expect(after.revision).toBe(released.revision);
     expect(after.assignedUsers).toEqual([]);
@@ -295,6 +326,9 @@ suite('the web console in a real browser', () => {
     const past = page.getByTestId('asof-state');
     await past.getByText('ANL-PRO', { exact: false }).waitFor();
     expect(await past.textContent()).not.toContain('ANL-ENT');
+    // Noon in New York (the viewer's zone) is 16:00 UTC, shown on hover.
+    const moment = past.locator('time').first();
+    expect({ text: await moment.textContent(), utc: await moment.getAttribute('title') }).toEqual({ text: 'Oct 15, 2026, 12:00 PM', utc: '2026-10-15 16:00:00 UTC' });
     // Before the first order, there was nothing.
     await page.getByLabel(/^Moment/).fill('2026-09-15T12:00');
     await page.getByRole('button', { name: 'Show state' }).click();
@@ -340,6 +374,12 @@ suite('the web console in a real browser', () => {
     const timeline = page.getByRole('region', { name: 'Timeline' });
     await timeline.getByRole('cell', { name: 'invoice 4711 overdue' }).waitFor();
     expect(await timeline.textContent()).toContain('EntitlementSuspended');
+    // Revoking asks again; keeping it changes nothing.
+    await page.getByLabel('Reason', { exact: true }).fill('wrong customer');
+    await page.getByRole('button', { name: 'Revoke…' }).click();
+    await page.getByRole('alert').getByText('Revocation is final').waitFor();
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    await heading.getByText('suspended').waitFor();
     await page.getByLabel('Reason', { exact: true }).fill('paid');
     await page.getByRole('button', { name: 'Reinstate' }).click();
     await page.getByRole('status').getByText('Reinstated.').waitFor();
@@ -367,6 +407,13 @@ suite('the web console in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: '← Previous' }).click();
     await page.getByRole('link', { name: 'page-00' }).waitFor();
+    // Another search starts on its first page.
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByRole('link', { name: 'page-22' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('link', { name: 'acme' }).waitFor();
+    expect(await page.getByText('Page 1').count()).toBe(1);
+    expect(await page.getByLabel('Customer id starts with').inputValue()).toBe('');
     await done();
   });
 
@@ -417,15 +464,16 @@ suite('the web console in a real browser', () => {
 
   it('works on a phone-width screen: every main page passes axe there too', async () => {
     const { page, done } = await open(keys.operator, 'phone', { width: 390, height: 844 });
-    for (const [path, heading] of [
-      [`/console/entitlements/${ids.designer}`, /designer · pro/],
-      ['/console/approvals', /Approval queue/],
-      ['/console/customers/acme', /^acme$/],
-      ['/console/audit', /^Audit$/],
+    for (const [path, ready] of [
+      [`/console/entitlements/${ids.designer}`, () => page.getByRole('region', { name: 'Changes to this entitlement' })],
+      ['/console/approvals', () => page.getByRole('region', { name: 'pending requests' }).or(page.getByText('No pending requests.'))],
+      ['/console/customers/acme', () => page.getByRole('region', { name: 'Orders' })],
+      ['/console/audit', () => page.getByRole('region', { name: 'Decision log' })],
     ] as const) {
       await page.goto(`${sys.url}${path}`);
-      await page.getByRole('heading', { name: heading }).first().waitFor();
-      await page.getByRole('status').filter({ hasText: 'Loading' }).first().waitFor({ state: 'detached' }).catch(() => undefined);
+      await ready().waitFor();
+      // Everything on the page has loaded (no "Loading …" line left).
+      await until(`${path} to finish loading`, async () => (await page.getByText(/^\s*Loading /).count()) === 0, { timeoutMs: 15_000, intervalMs: 100 });
       // Nothing wider than the screen but scrollable tables.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect({ path, overflow }).toEqual({ path, overflow: 0 });
@@ -436,8 +484,23 @@ suite('the web console in a real browser', () => {
     await shot(page, 'phone-entitlement');
     await done();
   });
+});
 
-  it('the typed client is the OpenAPI document the server publishes (UPDATE_OPENAPI_TYPES=1 regenerates it)', async () => {
+// Needs no browser: kept apart from the suite above, so it runs wherever the tests do.
+describe('the console\'s typed client', () => {
+  let dataDir: string;
+  let sys: Running;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'el-console-openapi-'));
+    sys = await start({ DATA_DIR: dataDir });
+  });
+  afterAll(async () => {
+    sys?.child.kill('SIGTERM');
+    await sys?.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is the OpenAPI document the server publishes (UPDATE_OPENAPI_TYPES=1 regenerates it)', async () => {
     const spec = await (await fetch(`${sys.url}/docs/openapi.json`)).text();
     const dir = mkdtempSync(join(tmpdir(), 'el-openapi-'));
     writeFileSync(join(dir, 'openapi.json'), spec);

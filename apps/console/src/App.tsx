@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useState } from 'react';
+import { Component, createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, type Me } from './api/api';
 import { session } from './api/session';
 import { ErrorBox, Loading } from './components';
@@ -112,6 +112,15 @@ function Shell({ me }: { me: Me }) {
   const loc = useLocation();
   const items = navFor(me);
   const active = (to: string) => (to === '/' ? loc.path === '/' || loc.path.startsWith('/entitlements') : loc.path.startsWith(to));
+  // A new page: its heading is the document's title, and focus moves to the content (screen readers announce it).
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    const h1 = main.current?.querySelector('h1')?.textContent;
+    document.title = h1 ? `${h1} · Entitlement Ledger` : 'Entitlement Ledger';
+    if (first.current) first.current = false;
+    else main.current?.focus();
+  }, [loc.path, loc.query]);
   return (
     <>
       <a className="skip" href="#main">
@@ -142,15 +151,17 @@ function Shell({ me }: { me: Me }) {
           </button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>
-        <Routes me={me} />
+      <main id="main" tabIndex={-1} ref={main}>
+        <ErrorBoundary key={loc.path}>
+          <Routes me={me} />
+        </ErrorBoundary>
       </main>
     </>
   );
 }
 
 function Routes({ me }: { me: Me }) {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
   const own = ownCustomer(me);
   let m: Record<string, string> | null;
   if (path === '/' || path === '/login') {
@@ -159,15 +170,15 @@ function Routes({ me }: { me: Me }) {
     if (can(me, 'audit:read')) return <AuditPage />;
     return <NotFound text={`The console has nothing for the ${me.role} role yet.`} />;
   }
-  if ((m = match('/entitlements/:id', path))) return <EntitlementPage id={m['id']!} />;
+  if ((m = match('/entitlements/:id', path))) return <EntitlementPage key={m['id']} id={m['id']!} />;
   if (path === '/usage' && own) return <UsagePage customerId={own} />;
   if (path === '/requests' && own) return <RequestsPage customerId={own} />;
   if (path === '/approvals') return <ApprovalsPage />;
-  if (path === '/customers') return <CustomersPage />;
+  if (path === '/customers') return <CustomersPage key={query.get('search') ?? ''} />;
   if ((m = match('/customers/:customerId', path))) {
     // A customer's own people see their own customer only (the API would answer nothing else anyway).
     if (me.customers && !me.customers.includes(m['customerId']!)) return <NotFound text={`There is no customer ${m['customerId']} that you can see.`} />;
-    return own ? <EntitlementsPage customerId={own} /> : <CustomerPage customerId={m['customerId']!} />;
+    return own ? <EntitlementsPage customerId={own} /> : <CustomerPage key={m['customerId']} customerId={m['customerId']!} />;
   }
   if (path === '/audit') return <AuditPage />;
   return <NotFound text="There is no such page." />;
@@ -186,3 +197,24 @@ export function NotFound({ text }: { text: string }) {
 }
 
 export { ErrorBox };
+
+/** A page that fails to render says so (and the rest of the console keeps working). */
+class ErrorBoundary extends Component<{ children: ReactNode }, { error: unknown }> {
+  override state: { error: unknown } = { error: null };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  override render() {
+    if (this.state.error)
+      return (
+        <section>
+          <h1>This page could not be shown</h1>
+          <ErrorBox error={this.state.error} title="The console failed to show this page" />
+          <p>
+            <Link to="/">Back to the start</Link>
+          </p>
+        </section>
+      );
+    return this.props.children;
+  }
+}

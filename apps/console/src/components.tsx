@@ -86,9 +86,15 @@ export function AsyncView<T>({ state, what, children }: { state: Async<T>; what:
   return <>{children(state.data)}</>;
 }
 
-/** Cursor pagination: Previous / Next over a stack of cursors. */
-export function usePager<C>() {
+/** Cursor pagination: Previous / Next over a stack of cursors, back to the first page when `inputs` (the filter) change. */
+export function usePager<C>(inputs: readonly unknown[] = []) {
   const [stack, setStack] = useState<(C | undefined)[]>([undefined]);
+  const key = JSON.stringify(inputs);
+  const [seen, setSeen] = useState(key);
+  if (seen !== key) {
+    setSeen(key);
+    setStack([undefined]);
+  }
   const cursor = stack[stack.length - 1];
   return {
     cursor,
@@ -133,7 +139,7 @@ export function Field({ label, hint, children }: { label: string; hint?: string;
  * A form that calls the API: disabled while it runs, the API's error shown
  * plainly beside it, `done` told of the answer.
  */
-export function ActionForm<T>({ label, submit, onDone, children, className, busyLabel }: { label: string; submit: () => Promise<T>; onDone?: (answer: T) => void; children?: ReactNode; className?: string; busyLabel?: string }) {
+export function ActionForm<T>({ label, submit, onDone, onError, children, className, busyLabel, buttonLabel }: { label: string; submit: () => Promise<T>; onDone?: (answer: T) => void; onError?: (error: unknown) => void; children?: ReactNode; className?: string; busyLabel?: string; buttonLabel?: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const onSubmit = async (e: FormEvent) => {
@@ -145,6 +151,7 @@ export function ActionForm<T>({ label, submit, onDone, children, className, busy
       onDone?.(answer);
     } catch (err) {
       setError(err);
+      onError?.(err);
     } finally {
       setBusy(false);
     }
@@ -152,7 +159,7 @@ export function ActionForm<T>({ label, submit, onDone, children, className, busy
   return (
     <form className={`action ${className ?? ''}`} onSubmit={onSubmit} aria-busy={busy}>
       {children}
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy} aria-label={buttonLabel}>
         {busy ? (busyLabel ?? 'Working…') : label}
       </button>
       <ErrorBox error={error} />
@@ -186,9 +193,17 @@ export function Table({ label, columns, children }: { label: string; columns: re
 
 /** A short-lived confirmation line for screen readers and eyes. */
 export function Notice({ text }: { text: ReactNode }) {
+  const ref = useRef<HTMLParagraphElement>(null);
+  // What was just done is where focus goes (the button that did it may be gone).
+  useEffect(() => {
+    if (text) ref.current?.focus();
+  }, [text]);
   return (
-    <p className="notice" role="status" aria-live="polite">
+    <p className="notice" role="status" aria-live="polite" tabIndex={-1} ref={ref}>
       {text}
     </p>
   );
 }
+
+/** Whether an error is a write refused because the viewer saw an older revision. */
+export const isStale = (e: unknown) => e instanceof ApiError && (e.code === 'CONCURRENCY.STALE_REVISION' || e.status === 412);

@@ -5,6 +5,8 @@ export interface OidcConfig {
   readonly issuer: string;
   readonly clientId: string;
   readonly scope: string;
+  /** The API's audience (OIDC_AUDIENCE), asked for as `audience` (and RFC 8707 `resource`) so the token is for this API. */
+  readonly audience: string;
 }
 
 const PENDING = 'el.console.oidc.pending';
@@ -42,14 +44,20 @@ export async function beginSignIn(oidc: OidcConfig, returnTo: string): Promise<v
   const state = random(16);
   sessionStorage.setItem(PENDING, JSON.stringify({ state, verifier, returnTo }));
   const url = new URL(d.authorization_endpoint);
-  url.search = new URLSearchParams({ response_type: 'code', client_id: oidc.clientId, redirect_uri: redirectUri(), scope: oidc.scope, state, code_challenge: challenge, code_challenge_method: 'S256' }).toString();
+  url.search = new URLSearchParams({ response_type: 'code', client_id: oidc.clientId, redirect_uri: redirectUri(), scope: oidc.scope, state, code_challenge: challenge, code_challenge_method: 'S256', audience: oidc.audience }).toString();
   window.location.assign(url.toString());
 }
 
-/** Whether this page load is the identity provider sending the viewer back. */
+/**
+ * Whether this page load is the identity provider sending the viewer back. An
+ * answer this tab did not ask for (no sign-in under way) is taken out of the
+ * address bar and history all the same.
+ */
 export function isReturning(): boolean {
   const q = new URLSearchParams(window.location.search);
-  return sessionStorage.getItem(PENDING) !== null && (q.has('code') || q.has('error'));
+  const answer = q.has('code') || q.has('error');
+  if (answer && sessionStorage.getItem(PENDING) === null) window.history.replaceState(null, '', `${BASE}/`);
+  return answer && sessionStorage.getItem(PENDING) !== null;
 }
 
 /**

@@ -28,19 +28,29 @@ function envelope(res: ServerResponse, status: number, code: string, message: st
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ statusCode: status, code, message }));
 }
 
+/** The message's own headers: without the hop-by-hop ones, and without those the Connection header names. */
+function endToEnd(given: IncomingMessage['headers']): Record<string, string | string[]> {
+  const named = new Set(String(given['connection'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(given)) if (v !== undefined && !HOP.has(k) && !named.has(k)) out[k] = v;
+  return out;
+}
+
 function forward(req: IncomingMessage, res: ServerResponse, service: GatewayService, port: number): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
+  const headers = endToEnd(req.headers);
   headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
   headers['x-forwarded-host'] = req.headers.host ?? '';
   headers['x-forwarded-proto'] = 'http';
-  const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (answer) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
-    res.writeHead(answer.statusCode ?? 502, out);
+  const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, timeout: 120_000 }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
     answer.pipe(res);
   });
-  upstream.on('error', () => envelope(res, 502, 'GATEWAY.UPSTREAM_DOWN', `the ${service} service (port ${port}) does not answer`));
+  upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
+  upstream.on('error', (err) => envelope(res, err.message === 'timeout' ? 504 : 502, err.message === 'timeout' ? 'GATEWAY.UPSTREAM_TIMEOUT' : 'GATEWAY.UPSTREAM_DOWN', `the ${service} service (port ${port}) ${err.message === 'timeout' ? 'did not answer within 120 s' : 'does not answer'}`));
+  // A client that goes away takes its upstream request with it.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
   req.pipe(upstream);
 }
 
@@ -56,7 +66,7 @@ async function jwks(res: ServerResponse, ports: Readonly<Record<GatewayService, 
       }
     }),
   );
-  const keys = [...new Map(sets.flat().map((k) => [k.kid, k])).values()];
+  const keys = [...new Map(sets.flat().map((k) => [k.kid ?? JSON.stringify(k), k])).values()];
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=60' }).end(JSON.stringify({ keys }));
 }
 

@@ -26,7 +26,8 @@ const ifMatch = (revision: number) => ({ 'if-match': `"${revision}"` });
 
 /** The public API, as the console uses it. Paths and parameters are checked against the OpenAPI document. */
 export const api = {
-  me: () => call(client.GET('/v1/me')),
+  /** Who the credential in use is; with `credential`, who that one is (signing in: nothing is stored until it is accepted). */
+  me: (credential?: string) => call(client.GET('/v1/me', credential ? { headers: { authorization: `Bearer ${credential}` } } : {})),
   catalog: () => call<CatalogAnswer>(client.GET('/v1/catalog')),
 
   // Entitlements

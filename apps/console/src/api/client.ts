@@ -29,6 +29,11 @@ const auth: Middleware = {
     if (credential && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${credential}`);
     return request;
   },
+  onResponse({ request, response }) {
+    // A 401 ends the session only if it was for the credential in use now (not a late answer to an earlier one).
+    if (response.status === 401 && request.headers.get('authorization') === `Bearer ${session.credential()}`) session.expired('your credential was not accepted (revoked or expired)');
+    return response;
+  },
 };
 
 /**
@@ -60,6 +65,5 @@ export async function call<T = never, D = unknown>(answer: Promise<{ data?: D; e
   }
   if (r.response.ok) return r.data as never;
   const e = (r.error ?? {}) as Envelope;
-  if (r.response.status === 401) session.expired(e.message ?? 'your credential was not accepted');
   throw new ApiError(r.response.status, e.code ?? `HTTP_${r.response.status}`, e.message ?? r.response.statusText, e.errors ?? [], e.details ?? {});
 }

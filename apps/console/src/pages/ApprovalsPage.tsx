@@ -28,6 +28,7 @@ function Decide({ r, done }: { r: AccessRequestItem; done: (what: ReactNode) => 
         <ActionForm
           className="inline"
           label="Approve"
+          buttonLabel={`Approve ${r.sku} for ${r.customerId}`}
           busyLabel="Approving…"
           submit={() => api.approve(r.requestId, note.trim() || undefined)}
           onDone={(a) =>
@@ -42,6 +43,7 @@ function Decide({ r, done }: { r: AccessRequestItem; done: (what: ReactNode) => 
         <ActionForm
           className="inline danger"
           label="Reject"
+          buttonLabel={`Reject ${r.sku} for ${r.customerId}`}
           busyLabel="Rejecting…"
           submit={() => api.reject(r.requestId, note.trim())}
           onDone={() => done(`Rejected ${r.sku} for ${r.customerId}.`)}

@@ -76,12 +76,21 @@ function TreeHead() {
 function Verification() {
   const latest = useAsync(() => api.verification().catch((e: unknown) => ((e as { status?: number }).status === 404 ? null : Promise.reject(e))), []);
   const [error, setError] = useState<unknown>(null);
+  const [starting, setStarting] = useState(false);
   const run = latest.data;
   useEffect(() => {
     if (run?.state !== 'running') return;
     const t = setTimeout(latest.reload, 1000);
     return () => clearTimeout(t);
   }, [run, latest.reload]);
+  const start = () => {
+    setStarting(true);
+    setError(null);
+    api.verify().then(
+      () => latest.reload(),
+      (e: unknown) => setError(e),
+    ).finally(() => setStarting(false));
+  };
   return (
     <section aria-labelledby="verify-h">
       <h2 id="verify-h">Does the store verify?</h2>
@@ -91,7 +100,8 @@ function Verification() {
           !r ? (
             <Empty>No verification has run since the service started.</Empty>
           ) : (
-            <div role="status" aria-live="polite" className={r.state === 'passed' ? 'ok' : r.state === 'running' ? '' : 'bad'}>
+            <div className={r.state === 'passed' ? 'ok' : r.state === 'running' ? '' : 'bad'}>
+              {/* Progress is shown, not announced: the live region speaks only when the state changes. */}
               {r.state === 'running' && (
                 <>
                   <p>
@@ -100,40 +110,34 @@ function Verification() {
                   <progress max={Math.max(1, r.progress.total)} value={r.progress.done} aria-label="Verification progress" />
                 </>
               )}
-              {r.state === 'passed' && r.report && (
-                <p>
-                  ✔ The store verifies: {num(r.report.events)} events and {num(r.report.treeHeads)} signed heads checked
-                  {r.report.notYetLogged ? ` (${num(r.report.notYetLogged)} newer events not logged yet)` : ''}; finished <Time value={r.finishedAt} />.
-                </p>
-              )}
-              {r.state === 'failed' && r.report && (
-                <>
-                  <p>✘ The store does not verify: {num(r.report.findings.length)} finding(s).</p>
-                  <ul>
-                    {r.report.findings.slice(0, 20).map((f, i) => (
-                      <li key={i}>
-                        {f.store}, position {f.position ?? '—'}: {f.problem} — {f.detail}
-                      </li>
-                    ))}
-                  </ul>
-                </>
-              )}
-              {r.state === 'error' && <p>✘ The verification could not run: {r.error}</p>}
+              <div role="status" aria-live="polite">
+                {r.state === 'running' && <span className="visually-hidden">A verification is running.</span>}
+                {r.state === 'passed' && r.report && (
+                  <p>
+                    ✔ The store verifies: {num(r.report.events)} events and {num(r.report.treeHeads)} signed heads checked
+                    {r.report.notYetLogged ? ` (${num(r.report.notYetLogged)} newer events not logged yet)` : ''}; finished <Time value={r.finishedAt} />.
+                  </p>
+                )}
+                {r.state === 'failed' && r.report && (
+                  <>
+                    <p>✘ The store does not verify: {num(r.report.findings.length)} finding(s).</p>
+                    <ul>
+                      {r.report.findings.slice(0, 20).map((f, i) => (
+                        <li key={i}>
+                          {f.store}, position {f.position ?? '—'}: {f.problem} — {f.detail}
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                )}
+                {r.state === 'error' && <p>✘ The verification could not run: {r.error}</p>}
+              </div>
             </div>
           )
         }
       </AsyncView>
-      <button
-        type="button"
-        disabled={run?.state === 'running'}
-        onClick={() =>
-          api.verify().then(
-            () => latest.reload(),
-            (e: unknown) => setError(e),
-          )
-        }
-      >
-        Verify now
+      <button type="button" disabled={starting || run?.state === 'running'} onClick={start}>
+        {starting || run?.state === 'running' ? 'Verifying…' : 'Verify now'}
       </button>
       <ErrorBox error={error} />
     </section>
@@ -198,7 +202,16 @@ function Replay() {
     <section aria-labelledby="replay-h">
       <h2 id="replay-h">Replay a decision</h2>
       <p className="muted">A check's request and the ledger position it was decided at give the same decision, always: recompute it from the history.</p>
-      <ActionForm label="Replay" busyLabel="Replaying…" submit={() => api.replay({ request: parse() as never, position: Number(position), at })} onDone={setAnswer}>
+      <ActionForm
+        label="Replay"
+        busyLabel="Replaying…"
+        submit={() => api.replay({ request: parse() as never, position: Number(position), at })}
+        onDone={(a) => {
+          setReplayError(null);
+          setAnswer(a);
+        }}
+        onError={() => setAnswer(null)}
+      >
         <Field label="Check request (JSON)">{(id) => <textarea id={id} rows={5} value={request} onChange={(e) => setRequest(e.target.value)} spellCheck={false} className="mono" />}</Field>
         <Field label="Position">{(id) => <input id={id} type="number" min={0} required value={position} onChange={(e) => setPosition(e.target.value)} />}</Field>
         <Field label="Instant (ISO-8601, UTC)">{(id) => <input id={id} required value={at} onChange={(e) => setAt(e.target.value)} />}</Field>

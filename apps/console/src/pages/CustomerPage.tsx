@@ -14,6 +14,7 @@ const ORDER_TYPES = 'OrderReceived,OrderFulfilled,OrderRejected';
 /** A customer for operators: entitlements, usage and alerts, requests, orders; grant a plan. */
 export function CustomerPage({ customerId }: { customerId: string }) {
   const me = useMe();
+  const [granted, setGranted] = useState(0);
   return (
     <section>
       <p className="crumbs">
@@ -21,8 +22,8 @@ export function CustomerPage({ customerId }: { customerId: string }) {
       </p>
       <h1>{customerId}</h1>
       <h2>Entitlements</h2>
-      <EntitlementList customerId={customerId} />
-      {can(me, 'entitlements:grant') && <Grant customerId={customerId} />}
+      <EntitlementList customerId={customerId} refresh={granted} />
+      {can(me, 'entitlements:grant') && <Grant customerId={customerId} onGranted={() => setGranted((n) => n + 1)} />}
       {can(me, 'usage:read') && (
         <>
           <h2>Usage and alerts</h2>
@@ -45,7 +46,7 @@ export function CustomerPage({ customerId }: { customerId: string }) {
   );
 }
 
-function Grant({ customerId }: { customerId: string }) {
+function Grant({ customerId, onGranted }: { customerId: string; onGranted: () => void }) {
   const catalog = useAsync(() => api.catalog(), []);
   const [sku, setSku] = useState('');
   const [quantity, setQuantity] = useState('1');
@@ -59,13 +60,14 @@ function Grant({ customerId }: { customerId: string }) {
             label="Grant"
             busyLabel="Granting…"
             submit={() => api.grant({ customerId, sku, quantity: Number(quantity) })}
-            onDone={(r) =>
+            onDone={(r) => {
+              onGranted();
               setNotice(
                 <>
                   Granted. <Link to={`/entitlements/${seg(r.entitlementId)}`}>Open the entitlement</Link>
                 </>,
-              )
-            }
+              );
+            }}
           >
             <Field label="Plan">
               {(id) => (

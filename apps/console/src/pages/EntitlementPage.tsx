@@ -3,7 +3,7 @@ import { api, type Entitlement } from '../api/api';
 import type { ActiveDevice, FeatureGrant } from '../api/server-types';
 import { can, NotFound, useMe } from '../App';
 import { ApiError } from '../api/client';
-import { ActionForm, AsyncView, Empty, Field, Notice, StatusBadge, Table, useAsync, usePager } from '../components';
+import { ActionForm, AsyncView, Empty, ErrorBox, Field, isStale, Notice, StatusBadge, Table, useAsync, usePager } from '../components';
 import { fromLocalInput, num, Time, toLocalInput, ZONE } from '../format';
 import { Link, seg } from '../router';
 import { UsageChart } from '../charts';
@@ -19,6 +19,8 @@ export function EntitlementPage({ id }: { id: string }) {
     setNotice(what);
     state.reload();
   };
+  // A write refused for a stale revision: the error stays beside the form, the page shows the state as it is now.
+  const stale = (err: unknown) => isStale(err) && state.reload();
   return (
     <AsyncView state={state} what="the entitlement">
       {(raw) => {
@@ -34,11 +36,11 @@ export function EntitlementPage({ id }: { id: string }) {
             <Notice text={notice} />
             <Terms e={e} />
             <Features features={e.features as Record<string, FeatureGrant>} />
-            <Seats e={e} onChanged={done} />
-            <Devices e={e} onChanged={done} />
+            <Seats e={e} onChanged={done} onStale={stale} />
+            <Devices e={e} onChanged={done} onStale={stale} />
             {can(me, 'usage:read') && <EntitlementUsage e={e} />}
             {can(me, 'tokens:issue') && <TokenDownload e={e} />}
-            {can(me, 'entitlements:manage') && <OperatorActions e={e} onChanged={done} />}
+            {can(me, 'entitlements:manage') && <OperatorActions e={e} onChanged={done} onStale={stale} />}
             {can(me, 'audit:read') && (
               <section aria-labelledby="timeline-h">
                 <h2 id="timeline-h">Timeline</h2>
@@ -127,9 +129,9 @@ function Features({ features }: { features: Record<string, FeatureGrant> }) {
   );
 }
 
-function Seats({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => void }) {
+function Seats({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => void }) {
   const me = useMe();
-  const pager = usePager<string>();
+  const pager = usePager<string>([e.entitlementId]);
   const seats = useAsync(() => api.seats(e.entitlementId, pager.cursor), [e.entitlementId, e.revision, pager.cursor]);
   const [userId, setUserId] = useState('');
   const manage = can(me, 'seats:manage') && e.status === 'active';
@@ -143,6 +145,7 @@ function Seats({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => 
           label="Assign seat"
           busyLabel="Assigning…"
           submit={() => api.assignSeat(e.entitlementId, e.revision, userId.trim())}
+          onError={onStale}
           onDone={() => {
             onChanged(`Seat assigned to ${userId.trim()}.`);
             setUserId('');
@@ -166,7 +169,7 @@ function Seats({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => 
                     </td>
                     {manage && (
                       <td>
-                        <ActionForm className="inline" label={`Release ${s.userId}`} busyLabel="Releasing…" submit={() => api.releaseSeat(e.entitlementId, e.revision, s.userId)} onDone={() => onChanged(`Seat of ${s.userId} released.`)} />
+                        <ActionForm className="inline" label={`Release ${s.userId}`} busyLabel="Releasing…" submit={() => api.releaseSeat(e.entitlementId, e.revision, s.userId)} onDone={() => onChanged(`Seat of ${s.userId} released.`)} onError={onStale} />
                       </td>
                     )}
                   </tr>
@@ -181,7 +184,7 @@ function Seats({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => 
   );
 }
 
-function Devices({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => void }) {
+function Devices({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => void }) {
   const me = useMe();
   const devices = e.devices as unknown as ActiveDevice[];
   const [deviceId, setDeviceId] = useState('');
@@ -197,6 +200,7 @@ function Devices({ e, onChanged }: { e: Entitlement; onChanged: (what: string) =
           label="Activate device"
           busyLabel="Activating…"
           submit={() => api.activateDevice(e.entitlementId, e.revision, { deviceId: deviceId.trim(), ...(userId.trim() ? { userId: userId.trim() } : {}) })}
+          onError={onStale}
           onDone={() => {
             onChanged(`Device ${deviceId.trim()} activated.`);
             setDeviceId('');
@@ -220,7 +224,7 @@ function Devices({ e, onChanged }: { e: Entitlement; onChanged: (what: string) =
               </td>
               {manage && (
                 <td>
-                  <ActionForm className="inline" label={`Deactivate ${d.deviceId}`} busyLabel="Deactivating…" submit={() => api.deactivateDevice(e.entitlementId, e.revision, d.deviceId)} onDone={() => onChanged(`Device ${d.deviceId} deactivated.`)} />
+                  <ActionForm className="inline" label={`Deactivate ${d.deviceId}`} busyLabel="Deactivating…" submit={() => api.deactivateDevice(e.entitlementId, e.revision, d.deviceId)} onDone={() => onChanged(`Device ${d.deviceId} deactivated.`)} onError={onStale} />
                 </td>
               )}
             </tr>
@@ -232,14 +236,14 @@ function Devices({ e, onChanged }: { e: Entitlement; onChanged: (what: string) =
 }
 
 function EntitlementUsage({ e }: { e: Entitlement }) {
-  const metered = Object.entries(e.features as Record<string, FeatureGrant>).filter(([, g]) => g.meter);
+  const metered = Object.entries(e.features as Record<string, FeatureGrant>).filter((f): f is [string, FeatureGrant & { meter: NonNullable<FeatureGrant['meter']> }] => f[1].meter !== undefined);
   if (metered.length === 0) return null;
   return (
     <section aria-labelledby="usage-h">
       <h2 id="usage-h">Usage this period</h2>
       <div className="charts">
-        {metered.map(([feature]) => (
-          <UsageChart key={feature} customerId={e.customerId} entitlementId={e.entitlementId} feature={feature} />
+        {metered.map(([feature, g]) => (
+          <UsageChart key={feature} customerId={e.customerId} entitlementId={e.entitlementId} feature={feature} period={g.meter.period} />
         ))}
       </div>
     </section>
@@ -280,23 +284,36 @@ export function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function OperatorActions({ e, onChanged }: { e: Entitlement; onChanged: (what: string) => void }) {
+function OperatorActions({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => void }) {
   const catalog = useAsync(() => api.catalog(), []);
   const [sku, setSku] = useState('');
   const [reason, setReason] = useState('');
+  const [confirmRevoke, setConfirmRevoke] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
   const plans = catalog.data?.products.find((p) => p.id === e.productId)?.plans.filter((p) => p.sku !== e.planSku) ?? [];
-  const reasonField = (
-    <Field label="Reason" hint="Recorded with the event: who, when and why.">
-      {(id, hint) => <input id={id} aria-describedby={hint} value={reason} required maxLength={500} onChange={(ev) => setReason(ev.target.value)} />}
-    </Field>
-  );
+  const act = async (what: 'suspend' | 'reinstate' | 'revoke') => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api[what](e.entitlementId, e.revision, reason.trim());
+      setReason('');
+      setConfirmRevoke(false);
+      onChanged(what === 'suspend' ? 'Suspended.' : what === 'reinstate' ? 'Reinstated.' : 'Revoked. Revocation is final.');
+    } catch (err) {
+      setError(err);
+      onStale(err);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <section aria-labelledby="actions-h">
       <h2 id="actions-h">Operator actions</h2>
-      <p className="muted">Each action is guarded by the revision shown (If-Match: {e.revision}); if someone else changed it first, you will be told and shown the new state.</p>
+      <p className="muted">Each action is guarded by the revision shown (If-Match: {e.revision}); if someone else changed it first, you are told, and the page shows the state as it is now.</p>
       {e.status !== 'revoked' && (
         <div className="actions">
-          <ActionForm label="Change plan" busyLabel="Changing…" submit={() => api.changePlan(e.entitlementId, e.revision, { sku })} onDone={(r) => onChanged(`Plan changed (${r.events.join(', ') || 'no change'}).`)}>
+          <ActionForm label="Change plan" busyLabel="Changing…" submit={() => api.changePlan(e.entitlementId, e.revision, { sku })} onDone={(r) => onChanged(`Plan changed (${r.events.join(', ') || 'no change'}).`)} onError={onStale}>
             <Field label="New plan">
               {(id) => (
                 <select id={id} value={sku} required onChange={(ev) => setSku(ev.target.value)}>
@@ -310,14 +327,52 @@ function OperatorActions({ e, onChanged }: { e: Entitlement; onChanged: (what: s
               )}
             </Field>
           </ActionForm>
-          <div className="action-group">
-            {reasonField}
+          <form
+            className="action-group"
+            aria-busy={busy}
+            onSubmit={(ev) => {
+              ev.preventDefault();
+              const what = ((ev.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null)?.value as 'suspend' | 'reinstate' | 'revoke' | 'confirm-revoke';
+              if (what === 'revoke') setConfirmRevoke(true);
+              else void act(what === 'confirm-revoke' ? 'revoke' : what);
+            }}
+          >
+            <Field label="Reason" hint="Recorded with the event: who, when and why.">
+              {(id, hint) => <input id={id} aria-describedby={hint} value={reason} required maxLength={500} onChange={(ev) => setReason(ev.target.value)} />}
+            </Field>
             <div className="buttons">
-              {e.status === 'active' && <ActionForm className="inline" label="Suspend" busyLabel="Suspending…" submit={() => api.suspend(e.entitlementId, e.revision, reason)} onDone={() => onChanged('Suspended.')} />}
-              {e.status === 'suspended' && <ActionForm className="inline" label="Reinstate" busyLabel="Reinstating…" submit={() => api.reinstate(e.entitlementId, e.revision, reason)} onDone={() => onChanged('Reinstated.')} />}
-              <ActionForm className="inline danger" label="Revoke" busyLabel="Revoking…" submit={() => api.revoke(e.entitlementId, e.revision, reason)} onDone={() => onChanged('Revoked. Revocation is final.')} />
+              {e.status === 'active' && (
+                <button type="submit" value="suspend" disabled={busy}>
+                  Suspend
+                </button>
+              )}
+              {e.status === 'suspended' && (
+                <button type="submit" value="reinstate" disabled={busy}>
+                  Reinstate
+                </button>
+              )}
+              {!confirmRevoke ? (
+                <button type="submit" value="revoke" className="danger" disabled={busy}>
+                  Revoke…
+                </button>
+              ) : (
+                <>
+                  <button type="submit" value="confirm-revoke" className="danger" disabled={busy}>
+                    Revoke for good
+                  </button>
+                  <button type="button" className="link" onClick={() => setConfirmRevoke(false)}>
+                    Keep it
+                  </button>
+                </>
+              )}
             </div>
-          </div>
+            {confirmRevoke && (
+              <p className="prompt over" role="alert">
+                Revocation is final: the entitlement can never be reinstated.
+              </p>
+            )}
+            <ErrorBox error={error} />
+          </form>
         </div>
       )}
     </section>

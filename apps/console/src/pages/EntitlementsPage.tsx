@@ -16,10 +16,10 @@ export function EntitlementsPage({ customerId }: { customerId: string }) {
   );
 }
 
-export function EntitlementList({ customerId }: { customerId: string }) {
+export function EntitlementList({ customerId, refresh }: { customerId: string; refresh?: unknown }) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('');
-  const pager = usePager<string>();
-  const list = useAsync(() => api.entitlementsOf(customerId, { ...(pager.cursor ? { cursor: pager.cursor } : {}), ...(status ? { status } : {}) }), [customerId, pager.cursor, status]);
+  const pager = usePager<string>([customerId, status]);
+  const list = useAsync(() => api.entitlementsOf(customerId, { ...(pager.cursor ? { cursor: pager.cursor } : {}), ...(status ? { status } : {}) }), [customerId, pager.cursor, status, refresh]);
   return (
     <div>
       <div className="filters">
@@ -28,10 +28,7 @@ export function EntitlementList({ customerId }: { customerId: string }) {
             <select
               id={id}
               value={status}
-              onChange={(e) => {
-                setStatus(e.target.value as typeof status);
-                pager.reset();
-              }}
+              onChange={(e) => setStatus(e.target.value as typeof status)}
             >
               {STATUSES.map((s) => (
                 <option key={s} value={s}>

@@ -20,11 +20,11 @@ export function LoginPage({ onSignedIn, reason, error: given }: { onSignedIn: (m
     e.preventDefault();
     setBusy(true);
     setError(null);
-    session.signIn(credential);
     try {
-      onSignedIn(await api.me());
+      const me = await api.me(credential.trim());
+      session.signIn(credential);
+      onSignedIn(me);
     } catch (err) {
-      session.signOut();
       setError(err);
     } finally {
       setBusy(false);

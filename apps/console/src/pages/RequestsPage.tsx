@@ -75,7 +75,7 @@ export function RequestsPage({ customerId }: { customerId: string }) {
 
 export function RequestList({ customerId, refresh = 0, actions }: { customerId?: string; refresh?: number; actions?: (r: AccessRequestItem, done: (what: ReactNode) => void) => ReactNode }) {
   const [status, setStatus] = useState<Status>('pending');
-  const pager = usePager<string>();
+  const pager = usePager<string>([status, customerId]);
   const [notice, setNotice] = useState<ReactNode>(null);
   const [tick, setTick] = useState(0);
   const list = useAsync(() => api.requests({ status, ...(customerId ? { customerId } : {}), ...(pager.cursor ? { cursor: pager.cursor } : {}) }), [status, customerId, pager.cursor, refresh, tick]);
@@ -87,10 +87,7 @@ export function RequestList({ customerId, refresh = 0, actions }: { customerId?:
             key={s}
             type="button"
             aria-pressed={status === s}
-            onClick={() => {
-              setStatus(s);
-              pager.reset();
-            }}
+            onClick={() => setStatus(s)}
           >
             {s}
           </button>

@@ -4,8 +4,8 @@ import { actorOf, Time } from '../format';
 
 /** An entitlement's or a customer's history from the audit log: who, what, when, why, from where. */
 export function Timeline({ query, label = 'Timeline', refresh }: { query: { entitlementId?: string; customerId?: string; types?: string }; label?: string; refresh?: unknown }) {
-  const pager = usePager<number>();
   const key = JSON.stringify(query);
+  const pager = usePager<number>([key]);
   const page = useAsync(() => api.history({ ...query, ...(pager.cursor !== undefined ? { cursor: pager.cursor } : {}) }), [key, pager.cursor, refresh]);
   return (
     <>

@@ -35,7 +35,7 @@ export function UsageOverview({ customerId }: { customerId: string }) {
                   <tr key={`${m.entitlementId}/${m.feature}`}>
                     <td>{m.feature}</td>
                     <td>
-                      <Time value={m.periodStart} dateOnly /> – <Time value={m.periodEnd} dateOnly />
+                      <Time value={m.periodStart} /> – <Time value={m.periodEnd} />
                     </td>
                     <td>
                       {num(m.used)} ({pct(m.used, m.cap)} %)

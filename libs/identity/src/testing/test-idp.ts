@@ -22,7 +22,6 @@ export interface TestIdp {
 export interface TestIdpLogin {
   readonly clientId: string;
   readonly claims: JWTPayload;
-  readonly audience?: string;
 }
 
 const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
@@ -45,7 +44,7 @@ export async function startTestIdp(login?: TestIdpLogin): Promise<TestIdp> {
     if (!o.noExpiry) jwt.setExpirationTime(o.expiresIn ?? '5m');
     return jwt.sign(o.foreignKey ? foreign.privateKey : privateKey);
   };
-  const codes = new Map<string, { challenge: string; redirectUri: string }>();
+  const codes = new Map<string, { challenge: string; redirectUri: string; audience: string }>();
   const cors = { 'access-control-allow-origin': '*', 'content-type': 'application/json' };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', base);
@@ -62,7 +61,7 @@ export async function startTestIdp(login?: TestIdpLogin): Promise<TestIdp> {
         return;
       }
       const code = randomBytes(16).toString('hex');
-      codes.set(code, { challenge: q.get('code_challenge')!, redirectUri });
+      codes.set(code, { challenge: q.get('code_challenge')!, redirectUri, audience: q.get('audience') ?? '' });
       const back = new URL(redirectUri);
       back.searchParams.set('code', code);
       back.searchParams.set('state', q.get('state') ?? '');
@@ -78,7 +77,8 @@ export async function startTestIdp(login?: TestIdpLogin): Promise<TestIdp> {
           res.writeHead(400, cors).end(JSON.stringify({ error: 'invalid_grant', error_description: 'unknown or used code, or the wrong verifier' }));
           return;
         }
-        const access = await sign(login.claims, { ...(login.audience ? { audience: login.audience } : {}) });
+        // As providers do for an API: the token is for the audience the client asked for (none asked: the provider's own).
+        const access = await sign(login.claims, { audience: granted.audience || `${base}/userinfo` });
         res.writeHead(200, cors).end(JSON.stringify({ access_token: access, token_type: 'Bearer', expires_in: 300 }));
       });
     } else res.writeHead(404).end();

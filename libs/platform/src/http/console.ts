@@ -21,27 +21,41 @@ export const consoleConfigSpec = {
 /** What the console's page may know before anyone signs in: how to sign in with the identity provider. */
 export interface ConsoleSettings {
   readonly dir: string | null;
-  readonly oidc: { readonly issuer: string; readonly clientId: string; readonly scope: string } | null;
+  readonly oidc: { readonly issuer: string; readonly clientId: string; readonly scope: string; readonly audience: string } | null;
 }
 
-export function consoleSettings(config: { readonly CONSOLE_DIR: string; readonly CONSOLE_OIDC_CLIENT_ID: string; readonly CONSOLE_OIDC_SCOPE: string; readonly OIDC_ISSUER: string }): ConsoleSettings {
+export function consoleSettings(config: { readonly CONSOLE_DIR: string; readonly CONSOLE_OIDC_CLIENT_ID: string; readonly CONSOLE_OIDC_SCOPE: string; readonly OIDC_ISSUER: string; readonly OIDC_AUDIENCE: string }): ConsoleSettings {
   if (config.CONSOLE_OIDC_CLIENT_ID && !config.OIDC_ISSUER) throw new ConfigError([{ variable: 'CONSOLE_OIDC_CLIENT_ID', message: 'needs OIDC_ISSUER (and OIDC_AUDIENCE, OIDC_JWKS_URL): the identity provider the console signs in with' }]);
   return {
     dir: config.CONSOLE_DIR || defaultConsoleDir(),
-    oidc: config.CONSOLE_OIDC_CLIENT_ID ? { issuer: config.OIDC_ISSUER.replace(/\/$/, ''), clientId: config.CONSOLE_OIDC_CLIENT_ID, scope: config.CONSOLE_OIDC_SCOPE } : null,
+    oidc: config.CONSOLE_OIDC_CLIENT_ID ? { issuer: config.OIDC_ISSUER.replace(/\/$/, ''), clientId: config.CONSOLE_OIDC_CLIENT_ID, scope: config.CONSOLE_OIDC_SCOPE, audience: config.OIDC_AUDIENCE } : null,
   };
 }
 
 /**
  * The console's pages: scripts and styles from here only (no inline script);
- * it calls this service, and the identity provider when operators sign in there.
+ * it calls this service, and the identity provider (its discovery and token
+ * endpoints' origins) when operators sign in there.
  */
-function consoleHeaders(oidc: ConsoleSettings['oidc']): Record<string, string> {
-  const idp = oidc ? ` ${new URL(oidc.issuer).origin}` : '';
+function consoleHeaders(idpOrigins: readonly string[]): Record<string, string> {
+  const idp = idpOrigins.map((o) => ` ${o}`).join('');
   return {
     ...HTML_SECURITY_HEADERS,
     'content-security-policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${idp}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'${idp}`,
   };
+}
+
+/** Where the console's browser code will talk to the identity provider: the issuer, and its token endpoint (which may live elsewhere). */
+async function idpOrigins(issuer: string, logger: Logger): Promise<string[]> {
+  const origins = new Set([new URL(issuer).origin]);
+  try {
+    const r = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
+    const d = (await r.json()) as { token_endpoint?: string };
+    if (d.token_endpoint) origins.add(new URL(d.token_endpoint).origin);
+  } catch (err) {
+    logger.warn(`the identity provider's OpenID configuration (${issuer}/.well-known/openid-configuration) could not be read (${(err as Error).message}): the console may call only ${issuer} until the next start`);
+  }
+  return [...origins];
 }
 
 const CONSOLE_SETTINGS = Symbol('CONSOLE_SETTINGS');
@@ -105,13 +119,14 @@ function readTree(root: string): Map<string, ConsoleFile> {
 export class ConsoleController implements OnModuleInit {
   private files = new Map<string, ConsoleFile>();
   private readonly logger = new Logger('console');
-  private readonly headers: Record<string, string>;
+  private headers: Record<string, string>;
 
   constructor(@Inject(CONSOLE_SETTINGS) private readonly settings: ConsoleSettings) {
-    this.headers = consoleHeaders(settings.oidc);
+    this.headers = consoleHeaders(settings.oidc ? [new URL(settings.oidc.issuer).origin] : []);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    if (this.settings.oidc) this.headers = consoleHeaders(await idpOrigins(this.settings.oidc.issuer, this.logger));
     const dir = this.settings.dir;
     if (!dir || !existsSync(join(dir, 'index.html'))) {
       this.logger.warn(`the web console is not built${dir ? ` (no ${join(dir, 'index.html')})` : ''}: /console answers 404 until \`npm run build\` builds it`);
