@@ -279,6 +279,9 @@ suite('the web console in a real browser', () => {
     await page.getByRole('note').getByRole('link', { name: 'Request an upgrade' }).first().click();
     await page.getByRole('heading', { name: 'Access requests of acme' }).waitFor();
     expect(await page.getByLabel('Why').inputValue()).toContain('render_minutes');
+    // ...for that entitlement: the next plan up of its product is chosen (a change of its plan, not a second entitlement).
+    expect(await page.getByLabel('What').inputValue()).toBe('DSG-ENT');
+    await page.getByText(/a plan here changes its plan/).waitFor();
     await done();
   });
 

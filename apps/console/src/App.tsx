@@ -1,6 +1,7 @@
 import { Component, createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, type Me } from './api/api';
 import { session } from './api/session';
+import { recordWritesAs } from './api/client';
 import { ErrorBox, Loading } from './components';
 import { Link, match, navigate, useLocation } from './router';
 import { LoginPage } from './pages/LoginPage';
@@ -75,6 +76,7 @@ export function App() {
     );
   }, [me, signedOut, returning]);
 
+  recordWritesAs(me && me.role !== 'erp' ? 'portal' : null);
   if (checking || returning) return <Loading what="your session" />;
   if (!me)
     return (

@@ -6,6 +6,7 @@ import { num, pct } from './format';
 import { Link, seg } from './router';
 
 const NEAR = 0.8;
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 const hourFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -48,9 +49,9 @@ export function UsageChart({ customerId, entitlementId, feature, period }: { cus
                     <AreaChart data={points} margin={{ top: 10, right: 16, bottom: 0, left: 0 }}>
                       <CartesianGrid strokeDasharray="3 3" />
                       <XAxis dataKey="t" type="number" scale="time" domain={[Date.parse(s.from), Date.parse(s.to)]} tickFormatter={(t: number) => fmt.format(t)} />
-                      <YAxis domain={[0, (max: number) => Math.max(max, s.cap) * 1.1]} tickFormatter={(v: number) => num(Math.round(v))} width={56} />
+                      <YAxis domain={[0, 'auto']} tickFormatter={(v: number) => compact.format(v)} width={48} />
                       <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [num(Number(v)), running ? 'used so far' : 'value']} />
-                      <ReferenceLine y={s.cap} stroke="#b42318" strokeDasharray="6 3" label={{ value: `cap ${num(s.cap)}`, position: 'insideTopRight', fill: '#b42318' }} />
+                      <ReferenceLine y={s.cap} ifOverflow="extendDomain" stroke="#b42318" strokeDasharray="6 3" label={{ value: `cap ${num(s.cap)}`, position: 'insideTopRight', fill: '#b42318' }} />
                       <Area type="stepAfter" dataKey="value" stroke="#1d4ed8" fill="#bfdbfe" isAnimationActive={false} />
                     </AreaChart>
                   </ResponsiveContainer>

@@ -139,7 +139,8 @@ export function Field({ label, hint, children }: { label: string; hint?: string;
  * A form that calls the API: disabled while it runs, the API's error shown
  * plainly beside it, `done` told of the answer.
  */
-export function ActionForm<T>({ label, submit, onDone, onError, children, className, busyLabel, buttonLabel }: { label: string; submit: () => Promise<T>; onDone?: (answer: T) => void; onError?: (error: unknown) => void; children?: ReactNode; className?: string; busyLabel?: string; buttonLabel?: string }) {
+export function ActionForm<T>({ label, submit, onDone, onError, children, className, busyLabel, buttonLabel }: { label: string; submit: () => Promise<T>; onDone?: (answer: T) => void; /** Told of a failure first; answering true means it is shown elsewhere (not beside this form). */
+  onError?: (error: unknown) => boolean | void; children?: ReactNode; className?: string; busyLabel?: string; buttonLabel?: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const onSubmit = async (e: FormEvent) => {
@@ -150,8 +151,7 @@ export function ActionForm<T>({ label, submit, onDone, onError, children, classN
       const answer = await submit();
       onDone?.(answer);
     } catch (err) {
-      setError(err);
-      onError?.(err);
+      if (onError?.(err) !== true) setError(err);
     } finally {
       setBusy(false);
     }

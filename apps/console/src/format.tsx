@@ -2,6 +2,8 @@
 const local = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const localDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 export const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** An instant as the console shows it in text: the viewer's zone, medium date, short time. */
+export const formatLocal = (iso: string) => local.format(new Date(iso));
 
 export function Time({ value, dateOnly = false }: { value: string | null | undefined; dateOnly?: boolean }) {
   if (!value) return <span className="muted">—</span>;

@@ -23,10 +23,17 @@ export class ApiError extends Error {
 }
 
 /** The viewer's credential on every call, in a header (never in a URL); a 401 ends the session. */
+/** Recorded on the events the console's writes cause (X-Source): `portal`, except for an ERP key, which may not say so. */
+let source: 'portal' | null = null;
+export function recordWritesAs(s: 'portal' | null): void {
+  source = s;
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
     const credential = session.credential();
     if (credential && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${credential}`);
+    if (source && request.method !== 'GET') request.headers.set('x-source', source);
     return request;
   },
   onResponse({ request, response }) {

@@ -4,7 +4,7 @@ import type { ActiveDevice, FeatureGrant } from '../api/server-types';
 import { can, NotFound, useMe } from '../App';
 import { ApiError } from '../api/client';
 import { ActionForm, AsyncView, Empty, ErrorBox, Field, isStale, Notice, StatusBadge, Table, useAsync, usePager } from '../components';
-import { fromLocalInput, num, Time, toLocalInput, ZONE } from '../format';
+import { formatLocal, fromLocalInput, num, Time, toLocalInput, ZONE } from '../format';
 import { Link, seg } from '../router';
 import { UsageChart } from '../charts';
 import { Timeline } from './Timeline';
@@ -14,13 +14,21 @@ export function EntitlementPage({ id }: { id: string }) {
   const me = useMe();
   const state = useAsync(() => api.entitlement(id), [id]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [staleError, setStaleError] = useState<unknown>(null);
   if (state.error instanceof ApiError && state.error.status === 404) return <NotFound text={`There is no entitlement ${id} that you can see.`} />;
   const done = (what: string) => {
+    setStaleError(null);
     setNotice(what);
     state.reload();
   };
-  // A write refused for a stale revision: the error stays beside the form, the page shows the state as it is now.
-  const stale = (err: unknown) => isStale(err) && state.reload();
+  // A write refused for a stale revision: said at the top (the form that tried may be gone), and the page shows the state as it is now.
+  const stale = (err: unknown): boolean => {
+    if (!isStale(err)) return false;
+    setNotice(null);
+    setStaleError(err);
+    state.reload();
+    return true;
+  };
   return (
     <AsyncView state={state} what="the entitlement">
       {(raw) => {
@@ -33,7 +41,14 @@ export function EntitlementPage({ id }: { id: string }) {
             <h1>
               {e.productId} · {e.planId} <StatusBadge status={e.status} />
             </h1>
+            {me.customers && can(me, 'access-requests:create') && e.status !== 'revoked' && (
+              <p>
+                <Link to={`/requests?entitlementId=${seg(e.entitlementId)}`}>Ask for an upgrade or an add-on</Link>
+              </p>
+            )}
             <Notice text={notice} />
+            <ErrorBox error={staleError} />
+            {staleError ? <p className="muted">Shown as it is now (revision {e.revision}); try again if it still applies.</p> : null}
             <Terms e={e} />
             <Features features={e.features as Record<string, FeatureGrant>} />
             <Seats e={e} onChanged={done} onStale={stale} />
@@ -55,7 +70,8 @@ export function EntitlementPage({ id }: { id: string }) {
   );
 }
 
-function Terms({ e }: { e: Entitlement }) {
+/** The terms; `past`: a state as of a moment, whose revision is not what If-Match would take now. */
+function Terms({ e, past = false }: { e: Entitlement; past?: boolean }) {
   return (
     <dl className="terms">
       <div>
@@ -97,12 +113,21 @@ function Terms({ e }: { e: Entitlement }) {
         <dt>Regions</dt>
         <dd>{e.regions ? e.regions.join(', ') : 'everywhere'}</dd>
       </div>
-      <div>
-        <dt>Revision</dt>
-        <dd>
-          {e.revision} (updated <Time value={e.updatedAt} />)
-        </dd>
-      </div>
+      {past ? (
+        <div>
+          <dt>Last change before</dt>
+          <dd>
+            <Time value={e.updatedAt} />
+          </dd>
+        </div>
+      ) : (
+        <div>
+          <dt>Revision</dt>
+          <dd>
+            {e.revision} (updated <Time value={e.updatedAt} />)
+          </dd>
+        </div>
+      )}
     </dl>
   );
 }
@@ -129,7 +154,7 @@ function Features({ features }: { features: Record<string, FeatureGrant> }) {
   );
 }
 
-function Seats({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => void }) {
+function Seats({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => boolean }) {
   const me = useMe();
   const pager = usePager<string>([e.entitlementId]);
   const seats = useAsync(() => api.seats(e.entitlementId, pager.cursor), [e.entitlementId, e.revision, pager.cursor]);
@@ -184,7 +209,7 @@ function Seats({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: st
   );
 }
 
-function Devices({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => void }) {
+function Devices({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => boolean }) {
   const me = useMe();
   const devices = e.devices as unknown as ActiveDevice[];
   const [deviceId, setDeviceId] = useState('');
@@ -263,7 +288,7 @@ function TokenDownload({ e }: { e: Entitlement }) {
         submit={() => api.issueToken({ customerId: e.customerId, ...(userId.trim() ? { userId: userId.trim() } : {}) })}
         onDone={(t) => {
           download(new Blob([t.token], { type: 'application/jwt' }), `license-${e.customerId}${userId.trim() ? `-${userId.trim()}` : ''}.jwt`);
-          setIssued(`Token ${t.tokenId} issued; it expires ${new Date(t.expiresAt).toLocaleString()}.`);
+          setIssued(`Token ${t.tokenId} issued; it expires ${formatLocal(t.expiresAt)}.`);
         }}
       >
         <Field label="For user (optional)">{(id) => <input id={id} value={userId} maxLength={128} onChange={(ev) => setUserId(ev.target.value)} />}</Field>
@@ -284,7 +309,7 @@ export function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function OperatorActions({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => void }) {
+function OperatorActions({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: string) => void; onStale: (err: unknown) => boolean }) {
   const catalog = useAsync(() => api.catalog(), []);
   const [sku, setSku] = useState('');
   const [reason, setReason] = useState('');
@@ -301,8 +326,7 @@ function OperatorActions({ e, onChanged, onStale }: { e: Entitlement; onChanged:
       setConfirmRevoke(false);
       onChanged(what === 'suspend' ? 'Suspended.' : what === 'reinstate' ? 'Reinstated.' : 'Revoked. Revocation is final.');
     } catch (err) {
-      setError(err);
-      onStale(err);
+      if (!onStale(err)) setError(err);
     } finally {
       setBusy(false);
     }
@@ -405,7 +429,7 @@ function AsOf({ id }: { id: string }) {
                 <p>
                   At <Time value={shown} />:
                 </p>
-                <Terms e={p as Entitlement} />
+                <Terms e={p as Entitlement} past />
               </div>
             ) : null
           }

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { api } from '../api/api';
+import { api, type Entitlement } from '../api/api';
 import type { AccessRequestItem } from '../api/server-types';
 import { ActionForm, AsyncView, Empty, Field, Notice, StatusBadge, Table, useAsync, usePager } from '../components';
 import { num, Time } from '../format';
@@ -7,65 +7,86 @@ import { Link, seg, useLocation } from '../router';
 
 type Status = 'pending' | 'approved' | 'rejected';
 
-/** A customer asks for a product, plan or add-on, and follows its requests. */
+/**
+ * A customer asks for a product, plan or add-on, and follows its requests.
+ * From an entitlement (the upgrade prompt), the request is for that
+ * entitlement: another plan of its product (an upgrade or a downgrade of it,
+ * not a second entitlement) or one of its add-ons.
+ */
 export function RequestsPage({ customerId }: { customerId: string }) {
   const { query } = useLocation();
-  const catalog = useAsync(() => api.catalog(), []);
+  const entitlementId = query.get('entitlementId') ?? '';
+  const loaded = useAsync(async () => ({ catalog: await api.catalog(), entitlement: entitlementId ? ((await api.entitlement(entitlementId)) as Entitlement) : null }), [entitlementId]);
   const [sku, setSku] = useState('');
   const [quantity, setQuantity] = useState('1');
   const [reason, setReason] = useState(query.get('feature') ? `We are near the ${query.get('feature')} cap` : '');
-  const entitlementId = query.get('entitlementId') ?? '';
   const [notice, setNotice] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   return (
     <section>
       <h1>Access requests of {customerId}</h1>
-      <h2>Ask for a product, plan or add-on</h2>
-      <AsyncView state={catalog} what="the catalog">
-        {(c) => (
-          <ActionForm
-            label="Send request"
-            busyLabel="Sending…"
-            submit={() => api.requestAccess({ customerId, sku, quantity: Number(quantity), reason: reason.trim(), ...(entitlementId ? { entitlementId } : {}) })}
-            onDone={(r) => {
-              setNotice(`Request ${r.requestId} sent: ${r.status}. An approver will decide.`);
-              setTick((t) => t + 1);
-            }}
-          >
-            <Field label="What">
-              {(id) => (
-                <select id={id} value={sku} required onChange={(e) => setSku(e.target.value)}>
-                  <option value="">Choose…</option>
-                  {c.products.map((p) => (
-                    <optgroup key={p.id} label={p.name}>
-                      {p.plans.map((plan) => (
-                        <option key={plan.sku} value={plan.sku}>
-                          {p.name} — {plan.name} plan
-                        </option>
-                      ))}
-                      {c.addOns
-                        .filter((a) => a.productId === p.id)
-                        .map((a) => (
-                          <option key={a.sku} value={a.sku}>
-                            {p.name} — add-on: {a.name}
-                          </option>
-                        ))}
-                    </optgroup>
-                  ))}
-                </select>
+      <h2>{entitlementId ? 'Ask for a change to an entitlement' : 'Ask for a product, plan or add-on'}</h2>
+      <AsyncView state={loaded} what="the catalog">
+        {({ catalog: c, entitlement: e }) => {
+          const products = e ? c.products.filter((p) => p.id === e.productId) : c.products;
+          // From an entitlement: the next plan up is what the prompt is about.
+          const suggested = e ? products[0]?.plans.filter((p) => p.tier > e.tier).sort((a, b) => a.tier - b.tier)[0]?.sku : undefined;
+          const chosen = sku || suggested || '';
+          return (
+            <ActionForm
+              label="Send request"
+              busyLabel="Sending…"
+              submit={() => api.requestAccess({ customerId, sku: chosen, quantity: Number(quantity), reason: reason.trim(), ...(e ? { entitlementId: e.entitlementId } : {}) })}
+              onDone={(r) => {
+                setNotice(`Request ${r.requestId} sent: ${r.status}. An approver will decide.`);
+                setSku('');
+                setQuantity('1');
+                setReason('');
+                setTick((t) => t + 1);
+              }}
+            >
+              {e && (
+                <p className="for-entitlement">
+                  For your{' '}
+                  <Link to={`/entitlements/${seg(e.entitlementId)}`}>
+                    {e.productId} · {e.planId}
+                  </Link>{' '}
+                  entitlement: a plan here changes its plan (no second entitlement); an add-on extends it. <Link to="/requests">Ask for something else</Link>
+                </p>
               )}
-            </Field>
-            <Field label="Quantity">{(id) => <input id={id} type="number" min={1} max={100000} required value={quantity} onChange={(e) => setQuantity(e.target.value)} />}</Field>
-            <Field label="Why" hint="Shown to the approver and kept with the request.">
-              {(id, hint) => <textarea id={id} aria-describedby={hint} required maxLength={500} rows={2} value={reason} onChange={(e) => setReason(e.target.value)} />}
-            </Field>
-            {entitlementId && (
-              <p className="muted small">
-                For entitlement <Link to={`/entitlements/${seg(entitlementId)}`}>{entitlementId}</Link>
-              </p>
-            )}
-          </ActionForm>
-        )}
+              <Field label="What">
+                {(id) => (
+                  <select id={id} value={chosen} required onChange={(ev) => setSku(ev.target.value)}>
+                    <option value="">Choose…</option>
+                    {products.map((p) => (
+                      <optgroup key={p.id} label={p.name}>
+                        {p.plans
+                          .filter((plan) => !e || plan.sku !== e.planSku)
+                          .map((plan) => (
+                            <option key={plan.sku} value={plan.sku}>
+                              {p.name} — {plan.name} plan{e ? (plan.tier > e.tier ? ' (upgrade)' : ' (downgrade)') : ''}
+                            </option>
+                          ))}
+                        {c.addOns
+                          .filter((a) => a.productId === p.id)
+                          .map((a) => (
+                            <option key={a.sku} value={a.sku} disabled={!e}>
+                              {p.name} — add-on: {a.name}
+                              {e ? '' : ' (ask from the entitlement it extends)'}
+                            </option>
+                          ))}
+                      </optgroup>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              <Field label="Quantity">{(id) => <input id={id} type="number" min={1} max={100000} required value={quantity} onChange={(ev) => setQuantity(ev.target.value)} />}</Field>
+              <Field label="Why" hint="Shown to the approver and kept with the request.">
+                {(id, hint) => <textarea id={id} aria-describedby={hint} required maxLength={500} rows={2} value={reason} onChange={(ev) => setReason(ev.target.value)} />}
+              </Field>
+            </ActionForm>
+          );
+        }}
       </AsyncView>
       <Notice text={notice} />
       <RequestList customerId={customerId} refresh={tick} />

@@ -5,8 +5,9 @@ import { reject } from '../shared/errors';
 
 /**
  * An access request is the approval workflow: a customer admin asks for a plan
- * (a new entitlement) or an add-on (on an existing one); an approver other
- * than the requester approves, which grants, or rejects it.
+ * (a new entitlement, or — naming an entitlement — a change of its plan: an
+ * upgrade or a downgrade) or an add-on (on an existing one); an approver other
+ * than the requester approves, which carries it out, or rejects it.
  */
 interface RequestData {
   requestId: string;
@@ -16,7 +17,7 @@ interface RequestData {
   quantity: number;
   requestedBy: string;
   reason: string;
-  /** The entitlement an add-on request extends. */
+  /** The entitlement an add-on request extends, or whose plan a plan request changes. */
   entitlementId?: string;
   catalogVersion: number;
 }
@@ -24,7 +25,15 @@ interface RequestData {
 export type AccessRequested = DomainEvent<'AccessRequested', RequestData>;
 export type AccessApproved = DomainEvent<
   'AccessApproved',
-  { requestId: string; customerId: string; approvedBy: string; comment: string; entitlementId: string }
+  {
+    requestId: string;
+    customerId: string;
+    approvedBy: string;
+    comment: string;
+    entitlementId: string;
+    /** Set when the approval changes the plan of the named entitlement; absent: a grant (plan) or an attachment (add-on), as the request's kind says. */
+    action?: 'change_plan';
+  }
 >;
 /**
  * The approval has been carried out on the entitlement (or could not be, with
@@ -68,11 +77,20 @@ export type AccessRequestState =
       readonly approvedBy: string;
       readonly decidedAt: string;
       readonly entitlementId: string;
+      /** What the approval does on the entitlement. */
+      readonly action: ApprovalAction;
       /** When the grant was carried out; null while it is pending (a crash between approval and grant). */
       readonly fulfilledAt: string | null;
       readonly fulfilment: { readonly entitlementEvents: readonly string[]; readonly failure?: { code: string; message: string } } | null;
     })
   | (Pending & { readonly status: 'rejected'; readonly rejectedBy: string; readonly decidedAt: string; readonly rejectionReason: string });
+
+export type ApprovalAction = 'grant' | 'change_plan' | 'attach_add_on';
+
+/** What approving a request does: attach an add-on, change the named entitlement's plan, or grant a new entitlement. */
+function approvalAction(request: Pick<RequestData, 'kind' | 'entitlementId'>): ApprovalAction {
+  return request.kind === 'add_on' ? 'attach_add_on' : request.entitlementId ? 'change_plan' : 'grant';
+}
 
 export const initialAccessRequestState: AccessRequestState = { status: 'none' };
 export const accessRequestStream = (requestId: string): string => `access-request-${requestId}`;
@@ -136,6 +154,7 @@ export function decideAccessRequest(command: AccessRequestCommand, state: Access
           requestedBy: state.requestedBy,
         });
       }
+      const action = approvalAction(state);
       return [
         {
           type: 'AccessApproved',
@@ -144,7 +163,8 @@ export function decideAccessRequest(command: AccessRequestCommand, state: Access
             customerId: state.customerId,
             approvedBy: command.data.approvedBy,
             comment: command.data.comment,
-            entitlementId: state.kind === 'add_on' ? state.entitlementId! : command.data.newEntitlementId,
+            entitlementId: action === 'grant' ? command.data.newEntitlementId : state.entitlementId!,
+            ...(action === 'change_plan' ? { action } : {}),
           },
           metadata,
         },
@@ -167,6 +187,8 @@ export function evolveAccessRequest(state: AccessRequestState, event: AccessRequ
         approvedBy: event.data.approvedBy,
         decidedAt: event.metadata.recordedAt,
         entitlementId: event.data.entitlementId,
+        // Approvals recorded before plan changes existed were grants or attachments, as their kind says.
+        action: event.data.action ?? (state.kind === 'add_on' ? 'attach_add_on' : 'grant'),
         fulfilledAt: null,
         fulfilment: null,
       };
@@ -203,12 +225,15 @@ export function commandForApprovedRequest(
   catalog: PublishedCatalog,
   meta: CommandMetadata,
 ): EntitlementCommand {
-  if (request.kind === 'add_on') {
+  if (request.action === 'attach_add_on') {
     return {
       type: 'AttachAddOn',
       data: { catalog, sku: request.sku, quantity: request.quantity, customerId: request.customerId },
       metadata: meta,
     };
+  }
+  if (request.action === 'change_plan') {
+    return { type: 'ChangePlan', data: { catalog, sku: request.sku, quantity: request.quantity, customerId: request.customerId }, metadata: meta };
   }
   return {
     type: 'GrantEntitlement',

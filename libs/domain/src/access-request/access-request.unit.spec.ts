@@ -52,6 +52,27 @@ describe('Access request decider', () => {
     const c = commandForApprovedRequest(state, catalog, m);
     expect(c).toMatchObject({ type: 'GrantEntitlement', data: { entitlementId: 'ent-r1', sku: 'ANL-PRO', quantity: 2, origin: { kind: 'access_request', requestId: 'r1' } } });
   });
+  it('a plan request that names an entitlement changes its plan when approved (upgrade or downgrade), on that entitlement', () => {
+    const upgrade: AccessRequestEvent = { ...requested, data: { ...(requested.data as object), sku: 'ANL-ENT', quantity: 1, entitlementId: 'ent-7' } } as AccessRequestEvent;
+    spec.given([upgrade]).when(approve('bob')).then([
+      { type: 'AccessApproved', data: { requestId: 'r1', customerId: 'cust-1', approvedBy: 'bob', comment: 'ok', entitlementId: 'ent-7', action: 'change_plan' }, metadata: envelope(m) },
+    ]);
+    const state = foldAccessRequest([upgrade, ...accessRequestDecider.decide(approve('bob'), foldAccessRequest([upgrade]))]);
+    if (state.status !== 'approved') throw new Error('expected approved');
+    expect(state).toMatchObject({ action: 'change_plan', entitlementId: 'ent-7' });
+    expect(commandForApprovedRequest(state, catalog, m)).toMatchObject({ type: 'ChangePlan', data: { sku: 'ANL-ENT', quantity: 1, customerId: 'cust-1' } });
+  });
+  it('an approval recorded before plan changes existed still reads as a grant, an add-on as an attachment', () => {
+    const named: AccessRequestEvent = { ...requested, data: { ...(requested.data as object), entitlementId: 'ent-7' } } as AccessRequestEvent;
+    const old: AccessRequestEvent = { type: 'AccessApproved', data: { requestId: 'r1', customerId: 'cust-1', approvedBy: 'bob', comment: 'ok', entitlementId: 'ent-new' }, metadata: envelope(m) };
+    const state = foldAccessRequest([named, old]);
+    if (state.status !== 'approved') throw new Error('expected approved');
+    expect(commandForApprovedRequest(state, catalog, m)).toMatchObject({ type: 'GrantEntitlement', data: { entitlementId: 'ent-new' } });
+    const addOn: AccessRequestEvent = { ...requested, data: { ...(requested.data as object), kind: 'add_on', sku: 'ANL-AI', entitlementId: 'ent-7' } } as AccessRequestEvent;
+    const attached = foldAccessRequest([addOn, { ...old, data: { ...old.data, entitlementId: 'ent-7' } } as AccessRequestEvent]);
+    if (attached.status !== 'approved') throw new Error('expected approved');
+    expect(commandForApprovedRequest(attached, catalog, m)).toMatchObject({ type: 'AttachAddOn', data: { sku: 'ANL-AI' } });
+  });
   it('records the grant once it is carried out, once, and only for an approved request', () => {
     const approved = accessRequestDecider.decide(approve('bob'), foldAccessRequest([requested]));
     const fulfil: AccessRequestCommand = { type: 'FulfilAccess', data: { entitlementEvents: ['EntitlementGranted'] }, metadata: m };

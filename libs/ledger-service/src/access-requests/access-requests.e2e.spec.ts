@@ -84,6 +84,30 @@ describe('access requests (approval workflow)', () => {
     expect(await t.head()).toBe(head);
   });
 
+  it('a plan request naming an entitlement upgrades that entitlement on approval (no second entitlement)', async () => {
+    const ent = (await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO', quantity: 2 })).body.entitlementId as string;
+    const asked = await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ENT', quantity: 1, reason: 'we outgrew Pro', entitlementId: ent }, alice);
+    expect(asked.status).toBe(201);
+    const before = await t.head();
+    const approved = await t.http('POST', `/v1/access-requests/${asked.body.requestId}/approve`, {}, bob);
+    expect(approved.body).toMatchObject({ status: 'approved', entitlementId: ent, entitlementEvents: ['PlanChanged'] });
+    expect((await t.eventsAfter(before)).map((e) => e.type)).toEqual(['AccessApproved', 'PlanChanged', 'AccessFulfilled']);
+    expect((await t.http('GET', `/v1/entitlements/${ent}`)).body).toMatchObject({ planId: 'enterprise' });
+    const owned = await t.http('GET', `/v1/customers/acme/entitlements?minPosition=${approved.body.position}`);
+    expect(owned.body.items.map((e: { entitlementId: string }) => e.entitlementId)).toEqual([ent]);
+  });
+
+  it('refuses, when asked, an entitlement of another product or another customer', async () => {
+    const ent = (await t.http('POST', '/v1/entitlements', { customerId: 'acme', sku: 'ANL-PRO' })).body.entitlementId as string;
+    const globex = (await t.http('POST', '/v1/entitlements', { customerId: 'globex', sku: 'ANL-PRO' })).body.entitlementId as string;
+    const head = await t.head();
+    expect(await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'VLT-PRO', reason: 'x', entitlementId: ent }, alice)).toMatchObject({ status: 409, body: { code: 'PLAN.PRODUCT_MISMATCH' } });
+    expect(await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'VLT-EXTRA-SECRETS', reason: 'x', entitlementId: ent }, alice)).toMatchObject({ body: { code: expect.stringMatching(/PRODUCT_MISMATCH|UNKNOWN_SKU/) } });
+    // An operator naming another customer's entitlement: as if it did not exist.
+    expect(await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-ENT', reason: 'x', entitlementId: globex }, bob)).toMatchObject({ status: 404, body: { code: 'ENTITLEMENT.NOT_FOUND' } });
+    expect(await t.head()).toBe(head);
+  });
+
   it('validates requests', async () => {
     expect((await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'NOPE', reason: 'x' }, alice)).body.code).toBe('CATALOG.UNKNOWN_SKU');
     expect((await t.http('POST', '/v1/access-requests', { customerId: 'acme', sku: 'ANL-PRO' }, alice)).body.errors[0].path).toBe('reason');

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { decideAccessRequest, DomainError, evolveAccessRequest } from '@el/domain';
+import { decideAccessRequest, DomainError, evolveAccessRequest, resolveSku } from '@el/domain';
 import { EntitlementRepository } from '../entitlements/entitlement.repository';
 import { assertSeesCustomer, assertSeesEntitlement } from '../infrastructure/visibility';
 import { Clock, IdGenerator } from '@el/platform';
@@ -23,11 +23,17 @@ export class RequestAccessHandler implements ICommandHandler<RequestAccessComman
   async execute(c: RequestAccessCommand): Promise<AccessRequestResult> {
     const viewer = c.context.principal;
     assertSeesCustomer(viewer, c.customerId);
-    if (c.entitlementId !== undefined && viewer.customers !== null) {
-      // An add-on for an entitlement this principal cannot see: as if it did not exist.
+    if (c.entitlementId !== undefined) {
+      // The entitlement an add-on extends or whose plan changes: the customer's own (another's, or one this
+      // principal cannot see, is as if it did not exist), and of the product the SKU belongs to.
       const { state } = await this.entitlements.load(c.entitlementId);
-      if (state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${c.entitlementId} does not exist`);
+      if (state.status === 'none' || state.customerId !== c.customerId) throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${c.entitlementId} of customer ${c.customerId} does not exist`);
       assertSeesEntitlement(viewer, c.entitlementId, state.customerId);
+      const resolved = resolveSku(this.catalog.current().catalog, c.sku);
+      if (resolved && resolved.product.id !== state.productId) {
+        const code = resolved.kind === 'add_on' ? 'ADD_ON.PRODUCT_MISMATCH' : 'PLAN.PRODUCT_MISMATCH';
+        throw new DomainError(code, `${c.sku} is for product ${resolved.product.id}, not ${state.productId} (entitlement ${c.entitlementId}); leave out the entitlement to ask for a new one`, { sku: c.sku, productId: resolved.product.id, entitlementProductId: state.productId });
+      }
     }
     const { commandId, requestHash } = writeOptions(c.context, this.ids);
     const loaded = await this.requests.load(c.requestId);
