@@ -234,7 +234,7 @@ suite('the web console in a real browser', () => {
   it('a seat conflict and a concurrent change are shown plainly, and nothing is written', async () => {
     const { page, done } = await open(keys.customerAdmin, 'seat-conflict');
     await page.goto(`${sys.url}/console/entitlements/${ids.designer}`);
-    await page.getByRole('cell', { name: 'ann@acme.com', exact: true }).waitFor();
+    await page.getByRole('region', { name: 'Seat assignments' }).getByRole('cell', { name: 'ann@acme.com', exact: true }).waitFor();
     // The only seat is taken: the API's 409 in words.
     await page.getByLabel('User id', { exact: true }).fill('bob@acme.com');
     await page.getByRole('button', { name: 'Assign seat' }).click();
