@@ -174,7 +174,7 @@ async function buildConsole() {
     const at = performance.now();
     const tmp = join(out, 'apps', `console.${process.pid}.tmp`);
     const { build } = await import('vite');
-    await build({ configFile: join(app, 'vite.config.ts'), logLevel: 'error', build: { outDir: tmp, emptyOutDir: true } });
+    await build({ configFile: join(app, 'vite.config.mts'), logLevel: 'error', build: { outDir: tmp, emptyOutDir: true } });
     await writeFile(join(tmp, '.sources'), digest);
     const old = join(out, 'apps', `console.${process.pid}.old`);
     await rename(target, old).catch(() => undefined);
