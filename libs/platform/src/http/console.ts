@@ -89,6 +89,10 @@ export function defaultConsoleDir(from = __dirname): string | null {
   }
 }
 
+function fileOf(body: Buffer, type: string, immutable: boolean): ConsoleFile {
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, immutable };
+}
+
 function readTree(root: string): Map<string, ConsoleFile> {
   const files = new Map<string, ConsoleFile>();
   const walk = (dir: string) => {
@@ -98,8 +102,7 @@ function readTree(root: string): Map<string, ConsoleFile> {
       else {
         const rel = relative(root, p).split(sep).join('/');
         if (name.startsWith('.')) continue;
-        const body = readFileSync(p);
-        files.set(rel, { body, type: TYPES[extname(name)] ?? 'application/octet-stream', etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, immutable: rel.startsWith('assets/') });
+        files.set(rel, fileOf(readFileSync(p), TYPES[extname(name)] ?? 'application/octet-stream', rel.startsWith('assets/')));
       }
     }
   };
@@ -134,8 +137,7 @@ export class ConsoleController implements OnModuleInit {
     }
     this.files = readTree(dir);
     // How to sign in, for the page (no secret: a public client id and where its provider is).
-    const config = Buffer.from(JSON.stringify({ oidc: this.settings.oidc }));
-    this.files.set('config.json', { body: config, type: TYPES['.json']!, etag: `"${createHash('sha256').update(config).digest('base64url').slice(0, 27)}"`, immutable: false });
+    this.files.set('config.json', fileOf(Buffer.from(JSON.stringify({ oidc: this.settings.oidc })), TYPES['.json']!, false));
   }
 
   @Get()
@@ -152,7 +154,12 @@ export class ConsoleController implements OnModuleInit {
   @Get('*')
   @Public('the web console\'s files and pages: no data, every call it makes carries the viewer\'s credential')
   file(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
-    const path = decodeURIComponent(req.url.split('?')[0]!.replace(/^\/console\/?/, ''));
+    let path: string;
+    try {
+      path = decodeURIComponent(req.url.split('?')[0]!.replace(/^\/console\/?/, ''));
+    } catch {
+      path = 'assets/(not a path)';
+    }
     if (this.files.has(path)) return this.send(req, reply, path);
     // A missing asset is a 404; any other path is a page of the app (client-side routing).
     if (path.startsWith('assets/') || extname(path) !== '') {
