@@ -43,9 +43,11 @@ describe('the web console at /console', () => {
     const js = await get('/console/assets/index-abc.js');
     expect({ status: js.statusCode, type: js.headers['content-type'], cache: js.headers['cache-control'] }).toEqual({ status: 200, type: 'text/javascript; charset=utf-8', cache: 'public, max-age=31536000, immutable' });
     expect((await get('/console/customers/acme?search=a')).body).toContain('<div id="root">');
-    for (const url of ['/console/assets/nope.js', '/console/../package.json', '/console/assets/%E0%A4%A']) {
+    for (const url of ['/console/assets/nope.js', '/console/../package.json']) {
       expect({ url, status: (await get(url)).statusCode }).toEqual({ url, status: 404 });
     }
+    // A malformed path is the caller's error, never the server's.
+    expect((await get('/console/assets/%E0%A4%A')).statusCode).toBe(400);
     // Files the build keeps beside the bundle (its stamp) are not served.
     expect((await get('/console/.sources')).body).not.toContain('the build stamp');
     expect(JSON.parse((await get('/console/config.json')).body)).toEqual({ oidc: null });
