@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { post, start, type Running } from './testing/embedded-process';
@@ -28,6 +28,30 @@ describe('npm start (embedded entry point)', () => {
     const owned = (await (await second.fetch(`/v1/customers/acme/entitlements?minPosition=${order.body.position}`)).json()) as { items: Record<string, unknown>[] };
     expect(owned.items).toHaveLength(1);
     expect(owned.items[0]).toMatchObject({ entitlementId: order.body.lines[0].entitlementId, seats: 3 });
+  });
+
+  it('refuses a second process on the same DATA_DIR, names its holder, and takes the directory over once the holder is gone (even by SIGKILL)', async () => {
+    const first = await start({ DATA_DIR: dataDir });
+    running.push(first);
+    const second = await start({ DATA_DIR: dataDir });
+    running.push(second);
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    expect(second.output().trim()).toBe(`entitlement-ledger failed to start: Invalid configuration:\n  - DATA_DIR: ${dataDir} is in use by entitlement-ledger (embedded) (pid ${first.child.pid}, since ${JSON.parse(readFileSync(join(dataDir, 'owner.json'), 'utf8')).since}): stop it, or give this process its own DATA_DIR`);
+    expect((await first.fetch('/health')).status).toBe(200);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = await start({ DATA_DIR: dataDir });
+    running.push(third);
+    expect((await third.fetch('/health')).status).toBe(200);
+  });
+
+  it('names DATA_DIR, without a stack trace, when it cannot be written', async () => {
+    const file = join(dataDir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const app = await start({ DATA_DIR: join(file, 'data') });
+    running.push(app);
+    expect(await app.exited).toEqual({ code: 1, signal: null });
+    expect(app.output().trim()).toBe(`entitlement-ledger failed to start: Invalid configuration:\n  - DATA_DIR: ${join(file, 'data')} cannot be created or written (ENOTDIR): give a directory this process may write`);
   });
 
   it('loses no acknowledged write when killed with SIGKILL mid-load', async () => {

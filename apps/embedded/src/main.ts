@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { AuditModule, auditConfigSpec, auditErrorTable } from '@el/audit-service';
 import { CHECK_ROUTES, checkApiOpenApiPaths, EnforcementModule, enforcementConfigSpec, enforcementErrorTable } from '@el/enforcement-service';
-import { describeEventStore, EventStoreModule } from '@el/event-store';
+import { claimDataDir, describeEventStore, EventStoreModule } from '@el/event-store';
 import { LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, describeKafka, MessagingModule, RelayModule } from '@el/messaging';
@@ -23,6 +23,8 @@ export const embeddedConfigSpec = { ...enforcementConfigSpec, ...ledgerServiceCo
 runMain('entitlement-ledger', async () => {
   // The enforcement view's snapshot lives with the rest of the data unless told otherwise.
   const config = configReader(embeddedConfigSpec)({ ...process.env, ENFORCEMENT_DATA_DIR: process.env['ENFORCEMENT_DATA_DIR'] || process.env['DATA_DIR'] || undefined });
+  // One embedded process per data directory (the claim dies with the process).
+  claimDataDir(config.DATA_DIR, 'entitlement-ledger (embedded)');
   const readDb = readDbConfig(config, config.DATA_DIR);
   const bus = busConfig(config);
 
