@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +163,8 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'el-kafka-'));
   mkdirSync(dir, { recursive: true });
   const port = options.port ?? (await freePort());
+  // Something else answering on the port would pass for this broker: refuse to start rather than say "up".
+  if (options.port !== undefined && (await portOpen(port))) throw new InfraUnavailableError(`Kafka: port ${port} is already in use by another process; stop it or choose another port (KAFKA_PORT)`);
   const controllerPort = await freePort();
   const data = join(dir, 'data');
   const config = join(dir, 'server.properties');
@@ -199,6 +201,13 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     const f = spawnSync(javaBin, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', config, ...listeners.scram], { encoding: 'utf8' });
     if (f.status !== 0) throw new InfraUnavailableError(`Kafka: formatting KRaft storage failed:\n${f.stdout}${f.stderr}`);
   }
+  // Only what this start writes counts: with kept data, the log of an earlier run says "started" too.
+  const serverLog = join(dir, 'server.log');
+  const logStart = existsSync(serverLog) ? statSync(serverLog).size : 0;
+  const startedNow = () => {
+    const text = readFileSync(serverLog, { encoding: 'utf8', flag: 'a+' });
+    return text.length >= logStart && text.slice(logStart).includes('Kafka Server started');
+  };
   const out = openSync(join(dir, 'stdout.log'), 'a');
   const child: ChildProcess = spawn(javaBin, ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.Kafka', config], {
     stdio: ['ignore', out, out],
@@ -206,15 +215,15 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   });
   if (options.detached) child.unref();
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let alive = true;
-  void exited.then(() => (alive = false));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
 
   const deadline = Date.now() + 90_000;
-  while (!(await portOpen(port)) || !readFileSync(join(dir, 'server.log'), { encoding: 'utf8', flag: 'a+' }).includes('Kafka Server started')) {
-    if (!alive || Date.now() > deadline) {
+  while (!startedNow() || !(await portOpen(port))) {
+    if (exitCode !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
-      const tail = readFileSync(join(dir, 'stdout.log'), 'utf8').slice(-2000) + readFileSync(join(dir, 'server.log'), { encoding: 'utf8', flag: 'a+' }).slice(-2000);
-      throw new InfraUnavailableError(`Kafka did not start within 90 s:\n${tail}`);
+      const tail = readFileSync(join(dir, 'stdout.log'), 'utf8').slice(-2000) + readFileSync(serverLog, { encoding: 'utf8', flag: 'a+' }).slice(logStart).slice(-2000);
+      throw new InfraUnavailableError(exitCode !== undefined ? `Kafka exited (code ${exitCode}) while starting:\n${tail}` : `Kafka did not start within 90 s:\n${tail}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -225,7 +234,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     ...(listeners.tls ? { tls: listeners.tls } : {}),
     pid: child.pid!,
     async stop() {
-      if (alive) {
+      if (exitCode === undefined) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
         await exited;
