@@ -198,7 +198,6 @@ export function NotFound({ text }: { text: string }) {
   );
 }
 
-export { ErrorBox };
 
 /** A page that fails to render says so (and the rest of the console keeps working). */
 class ErrorBoundary extends Component<{ children: ReactNode }, { error: unknown }> {

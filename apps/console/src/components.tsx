@@ -99,7 +99,6 @@ export function usePager<C>(inputs: readonly unknown[] = []) {
   return {
     cursor,
     page: stack.length,
-    reset: () => setStack([undefined]),
     controls: (next: C | null | undefined, label: string) => (
       <nav className="pager" aria-label={`${label} pages`}>
         <button type="button" disabled={stack.length === 1} onClick={() => setStack((s) => s.slice(0, -1))}>

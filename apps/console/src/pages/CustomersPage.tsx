@@ -9,7 +9,7 @@ export function CustomersPage() {
   const { query } = useLocation();
   const [text, setText] = useState(query.get('search') ?? '');
   const search = query.get('search') ?? '';
-  const pager = usePager<string>();
+  const pager = usePager<string>([search]);
   const list = useAsync(() => api.customers(search, pager.cursor), [search, pager.cursor]);
   return (
     <section>
@@ -19,7 +19,6 @@ export function CustomersPage() {
         className="action"
         onSubmit={(e) => {
           e.preventDefault();
-          pager.reset();
           navigate(`/customers${text.trim() ? `?search=${encodeURIComponent(text.trim())}` : ''}`);
         }}
       >
