@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CATALOG_PUBLISHED_TYPE, TOPICS, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
 import { BUS_CONFIG, INTEGRATION_EVENTS, jsonOf, typeOf, type BusConfig, type BusSubscription, type BusSubscriptionSource, type IncomingMessage, type IntegrationEvents } from '@el/messaging';
-import { Clock, HealthRegistry, Metrics, type ComponentHealth } from '@el/platform';
+import { Clock, HealthRegistry, Metrics, withTimeout, DEPENDENCY_PROBE_MS, type ComponentHealth } from '@el/platform';
 import { consumerGroup, ENFORCEMENT_CONFIG, snapshotPath, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementView } from './enforcement-view';
 import { SnapshotFile } from './snapshot-file';
@@ -205,7 +205,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     const view = this.viewInstance;
     let progress: { behind: number; ahead: string | null } | null = null;
     try {
-      progress = await this.progress();
+      progress = await withTimeout(this.progress(), DEPENDENCY_PROBE_MS);
     } catch {
       /* the bus is unreachable: reported by its own component */
     }

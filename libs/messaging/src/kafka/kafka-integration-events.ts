@@ -1,8 +1,9 @@
 import { COMPACTED_TOPICS, SINGLE_PARTITION_TOPICS } from '@el/contracts';
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Producer } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
-import type { Secret } from '@el/platform';
-import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
+import { withTimeout, type Secret } from '@el/platform';
+import { removeGroupMembers } from './group-members';
+import { backoff, RESUME_RETRY, SeenIds, type BusHealth, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
 
 export type SaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
 
@@ -81,7 +82,14 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   private producer: Producer | null = null;
   private producerReady: Promise<Producer> | null = null;
   private readonly consumers = new Set<Consumer>();
+  /** What each consumer is doing, for health: joined and fetching, (re)joining, or given up. */
+  private readonly consumerStates = new Map<Consumer, { topic: string; group: string; state: 'joining' | 'consuming' | 'restarting' | 'failed'; since: number; error?: string }>();
+  /** Groups whose earlier members of this client id were removed (once per process). */
+  private readonly evictedGroups = new Set<string>();
   private admin: Admin | null = null;
+  private probeAdmin: Admin | null = null;
+  private lastProbe: { readonly at: number; readonly result: Promise<{ up: boolean; rttMs?: number; brokers?: number; error?: string }> } | null = null;
+  private lastPublishError: { readonly at: number; readonly message: string } | null = null;
 
   constructor(private readonly options: KafkaOptions) {
     const log = options.log ?? ((level, message, extra) => process.stderr.write(`${JSON.stringify({ level, msg: message, ...extra })}\n`));
@@ -90,7 +98,9 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
       brokers: [...options.brokers],
       ...kafkajsSecurity(options.security),
       connectionTimeout: 5000,
-      retry: { initialRetryTime: 200, retries: 12 },
+      // At most a second between attempts: a broker that comes back is used again within a second
+      // (kafkajs's default backs off to 30 s). A call still fails after about 10 s of trying.
+      retry: { initialRetryTime: 200, maxRetryTime: 1_000, retries: 12 },
       logLevel: logLevel.WARN,
       logCreator:
         () =>
@@ -262,7 +272,9 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
             })),
           });
           for (const p of batch) p.resolve();
+          this.lastPublishError = null;
         } catch (err) {
+          this.lastPublishError = { at: Date.now(), message: (err as Error).message };
           for (const p of batch) p.reject(err);
         }
       }
@@ -272,16 +284,30 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   }
 
   async consume(topic: string, group: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<RunningConsumer> {
-    const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
+    const retry = options.retry ?? RESUME_RETRY;
     const dedupe = options.dedupe ?? true;
     const concurrency = Math.max(1, options.concurrency ?? 1);
     const ordered = options.ordered ?? true;
     const seen = new SeenIds();
-    const consumer = this.kafka.consumer({ groupId: group, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
+    await this.removePredecessors(group);
+    let memberId: string | null = null;
+    let running = true;
+    const consumer = this.kafka.consumer({
+      groupId: group,
+      maxWaitTimeInMs: 250,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+      // kafkajs restarts a consumer that lost its broker as a new member; its former self, which could
+      // not leave while the broker was away, would hold the group's rebalance until its session times
+      // out (30 s). Removed first, the restarted consumer is back within a second of the broker.
+      retry: { retries: 5, restartOnFailure: async () => (await this.removeFormerSelf(group, memberId, () => running), true) },
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => (memberId = e.payload.memberId));
+    this.trackState(consumer, topic, group);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
     this.consumers.add(consumer);
-    let running = true;
     let inBatch: Promise<void> = Promise.resolve();
     // With startFrom: where each partition resumes (the next offset to handle), kept up to date as messages are handled.
     const resumeAt = options.startFrom ? new Map(Object.entries(options.startFrom).map(([p, o]) => [Number(p), o])) : null;
@@ -398,15 +424,119 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         await inBatch; // the batch in progress stops after its current message and commits what it handled
         for (const partition of [...handledUpTo.keys()]) await commit(partition).catch(() => undefined);
         this.consumers.delete(consumer);
-        await consumer.disconnect();
+        this.consumerStates.delete(consumer);
+        await withTimeout(consumer.disconnect(), CLOSE_STEP_MS).catch(() => undefined);
       },
     };
   }
 
+  private trackState(consumer: Consumer, topic: string, group: string): void {
+    const set = (state: 'joining' | 'consuming' | 'restarting' | 'failed', error?: string) =>
+      this.consumerStates.set(consumer, { topic, group, state, since: Date.now(), ...(error ? { error } : {}) });
+    set('joining');
+    consumer.on(consumer.events.GROUP_JOIN, () => set('consuming'));
+    consumer.on(consumer.events.REBALANCING, () => set('joining'));
+    consumer.on(consumer.events.CRASH, (e) => set(e.payload.restart ? 'restarting' : 'failed', e.payload.error.message));
+  }
+
+  /**
+   * A process killed without leaving its groups (SIGKILL, a crash) stays a
+   * member until its session times out (30 s): a successor joining the group
+   * waits for it. Members with this client id are earlier runs of this very
+   * instance (the client id names the instance: KAFKA_INSTANCE_ID), so the
+   * first consumer of each group removes them before joining — a restart is
+   * ready in seconds. A failure only costs that wait.
+   */
+  private async removePredecessors(group: string): Promise<void> {
+    if (this.evictedGroups.has(group)) return;
+    this.evictedGroups.add(group);
+    try {
+      const { groups } = await withTimeout((await this.getAdmin()).describeGroups([group]), 5_000);
+      const earlier = (groups[0]?.members ?? []).filter((m) => m.clientId === this.options.clientId).map((m) => m.memberId);
+      if (earlier.length === 0) return;
+      await withTimeout(removeGroupMembers(this.kafka, group, earlier), 5_000);
+      this.options.log?.('info', `kafka: removed ${earlier.length} member(s) an earlier run of ${this.options.clientId} left in group ${group}`, { group, members: earlier });
+    } catch (err) {
+      this.options.log?.('warn', `kafka: could not remove earlier members of group ${group} (${(err as Error).message}); joining waits for their session to time out`, { group });
+    }
+  }
+
+  /** Waits (polling the brokers, at most two minutes) until the crashed consumer's member can be removed from its group. */
+  private async removeFormerSelf(group: string, memberId: string | null, running: () => boolean): Promise<void> {
+    if (!memberId) return;
+    const deadline = Date.now() + 120_000;
+    while (running() && Date.now() < deadline) {
+      if ((await this.probe()).up) {
+        try {
+          await withTimeout(removeGroupMembers(this.kafka, group, [memberId]), 5_000);
+          this.options.log?.('info', `kafka: removed member ${memberId} of group ${group} before restarting its consumer`, { group });
+          return;
+        } catch (err) {
+          // Already gone (its session ended, or the coordinator lost it): nothing to wait for.
+          if (/UNKNOWN_MEMBER_ID|not aware of this member/i.test(`${(err as { type?: string }).type ?? ''} ${(err as Error).message}`)) return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /**
+   * Whether the brokers answer now (a metadata request, at most one a second
+   * whoever asks, no retries), each consumer's state, and the last publish's
+   * failure if the last publish failed. Answers within about a second.
+   */
+  async health(): Promise<BusHealth> {
+    const now = Date.now();
+    if (!this.lastProbe || now - this.lastProbe.at >= PROBE_EVERY_MS) this.lastProbe = { at: now, result: this.probe() };
+    const probe = await this.lastProbe.result;
+    const consumers = [...this.consumerStates.values()].map((c) => ({ topic: c.topic, group: c.group, state: c.state, since: new Date(c.since).toISOString(), ...(c.error ? { error: c.error } : {}) }));
+    const failed = consumers.filter((c) => c.state === 'failed');
+    const status = !probe.up || failed.length > 0 ? 'down' : this.lastPublishError || consumers.some((c) => c.state !== 'consuming') ? 'degraded' : 'up';
+    return {
+      status,
+      kind: 'kafka',
+      brokers: this.options.brokers,
+      clientId: this.options.clientId,
+      ...(probe.up ? { rttMs: probe.rttMs, brokersInCluster: probe.brokers } : { error: `the brokers do not answer: ${probe.error}` }),
+      ...(this.lastPublishError ? { lastPublishError: { at: new Date(this.lastPublishError.at).toISOString(), message: this.lastPublishError.message } } : {}),
+      consumers,
+    };
+  }
+
+  private async probe(): Promise<{ up: boolean; rttMs?: number; brokers?: number; error?: string }> {
+    const started = performance.now();
+    try {
+      // Its own client, without retries: the one that does the work may be busy retrying.
+      this.probeAdmin ??= this.kafka.admin({ retry: { retries: 0 } });
+      const admin = this.probeAdmin;
+      const cluster = await withTimeout(
+        admin.connect().then(() => admin.describeCluster()),
+        PROBE_TIMEOUT_MS,
+      );
+      return { up: true, rttMs: Math.round((performance.now() - started) * 10) / 10, brokers: cluster.brokers.length };
+    } catch (err) {
+      // A half-open connection would fail every later probe: start the next one afresh.
+      const admin = this.probeAdmin;
+      this.probeAdmin = null;
+      void admin?.disconnect().catch(() => undefined);
+      return { up: false, error: (err as Error).message };
+    }
+  }
+
+  /** Each step bounded, so a shutdown during an outage finishes within its deadline. */
   async close(): Promise<void> {
-    for (const c of [...this.consumers]) await c.disconnect().catch(() => undefined);
+    await Promise.all([...this.consumers].map((c) => withTimeout(c.disconnect(), CLOSE_STEP_MS).catch(() => undefined)));
     this.consumers.clear();
-    if (this.producer) await this.producer.disconnect();
-    if (this.admin) await this.admin.disconnect();
+    this.consumerStates.clear();
+    await Promise.all(
+      [this.producer, this.admin, this.probeAdmin].map((client) => (client ? withTimeout(client.disconnect(), CLOSE_STEP_MS).catch(() => undefined) : undefined)),
+    );
   }
 }
+
+/** The brokers' health is measured at most this often, whoever asks. */
+const PROBE_EVERY_MS = 1_000;
+/** A probe that takes longer says "down": /health answers within a second. */
+const PROBE_TIMEOUT_MS = 700;
+/** Each client's disconnect at shutdown (a broker that is down would make kafkajs retry). */
+const CLOSE_STEP_MS = 2_000;

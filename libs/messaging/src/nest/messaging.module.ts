@@ -40,8 +40,9 @@ export class MessagingModule {
               if (!store) {
                 throw Object.assign(new Error('BUS: the in-process bus reads the event store of this process; a service without one needs BUS=kafka'), { name: 'ConfigError' });
               }
-              health.register('bus', () => ({ status: 'up', kind: 'inprocess' }));
-              return new InProcessIntegrationEvents(store);
+              const bus = new InProcessIntegrationEvents(store);
+              health.register('bus', () => bus.health());
+              return bus;
             }
             const logger = new Logger('kafka');
             // Stops the boot with a message naming the variable when Kafka cannot be used (unreachable, refused credentials, untrusted certificate).
@@ -49,7 +50,8 @@ export class MessagingModule {
               topics: [TOPICS.entitlements, TOPICS.erpOrders, TOPICS.erpOrdersDlq, TOPICS.usage, TOPICS.usageDlq, TOPICS.usageCounters, TOPICS.decisions],
               log: (level, message, extra) => (level === 'debug' ? logger.debug({ ...extra }, message) : level === 'info' ? logger.log({ ...extra }, message) : logger[level]({ ...extra }, message)),
             });
-            health.register('bus', () => ({ status: 'up', kind: 'kafka', brokers: config.brokers, security: describeKafka(config) }));
+            // Measured on every ask (at most once a second): the brokers answer or not, each consumer's state.
+            health.register('bus', async () => ({ ...(await bus.health()), security: describeKafka(config) }));
             return bus;
           },
         },

@@ -3,7 +3,7 @@ import { CATALOG_STREAM, type CatalogPublished } from '@el/domain';
 import { asRead, runCheckpointed, storedEvents, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
 import { apiKeyMessages } from '../api-key-feed';
 import { EntitlementFeed } from '../entitlement-feed';
-import type { IntegrationEvents } from '../integration-events.port';
+import { RESUME_RETRY, type IntegrationEvents } from '../integration-events.port';
 
 export interface RelayOptions {
   /** Stable, configured id: the relay's checkpoint. */
@@ -50,7 +50,7 @@ export class EntitlementRelay {
       checkpoints: this.checkpoints,
       checkpointing: 'after-batch',
       batchSize: this.options.batchSize ?? 1000,
-      retry: { initialMs: 200, maxMs: 10_000 },
+      retry: RESUME_RETRY,
       handle: (batch) => this.relay(batch),
       ...(this.options.onError ? { onError: (e: unknown, attempt: number) => this.options.onError!(e, attempt) } : {}),
     });
