@@ -44,6 +44,12 @@ export interface KafkaOptions {
   readonly security?: KafkaSecurity;
   /** Topics created compacted, and refused when they exist without compaction (default COMPACTED_TOPICS). */
   readonly compactedTopics?: ReadonlySet<string>;
+  /**
+   * Put before every topic name on the brokers (KAFKA_TOPIC_PREFIX): installations
+   * sharing a cluster keep to their own topics. The rest of the code, and
+   * IncomingMessage.topic, use the names without it.
+   */
+  readonly topicPrefix?: string;
   readonly log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
 
@@ -132,10 +138,21 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
 
   private readonly partitionCounts = new Map<string, number>();
 
+  /** The topic's name on the brokers. */
+  private physical(topic: string): string {
+    return `${this.options.topicPrefix ?? ''}${topic}`;
+  }
+
+  /** The name the code knows a topic on the brokers by. */
+  private logical(topic: string): string {
+    const prefix = this.options.topicPrefix ?? '';
+    return prefix && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+  }
+
   async partitionsOf(topic: string): Promise<number> {
     let n = this.partitionCounts.get(topic);
     if (n === undefined) {
-      const meta = await this.whileLeadersSettle(`partitions of ${topic}`, async () => (await this.getAdmin()).fetchTopicMetadata({ topics: [topic] }));
+      const meta = await this.whileLeadersSettle(`partitions of ${topic}`, async () => (await this.getAdmin()).fetchTopicMetadata({ topics: [this.physical(topic)] }));
       n = meta.topics[0]!.partitions.length;
       this.partitionCounts.set(topic, n);
     }
@@ -151,17 +168,17 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         this.clusterId = null;
         throw err;
       });
-    return `kafka:${await this.clusterId}/${topic}`;
+    return `kafka:${await this.clusterId}/${this.physical(topic)}`;
   }
 
   async endOffsets(topic: string): Promise<Record<number, string>> {
     const offsets = await this.whileLeadersSettle(`end offsets of ${topic}`, async () => {
       const admin = await this.getAdmin();
       try {
-        return await admin.fetchTopicOffsets(topic);
+        return await admin.fetchTopicOffsets(this.physical(topic));
       } catch (err) {
         // A partition moved (or just got its first leader): learn where it is now before asking again.
-        if (isRetriable(err)) await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        if (isRetriable(err)) await admin.fetchTopicMetadata({ topics: [this.physical(topic)] }).catch(() => undefined);
         throw err;
       }
     });
@@ -214,14 +231,16 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   }
 
   async ensureTopics(topics: readonly string[], options: { readonly log?: boolean } = {}): Promise<void> {
-    const single = (t: string) => options.log === true || SINGLE_PARTITION_TOPICS.has(t);
+    const single = (t: string) => options.log === true || SINGLE_PARTITION_TOPICS.has(this.logical(t));
+    const compacted = (t: string) => this.compacted.has(this.logical(t));
+    topics = topics.map((t) => this.physical(t));
     // Creating topics while the broker settles (a fresh cluster, another service creating them too)
     // can answer UNKNOWN_TOPIC_OR_PARTITION while the leaders are elected: ask again.
     await this.whileLeadersSettle(`creating ${topics.join(', ')}`, async () => {
       const admin = await this.getAdmin();
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t));
-      await this.assertCompacted(admin, topics.filter((t) => existing.has(t) && this.compacted.has(t)));
+      await this.assertCompacted(admin, topics.filter((t) => existing.has(t) && compacted(t)));
       await this.assertSinglePartition(admin, topics.filter((t) => existing.has(t) && single(t)));
       if (missing.length === 0) return;
       await admin.createTopics({
@@ -233,7 +252,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
             topic,
             numPartitions: this.options.partitions,
             replicationFactor: 1,
-            ...(this.compacted.has(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+            ...(compacted(topic) ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
           };
         }),
       });
@@ -249,7 +268,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.publishQueue.push({ topic, messages, resolve, reject });
+      this.publishQueue.push({ topic: this.physical(topic), messages, resolve, reject });
       void this.drain();
     });
   }
@@ -306,6 +325,8 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     consumer.on(consumer.events.GROUP_JOIN, (e) => (memberId = e.payload.memberId));
     this.trackState(consumer, topic, group);
     await consumer.connect();
+    const logicalTopic = topic;
+    topic = this.physical(topic);
     await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
     this.consumers.add(consumer);
     let inBatch: Promise<void> = Promise.resolve();
@@ -349,7 +370,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         const handleOne = async (m: (typeof batch.messages)[number]): Promise<boolean> => {
           const headers = headersOf(m.headers);
           const message: IncomingMessage = {
-            topic: batch.topic,
+            topic: logicalTopic,
             partition: batch.partition,
             offset: m.offset,
             key: m.key ? m.key.toString('utf8') : null,
