@@ -77,6 +77,8 @@ export class LocalStack {
   private meteringDbUrl = '';
   private auditDbUrl = '';
   private readonly running = new Map<ServiceName, Running>();
+  /** The ledger's installation (the first event of its log), told to the enforcement service, which has no event store. */
+  private installation: string | null = null;
   private readonly say: (line: string) => void;
 
   constructor(readonly options: StackOptions) {
@@ -148,7 +150,8 @@ export class LocalStack {
     this.postgres = null;
   }
 
-  private envOf(name: ServiceName): Record<string, string> {
+  /** A service's environment as this stack starts it. */
+  environment(name: ServiceName): Record<string, string> {
     const o = this.options;
     const common: Record<string, string> = {
       DATA_DIR: o.dataDir,
@@ -168,6 +171,7 @@ export class LocalStack {
       metering: { METERING_DB: 'postgres', METERING_DB_URL: this.meteringDbUrl },
       audit: { AUDIT_DB: 'postgres', AUDIT_DB_URL: this.auditDbUrl },
     };
+    if (name === 'enforcement' && this.installation) own.enforcement!['LEDGER_INSTALLATION_ID'] = this.installation;
     return { ...common, ...own[name], ...o.env, ...o.serviceEnv?.[name] };
   }
 
@@ -175,11 +179,12 @@ export class LocalStack {
   async startService(name: ServiceName, timeoutMs = 90_000): Promise<number> {
     if (this.running.has(name)) throw new Error(`${name} is already running`);
     const started = performance.now();
+    if (name === 'enforcement' && !this.installation && this.running.has('ledger')) this.installation = await this.ledgerInstallation();
     this.say(`starting ${name} on port ${this.options.ports[name]}`);
     const output = this.options.output ?? 'inherit';
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
       cwd: ROOT,
-      env: { ...process.env, ...this.envOf(name) },
+      env: { ...process.env, ...this.environment(name) },
       stdio: output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
     if (typeof output === 'function') {
@@ -200,6 +205,17 @@ export class LocalStack {
     this.running.set(name, entry);
     await this.waitHealthy(name, () => !this.running.has(name) || this.running.get(name) !== entry, timeoutMs);
     return performance.now() - started;
+  }
+
+  private async ledgerInstallation(): Promise<string | null> {
+    try {
+      const res = await fetch(`${this.url('ledger')}/health`, { signal: AbortSignal.timeout(5_000) });
+      const body = (await res.json()) as { components?: { bus?: { installation?: unknown } } };
+      const id = body.components?.bus?.installation;
+      return typeof id === 'string' ? id : null;
+    } catch {
+      return null;
+    }
   }
 
   /** SIGKILL: no shutdown hook runs, no consumer group is left. */

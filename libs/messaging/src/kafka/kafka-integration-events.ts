@@ -58,6 +58,18 @@ function isRetriable(err: unknown): boolean {
   return (err as { retriable?: unknown })?.retriable === true;
 }
 
+/** Errors after which an idempotent producer can never send again: the broker forgot its sequence. */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+function producerStateLost(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
+    if (e.type && PRODUCER_STATE_LOST.has(e.type)) return true;
+    if (/out of order sequence number|unknown producer id/i.test(String((e as { message?: string }).message))) return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
 /** Errors kafkajs reports while a fresh broker elects coordinators: retried internally, not worth an error line. */
 const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|leader not available|There is no leader/i;
 
@@ -294,12 +306,27 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
           this.lastPublishError = null;
         } catch (err) {
           this.lastPublishError = { at: Date.now(), message: (err as Error).message };
+          if (producerStateLost(err)) await this.resetProducer();
           for (const p of batch) p.reject(err);
         }
       }
     } finally {
       this.sending = false;
     }
+  }
+
+  /**
+   * A broker that lost its producer state (killed before it flushed it) refuses every later send of
+   * this idempotent producer (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID): no retry gets past
+   * it. The next publish starts a new producer (a new producer id); what was refused is published
+   * again by its caller, and consumers drop duplicates by id.
+   */
+  private async resetProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = null;
+    this.producerReady = null;
+    this.options.log?.('warn', 'kafka: the broker lost this producer\'s state; starting a new producer', {});
+    await (old ? withTimeout(old.disconnect(), CLOSE_STEP_MS).catch(() => undefined) : undefined);
   }
 
   async consume(topic: string, group: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<RunningConsumer> {

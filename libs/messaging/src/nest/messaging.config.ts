@@ -8,6 +8,7 @@ export const messagingConfigSpec = {
   KAFKA_CLIENT_ID: env.string({ default: 'entitlement-ledger', description: 'Kafka client id (shows in broker logs and quotas)' }),
   KAFKA_INSTANCE_ID: env.string({ description: 'This process among its replicas (default: the host name): with KAFKA_CLIENT_ID and the service it names the process\'s Kafka client, so a process restarted after a crash (SIGKILL) removes its dead predecessor from its consumer groups and is ready in seconds, not after the 30 s session timeout. Give replicas on one host distinct ones' }),
   KAFKA_TOPIC_PREFIX: env.string({ default: '', description: 'Put before the name of every topic this installation uses (e.g. `staging.`): installations sharing a Kafka cluster each keep to their own topics, so none reads another\'s changes or positions. Every service of an installation needs the same one' }),
+  LEDGER_INSTALLATION_ID: env.string({ description: 'For a service without the event store (enforcement): the installation whose messages its view reads, as the ledger\'s /health shows it (default: the first one it reads; messages of another installation are skipped and reported on /health). Processes with the event store know their own' }),
   KAFKA_TOPIC_PARTITIONS: env.int({ default: 6, min: 1, max: 10_000, description: 'Partitions of the topics the services create at start' }),
   KAFKA_SASL_MECHANISM: env.oneOf(['none', 'scram-sha-512', 'scram-sha-256', 'plain'] as const, { default: 'none', description: 'SASL authentication with the brokers: none, scram-sha-512, scram-sha-256, or plain (only with KAFKA_TLS=true)' }),
   KAFKA_SASL_USERNAME: env.string({ description: 'SASL user name (required with a SASL mechanism)' }),
@@ -30,6 +31,8 @@ export interface KafkaBusConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly partitions: number;
+  /** LEDGER_INSTALLATION_ID, when set. */
+  readonly installationId?: string;
   /** KAFKA_TOPIC_PREFIX, when set. */
   readonly topicPrefix?: string;
   /** SASL and TLS; plaintext when absent. */
@@ -52,6 +55,7 @@ export function busConfig(config: MessagingConfig, service = 'service'): BusConf
   const problems = new ConfigProblems();
   if (!config.KAFKA_BROKERS?.length) problems.add('KAFKA_BROKERS', 'is required when BUS=kafka');
   // Kafka's legal topic characters; the longest topic name it takes is 249, and ours are up to ~40.
+  if (config.LEDGER_INSTALLATION_ID && config.LEDGER_INSTALLATION_ID.length > 100) problems.add('LEDGER_INSTALLATION_ID', 'is at most 100 characters (an event id)');
   if (!/^[A-Za-z0-9._-]{0,200}$/.test(config.KAFKA_TOPIC_PREFIX)) problems.add('KAFKA_TOPIC_PREFIX', 'may hold only letters, digits, ".", "_" and "-" (at most 200)');
   const sasl = problems.check(() => saslOf(config));
   const tls = problems.check(() => tlsOf(config));
@@ -62,6 +66,7 @@ export function busConfig(config: MessagingConfig, service = 'service'): BusConf
     clientId: kafkaClientId(config, service),
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     ...(config.KAFKA_TOPIC_PREFIX ? { topicPrefix: config.KAFKA_TOPIC_PREFIX } : {}),
+    ...(config.LEDGER_INSTALLATION_ID ? { installationId: config.LEDGER_INSTALLATION_ID } : {}),
     security: { sasl: sasl ? { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password.value } : null, tls: tls ?? null },
     ...(sasl ? { passwordVariable: sasl.password.variable } : {}),
   };

@@ -1,8 +1,9 @@
-import { auditMessageV1, catalogMessageV1, TOPICS, watermarkMessageV1 } from '@el/contracts';
+import { auditMessageV1, catalogMessageV1, INSTALLATION_HEADER, TOPICS, watermarkMessageV1 } from '@el/contracts';
 import { CATALOG_STREAM, type CatalogPublished } from '@el/domain';
 import { asRead, runCheckpointed, storedEvents, type CheckpointedSubscription, type CheckpointStore, type EventStore, type RecordedEvent } from '@el/event-store';
 import { apiKeyMessages } from '../api-key-feed';
 import { EntitlementFeed } from '../entitlement-feed';
+import { installationOf } from '../installation';
 import { RESUME_RETRY, type IntegrationEvents } from '../integration-events.port';
 
 export interface RelayOptions {
@@ -29,6 +30,8 @@ export interface RelayOptions {
 export class EntitlementRelay {
   private readonly feed: EntitlementFeed;
   private subscription: CheckpointedSubscription | null = null;
+  /** The id of this log's first event: stamped on every message of the topic (see LedgerInstallation). */
+  private installation: string | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -70,7 +73,7 @@ export class EntitlementRelay {
     const partitions = await this.bus.partitionsOf(this.topic);
     await this.bus.publish(
       this.topic,
-      Array.from({ length: partitions }, (_, partition) => catalogMessageV1({ position: last.position, recordedAt: last.recordedAt, version, hash, label, catalog }, partition)),
+      Array.from({ length: partitions }, (_, partition) => catalogMessageV1({ position: last.position, recordedAt: last.recordedAt, version, hash, label, catalog }, partition)).map(this.stamper(await this.installationId())),
     );
   }
 
@@ -84,12 +87,24 @@ export class EntitlementRelay {
     audit.catch(() => undefined); // seen by the Promise.all below; handled here in case an earlier step throws first
     if (keys.length > 0) await this.bus.publish(TOPICS.apiKeys, keys);
     const partitions = await this.bus.partitionsOf(this.topic);
-    const messages = await this.feed.messages(batch, partitions);
+    const installation = await this.installationId();
+    const stamp = this.stamper(installation);
+    const messages = (await this.feed.messages(batch, partitions)).map(stamp);
     // After the batch, a watermark on every partition: all changes up to here are published.
     const last = batch[batch.length - 1]!;
-    const watermarks = Array.from({ length: partitions }, (_, partition) => watermarkMessageV1(last.position, partition, partitions, last.recordedAt));
+    const watermarks = Array.from({ length: partitions }, (_, partition) => stamp(watermarkMessageV1(last.position, partition, partitions, last.recordedAt, installation)));
     await Promise.all([this.bus.publish(this.topic, [...messages, ...watermarks]), audit]);
     this.options.onBatch?.({ events: batch.length, published: messages.length, position: last.position, durationMs: performance.now() - started });
+  }
+
+  /** Known once the log has an event (it has, whenever there is something to publish). */
+  private async installationId(): Promise<string> {
+    this.installation ??= await installationOf(this.store);
+    return this.installation!;
+  }
+
+  private stamper(installation: string) {
+    return <M extends { readonly headers?: Readonly<Record<string, string>> }>(m: M): M => ({ ...m, headers: { ...m.headers, [INSTALLATION_HEADER]: installation } });
   }
 
   get auditTopic(): string {
