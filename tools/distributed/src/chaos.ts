@@ -15,7 +15,8 @@
  * Prints a table row per round; exits 1 if any check fails. Settings:
  *   CHAOS_ROUNDS (6), CHAOS_LOAD_SECONDS (8), CHAOS_SEED (random, printed),
  *   CHAOS_TARGETS (all: ledger,projector,enforcement,metering,audit,kafka,postgres),
- *   CHAOS_DATA_DIR (a temp dir, removed unless CHAOS_KEEP=1).
+ *   CHAOS_DATA_DIR (a temp dir, removed unless CHAOS_KEEP=1 or a check failed),
+ *   CHAOS_LOG_LEVEL (warn: the services' log, in <data dir>/services.log).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,10 +26,9 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { SqliteEventStore } from '@el/event-store';
 import { METERING_SCHEMA, rebuildMeteringCounters } from '@el/metering-service';
-import { openReadModels, rebuildReadModels } from '@el/read-models';
-import { dumpReadModels } from '@el/read-models/testing';
+import { dumpReadModels, openReadModels, rebuildReadModels } from '@el/read-models';
 import { freePort, repoRoot, until } from '@el/testing';
-import { ensureDatabase, LocalStack, SERVICE_NAMES, type ServiceName } from './stack';
+import { ensureDatabase, LocalStack, postgresDir, SERVICE_NAMES, type ServiceName } from './stack';
 
 const ROOT = repoRoot(__dirname);
 type Target = ServiceName | 'kafka' | 'postgres';
@@ -128,7 +128,7 @@ class Chaos {
     this.stack = new LocalStack({
       dataDir: options.dataDir,
       ports,
-      logLevel: 'warn',
+      logLevel: process.env['CHAOS_LOG_LEVEL'] || 'warn',
       env: { CHECK_MAX_WAIT_MS: '10000' },
       output: (service, chunk) => appendFileSync(this.logFile, chunk.split('\n').filter(Boolean).map((l) => `[${service}] ${l}\n`).join('')),
       say: (line) => say(line),
@@ -138,7 +138,7 @@ class Chaos {
   private async call(service: ServiceName, path: string, init: { method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: any }> {
     const res = await fetch(`${this.stack.url(service)}${path}`, {
       method: init.method ?? 'GET',
-      headers: { ...this.auth, 'content-type': 'application/json' },
+      headers: { ...this.auth, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
     });
@@ -498,9 +498,12 @@ async function main(): Promise<void> {
     say(`the services' log: ${join(options.dataDir, 'services.log')}`);
   } finally {
     await chaos.stop();
-    if (!options.keep && !failed) rmSync(options.dataDir, { recursive: true, force: true });
+    if (!options.keep && !failed) {
+      rmSync(options.dataDir, { recursive: true, force: true });
+      rmSync(postgresDir(options.dataDir), { recursive: true, force: true });
+    }
   }
-  process.stdout.write(`\n${table(rows)}\n\n${failed ? 'FAILED' : 'every check passed'} (seed ${options.seed})\n`);
+  process.stdout.write(`\n${failed ? 'FAILED' : 'every check passed'}: ${rows.length} of ${options.rounds} rounds (seed ${options.seed})\n`);
   process.exit(failed ? 1 : 0);
 }
 

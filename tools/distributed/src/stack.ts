@@ -245,16 +245,37 @@ export class LocalStack {
   }
 
   private async waitHealthy(name: ServiceName, exited: () => boolean, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     let last = '';
+    // What kept it from being ready, as it changed: said when readiness takes long.
+    const states: string[] = [];
+    const note = (state: string) => {
+      if (states[states.length - 1]?.endsWith(state)) return;
+      states.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${state}`);
+    };
     while (Date.now() < deadline) {
       if (exited()) throw new Error(`${name} exited during start (its log is above)`);
       try {
         const res = await fetch(`${this.url(name)}/health`, { signal: AbortSignal.timeout(2_000) });
         last = `${res.status} ${await res.text()}`;
-        if (res.status === 200) return;
+        if (res.status === 200) {
+          if (Date.now() - started > 5_000) this.say(`${name} took ${((Date.now() - started) / 1000).toFixed(1)} s to be ready: ${states.join('; ')}`);
+          return;
+        }
+        const body = JSON.parse(last.slice(4)) as { components?: Record<string, { status: string; reason?: string; error?: string; consumers?: { group: string; state: string }[] }> };
+        const waiting = (body.components?.['bus']?.consumers ?? []).filter((c) => c.state !== 'consuming').map((c) => `${c.group} ${c.state}`);
+        note(
+          [
+            ...Object.entries(body.components ?? {})
+              .filter(([, c]) => c.status === 'down')
+              .map(([k, c]) => `${k} down (${(c.reason ?? c.error ?? '').slice(0, 80)}${'progress' in c ? ` ${JSON.stringify((c as { progress: unknown }).progress)}` : ''})`),
+            ...(waiting.length > 0 ? [`consumers ${waiting.join(', ')}`] : []),
+          ].join(', '),
+        );
       } catch (err) {
         last = (err as Error).message;
+        note('not answering');
       }
       await new Promise((r) => setTimeout(r, 100));
     }
