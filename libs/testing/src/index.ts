@@ -1,4 +1,5 @@
 export * from './decider-spec';
+export * from './property';
 export * from './infra';
 export * from './postgres';
 export * from './test-backends';
