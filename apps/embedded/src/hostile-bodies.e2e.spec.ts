@@ -4,14 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { propertyParams } from '@el/testing';
+import { mutations, namesField, propertyParams, resolve, sample, serialize, type Mutation, type Schema, type SchemaDocument } from '@el/testing';
 import { start, type Running } from './testing/embedded-process';
-import { mutations, namesField, resolve, sample, serialize, type Mutation, type Schema, type SchemaDocument } from './testing/hostile-bodies';
 
 /**
  * Fuzzing every write route of the running `npm start` process (real SQLite
  * files) with hostile bodies derived from its own OpenAPI document
- * (testing/hostile-bodies.ts), and with bodies no schema describes: invalid
+ * (libs/testing/src/hostile-json.ts), and with bodies no schema describes: invalid
  * JSON, prototype-poisoning keys, the wrong content type, a root that is no
  * object. Every answer must be a 4xx with the error envelope — naming the
  * broken field when one is — never a 5xx, and nothing may be stored: the

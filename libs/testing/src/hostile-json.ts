@@ -1,13 +1,15 @@
 import fc from 'fast-check';
 
 /**
- * Hostile request bodies derived from the OpenAPI document the server
- * publishes: for every node of a route's request schema, values that break
- * it (wrong type, null, too long, off-pattern unicode, out of range, not in
- * the enum, an array for an object, too many items, a missing required
- * field, an unknown or prototype-named key, nesting thousands deep), each
- * placed in an otherwise well-formed body so that the answer can be held to
- * naming the broken field. Used by hostile-bodies.e2e.spec.ts.
+ * Hostile JSON derived from a JSON Schema (an HTTP route's request schema from
+ * the OpenAPI document, a Kafka message's contract schema): for every node of
+ * the schema, values that break it (wrong type, null, too long, off-pattern
+ * unicode, a lone surrogate, out of range, not in the enum, an array for an
+ * object, too many items, a missing required field, an unknown or
+ * prototype-named key, nesting thousands deep), each placed in an otherwise
+ * well-formed document so that the answer can be held to naming the broken
+ * field. Used by the hostile-bodies fuzz test (apps/embedded) and the hostile
+ * Kafka message tests (erp.orders.v1, metering.usage.v1).
  */
 
 export type Schema = {
