@@ -31,7 +31,7 @@ import { EntitlementClient } from '@el/sdk';
 import { freePort } from '@el/testing';
 import { benchDir, fmt, machine, percentile, ratio, table } from './bench-util';
 import { CASBIN_VERSION, casbinAllows, casbinEnforcer, disagreement, OPA_WASM_VERSION, policyData, type PeerDecision, type PeerRequest } from './check-peers';
-import { maxLoad, openLoop, type LoadTarget } from './http-load';
+import { maxLoad, openLoop, type Latency, type LoadTarget } from './http-load';
 import { buildWasm, ENTRYPOINT, ensureOpa, OPA_VERSION, POLICY } from './opa';
 
 const SDK_SECONDS = Number(process.env['BENCH_SDK_SECONDS'] ?? 3);
@@ -289,7 +289,9 @@ interface HttpResult {
 
 async function http(opa: string | null): Promise<HttpResult> {
   const { dir, cleanup } = benchDir('check');
-  const service = await spawnServer(process.execPath, [join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], { DATA_DIR: dir, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0', RATE_LIMIT_WRITES_PER_SECOND: '0' }, /is up/);
+  // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service under load.
+  const nodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const service = await spawnServer(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], { DATA_DIR: dir, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0', RATE_LIMIT_WRITES_PER_SECOND: '0' }, /is up/);
   auth = { authorization: `Bearer ${readFileSync(join(dir, 'admin-api-key'), 'utf8').trim()}` };
   const servers: Server[] = [service];
   try {
@@ -340,15 +342,24 @@ async function http(opa: string | null): Promise<HttpResult> {
     const maxima = contenders.map((c) => median(c.runs.map((r) => r.rps)));
     // One offered load for every server: half the lowest maximum, so each can keep up.
     const rate = Math.round(Math.min(...maxima) / 2);
+    // The fixed load in alternating rounds too (latency on this shared machine drifts with its load); medians count.
+    const opens = contenders.map(() => [] as Latency[]);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [i, c] of (round % 2 === 1 ? [...contenders.entries()] : [...contenders.entries()].reverse())) {
+        const open = await openLoop(c.target, rate, HTTP_SECONDS);
+        opens[i]!.push(open);
+        process.stderr.write(`round ${round}: ${c.name} at ${fmt(open.rate)}/s p50 ${fmt(open.p50, 2)} ms p99 ${fmt(open.p99, 2)} ms\n`);
+      }
+    }
     const rows: string[][] = [];
     const summary: HttpResult['summary'] = {};
     for (const [i, c] of contenders.entries()) {
       const rps = maxima[i]!;
       const cpu = c.runs.every((r) => r.cpuPerRequest !== null) ? median(c.runs.map((r) => r.cpuPerRequest!)) : null;
-      const open = await openLoop(c.target, rate, HTTP_SECONDS);
-      process.stderr.write(`${c.name}: at ${fmt(open.rate)}/s p50 ${fmt(open.p50, 2)} ms p99 ${fmt(open.p99, 2)} ms\n`);
+      const runs = opens[i]!;
+      const open = { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), p999: median(runs.map((r) => r.p999)) };
       summary[c.server === service ? 'ours' : c.server === bare ? 'bare' : 'opa'] = { rps, cpu, p50: open.p50, p99: open.p99 };
-      rows.push([c.name, fmt(rps), c.runs.map((r) => fmt(r.rps)).join(' / '), cpu === null ? '?' : fmt(cpu, 1), fmt(median(c.runs.map((r) => r.p99))), fmt(open.p50, 2), fmt(open.p99, 2), fmt(open.p999, 2)]);
+      rows.push([c.name, fmt(rps), c.runs.map((r) => fmt(r.rps)).join(' / '), cpu === null ? '?' : fmt(cpu, 1), fmt(median(c.runs.map((r) => r.p99))), fmt(open.p50, 2), fmt(open.p99, 2), fmt(open.p999, 2), runs.map((r) => fmt(r.p99, 1)).join(' / ')]);
     }
     return { rows, rate, summary };
   } finally {
@@ -370,7 +381,7 @@ async function main() {
     `\nHTTP, autocannon ${CONNECTIONS} connections, ${HTTP_SECONDS} s per run, client and server on the same machine${PINNED ? ' (each server pinned to CPU 1, the load generator to CPU 0)' : ''}; 200 customers:\n`,
   );
   const { rows: httpRows, rate, summary } = await http(opa);
-  console.log(table(['server', 'max req/s (median)', `runs (${ROUNDS})`, 'CPU µs/request', 'p99 ms at max', `p50 ms at ${fmt(rate)}/s`, `p99 ms at ${fmt(rate)}/s`, `p99.9 ms at ${fmt(rate)}/s`], httpRows));
+  console.log(table(['server', 'max req/s (median)', `runs (${ROUNDS})`, 'CPU µs/request', 'p99 ms at max', `p50 ms at ${fmt(rate)}/s (median)`, `p99 ms at ${fmt(rate)}/s`, `p99.9 ms at ${fmt(rate)}/s`, `p99 runs (${ROUNDS})`], httpRows));
   const { ours, bare, opa: peer } = summary as Record<'ours' | 'bare', HttpResult['summary'][string]> & { opa?: HttpResult['summary'][string] };
   console.log(`\nours ÷ bare Fastify = ${fmt((ours.rps / bare.rps) * 100, 1)} % of the req/s${ours.cpu !== null && bare.cpu !== null ? ` (${fmt((bare.cpu / ours.cpu) * 100, 1)} % by CPU per request)` : ''}`);
   if (peer) {
