@@ -283,4 +283,22 @@ describeWithKafka('Kafka', () => {
       await successor.close();
     }
   });
+
+  it('publishes more than the broker takes in one record batch (1 MiB) to one partition, in order', async () => {
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'large', partitions: 1, log: quiet });
+    const topic = `large-${randomUUID()}`;
+    try {
+      await bus.ensureTopics([topic], { log: true });
+      // 3 MB in one publish call, as a relay batch of large events is: one partition, so one record batch unless split.
+      const payload = 'x'.repeat(3000);
+      await bus.publish(topic, Array.from({ length: 1000 }, (_, n) => ({ key: 'k', id: `m-${n}`, value: { n, payload } })));
+      const got: number[] = [];
+      const c = await bus.consume(topic, `g-${randomUUID()}`, async (m) => void got.push(jsonOf<{ n: number }>(m).n));
+      await until('every message', () => got.length >= 1000);
+      await c.stop();
+      expect(got).toEqual(Array.from({ length: 1000 }, (_, n) => n));
+    } finally {
+      await bus.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { COMPACTED_TOPICS, SINGLE_PARTITION_TOPICS } from '@el/contracts';
-import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { withTimeout, type Secret } from '@el/platform';
 import { removeGroupMembers } from './group-members';
@@ -77,6 +77,46 @@ function headersOf(h: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   return out;
+}
+
+/**
+ * The most bytes (keys, values, headers) of one topic in one produce request.
+ * A request carries one record batch per partition, and the broker refuses a
+ * batch over its message.max.bytes (1 MiB by default) — refused for good, so
+ * a relay batch of large events would retry forever. Bounding each topic's
+ * share bounds every partition's.
+ */
+export const MAX_TOPIC_BYTES_PER_REQUEST = 900 * 1024;
+
+type TopicMessages = { topic: string; messages: Message[] };
+
+/**
+ * The publishes of a drain as produce requests, in order: each topic's
+ * messages in publish order, a topic's share of a request at most
+ * MAX_TOPIC_BYTES_PER_REQUEST (a single larger message goes alone). Values are
+ * serialised here, once.
+ */
+function produceRequests(batch: readonly PendingPublish[]): TopicMessages[][] {
+  const requests: Map<string, Message[]>[] = [];
+  // Per topic: the request it is filling, and the bytes it has put there.
+  const filling = new Map<string, { index: number; bytes: number }>();
+  for (const p of batch) {
+    let at = filling.get(p.topic) ?? { index: 0, bytes: 0 };
+    for (const m of p.messages) {
+      const value = JSON.stringify(m.value);
+      const headers = m.headers ? { ...m.headers, ce_id: m.id } : { ce_id: m.id };
+      let bytes = Buffer.byteLength(value) + Buffer.byteLength(m.key) + Buffer.byteLength(m.id) + 64;
+      if (m.headers) for (const [k, v] of Object.entries(m.headers)) bytes += k.length + Buffer.byteLength(v) + 8;
+      if (at.bytes > 0 && at.bytes + bytes > MAX_TOPIC_BYTES_PER_REQUEST) at = { index: at.index + 1, bytes: 0 };
+      at.bytes += bytes;
+      const request = (requests[at.index] ??= new Map());
+      let messages = request.get(p.topic);
+      if (!messages) request.set(p.topic, (messages = []));
+      messages.push({ key: m.key, value, headers, ...(m.partition !== undefined ? { partition: m.partition } : {}) });
+    }
+    filling.set(p.topic, at);
+  }
+  return requests.map((r) => [...r].map(([topic, messages]) => ({ topic, messages })));
 }
 
 /**
@@ -291,17 +331,10 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
     try {
       while (this.publishQueue.length > 0) {
         const batch = this.publishQueue.splice(0, this.publishQueue.length);
-        const byTopic = new Map<string, OutgoingMessage[]>();
-        for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
         try {
           const producer = await this.getProducer();
-          await producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, msgs]) => ({
-              topic,
-              messages: msgs.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: { ...m.headers, ce_id: m.id }, ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
-            })),
-          });
+          // One request after another, each acked before the next leaves: a key's messages stay in order.
+          for (const topicMessages of produceRequests(batch)) await producer.sendBatch({ acks: -1, topicMessages });
           for (const p of batch) p.resolve();
           this.lastPublishError = null;
         } catch (err) {
