@@ -14,7 +14,8 @@
  *
  * Prints a table row per round; exits 1 if any check fails. Settings:
  *   CHAOS_ROUNDS (6), CHAOS_LOAD_SECONDS (8), CHAOS_SEED (random, printed),
- *   CHAOS_TARGETS (all: ledger,projector,enforcement,metering,audit,kafka,postgres),
+ *   CHAOS_TARGETS (all: ledger,projector,enforcement,metering,audit,kafka,postgres), or
+ *   CHAOS_ORDER (those targets in this order, one per round, round after round: no dice),
  *   CHAOS_DATA_DIR (a temp dir, removed unless CHAOS_KEEP=1 or a check failed),
  *   CHAOS_LOG_LEVEL (warn: the services' log, in <data dir>/services.log).
  */
@@ -42,14 +43,17 @@ function settings() {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: a whole number ≥ 1, got "${raw}"`);
     return n;
   };
-  const targets = (process.env['CHAOS_TARGETS'] || ALL_TARGETS.join(',')).split(',').map((t) => t.trim()) as Target[];
+  const order = process.env['CHAOS_ORDER'] || '';
+  const variable = order ? 'CHAOS_ORDER' : 'CHAOS_TARGETS';
+  const targets = (order || process.env['CHAOS_TARGETS'] || ALL_TARGETS.join(',')).split(',').map((t) => t.trim()) as Target[];
   const unknown = targets.filter((t) => !ALL_TARGETS.includes(t));
-  if (unknown.length > 0) throw new Error(`CHAOS_TARGETS: unknown ${unknown.join(', ')} (choose from ${ALL_TARGETS.join(', ')})`);
+  if (unknown.length > 0) throw new Error(`${variable}: unknown ${unknown.join(', ')} (choose from ${ALL_TARGETS.join(', ')})`);
   return {
     rounds: int('CHAOS_ROUNDS', 6),
     loadSeconds: int('CHAOS_LOAD_SECONDS', 8),
     seed: int('CHAOS_SEED', Math.floor(Math.random() * 1_000_000) + 1),
     targets,
+    ordered: Boolean(order),
     dataDir: process.env['CHAOS_DATA_DIR'] || mkdtempSync(join(tmpdir(), 'el-chaos-')),
     keep: process.env['CHAOS_KEEP'] === '1',
   };
@@ -273,7 +277,7 @@ class Chaos {
 
   async round(round: number): Promise<RoundResult> {
     const started = performance.now();
-    const target = this.options.targets[Math.floor(this.rnd() * this.options.targets.length)]!;
+    const target = this.options.ordered ? this.options.targets[(round - 1) % this.options.targets.length]! : this.options.targets[Math.floor(this.rnd() * this.options.targets.length)]!;
     this.checks = { ok: 0, failed: 0 };
     const before = { orders: this.orders.length, usage: this.usage.length, seats: this.seats.length };
     let release!: () => void;
@@ -507,4 +511,7 @@ async function main(): Promise<void> {
   process.exit(failed ? 1 : 0);
 }
 
-void main();
+main().catch((err: unknown) => {
+  process.stderr.write(`chaos: ${(err as Error).message}\n`);
+  process.exit(2);
+});

@@ -181,6 +181,8 @@ describeWithKafka('dependency outages and crashes (local distributed stack)', ()
       expect(h.ms).toBeLessThan(2_000);
     }
     await until('orders acknowledged while PostgreSQL is down', () => load.count() >= before + 10, { timeoutMs: 30_000 });
+    // A query that needs it: 503 to retry (the request was fine), not a 500.
+    expect(await call('ledger', '/v1/customers/anyone/entitlements')).toMatchObject({ status: 503, body: { code: 'DEPENDENCY.UNAVAILABLE' } });
 
     await stack.startPostgres();
     const back = performance.now();

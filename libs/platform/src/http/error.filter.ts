@@ -68,8 +68,30 @@ export class ApiErrorFilter implements ExceptionFilter {
       const code = fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_REQUEST';
       return { statusCode: fastify.statusCode, code, message: fastify.message ?? 'malformed request' };
     }
+    const down = dependencyDown(exception);
+    if (down) return { statusCode: 503, code: 'DEPENDENCY.UNAVAILABLE', message: `a service this request needs is unavailable (${down}); try again shortly`, details: { retryAfterSeconds: 1 } };
     return { statusCode: 500, code: 'INTERNAL', message: 'internal error; see the server log for this request' };
   }
+}
+
+/** Socket errors, and PostgreSQL's "cannot connect now" / connection failures (SQLSTATE 57P0x, 08xxx). */
+const DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const DOWN_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|KafkaJSConnectionError|There is no leader/i;
+
+/**
+ * What is down when a request failed because a dependency (PostgreSQL, the
+ * brokers) could not be reached: a 503 the caller can retry, not a 500 —
+ * the request was fine. Null for anything else.
+ */
+export function dependencyDown(exception: unknown): string | null {
+  let e = exception as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown; driverError?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    if (typeof e.code === 'string' && DOWN_CODES.has(e.code)) return e.code;
+    const text = `${String(e.name ?? '')} ${String(e.message ?? '')}`;
+    if (DOWN_MESSAGES.test(text)) return String(e.message ?? e.name).slice(0, 120);
+    e = (e.driverError ?? e.cause ?? e.originalError) as typeof e;
+  }
+  return null;
 }
 
 const HTTP_CODES: Record<number, string> = {

@@ -21,4 +21,14 @@ describe('ApiErrorFilter: codes become statuses through the table, and only ther
   it('keeps the HTTP edge\'s own answers (malformed requests)', () => {
     expect(filter.toBody(new ApiException(400, 'VALIDATION_FAILED', 'bad', undefined, [{ path: 'a', message: 'a bad', constraint: 'x' }]))).toMatchObject({ statusCode: 400, errors: [{ path: 'a' }] });
   });
+
+  it('answers 503 (retry) when a dependency cannot be reached, as the driver reports it, and 500 for other failures', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    // TypeORM wraps the driver's error; PostgreSQL starting up answers SQLSTATE 57P03.
+    const wrapped = Object.assign(new Error('query failed'), { name: 'QueryFailedError', driverError: Object.assign(new Error('the database system is starting up'), { code: '57P03' }) });
+    for (const e of [refused, wrapped, new Error('Connection terminated unexpectedly')]) {
+      expect(filter.toBody(e)).toMatchObject({ statusCode: 503, code: 'DEPENDENCY.UNAVAILABLE', details: { retryAfterSeconds: 1 } });
+    }
+    expect(filter.toBody(Object.assign(new Error('duplicate key'), { name: 'QueryFailedError', driverError: Object.assign(new Error('duplicate key'), { code: '23505' }) }))).toMatchObject({ statusCode: 500, code: 'INTERNAL' });
+  });
 });
