@@ -12,6 +12,7 @@
  *   audit       :AUDIT_PORT (8084)       the audit log from ledger.audit.v1 into PostgreSQL (database `audit`), signed tree heads
  *   gateway     :GATEWAY_PORT (8000)     one origin for them all, routed by path (gateway.ts): the web console and any client
  *
+ * SERVICE_NODE_ARGS passes Node arguments to every service (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * Service logs (JSON lines) go to stdout; this launcher's own lines to stderr.
  * Ctrl-C stops the services, then the servers it started. Data stays in DATA_DIR.
  */
@@ -39,6 +40,7 @@ const spec = {
   EVENT_STORE: env.oneOf(['sqlite', 'esdb'] as const, { default: 'sqlite', description: 'sqlite (shared by path) or esdb' }),
   ESDB_URL: env.string({ default: '', description: 'EventStoreDB connection string when EVENT_STORE=esdb' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level of every service' }),
+  SERVICE_NODE_ARGS: env.string({ default: '', description: 'Extra Node.js arguments for every service process, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof, which NODE_OPTIONS does not allow)' }),
 };
 
 const ROOT = repoRoot(__dirname);
@@ -168,9 +170,10 @@ async function main(): Promise<void> {
       { name: 'metering', main: 'dist/apps/metering/src/main.js', port: config.METERING_PORT, env: { METERING_DB: 'postgres', METERING_DB_URL: meteringDbUrl } },
       { name: 'audit', main: 'dist/apps/audit/src/main.js', port: config.AUDIT_PORT, env: { AUDIT_DB: 'postgres', AUDIT_DB_URL: auditDbUrl } },
     );
+    const nodeArgs = config.SERVICE_NODE_ARGS.split(' ').filter(Boolean);
     for (const s of services) {
       say(`starting ${s.name} on port ${s.port}`);
-      const child = spawn(process.execPath, [join(ROOT, s.main)], { cwd: ROOT, env: { ...process.env, ...common, ...s.env, PORT: String(s.port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [...nodeArgs, join(ROOT, s.main)], { cwd: ROOT, env: { ...process.env, ...common, ...s.env, PORT: String(s.port) }, stdio: ['ignore', 'inherit', 'inherit'] });
       s.child = child;
       let gone = false;
       child.once('exit', (code, signal) => {
