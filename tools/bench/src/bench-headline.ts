@@ -37,6 +37,7 @@ import { TOPICS, type ErpOrderV1 } from '@el/contracts';
 import { createDatabase, freePort, repoRoot, startKafka, startPostgres, type KafkaBroker, type PostgresServer } from '@el/testing';
 import { benchDir, fmt, machine, percentile, table } from './bench-util';
 import { pooledRequests } from './http-load';
+import { cpuSnapshot, machineBusySeconds, tree, type ProcInfo } from './process-cpu';
 
 const ORDERS = Number(process.env['BENCH_ORDERS'] ?? 50_000);
 const MODES = (process.env['BENCH_MODES'] ?? 'distributed,embedded').split(',').map((m) => m.trim()).filter(Boolean);
@@ -144,6 +145,27 @@ interface Stack {
   readonly output: () => string;
   readonly child: ChildProcess;
   readonly note: string;
+  /** The processes whose CPU time is reported, by component. */
+  readonly components: Record<string, (all: readonly ProcInfo[]) => readonly ProcInfo[]>;
+}
+
+const self = (all: readonly ProcInfo[]) => all.filter((p) => p.pid === process.pid);
+const byPid = (pid: number | undefined) => (all: readonly ProcInfo[]) => (pid === undefined ? [] : tree(all, pid));
+
+/** The PostgreSQL server's processes: the postmaster is the parent of any backend. */
+async function postgresPid(url: string): Promise<number | undefined> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
 }
 
 const SERVICE_ENV = {
@@ -188,8 +210,22 @@ async function distributed(): Promise<Stack> {
   say('distributed: starting the services (npm run start:distributed)');
   await waitFor('npm run start:distributed', launcher, () => launcher.output().includes('Entitlement Ledger (distributed) is up'));
   const url = (port: number) => `http://127.0.0.1:${port}`;
+  const launcherPid = launcher.child.pid!;
+  const service = (name: string) => (all: readonly ProcInfo[]) => tree(all, launcherPid).filter((p) => p.cmdline.includes(`dist/apps/${name}/src/main.js`));
+  const postmaster = await postgresPid(pg.url);
   return {
     name: 'distributed',
+    components: {
+      ledger: service('ledger'),
+      projector: service('projector'),
+      enforcement: service('enforcement'),
+      metering: service('metering'),
+      audit: service('audit'),
+      'launcher + gateway': (all) => all.filter((p) => p.pid === launcherPid),
+      Kafka: byPid(broker.pid),
+      PostgreSQL: byPid(postmaster),
+      'this bench (load generator, watcher)': self,
+    },
     ledger: url(ports.ledger),
     enforcement: url(ports.enforcement),
     enforcementHealth: `${url(ports.enforcement)}/health`,
@@ -222,6 +258,11 @@ async function embedded(): Promise<Stack> {
   const url = `http://127.0.0.1:${port}`;
   return {
     name: 'embedded',
+    components: {
+      'embedded process': byPid(app.child.pid),
+      Kafka: byPid(broker.pid),
+      'this bench (load generator, watcher)': self,
+    },
     ledger: url,
     enforcement: url,
     enforcementHealth: `${url}/health`,
@@ -288,7 +329,7 @@ interface Milestone {
   readonly note: string;
 }
 
-async function headline(stack: Stack): Promise<{ rows: string[][]; total: number; orderSeconds: number; tokenRate: number }> {
+async function headline(stack: Stack): Promise<{ rows: string[][]; cpuRows: string[][]; total: number; orderSeconds: number; tokenRate: number }> {
   const admin = { authorization: `Bearer ${readFileSync(join(stack.dataDir, 'admin-api-key'), 'utf8').trim()}` };
   const created = await http(`${stack.ledger}/v1/api-keys`, { method: 'POST', auth: admin, body: JSON.stringify({ name: `bench:headline ${RUN}`, role: 'service' }) });
   const auth = { authorization: `Bearer ${created.key as string}` };
@@ -307,6 +348,7 @@ async function headline(stack: Stack): Promise<{ rows: string[][]; total: number
 
   say(`${stack.name}: publishing ${fmt(ORDERS)} orders`);
   const milestones: Milestone[] = [];
+  const cpu = { before: snapshot(stack), ordersDone: {} as Snapshot, tokensStart: {} as Snapshot, tokensDone: {} as Snapshot };
   const t0 = performance.now();
   const since = () => (performance.now() - t0) / 1000;
   // Batches of 500, up to 4 in flight (the producer keeps each partition in order).
@@ -349,7 +391,10 @@ async function headline(stack: Stack): Promise<{ rows: string[][]; total: number
       ]);
       if (view && view['position'] >= head) enforceableAt = since();
       if (projector && projector['position'] >= head) rowsAt = since();
-      if (enforceableAt !== null && rowsAt !== null) break;
+      if (enforceableAt !== null && rowsAt !== null) {
+        cpu.ordersDone = snapshot(stack);
+        break;
+      }
     }
     await sleep(head ? 50 : 100);
   }
@@ -369,6 +414,7 @@ async function headline(stack: Stack): Promise<{ rows: string[][]; total: number
   // A token for every customer through the public API.
   say(`${stack.name}: issuing ${fmt(ORDERS)} license tokens over ${TOKEN_CONNECTIONS} connections`);
   const tokensStart = since();
+  cpu.tokensStart = snapshot(stack);
   const request = (i: number) => ({ path: '/v1/tokens', body: JSON.stringify({ customerId: customer(i) }), headers: auth });
   const issued = await pooledRequests(stack.ledger, ORDERS, TOKEN_CONNECTIONS, request, (i, a) => {
     if (a.status !== 201) throw new Error(`${stack.name}: POST /v1/tokens for ${customer(i)}: ${a.status} ${a.body.toString().slice(0, 500)}`);
@@ -378,6 +424,7 @@ async function headline(stack: Stack): Promise<{ rows: string[][]; total: number
       throw new Error(`${stack.name}: the token of ${customer(i)} does not carry its one active entitlement: ${JSON.stringify(claims)}`);
     }
   });
+  cpu.tokensDone = snapshot(stack);
   const latencies = Array.from(issued.latencies).sort((a, b) => a - b);
   const tokenRate = ORDERS / issued.seconds;
   milestones.push({
@@ -398,7 +445,23 @@ async function headline(stack: Stack): Promise<{ rows: string[][]; total: number
     .map((n) => milestones.find((m) => m.name === n)!)
     .map((m) => [labels[m.name]!, fmt(m.at, 1), fmt(ORDERS / m.at), m.note]);
   const orderSeconds = Math.max(...milestones.filter((m) => ['fulfilled', 'enforceable', 'rows'].includes(m.name)).map((m) => m.at));
-  return { rows, total: milestones.find((m) => m.name === 'tokens')!.at, orderSeconds, tokenRate };
+  const used = (from: Snapshot, to: Snapshot, name: string) => to[name]! - from[name]!;
+  const cpuRows = Object.keys(cpu.before).map((name) => {
+    const orders = used(cpu.before, cpu.ordersDone, name);
+    const tokens = used(cpu.tokensStart, cpu.tokensDone, name);
+    return [name, fmt(orders, 1), fmt((orders / ORDERS) * 1e6), fmt(tokens, 1), fmt((tokens / ORDERS) * 1e6)];
+  });
+  return { rows, cpuRows, total: milestones.find((m) => m.name === 'tokens')!.at, orderSeconds, tokenRate };
+}
+
+type Snapshot = Record<string, number>;
+const OTHER = 'other work on this machine';
+
+/** CPU seconds so far by component, and what the rest of the machine used (all cores busy minus ours). */
+function snapshot(stack: Stack): Snapshot {
+  const ours = cpuSnapshot(stack.components);
+  const total = Object.values(ours).reduce((a, b) => a + b, 0);
+  return { ...ours, [OTHER]: machineBusySeconds() - total };
 }
 
 async function main(): Promise<void> {
@@ -408,7 +471,13 @@ async function main(): Promise<void> {
   console.log(`${machine()}; ${new Date().toISOString().slice(0, 10)}; load average at the start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   for (const mode of MODES) {
     const stack = mode === 'distributed' ? await distributed() : await embedded();
-    const r = await headline(stack);
+    let r: Awaited<ReturnType<typeof headline>>;
+    try {
+      r = await headline(stack);
+    } catch (err) {
+      say(`${mode} failed; the last of its log:\n${stack.output().slice(-6000)}`);
+      throw err;
+    }
     console.log(`## ${mode}: ${stack.note}\n`);
     console.log(table(['milestone (from the first publish)', 'seconds', 'per second', 'note'], r.rows));
     const aims = [
@@ -416,6 +485,8 @@ async function main(): Promise<void> {
       `orders end to end ${fmt(ORDERS / r.orderSeconds)}/s (aim ≥ 3,500/s: ${ORDERS / r.orderSeconds >= 3500 ? 'met' : 'not met'})`,
       `tokens ${fmt(r.tokenRate)}/s (aim ≥ 5,000/s: ${r.tokenRate >= 5000 ? 'met' : 'not met'})`,
     ];
+    console.log(`\nCPU time by process (orders: first publish → all enforceable and all rows; tokens: the token requests):\n`);
+    console.log(table(['process', 'CPU s, orders', 'µs per order', 'CPU s, tokens', 'µs per token'], r.cpuRows));
     console.log(`\n${aims.join('; ')}; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     await cleanAll();
   }
