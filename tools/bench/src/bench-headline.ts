@@ -174,6 +174,22 @@ const SERVICE_ENV = {
   RATE_LIMIT_WRITES_PER_SECOND: '0',
 };
 
+/**
+ * Starts something on ports picked free just before: another process on this
+ * shared machine may take one in between, so a start that fails on a port in
+ * use is tried again on new ones (twice at most).
+ */
+async function onFreePorts<T>(what: string, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3 || !/already in use|EADDRINUSE/.test((err as Error).message)) throw err;
+      say(`${what}: a port was taken meanwhile; starting again on others`);
+    }
+  }
+}
+
 async function kafkaFor(mode: string): Promise<KafkaBroker> {
   say(`${mode}: starting Kafka`);
   const broker = await startKafka({ partitions: 6, log: say });
@@ -189,26 +205,33 @@ async function distributed(): Promise<Stack> {
   onCleanup('distributed PostgreSQL', () => pg.stop());
   const { dir, cleanup } = benchDir('headline-distributed');
   onCleanup('distributed data', cleanup);
-  const ports = { ledger: await freePort(), projector: await freePort(), enforcement: await freePort(), metering: await freePort(), audit: await freePort(), gateway: await freePort() };
-  const launcher = spawnNode([join(ROOT, 'dist', 'tools', 'distributed', 'src', 'start-distributed.js')], {
-    ...SERVICE_ENV,
-    DATA_DIR: dir,
-    KAFKA_BROKERS: broker.brokers.join(','),
-    READ_DB_URL: await createDatabase(pg.url, 'ledger'),
-    METERING_DB_URL: await createDatabase(pg.url, 'metering'),
-    AUDIT_DB_URL: await createDatabase(pg.url, 'audit'),
-    LEDGER_PORT: String(ports.ledger),
-    PROJECTOR_PORT: String(ports.projector),
-    ENFORCEMENT_PORT: String(ports.enforcement),
-    METERING_PORT: String(ports.metering),
-    AUDIT_PORT: String(ports.audit),
-    GATEWAY_PORT: String(ports.gateway),
-    SERVICE_NODE_ARGS,
-  });
-  // The launcher stops its services on SIGTERM (then exits); registered before Kafka and PostgreSQL are stopped.
-  onCleanup('distributed services', () => stopChild(launcher.child, 60_000));
+  const databases = { READ_DB_URL: await createDatabase(pg.url, 'ledger'), METERING_DB_URL: await createDatabase(pg.url, 'metering'), AUDIT_DB_URL: await createDatabase(pg.url, 'audit') };
   say('distributed: starting the services (npm run start:distributed)');
-  await waitFor('npm run start:distributed', launcher, () => launcher.output().includes('Entitlement Ledger (distributed) is up'));
+  const { launcher, ports } = await onFreePorts('npm run start:distributed', async () => {
+    const ports = { ledger: await freePort(), projector: await freePort(), enforcement: await freePort(), metering: await freePort(), audit: await freePort(), gateway: await freePort() };
+    const launcher = spawnNode([join(ROOT, 'dist', 'tools', 'distributed', 'src', 'start-distributed.js')], {
+      ...SERVICE_ENV,
+      ...databases,
+      DATA_DIR: dir,
+      KAFKA_BROKERS: broker.brokers.join(','),
+      LEDGER_PORT: String(ports.ledger),
+      PROJECTOR_PORT: String(ports.projector),
+      ENFORCEMENT_PORT: String(ports.enforcement),
+      METERING_PORT: String(ports.metering),
+      AUDIT_PORT: String(ports.audit),
+      GATEWAY_PORT: String(ports.gateway),
+      SERVICE_NODE_ARGS,
+    });
+    // The launcher stops its services on SIGTERM (then exits); registered before Kafka and PostgreSQL are stopped.
+    const stop = onCleanup('distributed services', () => stopChild(launcher.child, 60_000));
+    try {
+      await waitFor('npm run start:distributed', launcher, () => launcher.output().includes('Entitlement Ledger (distributed) is up'));
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { launcher, ports };
+  });
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const launcherPid = launcher.child.pid!;
   const service = (name: string) => (all: readonly ProcInfo[]) => tree(all, launcherPid).filter((p) => p.cmdline.includes(`dist/apps/${name}/src/main.js`));
@@ -243,18 +266,26 @@ async function embedded(): Promise<Stack> {
   const broker = await kafkaFor('embedded');
   const { dir, cleanup } = benchDir('headline-embedded');
   onCleanup('embedded data', cleanup);
-  const port = await freePort();
-  const app = spawnNode([...SERVICE_NODE_ARGS.split(' ').filter(Boolean), join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], {
-    ...SERVICE_ENV,
-    DATA_DIR: dir,
-    PORT: String(port),
-    BUS: 'kafka',
-    KAFKA_BROKERS: broker.brokers.join(','),
-    KAFKA_TOPIC_PARTITIONS: '6',
-  });
-  onCleanup('embedded process', () => stopChild(app.child));
   say('embedded: starting the embedded process (BUS=kafka)');
-  await waitFor('the embedded process', app, () => app.output().includes('is up'));
+  const { app, port } = await onFreePorts('the embedded process', async () => {
+    const port = await freePort();
+    const app = spawnNode([...SERVICE_NODE_ARGS.split(' ').filter(Boolean), join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], {
+      ...SERVICE_ENV,
+      DATA_DIR: dir,
+      PORT: String(port),
+      BUS: 'kafka',
+      KAFKA_BROKERS: broker.brokers.join(','),
+      KAFKA_TOPIC_PARTITIONS: '6',
+    });
+    const stop = onCleanup('embedded process', () => stopChild(app.child));
+    try {
+      await waitFor('the embedded process', app, () => app.output().includes('is up'));
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { app, port };
+  });
   const url = `http://127.0.0.1:${port}`;
   return {
     name: 'embedded',
