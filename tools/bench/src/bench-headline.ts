@@ -506,7 +506,7 @@ async function main(): Promise<void> {
     try {
       r = await headline(stack);
     } catch (err) {
-      say(`${mode} failed; the last of its log:\n${stack.output().slice(-6000)}`);
+      if (!interrupted) say(`${mode} failed; the last of its log:\n${stack.output().slice(-6000)}`);
       throw err;
     }
     console.log(`## ${mode}: ${stack.note}\n`);
