@@ -17,7 +17,7 @@ import { accessPolicy, ConfigError, createHttpApp, listen, PlatformModule, redac
  */
 runMain('audit', async () => {
   const config = readAuditServiceConfig();
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'audit');
   if (bus.kind !== 'kafka') {
     throw new ConfigError([{ variable: 'BUS', message: 'must be kafka for the audit service on its own (embedded mode, `npm start`, runs it in-process)' }]);
   }

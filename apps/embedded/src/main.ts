@@ -26,7 +26,7 @@ runMain('entitlement-ledger', async () => {
   // One embedded process per data directory (the claim dies with the process).
   claimDataDir(config.DATA_DIR, 'entitlement-ledger (embedded)');
   const readDb = readDbConfig(config, config.DATA_DIR);
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'embedded');
 
   @Module({
     imports: [

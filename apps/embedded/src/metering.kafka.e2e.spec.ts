@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { TOPICS, type DeadLetterV1 } from '@el/contracts';
+import fc from 'fast-check';
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS, usageEventSchemaV1, type DeadLetterV1 } from '@el/contracts';
 import { INTEGRATION_EVENTS, jsonOf, KafkaIntegrationEvents, type IntegrationEvents, type RunningConsumer } from '@el/messaging';
-import { describeWithKafka, kafkaForTests, until } from '@el/testing';
+import { describeWithKafka, kafkaForTests, mutations, namesField, propertyParams, serialize, until, type Path, type Schema } from '@el/testing';
 import { startEmbeddedApp, type EmbeddedApp } from './testing/embedded-app';
 
 /**
@@ -56,6 +58,68 @@ describeWithKafka('metering over Kafka', () => {
     ]);
     // And the check enforces the usage that came through Kafka.
     expect((await t.http('POST', '/v1/check', { customerId: customer, feature: 'render_minutes', quantity: 570 })).body).toMatchObject({ code: 'USAGE_CAP_REACHED', remaining: 569 });
+  });
+
+  it('dead-letters random hostile messages with their reason, counts none of them, and keeps consuming (fast-check)', async () => {
+    const kafka = new Kafka({ clientId: 'usage-hostile', brokers: kafkaForTests.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    const dlq = kafka.consumer({ groupId: `usage-dlq-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    const letters: DeadLetterV1[] = [];
+    await producer.connect();
+    await dlq.connect();
+    await dlq.subscribe({ topic: TOPICS.usageDlq, fromBeginning: true });
+    await dlq.run({ eachMessage: async ({ message }) => void letters.push(JSON.parse(message.value!.toString()) as DeadLetterV1) });
+    const metering = async () => ((await t.http('GET', '/health')).body as { components: { metering: { usagePosition: number } } }).components.metering.usagePosition;
+    type Hostile = { readonly kind: string; readonly key: string | null; readonly value: Buffer | null; readonly path?: Path };
+    const bytes = (text: string) => Buffer.from(text, 'utf8');
+    const key = fc.option(fc.constant(customer), { nil: null, freq: 3 });
+    const hostile: fc.Arbitrary<Hostile> = fc
+      .oneof(
+        // Broken at any field of the contract's schema (the same mutations as the HTTP fuzz test), in an event that would count.
+        { weight: 4, arbitrary: fc.tuple(mutations(usageEventSchemaV1 as unknown as Schema, { base: event('h-base', 1) }), key).map(([m, k]) => ({ kind: `${m.kind} at ${m.path.join('.')}`, key: k, value: bytes(serialize(m.body)), ...(m.naming === 'field' ? { path: m.path } : {}) })) },
+        fc.tuple(fc.oneof(fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)), fc.constantFrom('{', '{"id":', '\uFEFF{}', 'null', '[]', '"x"', '{"a":NaN}').map(bytes)), key).map(([value, k]) => ({ kind: 'not a usage event', key: k, value })),
+        key.map((k) => ({ kind: 'no value (a tombstone)', key: k, value: null })),
+        key.map((k) => ({ kind: 'huge', key: k, value: bytes(JSON.stringify({ ...event('h-huge', 1), pad: 'x'.repeat(400_000) })), path: ['pad'] })),
+        // Well-formed, but for a customer or feature the meters do not know.
+        key.map((k) => ({ kind: 'unknown customer', key: k, value: bytes(JSON.stringify({ ...event('h-who', 1), subject: `nobody-${customer}` })) })),
+        key.map((k) => ({ kind: 'unknown feature', key: k, value: bytes(JSON.stringify(event('h-what', 1, 'teleport'))) })),
+      )
+      .map((h) => Object.assign(h, { [fc.toStringMethod]: () => `${h.kind}, key ${h.key}: ${h.value === null ? 'null' : JSON.stringify(h.value.toString('utf8').slice(0, 120))}` }));
+    let n = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(hostile, { minLength: 1, maxLength: 8 }), async (messages) => {
+          const [usedBefore, positionBefore] = [await used(), await metering()];
+          const sent: { m: Hostile; offset: string }[] = [];
+          for (const m of messages) {
+            const [meta] = await producer.send({ topic: TOPICS.usage, acks: -1, messages: [{ key: m.key, value: m.value, partition: 0 }] });
+            sent.push({ m, offset: meta!.baseOffset! });
+          }
+          await producer.send({ topic: TOPICS.usage, acks: -1, messages: [{ key: customer, value: JSON.stringify(event(`h-good-${n++}`, 1)), partition: 0 }] });
+          await until('the good event after the hostile ones', async () => (await used()) === usedBefore + 1, { timeoutMs: 30_000, intervalMs: 50 });
+          const letterOf = (offset: string) => letters.filter((d) => d.original.partition === 0 && d.original.offset === offset);
+          await until('a dead letter for every hostile message', () => sent.every(({ offset }) => letterOf(offset).length > 0), { timeoutMs: 30_000, intervalMs: 50 });
+          const problems: string[] = [];
+          for (const { m, offset } of sent) {
+            const [d, ...more] = letterOf(offset);
+            const where = `${m.kind} (offset ${offset})`;
+            if (more.length > 0) problems.push(`${where}: dead-lettered ${more.length + 1} times`);
+            if (!d!.reason.code || !d!.reason.message) problems.push(`${where}: no reason`);
+            if (d!.original.key !== m.key) problems.push(`${where}: original key ${d!.original.key}, sent ${m.key}`);
+            if ((d!.original.valueBase64 === null ? null : Buffer.from(d!.original.valueBase64, 'base64').toString('hex')) !== (m.value?.toString('hex') ?? null)) problems.push(`${where}: the original bytes were not kept`);
+            if (m.path && !namesField((d!.reason.errors ?? []).map((e) => e.path), m.path)) problems.push(`${where}: the reason names ${JSON.stringify(d!.reason.errors?.map((e) => e.path))}, not ${m.path.join('.')}`);
+          }
+          // Recorded since: the good event alone.
+          const [usedAfter, positionAfter] = [await used(), await metering()];
+          if (usedAfter !== usedBefore + 1 || positionAfter !== positionBefore + 1) problems.push(`usage ${usedBefore} → ${usedAfter}, position ${positionBefore} → ${positionAfter}: more than the good event was recorded`);
+          if (problems.length > 0) throw new Error(problems.join('\n'));
+        }),
+        propertyParams(4),
+      );
+    } finally {
+      await dlq.disconnect();
+      await producer.disconnect();
+    }
   });
 
   it('after a restart, usage waits for the meter feed: nothing valid is refused or dead-lettered while the meters are read again', async () => {

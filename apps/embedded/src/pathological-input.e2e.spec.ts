@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@el/testing';
 import { start, type Running } from './testing/embedded-process';
 
 /**
@@ -84,6 +85,30 @@ describe('pathological input, on every route of npm start', () => {
       expect({ url, status: res.status, paths: res.body?.errors?.map((e: { path: string }) => e.path) }).toEqual({ url, status: 400, paths: expect.arrayContaining([path]) });
     }
     expect(await head()).toBe(before);
+  });
+
+  it('refuses text with a lone surrogate before it reaches the log, so the audit feed keeps going', async () => {
+    // Found by the hostile-bodies fuzz test: a reason of "\ud800" was stored, and the audit feed stopped at that event
+    // for good (such a string has no canonical JSON form to hash).
+    const grant = await send('POST', '/v1/entitlements', JSON.stringify({ customerId: 'acme', sku: 'ANL-PRO' }));
+    expect(grant.status).toBe(201);
+    const before = await head();
+    for (const [url, body, path] of [
+      [`/v1/entitlements/${grant.body.entitlementId}/suspend`, { reason: 'unpaid \ud800' }, 'reason'],
+      ['/v1/orders', { orderId: 'SO-SURROGATE', customerId: 'acme', lines: [{ lineId: '1', sku: 'ANL-\udc00', quantity: 1, action: 'new' }] }, 'lines[0].sku'],
+      ['/v1/access-requests', { customerId: 'acme', sku: 'ANL-PRO', reason: 'more seats \ud83d' }, 'reason'],
+    ] as const) {
+      const res = await send('POST', url, JSON.stringify(body));
+      expect({ url, status: res.status, errors: res.body?.errors }).toEqual({ url, status: 400, errors: [expect.objectContaining({ path, constraint: 'wellFormedUnicode' })] });
+    }
+    expect(await head()).toBe(before);
+    // Well-formed text of any script is stored as sent, and audited.
+    const reason = 'unbezahlt — 未払い 🙂';
+    const suspended = await send('POST', `/v1/entitlements/${grant.body.entitlementId}/suspend`, JSON.stringify({ reason }));
+    expect(suspended).toMatchObject({ status: 200, body: { entitlement: { statusReason: reason } } });
+    const audit = async () => ((await (await app.fetch('/health')).json()) as { components: { audit: { status: string; lastPosition: number } } }).components.audit;
+    await until('the audit log to hold the suspension', async () => (await audit()).lastPosition >= suspended.body.position);
+    expect((await audit()).status).toBe('up');
   });
 
   it('refuses megabytes of text headed for the immutable log, and bodies over the size limit', async () => {

@@ -13,7 +13,7 @@ import { accessPolicy, ConfigError, createHttpApp, listen, PlatformModule, runMa
  */
 runMain('enforcement', async () => {
   const config = readEnforcementServiceConfig();
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'enforcement');
   if (bus.kind !== 'kafka') {
     throw new ConfigError([{ variable: 'BUS', message: 'must be kafka for the enforcement service on its own (embedded mode, `npm start`, runs it in-process)' }]);
   }

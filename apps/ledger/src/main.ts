@@ -20,7 +20,7 @@ runMain('ledger', async () => {
       EventStoreModule.forRoot(config),
       IdentityModule.forRoot(config, { keys: { from: 'store' } }),
       ReadModelsModule.forRoot({ db: readDbConfig(config, config.DATA_DIR), subscriptionId: config.PROJECTOR_SUBSCRIPTION_ID, queryWaitMs: config.QUERY_WAIT_MS }),
-      MessagingModule.forRoot(busConfig(config)),
+      MessagingModule.forRoot(busConfig(config, 'ledger')),
       LedgerModule.register(config),
       // The web console (apps/console) at /console, built by `npm run build` and `npm start`.
       ConsoleModule.register(consoleSettings(config)),

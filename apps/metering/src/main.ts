@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
  */
 runMain('metering', async () => {
   const config = readMeteringServiceConfig();
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'metering');
   if (bus.kind !== 'kafka') {
     throw new ConfigError([{ variable: 'BUS', message: 'must be kafka for the metering service on its own (embedded mode, `npm start`, runs it in-process)' }]);
   }

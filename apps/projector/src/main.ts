@@ -13,7 +13,7 @@ import { projectorServiceConfigSpec } from './projector.config';
 runMain('projector', async () => {
   const config = configReader(projectorServiceConfigSpec)();
   const readDb = readDbConfig(config, config.DATA_DIR);
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'projector');
 
   @Module({
     imports: [

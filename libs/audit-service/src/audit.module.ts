@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { TOPICS } from '@el/contracts';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
-import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, withTimeout, type ComponentHealth } from '@el/platform';
+import { Clock, HealthRegistry, JwksController, Keystore, Metrics, PublicKeys, withTimeout, DEPENDENCY_PROBE_MS, type ComponentHealth } from '@el/platform';
 import { openReadModels } from '@el/read-models';
 import { AUDIT_CONFIG, AUDIT_DB, AUDIT_KEYSTORE, AUDIT_OPTIONS, auditDbConfig, auditKeystoreDir, type AuditConfig, type AuditOptions } from './audit.config';
 import { catalogDocument } from '@el/domain';
@@ -81,8 +81,8 @@ class AuditLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicat
       treeHead: head ? { treeSize: head.treeSize, timestamp: head.timestamp, kid: head.kid } : null,
     };
     try {
-      await withTimeout(this.db.query('SELECT 1'), 2_000);
-      const ledgerHead = await withTimeout(this.events.headPosition(), 2_000).catch(() => null);
+      await withTimeout(this.db.query('SELECT 1'), DEPENDENCY_PROBE_MS);
+      const ledgerHead = await withTimeout(this.events.headPosition(), DEPENDENCY_PROBE_MS / 2).catch(() => null);
       if (ledgerHead !== null) facts['behind'] = this.events.densePositions ? Math.max(0, ledgerHead - this.log.lastPosition) : ledgerHead > this.log.lastPosition;
     } catch (err) {
       return { status: 'down', reason: `the audit store does not answer: ${(err as Error).message}`, ...facts };

@@ -12,6 +12,8 @@ import { WATERMARK_TYPE, watermarkV1, type WatermarkV1 } from './watermark.v1';
  * | watermark          | `"watermark"`       | `ce_id`, `ce_type` (io.ledger.watermark.v1), content-type, **`ledger_control: watermark`** | `WatermarkV1` |
  * | catalog version    | `"catalog"`         | `ce_id`, `ce_type` (io.ledger.catalog.published.v1), content-type, **`ledger_control: catalog`** | `CatalogPublishedV1` |
  *
+ * The relay adds `ledger_installation` (INSTALLATION_HEADER) to each of them.
+ *
  * Watermarks and catalog versions go to every partition. A control message
  * always carries the `ledger_control` header: a consumer that only wants
  * entitlement changes skips every message that has it, without parsing the
@@ -19,6 +21,13 @@ import { WATERMARK_TYPE, watermarkV1, type WatermarkV1 } from './watermark.v1';
  * functions below, so they publish the same messages.
  */
 export const CONTROL_HEADER = 'ledger_control';
+/**
+ * On every message the relay publishes on ledger.entitlements.v1: the installation it comes
+ * from (derived from the first event of its event store). A view reads one installation's messages;
+ * another's, on a topic two installations share by mistake, are skipped (KAFKA_TOPIC_PREFIX keeps
+ * installations apart).
+ */
+export const INSTALLATION_HEADER = 'ledger_installation';
 export const WATERMARK_KEY = 'watermark';
 export const CATALOG_KEY = 'catalog';
 
@@ -42,8 +51,8 @@ function controlMessage<V extends { readonly id: string }>(key: string, value: V
 }
 
 /** The watermark published on `partition` after a batch (see watermark.v1). */
-export function watermarkMessageV1(position: number, partition: number, partitions: number, time: string): TopicMessageV1<WatermarkV1> {
-  return controlMessage(WATERMARK_KEY, watermarkV1(position, partition, partitions, time), partition, WATERMARK_TYPE, 'watermark');
+export function watermarkMessageV1(position: number, partition: number, partitions: number, time: string, installation?: string): TopicMessageV1<WatermarkV1> {
+  return controlMessage(WATERMARK_KEY, watermarkV1(position, partition, partitions, time, installation), partition, WATERMARK_TYPE, 'watermark');
 }
 
 /** A catalog version as published on `partition` (one message per partition, see catalog-published.v1). */
@@ -172,7 +181,7 @@ export const watermarkSchemaV1 = controlMessageSchema('WatermarkV1', '^watermark
   type: 'object',
   additionalProperties: false,
   required: ['position', 'partition', 'partitions'],
-  properties: { position: { type: 'integer', minimum: 1 }, partition: { type: 'integer', minimum: 0 }, partitions: { type: 'integer', minimum: 1 } },
+  properties: { position: { type: 'integer', minimum: 1 }, partition: { type: 'integer', minimum: 0 }, partitions: { type: 'integer', minimum: 1 }, installation: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const);
 
 /** JSON Schema of the value of a catalog version on ledger.entitlements.v1 (`CatalogPublishedV1`). The catalog itself is validated by the ledger when it is published. */

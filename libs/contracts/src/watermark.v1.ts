@@ -17,12 +17,17 @@ export interface WatermarkV1 {
   readonly time: string;
   readonly datacontenttype: 'application/json';
   readonly position: number;
-  readonly data: { readonly position: number; readonly partition: number; readonly partitions: number };
+  /**
+   * `installation`: the installation whose log `position` is in (derived from the first event of
+   * its event store). Views ignore watermarks, and changes, of another installation on the same
+   * topic: its positions are not theirs. Absent from watermarks published before it existed.
+   */
+  readonly data: { readonly position: number; readonly partition: number; readonly partitions: number; readonly installation?: string };
 }
 
 export const WATERMARK_TYPE = 'io.ledger.watermark.v1';
 
-export function watermarkV1(position: number, partition: number, partitions: number, time: string): WatermarkV1 {
+export function watermarkV1(position: number, partition: number, partitions: number, time: string, installation?: string): WatermarkV1 {
   return {
     specversion: '1.0',
     id: `watermark:${position}:${partition}`,
@@ -32,7 +37,7 @@ export function watermarkV1(position: number, partition: number, partitions: num
     time,
     datacontenttype: 'application/json',
     position,
-    data: { position, partition, partitions },
+    data: { position, partition, partitions, ...(installation ? { installation } : {}) },
   };
 }
 

@@ -30,7 +30,8 @@ export interface CheckpointedSubscription {
  * handlers are idempotent.
  */
 export function runCheckpointed(store: EventStore, options: CheckpointedOptions): CheckpointedSubscription {
-  const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
+  // At most a second between attempts: a dependency that comes back is used again within a second.
+  const retry = options.retry ?? { initialMs: 100, maxMs: 1_000 };
   let current: Subscription | null = null;
   let stopped = false;
   let position = 0;

@@ -10,3 +10,4 @@ export * from './nest/relay.module';
 export * from './nest/bus.server';
 export * from './nest/tokens';
 export * from './api-key-feed';
+export * from './installation';

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,8 @@ import { join } from 'node:path';
 import { InMemoryCheckpointStore, SqliteEventStore } from '@el/event-store';
 import { CATALOG_PUBLISHED_TYPE, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1 } from '@el/contracts';
 import { LedgerLog, sampleCatalog } from '@el/event-store/testing';
-import { describeWithKafka, kafkaForTests, until } from '@el/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { describeWithKafka, freePort, kafkaForTests, repoRoot, until } from '@el/testing';
 import { InProcessIntegrationEvents } from './inprocess/in-process-integration-events';
 import { jsonOf, typeOf, type IncomingMessage } from './integration-events.port';
 import { KafkaIntegrationEvents } from './kafka/kafka-integration-events';
@@ -188,6 +190,115 @@ describeWithKafka('Kafka', () => {
     } finally {
       await bus.close();
       await s.cleanup();
+    }
+  });
+
+  it('with a topic prefix, keeps to its own topics: another installation on the same broker neither sees its messages nor is seen', async () => {
+    const mine = `inst-${randomUUID().slice(0, 8)}.`;
+    const theirs = `inst-${randomUUID().slice(0, 8)}.`;
+    const a = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'prefix-a', partitions: 2, topicPrefix: mine, log: quiet });
+    const b = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'prefix-b', partitions: 2, topicPrefix: theirs, log: quiet });
+    const admin = new Kafka({ brokers: kafkaForTests.brokers, logLevel: logLevel.NOTHING }).admin();
+    try {
+      const topic = 'ledger.entitlements.v1';
+      await a.ensureTopics([topic]);
+      await b.ensureTopics([topic]);
+      await admin.connect();
+      const names = await admin.listTopics();
+      expect(names).toEqual(expect.arrayContaining([`${mine}${topic}`, `${theirs}${topic}`]));
+      await a.publish(topic, [{ key: 'k', id: 'mine-1', value: { n: 1 } }]);
+      await b.publish(topic, [{ key: 'k', id: 'theirs-1', value: { n: 2 } }, { key: 'k', id: 'theirs-2', value: { n: 3 } }]);
+      const seen: IncomingMessage[] = [];
+      const c = await a.consume(topic, `g-${randomUUID()}`, async (m) => void seen.push(m));
+      await until('its own message', () => seen.length >= 1);
+      await c.stop();
+      // Its own only; named as the code names the topic.
+      expect(seen.map((m) => [m.id, m.topic])).toEqual([['mine-1', topic]]);
+      expect(Object.values(await a.endOffsets(topic)).reduce((n, o) => n + Number(o), 0)).toBe(1);
+      expect(Object.values(await b.endOffsets(topic)).reduce((n, o) => n + Number(o), 0)).toBe(2);
+      expect(await a.offsetScope(topic)).not.toEqual(await b.offsetScope(topic));
+    } finally {
+      await admin.disconnect();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('measures the brokers for health: up with a round trip while they answer, down (within a second) at an address where none does', async () => {
+    const live = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'health-up', partitions: 1, log: quiet });
+    const gone = new KafkaIntegrationEvents({ brokers: [`127.0.0.1:${await freePort()}`], clientId: 'health-down', partitions: 1, log: quiet });
+    try {
+      expect(await live.health()).toMatchObject({ status: 'up', kind: 'kafka', rttMs: expect.any(Number), brokersInCluster: 1 });
+      const started = performance.now();
+      const down = await gone.health();
+      expect(down).toMatchObject({ status: 'down', error: expect.stringContaining('the brokers do not answer') });
+      expect(performance.now() - started).toBeLessThan(1_000);
+    } finally {
+      await live.close();
+      await gone.close();
+    }
+  });
+
+  it('a restarted process (same client id) removes the member its killed predecessor left in the group, so it does not wait out that session', async () => {
+    const topic = `removal-${randomUUID()}`;
+    const group = `g-${randomUUID()}`;
+    const clientId = `instance-${randomUUID().slice(0, 8)}`;
+    const admin = new Kafka({ brokers: kafkaForTests.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    // The predecessor: a process that joined, then was killed with SIGKILL (it never left the group).
+    const setup = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'setup', partitions: 1, log: quiet });
+    const successor = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId, partitions: 1, log: quiet });
+    const script = `const { Kafka, logLevel } = require('kafkajs');
+      const c = new Kafka({ clientId: ${JSON.stringify(clientId)}, brokers: ${JSON.stringify(kafkaForTests.brokers)}, logLevel: logLevel.NOTHING }).consumer({ groupId: ${JSON.stringify(group)}, sessionTimeout: 60000 });
+      c.on(c.events.GROUP_JOIN, () => console.log('joined'));
+      c.connect().then(() => c.subscribe({ topic: ${JSON.stringify(topic)}, fromBeginning: true })).then(() => c.run({ eachMessage: async () => undefined }));`;
+    const child = spawn(process.execPath, ['-e', script], { cwd: repoRoot(__dirname), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await setup.ensureTopics([topic]);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      await until('the predecessor to join', () => out.includes('joined'), { timeoutMs: 30_000 });
+      const stale = (await admin.describeGroups([group])).groups[0]!.members.map((m) => m.memberId);
+      expect(stale).toHaveLength(1);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // The broker still counts it a member (for its 60 s session).
+      expect((await admin.describeGroups([group])).groups[0]!.members.map((m) => m.memberId)).toEqual(stale);
+
+      const got: string[] = [];
+      await setup.publish(topic, [{ key: 'k', id: 'after-restart', value: {} }]);
+      const joining = performance.now();
+      const c = await successor.consume(topic, group, async (m) => void got.push(m.id!));
+      await until('the successor to consume', () => got.length === 1, { timeoutMs: 60_000 });
+      // Not after the predecessor's 60 s session: the successor removed it when it joined.
+      expect(performance.now() - joining).toBeLessThan(20_000);
+      const members = (await admin.describeGroups([group])).groups[0]!.members.map((m) => m.memberId);
+      expect(members).not.toContain(stale[0]);
+      expect(members).toHaveLength(1);
+      await c.stop();
+    } finally {
+      child.kill('SIGKILL');
+      await admin.disconnect();
+      await setup.close();
+      await successor.close();
+    }
+  });
+
+  it('publishes more than the broker takes in one record batch (1 MiB) to one partition, in order', async () => {
+    const bus = new KafkaIntegrationEvents({ brokers: kafkaForTests.brokers, clientId: 'large', partitions: 1, log: quiet });
+    const topic = `large-${randomUUID()}`;
+    try {
+      await bus.ensureTopics([topic], { log: true });
+      // 3 MB in one publish call, as a relay batch of large events is: one partition, so one record batch unless split.
+      const payload = 'x'.repeat(3000);
+      await bus.publish(topic, Array.from({ length: 1000 }, (_, n) => ({ key: 'k', id: `m-${n}`, value: { n, payload } })));
+      const got: number[] = [];
+      const c = await bus.consume(topic, `g-${randomUUID()}`, async (m) => void got.push(jsonOf<{ n: number }>(m).n));
+      await until('every message', () => got.length >= 1000);
+      await c.stop();
+      expect(got).toEqual(Array.from({ length: 1000 }, (_, n) => n));
+    } finally {
+      await bus.close();
     }
   });
 });

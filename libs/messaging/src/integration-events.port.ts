@@ -90,8 +90,25 @@ export interface IntegrationEvents {
    * (at-least-once). A handler that throws is retried with backoff.
    */
   consume(topic: string, group: string, handler: MessageHandler, options?: ConsumeOptions): Promise<RunningConsumer>;
+  /**
+   * The bus as measured now, answered within about a second: whether the
+   * brokers answer, and each consumer's state (in-process: always up).
+   */
+  health(): Promise<BusHealth>;
   close(): Promise<void>;
 }
+
+export interface BusHealth {
+  readonly status: 'up' | 'degraded' | 'down';
+  readonly [detail: string]: unknown;
+}
+
+/**
+ * Retry of work that waits on a dependency (a broker, a database): at most a
+ * second between attempts, so a dependency that comes back is used again
+ * within a second or two, not after a long backoff.
+ */
+export const RESUME_RETRY = { initialMs: 100, maxMs: 1_000 } as const;
 
 export function jsonOf<T>(message: IncomingMessage): T {
   if (!message.value) throw new Error(`message ${message.topic}/${message.partition}/${message.offset} has no value`);

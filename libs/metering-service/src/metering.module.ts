@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { HealthRegistry, Metrics, withTimeout, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
+import { HealthRegistry, Metrics, withTimeout, DEPENDENCY_PROBE_MS, loadDocumentFile, USAGE_LOOKUP, USAGE_PROGRESS, type ComponentHealth } from '@el/platform';
 import { catalogDocument } from '@el/domain';
 import { openReadModels } from '@el/read-models';
 import { MeterFeedController, MeterFeedSubscription } from './meters/meter-feed.controller';
@@ -57,7 +57,7 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   private async report(): Promise<ComponentHealth> {
     const facts = { db: this.db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position, meterFeed: this.catchUp.isReady ? 'caught up' : { catchingUp: this.catchUp.behind } };
     try {
-      await withTimeout(this.db.query('SELECT 1'), 2_000);
+      await withTimeout(this.db.query('SELECT 1'), DEPENDENCY_PROBE_MS);
       return { status: 'up', ...facts };
     } catch (err) {
       return { status: 'down', reason: `the metering store does not answer: ${(err as Error).message}`, ...facts };

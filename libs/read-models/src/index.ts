@@ -7,6 +7,7 @@ export * from './projector/tables';
 export * from './projector/apply-batch';
 export * from './projector/projector';
 export * from './projector/rebuild';
+export * from './projector/dump';
 export * from './queries/read-model-queries';
 export * from './queries/read-model-position';
 export * from './data-source';

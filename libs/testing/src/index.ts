@@ -1,4 +1,6 @@
 export * from './decider-spec';
+export * from './property';
+export * from './hostile-json';
 export * from './infra';
 export * from './postgres';
 export * from './test-backends';

@@ -76,6 +76,8 @@ export interface StartKafkaOptions {
   readonly port?: number;
   /** Let the broker outlive this process (for `npm run kafka:start`). */
   readonly detached?: boolean;
+  /** Start a broker of its own even when KAFKA_BROKERS is set (a test or a tool that kills and restarts it). */
+  readonly own?: boolean;
   readonly keepData?: boolean;
   readonly partitions?: number;
   readonly log?: (line: string) => void;
@@ -155,7 +157,7 @@ async function listenerConfig(port: number, controllerPort: number, dir: string,
  * Central jars with the machine's Java on free ports.
  */
 export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaBroker> {
-  const external = options.security ? undefined : process.env['KAFKA_BROKERS'];
+  const external = options.security || options.own ? undefined : process.env['KAFKA_BROKERS'];
   if (external) return { brokers: external.split(',').map((b) => b.trim()), external: true, stop: async () => undefined };
 
   const javaBin = java();

@@ -1,4 +1,5 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, InfraUnavailableError, ownedBy, postgresBinary, removeDir, runAs, tempDirFor } from './infra';
@@ -8,6 +9,12 @@ export interface PostgresServer {
   readonly url: string;
   readonly external: boolean;
   stop(): Promise<void>;
+  /**
+   * Kills the server as a crash would (SIGKILL to the postmaster and every
+   * backend; data kept, recovered at the next start on the same `dir` and
+   * `port`). Servers this harness did not start cannot be killed.
+   */
+  kill?(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -16,6 +23,8 @@ export interface PostgresOptions {
   /** A persistent directory (created, or reused with its data) instead of a throwaway temp dir; kept on stop. */
   readonly dir?: string;
   readonly port?: number;
+  /** Start a server of its own even when PG_URL is set (a test or a tool that kills and restarts it). */
+  readonly own?: boolean;
   /**
    * TLS on (ssl=on) with this certificate and key. PG_URL is then ignored: the
    * test needs a server it configured.
@@ -35,7 +44,7 @@ export interface PostgresOptions {
  * directory on a free port, run as the `postgres` user when we are root).
  */
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
-  const external = options.tls || options.password ? undefined : process.env['PG_URL'];
+  const external = options.tls || options.password || options.own ? undefined : process.env['PG_URL'];
   if (external) return { url: external, external: true, stop: async () => undefined };
 
   const initdb = postgresBinary('initdb');
@@ -90,6 +99,22 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     external: false,
+    async kill() {
+      const pidFile = join(data, 'postmaster.pid');
+      if (!existsSync(pidFile)) return;
+      const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      // The backends first (children of the postmaster), then the postmaster: nothing is left to flush anything.
+      const children = spawnSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      for (const pid of [...children, postmaster]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && [postmaster, ...children].some(alive)) await new Promise((r) => setTimeout(r, 50));
+    },
     async stop() {
       try {
         runAs(user, pgCtl, ['-D', data, '-m', keep ? 'fast' : 'immediate', '-w', 'stop']);
@@ -98,6 +123,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       }
     },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates a fresh database on the server and returns its URL. */

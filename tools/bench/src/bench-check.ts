@@ -1,29 +1,40 @@
 /**
  * npm run bench:check —
  *  1. SDK: in-process checks (EntitlementClient.checkLocal on a verified
- *     token) on one core: checks/s and the latency of single checks;
+ *     token) on one core: checks/s and the latency of single checks; beside
+ *     it, in the same run and on the same entitlements and requests, casbin
+ *     (an ABAC model) and OPA's WebAssembly build of the same rule in Rego
+ *     (tools/bench/policy/), with the ratios;
  *  2. HTTP: POST /v1/check against the service (the embedded process, on a
- *     view seeded through the ledger API) and against a bare Fastify route
- *     that returns a constant, each in its own process, in the same run:
- *     maximum req/s with autocannon, then p50/p99 of an open-loop load at
- *     half of that rate.
+ *     view seeded through the ledger API), against `opa run --server` holding
+ *     the same rule and the same entitlements, and against a bare Fastify
+ *     route that returns a constant, each in its own process, in the same run:
+ *     maximum req/s with autocannon, then p50/p99 of an open-loop load at the
+ *     same offered rate for all (half the lowest maximum).
+ * Before timing, every peer's answer to every request is compared with ours.
+ * OPA is built once from the Go module proxy (tools/bench/src/opa.ts); without
+ * Go its rows are skipped, saying so.
  *
- * BENCH_SDK_CHECKS (default 3,000,000), BENCH_HTTP_SECONDS (default 10),
+ * BENCH_SDK_SECONDS (default 3 per engine), BENCH_HTTP_SECONDS (default 10),
  * BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3: alternating
  * maximum-rate runs per server, medians reported).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseEntitlementV1 } from '@el/contracts';
+import { checkSubject, type CheckSubject, type Decision, type FeatureSet } from '@el/domain';
 import { EntitlementClient } from '@el/sdk';
 import { freePort } from '@el/testing';
-import { benchDir, fmt, machine, percentile, table } from './bench-util';
-import { maxLoad, openLoop, type LoadTarget } from './http-load';
+import { benchDir, fmt, machine, percentile, ratio, table } from './bench-util';
+import { CASBIN_VERSION, casbinAllows, casbinEnforcer, disagreement, OPA_WASM_VERSION, policyData, type PeerDecision, type PeerRequest } from './check-peers';
+import { maxLoad, openLoop, type Latency, type LoadTarget } from './http-load';
+import { buildWasm, ENTRYPOINT, ensureOpa, OPA_VERSION, POLICY } from './opa';
 
-const SDK_CHECKS = Number(process.env['BENCH_SDK_CHECKS'] ?? 3_000_000);
+const SDK_SECONDS = Number(process.env['BENCH_SDK_SECONDS'] ?? 3);
 const HTTP_SECONDS = Number(process.env['BENCH_HTTP_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -48,7 +59,47 @@ function entitlement(i: number, features: LicenseEntitlementV1['features']): Lic
   };
 }
 
-async function sdk(): Promise<string[][]> {
+/** One way of deciding the benchmark's requests; `decide(i)` answers request i & 7 and says whether it was allowed. */
+interface Engine {
+  readonly name: string;
+  decide(i: number): boolean;
+}
+
+interface EngineRun {
+  readonly name: string;
+  readonly checks: number;
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+}
+
+/** Warm-up, then checks for SDK_SECONDS (throughput), then up to a million timed single checks (latency, µs). */
+function measure(engine: Engine): EngineRun {
+  let allowed = 0;
+  const warmUntil = performance.now() + 500;
+  for (let i = 0; performance.now() < warmUntil; i++) if (engine.decide(i)) allowed++;
+  let checks = 0;
+  const t0 = process.hrtime.bigint();
+  const until = performance.now() + SDK_SECONDS * 1000;
+  while (performance.now() < until) {
+    for (let k = 0; k < 1000; k++, checks++) if (engine.decide(checks)) allowed++;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const samples = new Float64Array(Math.min(1_000_000, checks));
+  const sampleUntil = performance.now() + SDK_SECONDS * 1000;
+  let n = 0;
+  for (; n < samples.length && performance.now() < sampleUntil; n++) {
+    const s = process.hrtime.bigint();
+    if (engine.decide(n)) allowed++;
+    samples[n] = Number(process.hrtime.bigint() - s) / 1000;
+  }
+  if (allowed === 0) throw new Error(`${engine.name}: no check was allowed: the benchmark is not measuring decisions`);
+  const sorted = Array.from(samples.subarray(0, n)).sort((a, b) => a - b);
+  return { name: engine.name, checks, perSecond: checks / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9) };
+}
+
+async function sdk(wasm: Buffer | null): Promise<string[][]> {
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const now = Math.floor(Date.now() / 1000);
   // A customer with three entitlements, the token bound to one user.
@@ -68,33 +119,52 @@ async function sdk(): Promise<string[][]> {
     .setExpirationTime(now + 3600)
     .sign(privateKey);
   const client = await EntitlementClient.start({ token, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' }] } });
-  const requests = [
-    { feature: 'dashboards', options: { userId: 'bob' } },
-    { feature: 'projects', options: { quantity: 3 } },
-    { feature: 'sso', options: {} },
-    { feature: 'editor', options: { region: 'EU' } },
-    { feature: 'api_calls', options: { quantity: 10 } },
-    { feature: 'secrets', options: { userId: 'bob', quantity: 2 } },
-    { feature: 'dashboards', options: { region: 'APAC' } },
-    { feature: 'vault', options: {} },
-  ] as const;
-  let allowed = 0;
-  // Warm up the JIT, then a throughput run and a latency run.
-  for (let i = 0; i < 200_000; i++) if (client.checkLocal(requests[i & 7]!.feature, requests[i & 7]!.options)?.allowed) allowed++;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < SDK_CHECKS; i++) if (client.checkLocal(requests[i & 7]!.feature, requests[i & 7]!.options)?.allowed) allowed++;
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const samples = new Float64Array(Math.min(SDK_CHECKS, 1_000_000));
-  for (let i = 0; i < samples.length; i++) {
-    const r = requests[i & 7]!;
-    const s = process.hrtime.bigint();
-    if (client.checkLocal(r.feature, r.options)?.allowed) allowed++;
-    samples[i] = Number(process.hrtime.bigint() - s) / 1000;
+  const requests: readonly PeerRequest[] = [
+    { customerId: 'acme', feature: 'dashboards', userId: 'bob' },
+    { customerId: 'acme', feature: 'projects', quantity: 3 },
+    { customerId: 'acme', feature: 'sso' },
+    { customerId: 'acme', feature: 'editor', region: 'EU' },
+    { customerId: 'acme', feature: 'api_calls', quantity: 10 },
+    { customerId: 'acme', feature: 'secrets', userId: 'bob', quantity: 2 },
+    { customerId: 'acme', feature: 'dashboards', region: 'APAC' },
+    { customerId: 'acme', feature: 'vault' },
+  ];
+  const options = requests.map(({ customerId: _, feature: __, ...o }) => o);
+  const ours = (i: number): Decision => client.checkLocal(requests[i & 7]!.feature, options[i & 7])!;
+  // The peers get the same entitlements: the subjects the SDK decided on, taken from the verified token.
+  const subjects = client.license!.subjects;
+  const enforcer = await casbinEnforcer(subjects);
+  const engines: Engine[] = [
+    { name: 'SDK `checkLocal` (ours)', decide: (i) => ours(i).allowed },
+    { name: `casbin ${CASBIN_VERSION} (ABAC model, \`enforceSync\`)`, decide: (i) => casbinAllows(enforcer, requests[i & 7]!, Date.now()) },
+  ];
+  // Before timing: every peer decides every request as we do.
+  const problems: string[] = [];
+  requests.forEach((r, i) => {
+    const d = ours(i);
+    for (const p of disagreement(d, casbinAllows(enforcer, r, Date.now()))) problems.push(`casbin, request ${JSON.stringify(r)}: ${p}`);
+  });
+  if (wasm) {
+    // The JavaScript SDK implements no clock: time.now_ns is given to it, as its README says to for missing builtins.
+    const policy = await loadPolicy(wasm, undefined, { 'time.now_ns': () => Date.now() * 1e6 });
+    policy.setData(policyData(subjects));
+    const inputs = requests.map((r) => ({ ...r }));
+    const opa = (i: number): PeerDecision => (policy.evaluate(inputs[i & 7], ENTRYPOINT) as { result: PeerDecision }[])[0]!.result;
+    requests.forEach((r, i) => {
+      for (const p of disagreement(ours(i), opa(i))) problems.push(`OPA wasm, request ${JSON.stringify(r)}: ${p}`);
+    });
+    engines.push({ name: `OPA ${OPA_VERSION} WebAssembly (\`opa build -t wasm\`, opa-wasm ${OPA_WASM_VERSION})`, decide: (i) => opa(i).allowed });
   }
+  if (problems.length > 0) throw new Error(`the peers do not decide as we do:\n${problems.join('\n')}`);
+  const runs = engines.map((e) => {
+    const r = measure(e);
+    process.stderr.write(`${r.name}: ${fmt(r.perSecond)} checks/s\n`);
+    return r;
+  });
   client.close();
-  const sorted = Array.from(samples).sort((a, b) => a - b);
-  if (allowed === 0) throw new Error('no check was allowed: the benchmark is not measuring decisions');
-  return [['SDK checkLocal (1 core)', fmt(SDK_CHECKS), fmt(SDK_CHECKS / seconds), fmt(percentile(sorted, 50), 2), fmt(percentile(sorted, 99), 2), fmt(percentile(sorted, 99.9), 2)]];
+  const base = runs[0]!;
+  const rows = runs.map((r, i) => [r.name, fmt(r.checks), fmt(r.perSecond), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.p999, 2), i === 0 ? '1.00×' : ratio(base.perSecond, r.perSecond)]);
+  return rows;
 }
 
 interface Server {
@@ -110,19 +180,32 @@ interface Server {
 const PINNED = cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
 if (PINNED) spawnSync('taskset', ['-a', '-cp', '0', String(process.pid)]);
 
-async function spawnServer(args: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
-  const port = await freePort();
-  const [command, argv] = PINNED ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a server on a free port (pinned to CPU 1 when possible); ready once `ready` matches its output or answers. */
+async function spawnServer(command: string, args: string[], env: Record<string, string>, ready: RegExp | ((url: string) => Promise<boolean>), port?: number): Promise<Server> {
+  port ??= await freePort();
+  const [cmd, argv] = PINNED ? ['taskset', ['-c', '1', command, ...args]] : [command, args];
+  const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (ready.test(out)) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}`)));
+    if (ready instanceof RegExp) {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (ready.test(out)) resolve();
+      });
+      return;
+    }
+    child.stdout!.resume();
+    const poll = async () => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        if (await ready(url).catch(() => false)) return resolve();
+      }
+      reject(new Error(`${command} did not answer at ${url} within 60 s`));
+    };
+    void poll();
   });
-  return { url: `http://127.0.0.1:${port}`, child };
+  return { url, child };
 }
 
 async function stop(server: Server): Promise<void> {
@@ -139,10 +222,18 @@ async function json(url: string, body: unknown): Promise<any> {
   return res.json();
 }
 
-const CHECK_BODY = JSON.stringify({ customerId: 'cust-7', feature: 'reports.export', userId: 'user-7-1' });
+const CHECK = { customerId: 'cust-7', feature: 'reports.export', userId: 'user-7-1' };
+const CHECK_BODY = JSON.stringify(CHECK);
+const OPA_PATH = `/v1/data/${ENTRYPOINT}`;
 
-const target = (url: string): LoadTarget => ({ url, path: '/v1/check', body: CHECK_BODY, headers: auth });
-const load = (url: string, seconds = HTTP_SECONDS) => maxLoad(target(url), CONNECTIONS, seconds);
+interface Contender {
+  readonly name: string;
+  readonly server: Server;
+  readonly target: LoadTarget;
+  readonly runs: MaxRun[];
+}
+
+const load = (target: LoadTarget, seconds = HTTP_SECONDS) => maxLoad(target, CONNECTIONS, seconds);
 
 /** CPU time (user + system) the process has used, in microseconds (Linux /proc). */
 function cpuMicros(pid: number): number | null {
@@ -162,72 +253,141 @@ interface MaxRun {
   readonly cpuPerRequest: number | null;
 }
 
-async function maxRun(server: Server): Promise<MaxRun> {
-  const before = cpuMicros(server.child.pid!);
-  const r = await load(server.url);
-  const after = cpuMicros(server.child.pid!);
+async function maxRun(c: Contender): Promise<MaxRun> {
+  const before = cpuMicros(c.server.child.pid!);
+  const r = await load(c.target);
+  const after = cpuMicros(c.server.child.pid!);
   return { rps: r.requests.average, p99: r.latency.p99, cpuPerRequest: before !== null && after !== null ? (after - before) / r.requests.total : null };
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function http(): Promise<{ rows: string[][]; ratio: number; cpuRatio: number | null }> {
+/** What the ledger answers of an entitlement (the fields a check subject is built from). */
+interface EntitlementView {
+  readonly entitlementId: string;
+  readonly customerId: string;
+  readonly productId: string;
+  readonly planId: string;
+  readonly tier: number;
+  readonly status: CheckSubject['status'];
+  readonly statusReason?: string;
+  readonly validFrom: string;
+  readonly validUntil: string | null;
+  readonly graceEndsAt: string | null;
+  readonly regions: readonly string[] | null;
+  readonly features: FeatureSet;
+  readonly seats: number;
+  readonly assignedUsers: readonly string[];
+  readonly devices: readonly { readonly deviceId: string }[];
+}
+
+interface HttpResult {
+  readonly rows: string[][];
+  readonly rate: number;
+  readonly summary: Record<string, { rps: number; cpu: number | null; p50: number; p99: number }>;
+}
+
+async function http(opa: string | null): Promise<HttpResult> {
   const { dir, cleanup } = benchDir('check');
-  const service = await spawnServer([join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], { DATA_DIR: dir, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0', RATE_LIMIT_WRITES_PER_SECOND: '0' }, /is up/);
+  // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service under load.
+  const nodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const service = await spawnServer(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', 'embedded', 'src', 'main.js')], { DATA_DIR: dir, LOG_LEVEL: 'warn', EXPIRY_SWEEP_INTERVAL_MS: '0', RATE_LIMIT_WRITES_PER_SECOND: '0' }, /is up/);
   auth = { authorization: `Bearer ${readFileSync(join(dir, 'admin-api-key'), 'utf8').trim()}` };
-  let bare: Server | null = null;
+  const servers: Server[] = [service];
   try {
     // 200 customers, each with an entitlement and two seat holders: the view the checks read.
     let position = 0;
+    const subjects: CheckSubject[] = [];
     for (let c = 0; c < 200; c++) {
       const g = await json(`${service.url}/v1/entitlements`, { customerId: `cust-${c}`, sku: 'ANL-PRO', quantity: 5 });
-      for (const u of [1, 2]) position = (await json(`${service.url}/v1/entitlements/${g.entitlementId}/seat-assignments`, { userId: `user-${c}-${u}` })).position;
+      let view: EntitlementView | null = null;
+      for (const u of [1, 2]) {
+        const r = await json(`${service.url}/v1/entitlements/${g.entitlementId}/seat-assignments`, { userId: `user-${c}-${u}` });
+        position = r.position;
+        view = r.entitlement;
+      }
+      subjects.push(checkSubject({ ...view!, statusReason: view!.statusReason ?? null, seatHolders: view!.assignedUsers, devices: view!.devices.map((d) => d.deviceId) }));
     }
-    const probe = await json(`${service.url}/v1/check`, { ...JSON.parse(CHECK_BODY), minPosition: position });
+    const probe = await json(`${service.url}/v1/check`, { ...CHECK, minPosition: position });
     if (probe.code !== 'OK' || probe.stale) throw new Error(`the seeded check does not decide OK: ${JSON.stringify(probe)}`);
     // The baseline answers with the same bytes: the comparison is the service's work, not payload size.
-    bare = await spawnServer([join(ROOT, 'dist', 'tools', 'bench', 'src', 'bare-fastify.js')], { BARE_BODY: JSON.stringify(probe) }, /listening/);
-    const servers = [
-      { name: 'bare Fastify', server: bare, runs: [] as MaxRun[] },
-      { name: 'service /v1/check', server: service, runs: [] as MaxRun[] },
+    const bare = await spawnServer(process.execPath, [join(ROOT, 'dist', 'tools', 'bench', 'src', 'bare-fastify.js')], { BARE_BODY: JSON.stringify(probe) }, /listening/);
+    servers.push(bare);
+    const contenders: Contender[] = [
+      { name: 'bare Fastify route returning a constant', server: bare, target: { url: bare.url, path: '/v1/check', body: CHECK_BODY, headers: auth }, runs: [] },
+      { name: 'the service `POST /v1/check` (ours)', server: service, target: { url: service.url, path: '/v1/check', body: CHECK_BODY, headers: auth }, runs: [] },
     ];
-    for (const s of servers) await load(s.server.url, 3); // warm up
+    if (opa) {
+      // The same entitlements (as the service decided them: its answers to the seat assignments) and the same rule, in Rego.
+      const dataFile = join(dir, 'opa-data.json');
+      writeFileSync(dataFile, JSON.stringify(policyData(subjects)));
+      const port = await freePort();
+      const server = await spawnServer(opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', '--skip-version-check', POLICY, dataFile], {}, async (url) => (await fetch(`${url}/health`)).status === 200, port);
+      servers.push(server);
+      const target: LoadTarget = { url: server.url, path: OPA_PATH, body: JSON.stringify({ input: CHECK }), headers: auth };
+      const answer = (await (await fetch(`${server.url}${OPA_PATH}`, { method: 'POST', body: target.body, headers: { 'content-type': 'application/json' } })).json()) as { result: PeerDecision };
+      const differs = disagreement(probe as Decision, answer.result);
+      if (differs.length > 0) throw new Error(`opa run --server does not decide as the service does: ${differs.join('; ')}`);
+      contenders.push({ name: `\`opa run --server\` ${OPA_VERSION}, same rule and entitlements`, server, target, runs: [] });
+    }
+    for (const c of contenders) await load(c.target, 3); // warm up
     // Alternate rounds so neither side always runs on a quieter machine; medians count.
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const s of servers) {
-        const run = await maxRun(s.server);
-        s.runs.push(run);
-        process.stderr.write(`round ${round}: ${s.name} ${fmt(run.rps)} req/s, ${run.cpuPerRequest === null ? '?' : fmt(run.cpuPerRequest, 1)} µs CPU/request\n`);
+      for (const c of contenders) {
+        const run = await maxRun(c);
+        c.runs.push(run);
+        process.stderr.write(`round ${round}: ${c.name} ${fmt(run.rps)} req/s, ${run.cpuPerRequest === null ? '?' : fmt(run.cpuPerRequest, 1)} µs CPU/request\n`);
+      }
+    }
+    const maxima = contenders.map((c) => median(c.runs.map((r) => r.rps)));
+    // One offered load for every server: half the lowest maximum, so each can keep up.
+    const rate = Math.round(Math.min(...maxima) / 2);
+    // The fixed load in alternating rounds too (latency on this shared machine drifts with its load); medians count.
+    const opens = contenders.map(() => [] as Latency[]);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [i, c] of (round % 2 === 1 ? [...contenders.entries()] : [...contenders.entries()].reverse())) {
+        const open = await openLoop(c.target, rate, HTTP_SECONDS);
+        opens[i]!.push(open);
+        process.stderr.write(`round ${round}: ${c.name} at ${fmt(open.rate)}/s p50 ${fmt(open.p50, 2)} ms p99 ${fmt(open.p99, 2)} ms\n`);
       }
     }
     const rows: string[][] = [];
-    const summary: { rps: number; cpu: number | null }[] = [];
-    for (const s of servers) {
-      const rps = median(s.runs.map((r) => r.rps));
-      const cpu = s.runs.every((r) => r.cpuPerRequest !== null) ? median(s.runs.map((r) => r.cpuPerRequest!)) : null;
-      const half = await openLoop(target(s.server.url), Math.round(rps / 2), HTTP_SECONDS);
-      process.stderr.write(`${s.name}: at ${fmt(half.rate)}/s p50 ${fmt(half.p50, 2)} ms p99 ${fmt(half.p99, 2)} ms\n`);
-      summary.push({ rps, cpu });
-      rows.push([s.name, fmt(rps), s.runs.map((r) => fmt(r.rps)).join(' / '), cpu === null ? '?' : fmt(cpu, 1), fmt(median(s.runs.map((r) => r.p99))), fmt(half.rate), fmt(half.p50, 2), fmt(half.p99, 2), fmt(half.p999, 2)]);
+    const summary: HttpResult['summary'] = {};
+    for (const [i, c] of contenders.entries()) {
+      const rps = maxima[i]!;
+      const cpu = c.runs.every((r) => r.cpuPerRequest !== null) ? median(c.runs.map((r) => r.cpuPerRequest!)) : null;
+      const runs = opens[i]!;
+      const open = { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), p999: median(runs.map((r) => r.p999)) };
+      summary[c.server === service ? 'ours' : c.server === bare ? 'bare' : 'opa'] = { rps, cpu, p50: open.p50, p99: open.p99 };
+      rows.push([c.name, fmt(rps), c.runs.map((r) => fmt(r.rps)).join(' / '), cpu === null ? '?' : fmt(cpu, 1), fmt(median(c.runs.map((r) => r.p99))), fmt(open.p50, 2), fmt(open.p99, 2), fmt(open.p999, 2), runs.map((r) => fmt(r.p99, 1)).join(' / ')]);
     }
-    const [b, svc] = summary as [{ rps: number; cpu: number | null }, { rps: number; cpu: number | null }];
-    return { rows, ratio: svc.rps / b.rps, cpuRatio: b.cpu !== null && svc.cpu !== null ? b.cpu / svc.cpu : null };
+    return { rows, rate, summary };
   } finally {
-    await stop(service);
-    if (bare) await stop(bare);
+    for (const s of servers) await stop(s);
     cleanup();
   }
 }
 
 async function main() {
-  console.log(`# bench:check — ${machine()}\n`);
-  console.log(table(['path', 'checks', 'checks/s', 'p50 µs', 'p99 µs', 'p99.9 µs'], await sdk()));
+  console.log(`# bench:check — ${machine()}, ${new Date().toISOString().slice(0, 10)}\n`);
+  const built = ensureOpa((line) => process.stderr.write(`${line}\n`));
+  const opa = 'opa' in built ? built.opa : null;
+  if (!opa) console.log(`${(built as { skipped: string }).skipped}\n`);
+  const wasm = opa ? buildWasm(opa, join(benchDir('opa-wasm').dir)) : null;
+  const rows = await sdk(wasm);
+  console.log(`In process, one core, the same entitlements (a customer with three) and the same eight requests, ${SDK_SECONDS} s per engine; answers compared with ours first:\n`);
+  console.log(table(['engine', 'checks', 'checks/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'ours ÷ this'], rows));
   console.log(
-    `\nHTTP POST /v1/check, autocannon ${CONNECTIONS} connections, ${HTTP_SECONDS} s per run, client and server on the same machine${PINNED ? ' (each server pinned to CPU 1, autocannon to CPU 0)' : ''}:\n`,
+    `\nHTTP, autocannon ${CONNECTIONS} connections, ${HTTP_SECONDS} s per run, client and server on the same machine${PINNED ? ' (each server pinned to CPU 1, the load generator to CPU 0)' : ''}; 200 customers:\n`,
   );
-  const { rows, ratio, cpuRatio } = await http();
-  console.log(table(['server', 'max req/s (median)', `runs (${ROUNDS})`, 'CPU µs/request', 'p99 ms at max', 'half rate req/s', 'p50 ms at half', 'p99 ms at half', 'p99.9 ms at half'], rows));
-  console.log(`\nservice / bare Fastify = ${fmt(ratio * 100, 1)} % of the req/s${cpuRatio === null ? '' : ` (${fmt(cpuRatio * 100, 1)} % by CPU per request)`}`);
+  const { rows: httpRows, rate, summary } = await http(opa);
+  console.log(table(['server', 'max req/s (median)', `runs (${ROUNDS})`, 'CPU µs/request', 'p99 ms at max', `p50 ms at ${fmt(rate)}/s (median)`, `p99 ms at ${fmt(rate)}/s`, `p99.9 ms at ${fmt(rate)}/s`, `p99 runs (${ROUNDS})`], httpRows));
+  const { ours, bare, opa: peer } = summary as Record<'ours' | 'bare', HttpResult['summary'][string]> & { opa?: HttpResult['summary'][string] };
+  console.log(`\nours ÷ bare Fastify = ${fmt((ours.rps / bare.rps) * 100, 1)} % of the req/s${ours.cpu !== null && bare.cpu !== null ? ` (${fmt((bare.cpu / ours.cpu) * 100, 1)} % by CPU per request)` : ''}`);
+  if (peer) {
+    const throughput = ours.rps / peer.rps;
+    console.log(`ours ÷ OPA server = ${ratio(ours.rps, peer.rps)} the max req/s (aim ≥ 1.5×: ${throughput >= 1.5 ? 'met' : 'not met'}); p99 at ${fmt(rate)}/s ${fmt(ours.p99, 2)} ms vs ${fmt(peer.p99, 2)} ms (aim: no worse: ${ours.p99 <= peer.p99 ? 'met' : 'not met'})`);
+  }
 }
 
 main().catch((err) => {

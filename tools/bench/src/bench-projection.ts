@@ -3,6 +3,9 @@
  *  1. rebuild throughput: BENCH_EVENTS (default 1,000,000) ledger events
  *     rebuilt into fresh read models, on SQLite and on PostgreSQL (durable
  *     settings: fsync on), with the same code `npm run rebuild` runs;
+ *     Beside them, in the same run, their peer: the store's raw readAll of the
+ *     same log, pages of the rebuild's size, decoding every event's data and
+ *     metadata — reading is the floor of any rebuild. BENCH_ONLY=rebuild stops here;
  *  2. projection lag while BENCH_RATE (default 1,000) orders/s are ingested:
  *     the projector runs as its own process (apps/projector, as in distributed
  *     mode); the time from an order's last append to the projector's commit of
@@ -14,13 +17,15 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '@el/event-store';
 import { dialectOf, openReadModels, readCheckpoint, rebuildReadModels, type ReadDbConfig } from '@el/read-models';
 import { createDatabase, freePort, startPostgres, type PostgresServer } from '@el/testing';
-import { benchDir, fmt, machine, percentile, table } from './bench-util';
+import { benchDir, fmt, machine, percentile, ratio, table } from './bench-util';
 import { appendOrder } from './ledger-events';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const RATE = Number(process.env['BENCH_RATE'] ?? 1000);
 const LAG_SECONDS = Number(process.env['BENCH_LAG_SECONDS'] ?? 20);
 const ROOT = join(__dirname, '..', '..', '..', '..');
+const ONLY = process.env['BENCH_ONLY'];
+const BATCH = 2000;
 
 async function seed(path: string): Promise<number> {
   const store = SqliteEventStore.open({ path, synchronous: 'OFF' });
@@ -38,18 +43,47 @@ async function seed(path: string): Promise<number> {
   return head;
 }
 
-async function rebuild(label: string, config: ReadDbConfig, eventsPath: string): Promise<string[]> {
+/** The peer of a rebuild: readAll of the whole log in pages of BATCH, every event's data and metadata decoded. Best of two passes. */
+async function decodedReadAll(eventsPath: string): Promise<{ events: number; seconds: number; cpuMicros: number }> {
+  const store = SqliteEventStore.open({ path: eventsPath });
+  try {
+    let best = { events: 0, seconds: Infinity, cpuMicros: 0 };
+    for (let pass = 0; pass < 2; pass++) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      let after = 0;
+      let events = 0;
+      for (;;) {
+        const page = await store.readAll({ after, maxCount: BATCH });
+        if (page.length === 0) break;
+        for (const e of page) if (e.data !== undefined && e.metadata !== undefined) events += 1;
+        after = page[page.length - 1]!.position;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      if (seconds < best.seconds) best = { events, seconds, cpuMicros: used.user + used.system };
+    }
+    return best;
+  } finally {
+    await store.close();
+  }
+}
+
+async function rebuild(label: string, config: ReadDbConfig, eventsPath: string): Promise<{ row: string[]; perSecond: number; cpuPerEvent: number }> {
   const ds = await openReadModels(config);
   const store = SqliteEventStore.open({ path: eventsPath });
+  const cpu = process.cpuUsage();
   try {
     const r = await rebuildReadModels(ds, store, {
       subscriptionId: 'read-models',
-      batchSize: 2000,
+      batchSize: BATCH,
       onProgress: (p) => {
         if (p.phase !== 'copy') process.stderr.write(`  ${label}: ${p.phase}\n`);
       },
     });
-    return [label, fmt(r.events), r.seconds.toFixed(1), fmt(r.eventsPerSecond)];
+    const used = process.cpuUsage(cpu);
+    const cpuPerEvent = (used.user + used.system) / r.events;
+    return { row: [label, fmt(r.events), r.seconds.toFixed(1), fmt(r.eventsPerSecond), fmt(cpuPerEvent, 1)], perSecond: r.eventsPerSecond, cpuPerEvent };
   } finally {
     await ds.destroy();
     await store.close();
@@ -118,10 +152,25 @@ async function main() {
     pg = await startPostgres({ durable: true });
     const eventsPath = join(work.dir, 'events.db');
     await seed(eventsPath);
-    const rebuilds = [await rebuild('SQLite', { kind: 'sqlite', path: join(work.dir, 'rebuild-read-models.db') }, eventsPath)];
-    rebuilds.push(await rebuild('PostgreSQL (fsync on)', { kind: 'postgres', url: await createDatabase(pg.url, 'bench_rebuild') }, eventsPath));
-    console.log('Rebuild of every read model from position 0 (npm run rebuild):\n');
-    console.log(table(['read database', 'events', 'seconds', 'events/s'], rebuilds));
+    const read = await decodedReadAll(eventsPath);
+    const readRate = read.events / read.seconds;
+    const readCpu = read.cpuMicros / read.events;
+    const sqlite = await rebuild('SQLite', { kind: 'sqlite', path: join(work.dir, 'rebuild-read-models.db') }, eventsPath);
+    const postgres = await rebuild('PostgreSQL (fsync on)', { kind: 'postgres', url: await createDatabase(pg.url, 'bench_rebuild') }, eventsPath);
+    console.log(`Rebuild of every read model from position 0 (npm run rebuild), ${new Date().toISOString().slice(0, 10)}; the peer, same run, same log:\n`);
+    console.log(
+      table(
+        ['path', 'events', 'seconds', 'events/s', 'Node CPU µs/event', 'this ÷ decoded readAll', 'by Node CPU'],
+        [
+          ['the store\'s `readAll`, pages of 2,000, data and metadata decoded (peer)', fmt(read.events), read.seconds.toFixed(1), fmt(readRate), fmt(readCpu, 1), '1.00×', '1.00×'],
+          [...sqlite.row.map((c, i) => (i === 0 ? `rebuild into ${c}` : c)), ratio(sqlite.perSecond, readRate), ratio(readCpu, sqlite.cpuPerEvent)],
+          [...postgres.row.map((c, i) => (i === 0 ? `rebuild into ${c}` : c)), ratio(postgres.perSecond, readRate), ratio(readCpu, postgres.cpuPerEvent)],
+        ],
+      ),
+    );
+    const sqliteRatio = sqlite.perSecond / readRate;
+    console.log(`\nrebuild into SQLite ÷ decoded readAll = ${ratio(sqlite.perSecond, readRate)} (aim ≥ 0.30×: ${sqliteRatio >= 0.3 ? 'met' : 'not met'}); into PostgreSQL ${fmt(postgres.perSecond)} events/s (aim ≥ 50,000: ${postgres.perSecond >= 50_000 ? 'met' : 'not met'})`);
+    if (ONLY === 'rebuild') return;
 
     const lagDir = benchDir('lag');
     const lagDir2 = benchDir('lag-pg');

@@ -4,7 +4,12 @@
  *  1. one writer, one event per commit, each awaited: the fsync-bound floor;
  *  2. concurrent writers processing orders the way the ledger does (three
  *     dependent appends, four events per order) — group commit at work;
- *  3. replay: readAll and subscribeAll over a log of BENCH_EVENTS events (default 1,000,000).
+ *  3. replay: readAll and subscribeAll over a log of BENCH_EVENTS events (default 1,000,000);
+ *  4. peers, in the same run, with the same rows and the same durability (WAL,
+ *     synchronous=FULL): @event-driven-io/emmett-sqlite and raw better-sqlite3,
+ *     one writer and 64 concurrent writers, BENCH_ROUNDS (default 3)
+ *     alternating rounds of BENCH_PEER_SECONDS (default 3) each, medians and
+ *     ratios (tools/bench/src/store-peers.ts). BENCH_ONLY=peers runs only these.
  *
  * Events are real domain events (granted entitlements of the sample catalog),
  * so payload sizes are realistic.
@@ -15,7 +20,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { decideEntitlement, formatCatalogIssues, parseCatalog, type CommandMetadata, type PublishedCatalog } from '@el/domain';
 import { SqliteEventStore, type EventToAppend, type FlushStats } from '@el/event-store';
-import { benchDir, fmt, machine, percentile, table } from './bench-util';
+import { benchDir, fmt, machine, percentile, ratio, table } from './bench-util';
+import { versionOf } from './check-peers';
+import { emmett, ours, raw, type PeerStore } from './store-peers';
 
 const root = join(__dirname, '..', '..', '..', '..');
 const parsed = parseCatalog(parse(readFileSync(join(root, 'catalog', 'sample-catalog.yaml'), 'utf8')));
@@ -24,6 +31,10 @@ const catalog: PublishedCatalog = { version: 1, hash: 'bench', catalog: parsed.c
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const WRITER = (process.env['BENCH_WRITER'] ?? 'inline') as 'inline' | 'worker';
 const REPLAY_EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const PEER_SECONDS = Number(process.env['BENCH_PEER_SECONDS'] ?? 3);
+const ONLY = process.env['BENCH_ONLY'];
+const EMMETT_VERSION = versionOf('@event-driven-io/emmett-sqlite');
 
 function meta(): CommandMetadata {
   return { now: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID(), actor: { type: 'erp', id: 'bench' }, source: 'erp' };
@@ -196,8 +207,86 @@ async function replay(): Promise<string[][]> {
   ];
 }
 
+interface PeerRun {
+  readonly name: string;
+  readonly appends: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** `writers` loops appending for PEER_SECONDS: one event to one of 100 streams, or (`order`) a new stream of the four events of an order. */
+async function peerRun(open: (path: string) => Promise<PeerStore>, writers: number, order: boolean): Promise<PeerRun> {
+  const { dir, cleanup } = benchDir('peer');
+  const store = await open(join(dir, 'events.db'));
+  const latencies: number[] = [];
+  let appends = 0;
+  let events = 0;
+  const started = performance.now();
+  const deadline = started + PEER_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const id = `e-${w}-${i}`;
+        const batch = order ? [ev('OrderReceived', { orderId: id }), ...grantedEvents(id, `c-${w}`), ev('OrderFulfilled', { orderId: id })] : [ev('Ping', { n: i })];
+        const t = performance.now();
+        await store.append(order ? `entitlement-${id}` : `s-${i % 100}`, batch, order);
+        latencies.push(performance.now() - t);
+        appends += 1;
+        events += batch.length;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  cleanup();
+  latencies.sort((a, b) => a - b);
+  return { name: store.name, appends, events, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function peers(): Promise<string[][]> {
+  const stores: { name: string; open: (path: string) => Promise<PeerStore> }[] = [
+    { name: 'ours', open: async (p) => ours(p) },
+    { name: 'emmett', open: (p) => emmett(p, EMMETT_VERSION) },
+    { name: 'raw', open: async (p) => raw(p) },
+  ];
+  const rows: string[][] = [];
+  for (const [label, writers, order] of [
+    ['1 writer, 1 event per append', 1, false],
+    ['64 writers, an order (4 events, new stream) per append', 64, true],
+  ] as const) {
+    const runs = new Map<string, { name: string; runs: PeerRun[] }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate the order, so no store always runs first (or last) on this shared machine.
+      const order_ = round % 2 === 0 ? stores : [...stores].reverse();
+      for (const s of order_) {
+        const r = await peerRun(s.open, writers, order);
+        const entry = runs.get(s.name) ?? { name: r.name, runs: [] };
+        entry.runs.push(r);
+        runs.set(s.name, entry);
+        process.stderr.write(`  ${label}: ${r.name} ${fmt(r.appends / r.seconds)} appends/s\n`);
+      }
+    }
+    const med = (xs: PeerRun[]) => [...xs].sort((a, b) => a.appends / a.seconds - b.appends / b.seconds)[Math.floor(xs.length / 2)]!;
+    const base = med(runs.get('ours')!.runs);
+    for (const s of stores) {
+      const { name, runs: rs } = runs.get(s.name)!;
+      const m = med(rs);
+      rows.push([label, name, fmt(m.appends / m.seconds), fmt(m.events / m.seconds), fmt(m.p50, 2), fmt(m.p99, 2), s.name === 'ours' ? '1.00×' : ratio(base.appends / base.seconds, m.appends / m.seconds)]);
+    }
+  }
+  return rows;
+}
+
 async function main() {
-  console.log(`# bench:store — ${machine()}, ${SECONDS}s per write scenario, dir ${process.env['BENCH_DIR'] ?? 'os.tmpdir()'}\n`);
+  console.log(`# bench:store — ${machine()}, ${new Date().toISOString().slice(0, 10)}, ${SECONDS}s per write scenario, dir ${process.env['BENCH_DIR'] ?? 'os.tmpdir()'}\n`);
+  if (ONLY !== 'peers') await ownScenarios();
+  console.log(`\nPeers, same run, same rows, WAL + synchronous=FULL for all (median of ${ROUNDS} alternating rounds of ${PEER_SECONDS} s):\n`);
+  console.log(table(['scenario', 'store', 'appends/s', 'events/s', 'p50 ms', 'p99 ms', 'ours ÷ this'], await peers()));
+}
+
+async function ownScenarios() {
   const writes: string[][] = [await singleWriter()];
   for (const w of [16, 64, 256]) writes.push(await concurrentOrders(w));
   writes.push(await singleAppendOrders(64));

@@ -28,3 +28,8 @@ export function machine(): string {
   const os = require('node:os') as typeof import('node:os');
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 }
+
+/** `a / b` as a ratio, e.g. "0.42×". */
+export function ratio(a: number, b: number): string {
+  return `${fmt(a / b, 2)}×`;
+}

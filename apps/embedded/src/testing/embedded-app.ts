@@ -77,7 +77,7 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
     ...env,
   });
 
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'embedded');
 
   @Module({
     imports: [

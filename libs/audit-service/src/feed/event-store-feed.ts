@@ -25,7 +25,7 @@ export class EventStoreAuditFeed implements OnApplicationBootstrap, OnApplicatio
       checkpoints: { load: async () => this.log.lastPosition, save: async () => undefined },
       checkpointing: 'by-handler',
       batchSize: 1000,
-      retry: { initialMs: 200, maxMs: 10_000 },
+      retry: { initialMs: 100, maxMs: 1_000 }, // an audit store that comes back is written again within a second
       handle: (batch) => this.ingest.ingest(batch),
       onError: (err, attempt) => {
         this.ingest.failed(err);

@@ -79,6 +79,8 @@ class Validator {
     const value = o[key];
     const p = join(path, key);
     if (typeof value !== 'string' || value.length === 0) return this.fail(p, `must be a non-empty string, got ${describe(value)}`);
+    // A lone surrogate is no text: it has no canonical JSON form, and the published catalog is an event the audit log hashes.
+    if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) return this.fail(p, 'must be well-formed Unicode text: it holds a lone surrogate');
     if (pattern && !pattern.test(value)) return this.fail(p, `must match ${hint ?? pattern.source}, got "${value}"`);
     return value;
   }

@@ -15,6 +15,21 @@ describe('parseCatalog', () => {
     expect(r.catalog.products[0]!.plans[1]!.term).toEqual({ unit: 'month', count: 12 });
   });
 
+  it('refuses text with a lone surrogate, naming its path', () => {
+    // Found by the catalog fuzz test (catalog.model.unit.spec.ts): published, such a name would stop the audit feed.
+    const doc = clone();
+    doc.products[0].name = 'Analytics\ud800';
+    doc.addOns[0].name = '\udc00AI';
+    const r = parseCatalog(doc);
+    expect(r.ok ? [] : r.issues).toEqual([
+      { path: 'products[0].name', message: 'must be well-formed Unicode text: it holds a lone surrogate' },
+      { path: 'addOns[0].name', message: 'must be well-formed Unicode text: it holds a lone surrogate' },
+    ]);
+    doc.products[0].name = 'Analytics 🙂';
+    doc.addOns[0].name = 'AI ∀';
+    expect(parseCatalog(doc).ok).toBe(true);
+  });
+
   it('names the path of every problem', () => {
     const doc = clone();
     doc.products[0].plans[1].features.api_calls.meter.cap = -5;

@@ -28,7 +28,7 @@ export type ChangePlan = Command<
   FromOrder & { catalog: PublishedCatalog; sku: string; quantity?: number; direction?: 'upgrade' | 'downgrade' }
 >;
 export type AttachAddOn = Command<'AttachAddOn', FromOrder & { catalog: PublishedCatalog; sku: string; quantity: number }>;
-export type DetachAddOn = Command<'DetachAddOn', { sku: string; reason: string }>;
+export type DetachAddOn = Command<'DetachAddOn', FromOrder & { sku: string; reason: string }>;
 export type ChangeSeats = Command<'ChangeSeats', FromOrder & { seats: number }>;
 export type RenewEntitlement = Command<'RenewEntitlement', FromOrder & { periods: number }>;
 export type SuspendEntitlement = Command<'SuspendEntitlement', { reason: string }>;

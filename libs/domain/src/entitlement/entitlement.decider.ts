@@ -309,6 +309,7 @@ function requireSeatsCoverAssignments(e: Entitlement, seats: number): void {
   }
 }
 
+/** Both device limits after a change of seats or plan: in total, and per seat holder. */
 function requireDevicesWithinLimit(e: Entitlement, seats: number, maxDevicesPerSeat: number | null): void {
   const limit = deviceLimit({ seats, maxDevicesPerSeat });
   const active = Object.keys(e.devices).length;
@@ -318,6 +319,18 @@ function requireDevicesWithinLimit(e: Entitlement, seats: number, maxDevicesPerS
       `${active} devices are active but only ${limit} would be allowed: deactivate ${active - limit} first`,
       { active, limit, deactivate: active - limit },
     );
+  }
+  if (maxDevicesPerSeat === null) return;
+  // A plan with fewer devices per seat must not leave one user above it (the total may still fit).
+  for (const userId of e.assignedUsers) {
+    const theirs = Object.values(e.devices).filter((d) => d.userId === userId).length;
+    if (theirs > maxDevicesPerSeat) {
+      reject(
+        'DEVICE.ABOVE_LIMIT',
+        `user ${userId} has ${theirs} devices active but only ${maxDevicesPerSeat} per seat would be allowed: deactivate ${theirs - maxDevicesPerSeat} of theirs first`,
+        { userId, active: theirs, limit: maxDevicesPerSeat, deactivate: theirs - maxDevicesPerSeat },
+      );
+    }
   }
 }
 

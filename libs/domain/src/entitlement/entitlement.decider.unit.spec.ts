@@ -149,6 +149,18 @@ describe('Entitlement decider', () => {
       spec.given(granted()).when(cmd('ChangePlan', { catalog, sku: 'ANL-PRO' })).thenRejects('PLAN.SAME_PLAN');
       spec.given(granted()).when(cmd('ChangePlan', { catalog, sku: 'VLT-PRO' })).thenRejects('PLAN.PRODUCT_MISMATCH');
     });
+    it('rejects a plan change that would leave one user above the new plan\'s devices per seat, though the total fits', () => {
+      // Found by the model-based test (entitlement.model.unit.spec.ts): only the total was checked.
+      const h = history(
+        grantCmd('ANL-FREE', 1),
+        cmd('ChangeSeats', { seats: 2 }),
+        cmd('AssignSeat', { userId: 'a' }),
+        ...['d1', 'd2', 'd3'].map((deviceId) => cmd('ActivateDevice', { deviceId, userId: 'a' })),
+      );
+      spec.given(h).when(cmd('ChangePlan', { catalog, sku: 'ANL-PRO' })).thenRejects('DEVICE.ABOVE_LIMIT', { userId: 'a', active: 3, limit: 2, deactivate: 1 });
+      const fewer = history(grantCmd('ANL-FREE', 1), cmd('ChangeSeats', { seats: 2 }), cmd('AssignSeat', { userId: 'a' }), cmd('ActivateDevice', { deviceId: 'd1', userId: 'a' }), cmd('ActivateDevice', { deviceId: 'd2', userId: 'a' }));
+      spec.given(fewer).when(cmd('ChangePlan', { catalog, sku: 'ANL-PRO' })).then((events) => expect(events.map((e) => e.type)).toEqual(['PlanChanged']));
+    });
     it('rejects a downgrade that would leave fewer seats than are assigned, saying how many to release', () => {
       const h = history(grantCmd('ANL-PRO', 3), cmd('AssignSeat', { userId: 'a' }), cmd('AssignSeat', { userId: 'b' }), cmd('AssignSeat', { userId: 'c' }));
       spec.given(h).when(cmd('ChangePlan', { catalog, sku: 'ANL-FREE', quantity: 1 })).thenRejects('SEATS.BELOW_ASSIGNED', { assigned: 3, requested: 1, release: 2 });
@@ -261,6 +273,18 @@ describe('Entitlement decider', () => {
         expect(events[0]!.data).toMatchObject({
           previousValidUntil: '2027-01-15T10:00:00.000Z',
           validFrom: '2027-01-15T10:00:00.000Z',
+          validUntil: '2028-01-15T10:00:00.000Z',
+        });
+      });
+    });
+    it('renewing a suspended entitlement extends it and leaves it suspended', () => {
+      // Found by the model-based test: a renewal order used to lift a suspension (dunning's, or an operator's).
+      const suspended = history(grantCmd(), cmd('SuspendEntitlement', { reason: 'unpaid' }));
+      spec.given(suspended).when(cmd('RenewEntitlement', { periods: 1 })).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['EntitlementRenewed']);
+        expect(events.reduce(entitlementDecider.evolve, foldEntitlement(suspended))).toMatchObject({
+          status: 'suspended',
+          suspendedReason: 'unpaid',
           validUntil: '2028-01-15T10:00:00.000Z',
         });
       });

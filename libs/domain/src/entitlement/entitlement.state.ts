@@ -160,7 +160,10 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
       return withTerms(state, { devices, updatedAt: at });
     }
     case 'EntitlementRenewed':
-      return { ...terms(state), validUntil: event.data.validUntil, updatedAt: at, status: 'active' };
+      // A renewal extends the validity and so lifts an expiry; a suspension (unpaid invoices, an
+      // operator's hold) stays until it is reinstated: renewing must not undo it.
+      if (state.status === 'expired') return { ...terms(state), validUntil: event.data.validUntil, updatedAt: at, status: 'active' };
+      return withTerms(state, { validUntil: event.data.validUntil, updatedAt: at });
     case 'EntitlementSuspended':
       return { ...terms(state), updatedAt: at, status: 'suspended', suspendedReason: event.data.reason, suspendedAt: at };
     case 'EntitlementReinstated':

@@ -76,7 +76,7 @@ export function commandsForOrderLine(
         entitlementId: existing,
         commands: [
           resolved?.kind === 'add_on'
-            ? { type: 'DetachAddOn', data: { sku: line.sku, reason }, metadata: lineMeta }
+            ? { type: 'DetachAddOn', data: { ...fromOrder, sku: line.sku, reason }, metadata: lineMeta }
             : { type: 'RevokeEntitlement', data: { ...fromOrder, reason }, metadata: lineMeta },
         ],
       };

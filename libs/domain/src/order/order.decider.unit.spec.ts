@@ -8,6 +8,7 @@ import { orderDecider } from './order.decider';
 import { commandsForOrderLine } from './order-fulfillment';
 
 const spec = deciderSpec(orderDecider);
+const entitlementSpec = deciderSpec(entitlementDecider);
 const m = meta({ source: 'erp', actor: { type: 'erp', id: 'sap' } });
 const order: ErpOrder = {
   orderId: 'SO-1',
@@ -97,5 +98,12 @@ describe('Order fulfilment', () => {
     const cancelPlan: ErpOrder = { ...order, orderId: 'SO-5', lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 1, action: 'cancel', entitlementId: 'ent-new' }] };
     const events = run(run(run(base, addOn), cancelAddOn), cancelPlan).slice(1).map((e) => e.type);
     expect(events).toEqual(['AddOnAttached', 'AddOnDetached', 'EntitlementRevoked']);
+  });
+  it('refuses a line that cancels an add-on of another customer\'s entitlement', () => {
+    // Found by the model-based test (order.model.unit.spec.ts): an add-on cancellation skipped the customer check.
+    const withAddOn = run(base, { ...order, orderId: 'SO-3', lines: [{ lineId: '1', sku: 'ANL-AI', quantity: 1, action: 'add_on', entitlementId: 'ent-new' }] });
+    const foreign: ErpOrder = { ...order, orderId: 'SO-6', customerId: 'cust-2', lines: [{ lineId: '1', sku: 'ANL-AI', quantity: 1, action: 'cancel', entitlementId: 'ent-new' }] };
+    const [detach] = commandsForOrderLine(foreign, foreign.lines[0]!, catalog, 'ent-new', m).commands;
+    entitlementSpec.given(withAddOn).when(detach!).thenRejects('ENTITLEMENT.CUSTOMER_MISMATCH');
   });
 });

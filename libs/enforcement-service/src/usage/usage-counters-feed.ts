@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Controller, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, usageCountersSchemaV1, type UsageCountersV1 } from '@el/contracts';
@@ -58,12 +59,18 @@ export class UsageCountersFeed implements BusSubscriptionSource, OnModuleInit, O
     this.metrics.gauge('enforcement_usage_counters_customers', 'Customers whose usage counters the enforcement view holds', [], (g) => g.set(this.view.size));
   }
 
-  /** Every partition from its beginning, under this process's own group. */
+  /**
+   * Every partition from its beginning, under a group of this start's own: a new group has no
+   * committed offsets, so it reads from the beginning without a seek (seeking a group back to 0
+   * could leave a partition at its committed end until its next message: a start not ready for
+   * as long). Each start leaves an empty group behind, which Kafka forgets after its offsets
+   * retention (offsets.retention.minutes, 7 days by default).
+   */
   subscription(): BusSubscription {
-    const startFrom = Object.fromEntries(Object.keys(this.startEnds).map((p) => [Number(p), '0']));
     this.consuming = true;
-    this.logger.log({ topic: this.topic, endOffsets: this.startEnds }, 'usage counters consuming');
-    return { group: `${consumerGroup(this.config)}-usage`, topic: this.topic, fromBeginning: true, startFrom, dedupe: false };
+    const group = `${consumerGroup(this.config)}-usage-${START_ID}`;
+    this.logger.log({ topic: this.topic, group, endOffsets: this.startEnds }, 'usage counters consuming');
+    return { group, topic: this.topic, fromBeginning: true, dedupe: false };
   }
 
   onApplicationShutdown(): void {
@@ -108,7 +115,13 @@ export class UsageCountersFeed implements BusSubscriptionSource, OnModuleInit, O
     const status = this.consuming && this.caughtUp ? 'up' : 'down';
     return {
       status,
-      ...(status === 'up' ? {} : { reason: this.consuming ? `replaying ${this.topic}: usage caps would be checked against partial usage` : 'not consuming yet' }),
+      ...(status === 'up'
+        ? {}
+        : {
+            reason: this.consuming ? `replaying ${this.topic}: usage caps would be checked against partial usage` : 'not consuming yet',
+            // Per partition: the next offset to read, and the end it must reach (the end when the process started).
+            progress: Object.fromEntries(Object.entries(this.startEnds).map(([p, end]) => [p, { next: String(this.next.get(Number(p)) ?? 0n), end }])),
+          }),
       topic: this.topic,
       customers: this.view.size,
       lastMessageAt: this.lastMessageAt,
@@ -116,6 +129,9 @@ export class UsageCountersFeed implements BusSubscriptionSource, OnModuleInit, O
     };
   }
 }
+
+/** Names this process's start (its usage counters group). */
+const START_ID = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
 /** The counters' feed: metering.counters.v1, every partition, in order per customer. */
 @Controller()

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CATALOG_PUBLISHED_TYPE, TOPICS, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
-import { BUS_CONFIG, INTEGRATION_EVENTS, jsonOf, typeOf, type BusConfig, type BusSubscription, type BusSubscriptionSource, type IncomingMessage, type IntegrationEvents } from '@el/messaging';
-import { Clock, HealthRegistry, Metrics, type ComponentHealth } from '@el/platform';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CATALOG_PUBLISHED_TYPE, INSTALLATION_HEADER, TOPICS, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
+import { BUS_CONFIG, INTEGRATION_EVENTS, LEDGER_INSTALLATION, LedgerInstallation, jsonOf, typeOf, type BusConfig, type BusSubscription, type BusSubscriptionSource, type IncomingMessage, type IntegrationEvents } from '@el/messaging';
+import { Clock, HealthRegistry, Metrics, withTimeout, DEPENDENCY_PROBE_MS, type ComponentHealth } from '@el/platform';
 import { consumerGroup, ENFORCEMENT_CONFIG, snapshotPath, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementView } from './enforcement-view';
 import { SnapshotFile } from './snapshot-file';
@@ -33,6 +33,10 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   private lastRejected: { at: string; offset: string; partition: number; reason: string } | null = null;
   private snapshotting: Promise<void> | null = null;
   private readonly messages;
+  /** The installation whose messages this view reads (null: not known, every message is read). */
+  private expectedInstallation: string | null = null;
+  /** Installations seen on the topic, with how many of their messages were skipped (0: read). */
+  private readonly installationsSeen = new Map<string, number>();
 
   constructor(
     @Inject(ENFORCEMENT_CONFIG) private readonly config: EnforcementConfig,
@@ -42,6 +46,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     private readonly clock: Clock,
     private readonly health: HealthRegistry,
     private readonly metrics: Metrics,
+    @Optional() @Inject(LEDGER_INSTALLATION) private readonly installation?: LedgerInstallation,
   ) {
     this.snapshots = new SnapshotFile(snapshotPath(config));
     // Every instance needs every partition: its own group on Kafka. In-process the group only names a checkpoint.
@@ -72,7 +77,9 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   }
 
   /** How the feed is consumed: this instance's group, from the snapshot's offsets (the next one of each partition). */
-  subscription(): BusSubscription {
+  async subscription(): Promise<BusSubscription> {
+    // Asked when the feed starts, after every boot hook: an embedded process's store holds its first event by then.
+    this.expectedInstallation = (await this.installation?.expected().catch(() => null)) ?? null;
     const restored = this.viewInstance.nextOffsets();
     const startFrom: Record<number, string> = {};
     for (const p of Object.keys(this.startEnds ?? { 0: '0' })) startFrom[Number(p)] = restored[Number(p)] ?? '0';
@@ -112,6 +119,13 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
 
   /** Applies one message of the feed (an entitlement change, a watermark or a catalog version); never throws for a bad message. */
   handle(m: IncomingMessage): void {
+    if (!this.ofThisInstallation(m)) {
+      // Another installation's message on the same topic (a shared cluster without KAFKA_TOPIC_PREFIX): its positions are not ours.
+      this.messages.inc({ outcome: 'other_installation' });
+      this.viewInstance.markRead(m.partition, m.offset);
+      if (!this.caughtUp) this.updateCaughtUp();
+      return;
+    }
     const type = typeOf(m);
     if (type === WATERMARK_TYPE) {
       const before = this.viewInstance.catalog;
@@ -133,6 +147,34 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     if (!Number.isNaN(sent)) this.lastApplyLagMs = Math.max(0, now - sent);
     this.lastMessageAt = now;
     if (!this.caughtUp) this.updateCaughtUp();
+  }
+
+  /** True when the message is from the installation this view reads (or carries no installation, or none is expected). */
+  private ofThisInstallation(m: IncomingMessage): boolean {
+    const from = m.headers[INSTALLATION_HEADER];
+    if (from === undefined) return true;
+    const ours = this.expectedInstallation === null || from === this.expectedInstallation;
+    const skipped = this.installationsSeen.get(from);
+    if (skipped === undefined) {
+      if (!ours) this.logger.warn({ installation: from, expected: this.expectedInstallation, topic: this.topic }, 'skipping the messages of another installation on this topic (give each installation its own KAFKA_TOPIC_PREFIX)');
+      this.installationsSeen.set(from, ours ? 0 : 1);
+    } else if (!ours) this.installationsSeen.set(from, skipped + 1);
+    return ours;
+  }
+
+  /** The installations on the topic, for /health: mixed ones are a misconfiguration to fix, and unsafe when this view cannot tell which is its own. */
+  private installationReport(): { installation: Record<string, unknown>; problem: string | null } {
+    const others = [...this.installationsSeen].filter(([id]) => id !== this.expectedInstallation);
+    const installation = {
+      reads: this.expectedInstallation ?? 'every installation on the topic',
+      from: this.expectedInstallation ? this.installation?.source : null,
+      ...(others.length > 0 ? { others: Object.fromEntries(others.map(([id, skipped]) => [id, { skippedMessages: skipped }])) } : {}),
+    };
+    const mixed = this.expectedInstallation === null && this.installationsSeen.size > 1;
+    return {
+      installation,
+      problem: mixed ? `${this.topic} carries the messages of ${this.installationsSeen.size} installations and this view cannot tell which is its own: give each installation its own KAFKA_TOPIC_PREFIX, or set LEDGER_INSTALLATION_ID (the ledger's /health shows it under bus.installation)` : null,
+    };
   }
 
   /** Returns why the catalog message could not be applied, or null. */
@@ -205,16 +247,18 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     const view = this.viewInstance;
     let progress: { behind: number; ahead: string | null } | null = null;
     try {
-      progress = await this.progress();
+      progress = await withTimeout(this.progress(), DEPENDENCY_PROBE_MS);
     } catch {
       /* the bus is unreachable: reported by its own component */
     }
     const lagSeconds = this.lastApplyLagMs / 1000;
     const behind = progress?.behind ?? null;
-    const status = !this.consuming || !this.caughtUp || progress?.ahead ? 'down' : behind !== null && behind > 0 && lagSeconds > this.config.CHECK_MAX_LAG_SECONDS ? 'degraded' : 'up';
+    const installations = this.installationReport();
+    const status = !this.consuming || !this.caughtUp || progress?.ahead ? 'down' : installations.problem || (behind !== null && behind > 0 && lagSeconds > this.config.CHECK_MAX_LAG_SECONDS) ? 'degraded' : 'up';
     return {
       status,
-      ...(progress?.ahead ? { reason: progress.ahead } : this.caughtUp ? {} : { reason: this.consuming ? 'replaying the topic into the view' : 'not consuming yet' }),
+      ...(progress?.ahead ? { reason: progress.ahead } : !this.caughtUp ? { reason: this.consuming ? 'replaying the topic into the view' : 'not consuming yet' } : installations.problem ? { reason: installations.problem } : {}),
+      installation: installations.installation,
       topic: this.topic,
       group: this.group,
       position: view.position,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { CATALOG_KEY, catalogPublishedSchemaV1, CONTROL_HEADER, entitlementEventSchemaV1, isControlMessage, TOPICS, WATERMARK_KEY, watermarkSchemaV1, type DeadLetterV1, type EntitlementEventV1 } from '@el/contracts';
+import fc from 'fast-check';
+import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { CATALOG_KEY, catalogPublishedSchemaV1, CONTROL_HEADER, entitlementEventSchemaV1, erpOrderSchemaV1, isControlMessage, TOPICS, WATERMARK_KEY, watermarkSchemaV1, type DeadLetterV1, type EntitlementEventV1 } from '@el/contracts';
 import { BusServer } from '@el/messaging';
 import { compileSchema } from '@el/platform';
-import { describeWithKafka, kafkaForTests, until } from '@el/testing';
+import { describeWithKafka, kafkaForTests, mutations, namesField, propertyParams, serialize, until, type Path, type Schema } from '@el/testing';
 import { entitlementIdForLine } from '../place-order/order-process';
 import { startLedgerApp, type LedgerTestApp } from '../testing/ledger-test-app';
 
@@ -130,6 +131,71 @@ describeWithKafka('ERP orders over Kafka', () => {
     await until('the rejection to be recorded', async () => (await t.http('GET', `/v1/orders/K5-${run}`)).status === 200);
     expect((await t.http('GET', `/v1/orders/K5-${run}`)).body).toMatchObject({ status: 'rejected', rejection: { code: 'CATALOG.UNKNOWN_SKU' } });
     expect(deadLetters.some((d) => d.key === `K5-${run}`)).toBe(false);
+  });
+
+  it('dead-letters random hostile messages with their reason, stores nothing for them, and keeps consuming (fast-check)', async () => {
+    let n = 0;
+    const orderFor = (orderId: string) => ({ orderId, customerId: `k-hostile-${run}`, lines: [{ lineId: '1', sku: 'ANL-PRO', quantity: 1, action: 'new' }] });
+    type Hostile = { readonly kind: string; readonly key: string | null; readonly value: Buffer | null; readonly headers?: IHeaders; readonly path?: Path; readonly orderId?: string };
+    const bytes = (text: string) => Buffer.from(text, 'utf8');
+    const key = fc.option(fc.constant('h'), { nil: null, freq: 3 });
+    const hostile: fc.Arbitrary<Hostile> = fc.oneof(
+      // Broken at any field of the contract's schema (the same mutations as the HTTP fuzz test).
+      { weight: 4, arbitrary: fc.tuple(mutations(erpOrderSchemaV1 as Schema, { base: orderFor('H-base') }), key).map(([m, k]) => ({ kind: `${m.kind} at ${m.path.join('.')}`, key: k, value: bytes(serialize(m.body)), ...(m.naming === 'field' ? { path: m.path } : {}) })) },
+      // Not JSON, not an object, nothing at all, or far too big for an order.
+      fc.tuple(fc.oneof(fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)), fc.constantFrom('{', '{"orderId":', '\uFEFF{}', 'null', '[]', '"SO-1"', '{"a":NaN}').map(bytes)), key).map(([value, k]) => ({ kind: 'not an order', key: k, value })),
+      key.map((k) => ({ kind: 'no value (a tombstone)', key: k, value: null })),
+      key.map((k) => ({ kind: 'huge', key: k, value: bytes(JSON.stringify({ ...orderFor('H-huge'), pad: 'x'.repeat(400_000) })), path: ['pad'] })),
+      // A well-formed order with headers that are no identifiers: refused whole, its order never placed.
+      // (Its orderId can be the same every time: it must never be placed.)
+      fc.tuple(fc.constantFrom('x-erp-id', 'x-correlation-id'), fc.constantFrom('', 'sap prod', 'é', 'x'.repeat(200), 'a\u0000b')).map(([name, v]) => ({
+        kind: `header ${name}`,
+        key: `H-hdr-${run}`,
+        value: bytes(JSON.stringify(orderFor(`H-hdr-${run}`))),
+        headers: { [name]: v },
+        path: ['headers', name],
+        orderId: `H-hdr-${run}`,
+      })),
+    );
+    // Printed short in a counterexample.
+    const shown = (h: Hostile): Hostile =>
+      Object.assign(h, { [fc.toStringMethod]: () => `${h.kind}, key ${h.key}${h.headers ? `, headers ${JSON.stringify(h.headers)}` : ''}: ${h.value === null ? 'null' : JSON.stringify(h.value.toString('utf8').slice(0, 120))}` });
+    const dlqOf = (partition: number, offset: string) => deadLetters.filter((d) => d.value.original.partition === partition && d.value.original.offset === offset);
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(hostile.map(shown), { minLength: 1, maxLength: 8 }), async (messages) => {
+        const before = await t.head();
+        const sent: { m: Hostile; offset: string }[] = [];
+        // One partition, so that the good order comes after every hostile one.
+        for (const m of messages) {
+          const [meta] = await producer.send({ topic: TOPICS.erpOrders, acks: -1, messages: [{ key: m.key, value: m.value, partition: 0, ...(m.headers ? { headers: m.headers } : {}) }] });
+          sent.push({ m, offset: meta!.baseOffset! });
+        }
+        const good = `H-good-${run}-${n++}`;
+        await producer.send({ topic: TOPICS.erpOrders, acks: -1, messages: [{ key: good, value: JSON.stringify(orderFor(good)), partition: 0 }] });
+        await until('the good order after the hostile ones', async () => (await t.http('GET', `/v1/orders/${good}`)).body?.status === 'fulfilled', { timeoutMs: 30_000 });
+        await until('a dead letter for every hostile message', () => sent.every(({ offset }) => dlqOf(0, offset).length > 0), { timeoutMs: 30_000 });
+
+        const problems: string[] = [];
+        for (const { m, offset } of sent) {
+          const [letter, ...more] = dlqOf(0, offset);
+          const d = letter!.value;
+          const where = `${m.kind} (offset ${offset})`;
+          if (more.length > 0) problems.push(`${where}: dead-lettered ${more.length + 1} times`);
+          if (!d.reason.code || !d.reason.message) problems.push(`${where}: no reason`);
+          if (d.original.key !== m.key) problems.push(`${where}: original key ${d.original.key}, sent ${m.key}`);
+          if ((d.original.valueBase64 === null ? null : Buffer.from(d.original.valueBase64, 'base64').toString('hex')) !== (m.value?.toString('hex') ?? null)) problems.push(`${where}: the original bytes were not kept`);
+          if (m.path && !namesField((d.reason.errors ?? []).map((e) => e.path), m.path)) problems.push(`${where}: the reason names ${JSON.stringify(d.reason.errors?.map((e) => e.path))}, not ${m.path.join('.')}`);
+          if (m.orderId && (await t.http('GET', `/v1/orders/${m.orderId}`)).status !== 404) problems.push(`${where}: order ${m.orderId} was placed`);
+        }
+        // Stored since: the good order's events, nothing else.
+        const streams = new Set((await t.eventsAfter(before)).map((e) => e.stream));
+        const expected = new Set([`order-${good}`, `entitlement-${entitlementIdForLine(good, '1')}`]);
+        if ([...streams].some((s) => !expected.has(s))) problems.push(`stored events on ${[...streams].filter((s) => !expected.has(s)).join(', ')}`);
+        if (problems.length > 0) throw new Error(problems.join('\n'));
+      }),
+      propertyParams(4),
+    );
   });
 
   it('carries on ledger.entitlements.v1 only what the contract documents, every message checked against its schema', async () => {

@@ -136,6 +136,8 @@ describe('POST /v1/webhooks/payments (Stripe)', () => {
         'a customer_id that is no ledger id': await deliver(t, invoiceEvent(t, 'invoice.payment_failed', { customerId: 'acme corp/eu' })),
         'not a Stripe event': await deliver(t, { id: 'evt_x', type: 'invoice.paid' }),
         'a body nested 100 levels deep': await deliver(t, '['.repeat(100) + ']'.repeat(100)),
+        // Found by the hostile-bodies fuzz test (apps/embedded): the signed bytes were read whatever their content type.
+        'signed, but sent as text/plain': await deliver(t, event, { contentType: 'text/plain' }),
       };
       expect(Object.fromEntries(Object.entries(refused).map(([k, r]) => [k, `${r.status} ${r.body.code}`]))).toEqual({
         'another secret': '401 WEBHOOK.BAD_SIGNATURE',
@@ -148,6 +150,7 @@ describe('POST /v1/webhooks/payments (Stripe)', () => {
         'a customer_id that is no ledger id': '400 VALIDATION_FAILED',
         'not a Stripe event': '400 VALIDATION_FAILED',
         'a body nested 100 levels deep': '400 VALIDATION_FAILED',
+        'signed, but sent as text/plain': '415 UNSUPPORTED_MEDIA_TYPE',
       });
       expect(refused['an invoice without customer_id'].body.details.lookedAt).toContain('data.object.parent.subscription_details.metadata.customer_id');
       expect(refused['a customer_id that is no ledger id'].body.errors[0].path).toBe('data.object.parent.subscription_details.metadata.customer_id');

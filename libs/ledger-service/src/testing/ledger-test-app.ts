@@ -82,7 +82,7 @@ export async function startLedgerApp(options: StartOptions = {}): Promise<Ledger
     ...options.env,
   });
   const clock = new TestClock(options.now ? new Date(options.now) : new Date());
-  const bus = busConfig(config);
+  const bus = busConfig(config, 'ledger');
 
   // The embedded composition: event store, read models with their projector, the ledger.
   @Module({

@@ -156,6 +156,8 @@ export interface DeliveryOptions {
   readonly signedAt?: number;
   /** A Stripe-Signature header to send instead of a computed one (null: none). */
   readonly signature?: string | null;
+  /** Default `application/json; charset=utf-8`, as Stripe sends it. */
+  readonly contentType?: string;
 }
 
 /** POSTs an event to the webhook endpoint as Stripe does: the exact JSON bytes, signed. */
@@ -163,7 +165,7 @@ export function deliver(t: LedgerTestApp, event: object | string, o: DeliveryOpt
   const body = typeof event === 'string' ? event : JSON.stringify(event);
   const signature = o.signature !== undefined ? o.signature : stripeSignatureHeader(o.secret ?? TEST_WEBHOOK_SECRET, o.signedAt ?? seconds(t), body);
   return t.http('POST', '/v1/webhooks/payments', body, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': o.contentType ?? 'application/json; charset=utf-8',
     'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
     ...(signature !== null ? { 'stripe-signature': signature } : {}),
   });

@@ -1,7 +1,7 @@
 import { TOPICS, watermarkMessageV1 } from '@el/contracts';
 import { runCheckpointed, type EventStore } from '@el/event-store';
 import { EntitlementFeed } from '../entitlement-feed';
-import { backoff, SeenIds, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
+import { backoff, RESUME_RETRY, SeenIds, type BusHealth, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
 
 /**
  * IntegrationEvents inside one process (embedded mode). ledger.entitlements.v1
@@ -73,7 +73,7 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
       seen.add(m.id);
     };
     if (topic !== this.entitlementsTopic) {
-      const retry = options.retry ?? { initialMs: 100, maxMs: 10_000 };
+      const retry = options.retry ?? RESUME_RETRY;
       const deliver = async (m: IncomingMessage) => {
         for (let attempt = 1; ; attempt++) {
           try {
@@ -105,7 +105,7 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
       checkpoints: this.checkpoints,
       checkpointing: 'after-batch',
       batchSize: 500,
-      retry: options.retry ?? { initialMs: 100, maxMs: 10_000 },
+      retry: options.retry ?? RESUME_RETRY,
       onError: (err) => options.onError?.(err, { topic, partition: 0, offset: '?', key: null, id: null, value: null, headers: {}, timestamp: new Date().toISOString() }, 0),
       handle: async (batch) => {
         const messages = await feed.messages(batch);
@@ -140,6 +140,11 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     const rc = { stop: () => subscription.stop() };
     this.running.add(rc);
     return rc;
+  }
+
+  /** The bus is this process's event store: as up as the store, which reports itself. */
+  health(): Promise<BusHealth> {
+    return Promise.resolve({ status: 'up', kind: 'inprocess' });
   }
 
   async close(): Promise<void> {

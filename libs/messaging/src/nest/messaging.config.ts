@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError, ConfigProblems, env, readCertificateFile, readPrivateKeyFile, secretFrom, secretVariables, type ConfigOf, type ResolvedSecret } from '@el/platform';
 import { PLAINTEXT, type KafkaSecurity, type SaslMechanism } from '../kafka/kafka-integration-events';
 
@@ -5,6 +6,9 @@ export const messagingConfigSpec = {
   BUS: env.oneOf(['inprocess', 'kafka'] as const, { default: 'inprocess', description: 'How services hear of entitlement changes: inprocess (embedded: read from the event store) or kafka' }),
   KAFKA_BROKERS: env.list({ description: 'Kafka bootstrap servers, comma-separated (required when BUS=kafka), e.g. localhost:9092' }),
   KAFKA_CLIENT_ID: env.string({ default: 'entitlement-ledger', description: 'Kafka client id (shows in broker logs and quotas)' }),
+  KAFKA_INSTANCE_ID: env.string({ description: 'This process among its replicas (default: the host name): with KAFKA_CLIENT_ID and the service it names the process\'s Kafka client, so a process restarted after a crash (SIGKILL) removes its dead predecessor from its consumer groups and is ready in seconds, not after the 30 s session timeout. Give replicas on one host distinct ones' }),
+  KAFKA_TOPIC_PREFIX: env.string({ default: '', description: 'Put before the name of every topic this installation uses (e.g. `staging.`): installations sharing a Kafka cluster each keep to their own topics, so none reads another\'s changes or positions. Every service of an installation needs the same one' }),
+  LEDGER_INSTALLATION_ID: env.string({ description: 'For a service without the event store (enforcement): the installation whose messages its view reads, as the ledger\'s /health shows it (default: the first one it reads; messages of another installation are skipped and reported on /health). Processes with the event store know their own' }),
   KAFKA_TOPIC_PARTITIONS: env.int({ default: 6, min: 1, max: 10_000, description: 'Partitions of the topics the services create at start' }),
   KAFKA_SASL_MECHANISM: env.oneOf(['none', 'scram-sha-512', 'scram-sha-256', 'plain'] as const, { default: 'none', description: 'SASL authentication with the brokers: none, scram-sha-512, scram-sha-256, or plain (only with KAFKA_TLS=true)' }),
   KAFKA_SASL_USERNAME: env.string({ description: 'SASL user name (required with a SASL mechanism)' }),
@@ -27,6 +31,10 @@ export interface KafkaBusConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly partitions: number;
+  /** LEDGER_INSTALLATION_ID, when set. */
+  readonly installationId?: string;
+  /** KAFKA_TOPIC_PREFIX, when set. */
+  readonly topicPrefix?: string;
   /** SASL and TLS; plaintext when absent. */
   readonly security?: KafkaSecurity;
   /** Which variable held the SASL password (KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE), for the message when the brokers refuse it. */
@@ -42,21 +50,36 @@ export type BusConfig = { readonly kind: 'inprocess' } | KafkaBusConfig;
  * without a mechanism) is a problem too, so a connection is never less secure
  * than its configuration reads.
  */
-export function busConfig(config: MessagingConfig): BusConfig {
+export function busConfig(config: MessagingConfig, service = 'service'): BusConfig {
   if (config.BUS === 'inprocess') return { kind: 'inprocess' };
   const problems = new ConfigProblems();
   if (!config.KAFKA_BROKERS?.length) problems.add('KAFKA_BROKERS', 'is required when BUS=kafka');
+  // Kafka's legal topic characters; the longest topic name it takes is 249, and ours are up to ~40.
+  if (config.LEDGER_INSTALLATION_ID && config.LEDGER_INSTALLATION_ID.length > 100) problems.add('LEDGER_INSTALLATION_ID', 'is at most 100 characters (an event id)');
+  if (!/^[A-Za-z0-9._-]{0,200}$/.test(config.KAFKA_TOPIC_PREFIX)) problems.add('KAFKA_TOPIC_PREFIX', 'may hold only letters, digits, ".", "_" and "-" (at most 200)');
   const sasl = problems.check(() => saslOf(config));
   const tls = problems.check(() => tlsOf(config));
   problems.throwIfAny();
   return {
     kind: 'kafka',
     brokers: config.KAFKA_BROKERS!,
-    clientId: config.KAFKA_CLIENT_ID,
+    clientId: kafkaClientId(config, service),
     partitions: config.KAFKA_TOPIC_PARTITIONS,
+    ...(config.KAFKA_TOPIC_PREFIX ? { topicPrefix: config.KAFKA_TOPIC_PREFIX } : {}),
+    ...(config.LEDGER_INSTALLATION_ID ? { installationId: config.LEDGER_INSTALLATION_ID } : {}),
     security: { sasl: sasl ? { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password.value } : null, tls: tls ?? null },
     ...(sasl ? { passwordVariable: sasl.password.variable } : {}),
   };
+}
+
+/**
+ * `<KAFKA_CLIENT_ID>.<service>.<instance>`: one process's client id, the same
+ * across its restarts and distinct from its replicas' (broker logs show which
+ * process did what; quotas are best set per user or by client id prefix).
+ */
+export function kafkaClientId(config: Pick<MessagingConfig, 'KAFKA_CLIENT_ID' | 'KAFKA_INSTANCE_ID'>, service: string): string {
+  const instance = (config.KAFKA_INSTANCE_ID || hostname()).replace(/[^A-Za-z0-9._-]/g, '_');
+  return `${config.KAFKA_CLIENT_ID}.${service}.${instance}`;
 }
 
 function saslOf(config: MessagingConfig): { mechanism: SaslMechanism; username: string; password: ResolvedSecret } | null {

@@ -8,6 +8,7 @@ import { InProcessIntegrationEvents } from '../inprocess/in-process-integration-
 import type { IntegrationEvents } from '../integration-events.port';
 import { describeKafka, type BusConfig } from './messaging.config';
 import { openKafkaBus } from './open-kafka-bus';
+import { LEDGER_INSTALLATION, LedgerInstallation } from '../installation';
 
 
 @Injectable()
@@ -34,14 +35,15 @@ export class MessagingModule {
         { provide: BUS_CONFIG, useValue: config },
         {
           provide: INTEGRATION_EVENTS,
-          inject: [{ token: EVENT_STORE, optional: true }, HealthRegistry],
-          useFactory: async (store: EventStore | undefined, health: HealthRegistry): Promise<IntegrationEvents> => {
+          inject: [{ token: EVENT_STORE, optional: true }, HealthRegistry, LEDGER_INSTALLATION],
+          useFactory: async (store: EventStore | undefined, health: HealthRegistry, installation: LedgerInstallation): Promise<IntegrationEvents> => {
             if (config.kind === 'inprocess') {
               if (!store) {
                 throw Object.assign(new Error('BUS: the in-process bus reads the event store of this process; a service without one needs BUS=kafka'), { name: 'ConfigError' });
               }
-              health.register('bus', () => ({ status: 'up', kind: 'inprocess' }));
-              return new InProcessIntegrationEvents(store);
+              const bus = new InProcessIntegrationEvents(store);
+              health.register('bus', () => bus.health());
+              return bus;
             }
             const logger = new Logger('kafka');
             // Stops the boot with a message naming the variable when Kafka cannot be used (unreachable, refused credentials, untrusted certificate).
@@ -49,14 +51,20 @@ export class MessagingModule {
               topics: [TOPICS.entitlements, TOPICS.erpOrders, TOPICS.erpOrdersDlq, TOPICS.usage, TOPICS.usageDlq, TOPICS.usageCounters, TOPICS.decisions],
               log: (level, message, extra) => (level === 'debug' ? logger.debug({ ...extra }, message) : level === 'info' ? logger.log({ ...extra }, message) : logger[level]({ ...extra }, message)),
             });
-            health.register('bus', () => ({ status: 'up', kind: 'kafka', brokers: config.brokers, security: describeKafka(config) }));
+            // Measured on every ask (at most once a second): the brokers answer or not, each consumer's state.
+            health.register('bus', async () => ({ ...(await bus.health()), security: describeKafka(config), installation: await installation.expected().catch(() => null) }));
             return bus;
           },
+        },
+        {
+          provide: LEDGER_INSTALLATION,
+          inject: [{ token: EVENT_STORE, optional: true }],
+          useFactory: (store: EventStore | undefined) => new LedgerInstallation(config.kind === 'kafka' ? (config.installationId ?? null) : null, store ?? null),
         },
         MessagingLifecycle,
         BusServer,
       ],
-      exports: [INTEGRATION_EVENTS, BUS_CONFIG, BusServer],
+      exports: [INTEGRATION_EVENTS, BUS_CONFIG, BusServer, LEDGER_INSTALLATION],
     };
   }
 }

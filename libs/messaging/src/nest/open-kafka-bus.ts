@@ -30,6 +30,7 @@ export async function openKafkaBus(config: KafkaBusConfig, options: OpenKafkaBus
     brokers: config.brokers,
     clientId: config.clientId,
     partitions: config.partitions,
+    ...(config.topicPrefix ? { topicPrefix: config.topicPrefix } : {}),
     security,
     ...(options.log ? { log: options.log } : {}),
   });

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
-import { Clock, HealthRegistry, Metrics } from '@el/platform';
+import { Clock, HealthRegistry, Metrics, withTimeout } from '@el/platform';
 import type { IntegrationEvents } from '../integration-events.port';
 import { EntitlementRelay } from '../relay/entitlement-relay';
 import { INTEGRATION_EVENTS } from './tokens';
+
+/** How long shutdown waits for the relay's batch in flight. */
+const RELAY_STOP_MS = 3_000;
 
 export const RELAY_OPTIONS = Symbol('RELAY_OPTIONS');
 
@@ -64,7 +67,9 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.relay.stop();
+    // A batch whose publish waits on a broker that is down is not waited for: its checkpoint is not
+    // saved, so the next start publishes it again (consumers drop the duplicates by id).
+    await withTimeout(this.relay.stop(), RELAY_STOP_MS).catch(() => this.logger.warn({ ms: RELAY_STOP_MS }, 'relay did not stop in time; its last batch is published again at the next start'));
   }
 }
 

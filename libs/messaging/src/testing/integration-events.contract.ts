@@ -193,6 +193,22 @@ export function integrationEventsContract(name: string, open: () => Promise<BusF
       expect(second.filter((m) => halfIds.has(m.id))).toEqual([]);
     });
 
+    it('replays from the beginning (startFrom 0 on every partition) whatever its group committed', async () => {
+      await fx.writeHistory(6);
+      await fx.start();
+      const expected = await entitlementEventIds(fx.store);
+      const group = `g-${randomUUID()}`;
+      const first: IncomingMessage[] = [];
+      const c1 = await fx.bus.consume(fx.topic, group, changes(async (m) => void first.push(m)));
+      await until('every message', () => first.length >= expected.length);
+      await c1.stop();
+      const partitions = await fx.bus.partitionsOf(fx.topic);
+      const again: IncomingMessage[] = [];
+      const c2 = await fx.bus.consume(fx.topic, group, changes(async (m) => void again.push(m)), { startFrom: Object.fromEntries(Array.from({ length: partitions }, (_, p) => [p, '0'])), dedupe: false });
+      await until('every message again', () => expected.every((id) => again.some((m) => m.id === id)), { timeoutMs: 20_000 });
+      await c2.stop();
+    });
+
     it('retries a handler that fails, and hands each message to it once', async () => {
       await fx.writeHistory(10);
       await fx.start();

@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus, type ValidationError } from '@nestjs/common';
 import { summarize, type FieldError } from '../errors/coded-error';
-import { nestedDeeperThan } from '../validation/json-schema';
+import { hasLoneSurrogate, nestedDeeperThan } from '../validation/json-schema';
 
 /** The one error body every endpoint returns. */
 export interface ApiErrorBody {
@@ -75,4 +75,38 @@ export function tooDeep(value: unknown, where: string): void {
   const path = where === 'body' ? '(body)' : `(${where})`;
   const message = `the request ${where} is nested deeper than ${MAX_REQUEST_DEPTH} levels`;
   throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, undefined, [{ path, message, constraint: 'maxDepth' }]);
+}
+
+/** Names every object inherits (`toString`, `constructor`, `hasOwnProperty`, `__proto__`, …). */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+function unsafeParts(value: unknown, path: string, out: FieldError[]): FieldError[] {
+  if (typeof value === 'string') {
+    if (hasLoneSurrogate(value)) out.push({ path: path || '(body)', constraint: 'wellFormedUnicode', message: `${path || '(body)'} must be well-formed Unicode text: it holds a lone surrogate (\\ud800–\\udfff without its pair)` });
+    return out;
+  }
+  if (value === null || typeof value !== 'object') return out;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => unsafeParts(v, `${path}[${i}]`, out));
+    return out;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const p = path ? `${path}.${key}` : key;
+    if (INHERITED.has(key)) out.push({ path: p, constraint: 'whitelistValidation', message: `property ${p} should not exist` });
+    else if (hasLoneSurrogate(key)) out.push({ path: p, constraint: 'wellFormedUnicode', message: `${p}: a key must be well-formed Unicode text` });
+    unsafeParts(v, p, out);
+  }
+  return out;
+}
+
+/**
+ * Refuses (400) a body or query that class-validator would let through though it must not reach a
+ * handler: a key named like a member every object inherits (its whitelist looks keys up in a plain
+ * object, where `toString` or `hasOwnProperty` are always "found", so `{"hasOwnProperty": "x"}`
+ * passed `forbidNonWhitelisted`), and text with a lone surrogate (see hasLoneSurrogate). Run after
+ * `tooDeep`, so the walk is bounded.
+ */
+export function unsafeInput(value: unknown): void {
+  const errors = unsafeParts(value, '', []);
+  if (errors.length > 0) throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', summarize(errors), undefined, errors);
 }

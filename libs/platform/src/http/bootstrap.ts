@@ -8,7 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from '../observability/metrics';
 import type { LatencySeries } from '../observability/fast-metrics';
-import { tooDeep, validationException } from './api-error';
+import { tooDeep, unsafeInput, validationException } from './api-error';
 import { redactCredentials } from '../config/redact';
 import { keepRawBody, type RawBodyRouteConfig } from './raw-body';
 
@@ -35,10 +35,17 @@ export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
-/** class-validator walks bodies recursively: a body nested thousands of levels deep is refused before it gets there. */
+/**
+ * class-validator walks bodies recursively: a body nested thousands of levels deep is refused before it
+ * gets there. What it lets through though it must not (keys named like inherited members, text with a
+ * lone surrogate) is refused here too.
+ */
 class BoundedValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' || metadata.type === 'query') tooDeep(value, metadata.type);
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      tooDeep(value, metadata.type);
+      if (this.toValidate(metadata)) unsafeInput(value);
+    }
     return super.transform(value, metadata);
   }
 }

@@ -1,6 +1,7 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { Transform } from 'node:stream';
+import { ApiException } from './api-error';
 
 const RAW_BODY = Symbol('el:raw-body');
 
@@ -23,8 +24,19 @@ export function rawBodyOf(request: FastifyRequest): Buffer {
   return (request as FastifyRequest & { [RAW_BODY]?: Buffer })[RAW_BODY] ?? Buffer.alloc(0);
 }
 
-/** A preParsing hook that copies the body's bytes as the parser reads them. */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * A preParsing hook that copies the body's bytes as the parser reads them. The bytes are read as
+ * JSON whatever the parser made of them, so a body sent as anything else is refused (415): Fastify
+ * would have parsed text/plain as a string and the route read the same bytes as an event.
+ */
 export function keepRawBody(request: FastifyRequest, _reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, stream?: RequestPayload) => void): void {
+  const contentType = request.headers['content-type'];
+  if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
+    done(new ApiException(415, 'UNSUPPORTED_MEDIA_TYPE', `this route reads its body as JSON: send it as application/json, not ${contentType.slice(0, 100)}`));
+    return;
+  }
   const chunks: Buffer[] = [];
   const copy = new Transform({
     transform(chunk: Buffer, _encoding, callback) {

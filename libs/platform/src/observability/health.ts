@@ -2,6 +2,7 @@ import { Controller, Get, Injectable, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../identity/access';
+import { withTimeout } from '../concurrency/with-timeout';
 
 export type ComponentStatus = 'up' | 'degraded' | 'down';
 export interface ComponentHealth {
@@ -10,25 +11,39 @@ export interface ComponentHealth {
 }
 export type HealthCheck = () => ComponentHealth | Promise<ComponentHealth>;
 
+/**
+ * How long one component's check may take. Checks run at once, so `/health`
+ * answers within about this long whatever a dependency does (a broker that
+ * does not answer, a database that hangs): a check that is late says "down".
+ */
+export const HEALTH_CHECK_TIMEOUT_MS = 800;
+/** A check's own call to a dependency (SELECT 1, a broker request): short enough to say why within HEALTH_CHECK_TIMEOUT_MS. */
+export const DEPENDENCY_PROBE_MS = 600;
+
 /** Components register their checks here; `/health` aggregates them. */
 @Injectable()
 export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
+
+  /** Per check; tests may shorten it. */
+  timeoutMs = HEALTH_CHECK_TIMEOUT_MS;
 
   register(name: string, check: HealthCheck): void {
     this.checks.set(name, check);
   }
 
   async report(): Promise<{ status: 'ok' | 'degraded' | 'down'; components: Record<string, ComponentHealth> }> {
-    const components: Record<string, ComponentHealth> = {};
-    for (const [name, check] of this.checks) {
-      try {
-        components[name] = await check();
-      } catch (err) {
-        components[name] = { status: 'down', error: (err as Error).message };
-      }
-    }
-    const statuses = Object.values(components).map((c) => c.status);
+    const entries = await Promise.all(
+      [...this.checks].map(async ([name, check]): Promise<[string, ComponentHealth]> => {
+        try {
+          return [name, await withTimeout(Promise.resolve().then(check), this.timeoutMs)];
+        } catch (err) {
+          return [name, { status: 'down', error: (err as Error).message }];
+        }
+      }),
+    );
+    const components = Object.fromEntries(entries);
+    const statuses = entries.map(([, c]) => c.status);
     const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
     return { status, components };
   }

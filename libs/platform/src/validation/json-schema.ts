@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from '../errors/coded-error';
 
@@ -10,14 +10,46 @@ import type { FieldError } from '../errors/coded-error';
 const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
 addFormats(ajv);
 
+/**
+ * True for a string holding a lone UTF-16 surrogate (U+D800–U+DFFF without its pair). JSON can
+ * carry one (`"\ud800"`), but it is no Unicode text: it has no canonical JSON form (RFC 8785), so
+ * an event storing one would stop the audit feed at that event for good.
+ */
+export function hasLoneSurrogate(s: string): boolean {
+  return !(s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+const WELL_FORMED = 'wellFormedUnicode';
+ajv.addKeyword({ keyword: WELL_FORMED, type: 'string', schemaType: 'boolean', errors: false, validate: (on: boolean, data: string) => !on || !hasLoneSurrogate(data) });
+
+/**
+ * The schema with every free-text string (one without a pattern, enum or const, which already
+ * confine it to well-formed text) required to be well-formed Unicode. Applied to every schema
+ * compiled here, so no boundary can forget it.
+ */
+function withWellFormedText(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withWellFormedText);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = ['enum', 'const', 'default', 'example', 'examples'].includes(k) ? v : withWellFormedText(v);
+  const type = (schema as { type?: unknown }).type;
+  const text = type === 'string' || (Array.isArray(type) && type.includes('string'));
+  if (text && !('pattern' in out) && !('enum' in out) && !('const' in out)) out[WELL_FORMED] = true;
+  return out;
+}
+
 /** Returns the problems of a value (empty when it is valid). */
 export type SchemaValidator = ((value: unknown) => FieldError[]) & {
   /** The same check without building the problem list: for hot paths. */
   readonly isValid: (value: unknown) => boolean;
 };
 
+const compiled = new WeakMap<object, ValidateFunction>();
+
 export function compileSchema(schema: object): SchemaValidator {
-  const validate = ajv.compile(schema);
+  // One compilation per schema object, as Ajv itself keeps (a copy compiled twice would repeat its $id).
+  let validate = compiled.get(schema);
+  if (!validate) compiled.set(schema, (validate = ajv.compile(withWellFormedText(schema) as object)));
   const problems = (value: unknown): FieldError[] => (validate(value) ? [] : fieldErrorsOf(validate.errors ?? []));
   return Object.assign(problems, { isValid: (value: unknown) => validate(value) === true });
 }
@@ -39,7 +71,9 @@ export function fieldErrorsOf(errors: readonly ErrorObject[]): FieldError[] {
           ? `${path} is not a known field`
           : e.keyword === 'enum'
             ? `${path} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
-            : `${path} ${e.message ?? 'is invalid'}`;
+            : e.keyword === WELL_FORMED
+              ? `${path} must be well-formed Unicode text: it holds a lone surrogate (\\ud800–\\udfff without its pair)`
+              : `${path} ${e.message ?? 'is invalid'}`;
     return { path, message, constraint: e.keyword };
   });
 }

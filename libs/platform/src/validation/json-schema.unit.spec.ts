@@ -34,9 +34,18 @@ describe('JSON Schema validation: erp.orders.v1', () => {
     ['a missing customer', { orderId: 'SO-1', lines: [line] }, ['customerId']],
     ['a null customer', order({ customerId: null }), ['customerId']],
     ['a list instead of an object', [line], ['(body)']],
+    // Found by the hostile-bodies fuzz test (apps/embedded): stored, such a SKU stopped the audit feed for good.
+    ['a SKU with a lone surrogate', order({ lines: [{ ...line, sku: 'ANL-\ud800' }] }), ['lines[0].sku']],
   ])('refuses %s, naming the path', (_name, value, expected) => {
     expect(validate.isValid(value)).toBe(false);
     expect([...new Set(paths(value))]).toEqual(expected);
+  });
+
+  it('says why text with a lone surrogate is refused, and takes a well-formed emoji', () => {
+    expect(validate(order({ lines: [{ ...line, sku: 'x\udc00' }] }))).toEqual([
+      { path: 'lines[0].sku', constraint: 'wellFormedUnicode', message: 'lines[0].sku must be well-formed Unicode text: it holds a lone surrogate (\\ud800–\\udfff without its pair)' },
+    ]);
+    expect(validate(order({ lines: [{ ...line, sku: 'ANL-🙂' }] }))).toEqual([]);
   });
 
   it('names every bad field of a line at once', () => {

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, Optional, type DynamicModul
 import type { DataSource } from 'typeorm';
 import { EVENT_STORE, type EventStore } from '@el/event-store';
 import { dialectOf, quote } from '../projector/sql';
-import { CodedError, HealthRegistry, Metrics, validationFailed } from '@el/platform';
+import { CodedError, HealthRegistry, Metrics, validationFailed, withTimeout, DEPENDENCY_PROBE_MS } from '@el/platform';
 import { describeReadDb, openReadModels, type ReadDbConfig } from '../data-source';
 import { ReadModelPosition } from '../queries/read-model-position';
 import { InvalidCursorError, ReadModelQueries, type CustomerEntitlementStates } from '../queries/read-model-queries';
@@ -115,8 +115,12 @@ export class ReadModelsModule {
           useFactory: async (health: HealthRegistry) => {
             const ds = await openReadModels(options.db);
             health.register('readModels', async () => {
-              await ds.query('SELECT 1');
-              return { status: 'up', db: describeReadDb(options.db) };
+              try {
+                await withTimeout(ds.query('SELECT 1'), DEPENDENCY_PROBE_MS);
+                return { status: 'up', db: describeReadDb(options.db) };
+              } catch (err) {
+                return { status: 'down', reason: `the read database does not answer: ${(err as Error).message}`, db: describeReadDb(options.db) };
+              }
             });
             return ds;
           },

@@ -75,7 +75,7 @@ export class ReadModelProjector {
       checkpoints: { load: () => this.position(), save: async () => undefined },
       checkpointing: 'by-handler',
       batchSize: this.options.batchSize,
-      retry: { initialMs: 200, maxMs: 10_000 },
+      retry: { initialMs: 100, maxMs: 1_000 }, // a read database that comes back is written again within a second
       handle: (events) => this.apply(events).then(() => undefined),
       ...(this.options.onError ? { onError: (e: unknown, attempt: number) => this.options.onError!(e, attempt) } : {}),
     });

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { DataSource, EntitySchema, QueryRunner } from 'typeorm';
 
 export type Dialect = 'postgres' | 'sqlite';
@@ -70,13 +71,47 @@ function placeholders(d: Dialect, from: number, n: number): string {
   return Array.from({ length: n }, (_, i) => (d === 'postgres' ? `$${from + i}` : '?')).join(', ');
 }
 
-const MAX_PARAMS = 30_000;
+/**
+ * Prepared statements per SQLite connection. On SQLite the writer runs its
+ * statements on the connection TypeORM holds (so inside the same transaction),
+ * without TypeORM's per-query path: TypeORM prepares every statement anew for
+ * each query runner (one per batch), and a multi-row INSERT differs with its
+ * row count, so every batch parsed and planned its statements again. Here one
+ * statement per table and shape is prepared once and run per row.
+ */
+const sqliteStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+function sqliteConnectionOf(qr: QueryRunner): BetterSqlite3.Database {
+  const db = (qr.connection.driver as unknown as { databaseConnection?: BetterSqlite3.Database }).databaseConnection;
+  if (!db) throw new Error('the SQLite read database is not connected');
+  return db;
+}
+
+/** better-sqlite3 binds no booleans (TypeORM turns them into 0/1 too). */
+const bindable = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 export class SqlWriter {
+  private readonly sqlite: BetterSqlite3.Database | null;
   constructor(
     private readonly qr: QueryRunner,
     readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.sqlite = dialect === 'sqlite' ? sqliteConnectionOf(qr) : null;
+  }
+
+  /** A statement prepared once per connection (SQLite). */
+  private prepared(sql: string): BetterSqlite3.Statement {
+    const db = this.sqlite!;
+    let cache = sqliteStatements.get(db);
+    if (!cache) sqliteStatements.set(db, (cache = new Map()));
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      // Each rebuild names its shadow tables anew: forget the statements of old ones.
+      if (cache.size >= 256) cache.clear();
+      cache.set(sql, (stmt = db.prepare(sql)));
+    }
+    return stmt;
+  }
 
   /** `column IN (…)`: one array parameter on PostgreSQL, a placeholder list on SQLite. */
   private inList(column: string, keys: readonly string[]): { sql: string; params: unknown[] } {
@@ -86,6 +121,12 @@ export class SqlWriter {
   }
 
   async selectByKeys<Row>(codec: RowCodec<Row>, table: string, keyColumn: string, keys: readonly string[]): Promise<Row[]> {
+    if (keys.length === 0) return [];
+    if (this.sqlite) {
+      // One statement whatever the number of keys: the keys travel as one JSON array.
+      const rows = this.prepared(`SELECT * FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (SELECT value FROM json_each(?))`).all(JSON.stringify(keys)) as Record<string, unknown>[];
+      return rows.map((raw) => codec.fromRaw(raw));
+    }
     const out: Row[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
@@ -97,6 +138,10 @@ export class SqlWriter {
   }
 
   async selectColumnsByKeys(table: string, columns: readonly string[], keyColumn: string, keys: readonly string[]): Promise<Record<string, unknown>[]> {
+    if (keys.length === 0) return [];
+    if (this.sqlite) {
+      return this.prepared(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (SELECT value FROM json_each(?))`).all(JSON.stringify(keys)) as Record<string, unknown>[];
+    }
     const out: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
@@ -128,22 +173,22 @@ export class SqlWriter {
       }
       return;
     }
-    const perChunk = Math.max(1, Math.floor(MAX_PARAMS / cols.length));
-    for (let i = 0; i < rows.length; i += perChunk) {
-      const chunk = rows.slice(i, i + perChunk);
-      const params: unknown[] = [];
-      const values = chunk.map((row, r) => {
-        params.push(...codec.params(row));
-        return `(${placeholders(this.dialect, r * cols.length + 1, cols.length)})`;
-      });
-      await this.qr.query(
-        `INSERT INTO ${quote(table)} (${cols.map((c) => quote(c.column)).join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${conflictTarget}) DO ${updateSet ? `UPDATE SET ${updateSet}` : 'NOTHING'}`,
-        params,
-      );
+    const insert = this.prepared(
+      `INSERT INTO ${quote(table)} (${cols.map((c) => quote(c.column)).join(', ')}) VALUES (${placeholders(this.dialect, 1, cols.length)}) ON CONFLICT (${conflictTarget}) DO ${updateSet ? `UPDATE SET ${updateSet}` : 'NOTHING'}`,
+    );
+    const params: unknown[] = new Array(cols.length);
+    for (const row of rows) {
+      for (let c = 0; c < cols.length; c++) params[c] = bindable(codec.value(row, cols[c]!));
+      insert.run(params);
     }
   }
 
   async deleteByKeys(table: string, keyColumn: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (this.sqlite) {
+      this.prepared(`DELETE FROM ${quote(table)} WHERE ${quote(keyColumn)} IN (SELECT value FROM json_each(?))`).run(JSON.stringify(keys));
+      return;
+    }
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
       const where = this.inList(keyColumn, chunk);
