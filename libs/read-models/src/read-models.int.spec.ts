@@ -73,6 +73,20 @@ for (const backend of READ_DB_BACKENDS) {
       expect(await new ReadModelPosition(ds, 'read-models').current()).toBe(head);
     });
 
+    it('reads what a customer owns with the position it is at, in one statement, as the entity rows have it', async () => {
+      const head = await new LedgerLog(events.store).scenario(24, 6);
+      const q = new ReadModelQueries(ds);
+      // Before the projector has run: no checkpoint, no rows.
+      expect(await q.customerEntitlementStates('cust-0', 'read-models')).toEqual({ position: 0, entitlements: [] });
+      await project();
+      const states = await q.customerEntitlementStates('cust-0', 'read-models');
+      const rows = (await q.listEntitlements({ customerId: 'cust-0', now: new Date() }, { limit: 500 })).items;
+      expect(states.position).toBe(head);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(states.entitlements).toEqual(rows.map((r) => ({ entitlementId: r.entitlementId, state: r.state })));
+      expect(await q.customerEntitlementStates('nobody', 'read-models')).toEqual({ position: head, entitlements: [] });
+    });
+
     it('changes nothing when events already applied are applied again', async () => {
       await new LedgerLog(events.store).scenario(12, 3);
       await project();

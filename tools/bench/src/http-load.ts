@@ -112,3 +112,93 @@ export async function openLoop(target: LoadTarget, rate: number, seconds: number
   const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
   return { rate, sent: total, p50: percentile(sorted, 50) / 1000, p99: percentile(sorted, 99) / 1000, p999: percentile(sorted, 99.9) / 1000 };
 }
+
+/** One answer of `pooledRequests`: the status line's code and the body. */
+export interface PooledAnswer {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+/**
+ * `count` different POST requests over `connections` keep-alive sockets, each
+ * socket sending its next request when the previous answer is in (closed
+ * loop). Requests are built by `request(i)` just before they are sent and
+ * answers handed to `answer(i, …)` as they arrive; latencies in
+ * milliseconds. The same raw client as `openLoop` (a few microseconds of CPU
+ * a request), so on a small machine the load generator takes little from the
+ * server; answers must be Content-Length framed (Fastify's always are).
+ */
+export async function pooledRequests(
+  url: string,
+  count: number,
+  connections: number,
+  request: (i: number) => { readonly path: string; readonly body: string; readonly headers: Readonly<Record<string, string>> },
+  answer: (i: number, a: PooledAnswer) => void,
+): Promise<{ seconds: number; latencies: Float64Array }> {
+  const where = new URL(url);
+  const latencies = new Float64Array(count);
+  let next = 0;
+  let finished = 0;
+  let failure: Error | null = null;
+  let settle!: () => void;
+  const allDone = new Promise<void>((resolve) => (settle = resolve));
+  const wire = (i: number): Buffer => {
+    const r = request(i);
+    const headers = Object.entries(r.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    return Buffer.from(`POST ${r.path} HTTP/1.1\r\nhost: ${where.host}\r\n${headers}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\n\r\n${r.body}`);
+  };
+  const fail = (err: Error) => {
+    failure ??= err;
+    settle();
+  };
+  const sockets: Socket[] = [];
+  const started = performance.now();
+  const run = (socket: Socket) => {
+    let current = -1;
+    let sentAt = 0;
+    const sendNext = () => {
+      if (failure || next >= count) return;
+      current = next++;
+      sentAt = performance.now();
+      socket.write(wire(current));
+    };
+    let buf: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.toString('latin1', 0, end);
+        const m = /content-length: *(\d+)/i.exec(head);
+        if (!m) return fail(new Error(`${url}: an answer without Content-Length: ${head.slice(0, 200)}`));
+        const total = end + 4 + Number(m[1]);
+        if (buf.length < total) return;
+        latencies[current] = performance.now() - sentAt;
+        try {
+          answer(current, { status: Number(head.slice(9, 12)), body: buf.subarray(end + 4, total) });
+        } catch (err) {
+          return fail(err as Error);
+        }
+        buf = buf.subarray(total);
+        if (++finished === count) return settle();
+        sendNext();
+      }
+    });
+    socket.on('error', (err) => fail(new Error(`${url}: ${err.message}`)));
+    socket.on('close', () => finished < count && fail(new Error(`${url}: the server closed a connection with ${count - finished} requests unanswered`)));
+    sendNext();
+  };
+  for (let c = 0; c < Math.min(connections, count); c++) {
+    const socket = connect({ host: where.hostname, port: Number(where.port) }, () => run(socket));
+    socket.setNoDelay(true);
+    socket.on('error', (err) => fail(new Error(`${url}: ${err.message}`)));
+    sockets.push(socket);
+  }
+  await allDone;
+  const seconds = (performance.now() - started) / 1000;
+  for (const s of sockets) s.destroy();
+  if (failure) throw failure;
+  return { seconds, latencies };
+}

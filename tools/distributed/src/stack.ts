@@ -31,6 +31,8 @@ export interface StackOptions {
   readonly eventStore?: 'sqlite' | 'esdb';
   readonly esdbUrl?: string;
   readonly logLevel?: string;
+  /** Node.js arguments for every service process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS does not allow). */
+  readonly nodeArgs?: readonly string[];
   /** More environment for every service (and per service). */
   readonly env?: Readonly<Record<string, string>>;
   readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
@@ -182,7 +184,7 @@ export class LocalStack {
     if (name === 'enforcement' && !this.installation && this.running.has('ledger')) this.installation = await this.ledgerInstallation();
     this.say(`starting ${name} on port ${this.options.ports[name]}`);
     const output = this.options.output ?? 'inherit';
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
       cwd: ROOT,
       env: { ...process.env, ...this.environment(name) },
       stdio: output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@
  *   audit       :AUDIT_PORT (8084)       the audit log from ledger.audit.v1 into PostgreSQL (database `audit`), signed tree heads
  *   gateway     :GATEWAY_PORT (8000)     one origin for them all, routed by path (gateway.ts): the web console and any client
  *
+ * SERVICE_NODE_ARGS passes Node arguments to every service (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * Service logs (JSON lines) go to stdout; this launcher's own lines to stderr.
  * Ctrl-C stops the services, then the servers it started. Data stays in DATA_DIR.
  */
@@ -36,6 +37,7 @@ const spec = {
   EVENT_STORE: env.oneOf(['sqlite', 'esdb'] as const, { default: 'sqlite', description: 'sqlite (shared by path) or esdb' }),
   ESDB_URL: env.string({ default: '', description: 'EventStoreDB connection string when EVENT_STORE=esdb' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'Log level of every service' }),
+  SERVICE_NODE_ARGS: env.string({ default: '', description: 'Extra Node.js arguments for every service process, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof, which NODE_OPTIONS does not allow)' }),
 };
 
 const say = (line: string) => process.stderr.write(`[distributed] ${line}\n`);
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     eventStore: config.EVENT_STORE,
     ...(config.ESDB_URL ? { esdbUrl: config.ESDB_URL } : {}),
     logLevel: config.LOG_LEVEL,
+    nodeArgs: config.SERVICE_NODE_ARGS.split(' ').filter(Boolean),
     say,
     onUnexpectedExit: (name, how) => {
       if (stopping) return;

@@ -103,6 +103,50 @@ describe('SQLite event store specifics', () => {
     await reader.close();
   });
 
+  it('commits checkpoints with the appends queued beside them (one transaction), durably', async () => {
+    const path = join(dir, 'cp.db');
+    const flushes: FlushStats[] = [];
+    const store = SqliteEventStore.open({ path, onFlush: (f) => flushes.push(f) });
+    await Promise.all([store.append('a', [ev()]), store.checkpoints.save('relay', 1), store.append('b', [ev()]), store.checkpoints.save('view', 2)]);
+    expect(flushes).toEqual([expect.objectContaining({ appends: 2, events: 2, checkpoints: 2 })]);
+    await store.close();
+    const again = SqliteEventStore.open({ path });
+    expect([await again.checkpoints.load('relay'), await again.checkpoints.load('view'), await again.headPosition()]).toEqual([1, 2, 2]);
+    await again.close();
+  });
+
+  it('waits for another process\'s write lock without blocking the event loop, then commits', async () => {
+    const path = join(dir, 'locked.db');
+    const store = SqliteEventStore.open({ path });
+    await store.append('before', [ev()]);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const appended = store.append('while-locked', [ev()]).finally(() => (settled = true));
+    // A timer runs on time while the append waits: the loop is not held by the lock wait.
+    const late = await new Promise<number>((resolve) => {
+      const at = performance.now();
+      setTimeout(() => resolve(performance.now() - at - 50), 50);
+    });
+    expect({ settled, lateMs: late < 40 }).toEqual({ settled: false, lateMs: true });
+    other.exec('COMMIT');
+    await expect(appended).resolves.toMatchObject({ position: 2, duplicate: false });
+    other.close();
+    await store.close();
+  });
+
+  it('fails the waiting appends, naming the lock, when another process holds it past lockWaitMs; the next commits', async () => {
+    const path = join(dir, 'held.db');
+    const store = SqliteEventStore.open({ path, lockWaitMs: 100 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    await expect(store.append('s', [ev()])).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    other.exec('ROLLBACK');
+    await expect(store.append('s', [ev()], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ revision: 0, position: 1 });
+    other.close();
+    await store.close();
+  });
+
   it('uses WAL and synchronous=FULL by default', async () => {
     const probe = SqliteEventStore.open({ path: join(dir, 'probe.db') });
     expect(probe.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', writer: 'inline' });

@@ -19,13 +19,15 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port';
-import { createBatchWriter, openWriterConnection, type WireAppend, type WireError, type WireResult } from './sqlite-writer.cjs';
+import { BUSY_TIMEOUT_MS, createBatchWriter, openWriterConnection, type WireError, type WireResult, type WireWrite } from './sqlite-writer.cjs';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL' | 'OFF';
 
 export interface FlushStats {
   readonly appends: number;
   readonly events: number;
+  /** Subscription checkpoints committed in the same transaction. */
+  readonly checkpoints: number;
   readonly durationMs: number;
 }
 
@@ -47,16 +49,22 @@ export interface SqliteEventStoreOptions {
   readonly maxBatch?: number;
   /** Called after each group commit, e.g. to record metrics. */
   readonly onFlush?: (stats: FlushStats) => void;
+  /**
+   * How long a commit waits for another process's write lock before its
+   * appends fail (inline writer; default the busy timeout, 10 s). The wait
+   * does not block the event loop.
+   */
+  readonly lockWaitMs?: number;
 }
 
-interface PendingAppend {
-  readonly wire: WireAppend;
+interface PendingWrite {
+  readonly wire: WireWrite;
   readonly resolve: (r: AppendResult) => void;
   readonly reject: (e: unknown) => void;
 }
 
 interface BatchCommitter {
-  commit(batch: readonly WireAppend[]): Promise<{ results: WireResult[]; durationMs: number }>;
+  commit(batch: readonly WireWrite[]): Promise<{ results: WireResult[]; durationMs: number }>;
   close(): Promise<void>;
 }
 
@@ -80,7 +88,9 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly committer: BatchCommitter;
   private readonly appended = new EventEmitter();
-  private readonly queue: PendingAppend[] = [];
+  private readonly queue: PendingWrite[] = [];
+  /** When the writes at the head of the queue first found the file locked by another process. */
+  private lockedSince: number | null = null;
   private flushScheduled = false;
   private inFlight = 0;
   private readonly maxInFlight: number;
@@ -88,7 +98,7 @@ export class SqliteEventStore implements EventStore {
   private failure: Error | null = null;
   private readonly pollIntervalMs: number;
   private readonly maxBatch: number;
-  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement; loadCheckpoint: Database.Statement; saveCheckpoint: Database.Statement };
+  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement; loadCheckpoint: Database.Statement };
   readonly checkpoints: CheckpointStore;
   private idle: (() => void) | null = null;
 
@@ -110,14 +120,12 @@ export class SqliteEventStore implements EventStore {
       readStream: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`).raw(true),
       readAll: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       loadCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE subscription_id = ?').pluck(),
-      saveCheckpoint: this.db.prepare(
-        'INSERT INTO checkpoints (subscription_id, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
-      ),
     };
-    // Next to the log, in the same file: a checkpoint commits like an append (durable with synchronous=FULL).
+    // Next to the log, in the same file: a checkpoint commits like an append (durable with synchronous=FULL),
+    // in the group commit of the appends queued with it — one fsync for all, never on its own while appends flow.
     this.checkpoints = {
       load: async (id) => (this.stmt.loadCheckpoint.get(id) as number | undefined) ?? 0,
-      save: async (id, position) => void this.stmt.saveCheckpoint.run(id, position, new Date().toISOString()),
+      save: (id, position) => this.enqueue({ checkpoint: [id, position, new Date().toISOString()] }).then(() => undefined),
     };
     const inline = memory || options.writer !== 'worker';
     this.committer = inline ? inlineCommitter(this.db) : workerCommitter(options.path, synchronous, (err) => this.fail(err));
@@ -154,10 +162,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(stream: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error('event store is closed'));
     if (events.length === 0) return Promise.reject(new RangeError(`append to ${stream}: no events`));
-    let wire: WireAppend;
+    let wire: WireWrite;
     try {
       wire = {
         stream,
@@ -167,16 +173,23 @@ export class SqliteEventStore implements EventStore {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.enqueue(wire);
+  }
+
+  private enqueue(wire: WireWrite): Promise<AppendResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ wire, resolve, reject });
       this.schedule();
     });
   }
 
-  private schedule(): void {
+  private schedule(delayMs = 0): void {
     if (this.flushScheduled || this.inFlight >= this.maxInFlight) return;
     this.flushScheduled = true;
-    setImmediate(() => void this.flush());
+    if (delayMs > 0) setTimeout(() => void this.flush(), delayMs);
+    else setImmediate(() => void this.flush());
   }
 
   /** Up to `maxInFlight` batches at once; the worker commits them strictly in order. */
@@ -185,26 +198,45 @@ export class SqliteEventStore implements EventStore {
     if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
     this.inFlight += 1;
     const batch = this.queue.splice(0, this.maxBatch);
+    let retryInMs = 0;
     try {
       const { results, durationMs } = await this.committer.commit(batch.map((p) => p.wire));
+      this.lockedSince = null;
+      let appends = 0;
       let events = 0;
+      let checkpoints = 0;
       batch.forEach((p, i) => {
         const r = results[i]!;
         if (r.ok) {
           p.resolve({ revision: r.revision, position: r.position, duplicate: r.duplicate });
-          if (!r.duplicate) events += p.wire.events.length;
+          if ('events' in p.wire) {
+            appends += 1;
+            if (!r.duplicate) events += p.wire.events.length;
+          } else checkpoints += 1;
         } else {
           p.reject(toError(r.error));
         }
       });
-      this.options.onFlush?.({ appends: batch.length, events, durationMs });
+      this.options.onFlush?.({ appends, events, checkpoints, durationMs });
       if (events > 0) this.appended.emit('append');
     } catch (err) {
+      if (err instanceof FileLocked) {
+        // Another process holds the write lock (a commit of its own, with its fsync). Nothing of the batch
+        // was written: it goes back to the head of the queue and is tried again shortly; meanwhile the event
+        // loop serves others and new appends join it. Only after `lockWaitMs` does it fail.
+        this.lockedSince ??= performance.now();
+        if (performance.now() - this.lockedSince < (this.options.lockWaitMs ?? BUSY_TIMEOUT_MS)) {
+          this.queue.unshift(...batch);
+          retryInMs = Math.min(20, 1 + Math.floor((performance.now() - this.lockedSince) / 10));
+          return;
+        }
+        this.lockedSince = null;
+      }
       // The commit itself failed (I/O error, lock timeout): nothing in the batch is durable.
-      for (const p of batch) p.reject(err);
+      for (const p of batch) p.reject(err instanceof FileLocked ? err.cause : err);
     } finally {
       this.inFlight -= 1;
-      if (this.queue.length > 0) this.schedule();
+      if (this.queue.length > 0) this.schedule(retryInMs);
       else if (this.inFlight === 0) this.idle?.();
     }
   }
@@ -282,13 +314,35 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+/** The write lock is held by another connection (SQLITE_BUSY): nothing was written; try again. */
+class FileLocked extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the event store file is locked by another process: ${(cause as Error).message}`);
+  }
+}
+
+/**
+ * Commits on the event loop. While it writes, the connection does not wait
+ * for another process's write lock (busy_timeout 0): a locked file throws
+ * FileLocked at once, and the store tries again without blocking the loop.
+ * Reads keep the busy timeout.
+ */
 function inlineCommitter(db: Database.Database): BatchCommitter {
   const writer = createBatchWriter(db);
   return {
     async commit(batch) {
       const started = performance.now();
-      const results = writer.write(batch);
-      return { results, durationMs: performance.now() - started };
+      db.pragma('busy_timeout = 0');
+      try {
+        const results = writer.write(batch);
+        return { results, durationMs: performance.now() - started };
+      } catch (err) {
+        // A failed transaction is rolled back whole (better-sqlite3), so a busy one wrote nothing.
+        if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new FileLocked(err);
+        throw err;
+      } finally {
+        db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
     },
     async close() {
       // The inline writer shares the store's connection, which the store closes.

@@ -7,12 +7,18 @@
  * objects and are turned back into WrongExpectedRevisionError /
  * EventIdConflictError by the caller.
  *
- * batch:   [{ stream, expected: 'any'|'no_stream'|'stream_exists'|number, events: [[id, type, dataJson, metadataJson]] }]
+ * batch:   [{ stream, expected: 'any'|'no_stream'|'stream_exists'|number, events: [[id, type, dataJson, metadataJson]] }
+ *           | { checkpoint: [subscriptionId, position, updatedAt] }]
  * results: [{ ok: true, revision, position, duplicate } | { ok: false, error: { kind, ... } }]
+ *
+ * A checkpoint commits with the appends of its batch (one fsync for all);
+ * its result is { ok: true, revision: -1, position, duplicate: false }.
  */
 const { isMainThread, parentPort, workerData } = require('node:worker_threads');
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata, recorded_at';
+/** How long a statement waits for another connection's lock (another process writing) before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10000;
 
 class CheckFailed extends Error {
   constructor(error) {
@@ -38,7 +44,15 @@ function createBatchWriter(db) {
     head: db.prepare('SELECT MAX(position) FROM events').pluck(),
     byId: db.prepare('SELECT stream, revision FROM events WHERE id = ?'),
     idsFrom: db.prepare('SELECT position, revision, id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?').raw(true),
+    checkpoint: db.prepare(
+      'INSERT INTO checkpoints (subscription_id, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (subscription_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+    ),
   };
+
+  function saveCheckpoint(c) {
+    stmt.checkpoint.run(c.checkpoint[0], c.checkpoint[1], c.checkpoint[2]);
+    return { ok: true, revision: -1, position: c.checkpoint[1], duplicate: false };
+  }
 
   function expectedHolds(expected, actual) {
     return (
@@ -68,6 +82,7 @@ function createBatchWriter(db) {
    * expected revision does not hold, or when the first insert hits the id index.
    */
   function appendOne(a, cursor) {
+    if (a.checkpoint) return saveCheckpoint(a);
     const actual = stmt.streamRevision.get(a.stream);
     const current = actual === undefined ? -1 : actual;
     if (!expectedHolds(a.expected, current)) {
@@ -148,11 +163,11 @@ function openWriterConnection(Database, path, synchronous) {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
-  db.pragma('busy_timeout = 10000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return db;
 }
 
-module.exports = { createBatchWriter, openWriterConnection };
+module.exports = { BUSY_TIMEOUT_MS, createBatchWriter, openWriterConnection };
 
 if (!isMainThread && workerData && workerData.role === 'sqlite-event-store-writer') {
   const Database = require(workerData.betterSqlite3);

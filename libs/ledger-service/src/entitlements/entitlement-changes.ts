@@ -6,7 +6,7 @@ import { assertSeesEntitlement } from '../infrastructure/visibility';
 import type { Counter } from 'prom-client';
 import { LedgerError } from '../ledger.errors';
 import { assertSameRequest } from '../infrastructure/event-streams';
-import { EntitlementRepository } from './entitlement.repository';
+import { EntitlementRepository, type LoadedEntitlement } from './entitlement.repository';
 
 export interface WriteOptions {
   /** Derives the ids of the events written: the same command id never writes twice. */
@@ -17,6 +17,13 @@ export interface WriteOptions {
   readonly requestHash?: string;
   /** Who asks, when a caller does: an entitlement of a customer it may not see is not found. */
   readonly viewer?: Principal;
+  /**
+   * The entitlement as the caller has just read it: the first attempt decides
+   * on it instead of reading the stream again. A stale one costs nothing but
+   * a retry: the append expects its revision, fails, and the next attempt
+   * reads the stream.
+   */
+  readonly loaded?: LoadedEntitlement;
 }
 
 export interface EntitlementWriteResult {
@@ -64,7 +71,7 @@ export class EntitlementChanges {
   private async decideAndAppend(entitlementId: string, command: EntitlementCommand, options: WriteOptions): Promise<EntitlementWriteResult> {
     try {
       for (let attempt = 1; ; attempt++) {
-        const loaded = await this.entitlements.load(entitlementId);
+        const loaded = attempt === 1 && options.loaded?.entitlementId === entitlementId ? options.loaded : await this.entitlements.load(entitlementId);
         if (options.viewer && loaded.state.status !== 'none') assertSeesEntitlement(options.viewer, entitlementId, loaded.state.customerId);
         // A scoped viewer learns nothing from a missing entitlement either: the same answer as for another customer's,
         // before If-Match or an Idempotency-Key could tell the two apart.

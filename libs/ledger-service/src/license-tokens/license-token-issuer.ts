@@ -10,7 +10,7 @@ import {
 } from '@el/contracts';
 import { decideIssueLicenseToken, initialLicenseTokenLog, licenseTokenStream, type CommandMetadata } from '@el/domain';
 import { Clock, IdGenerator, Keystore, PublicKeys } from '@el/platform';
-import { MAX_PAGE_SIZE, ReadModelQueries, ReadYourWrites, type EntitlementRow } from '@el/read-models';
+import { ReadYourWrites } from '@el/read-models';
 import { EventStreams } from '../infrastructure/event-streams';
 import { keystoreDir, LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 import { LedgerError } from '../ledger.errors';
@@ -47,7 +47,6 @@ export class LicenseTokenIssuer implements OnModuleInit {
 
   constructor(
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig & { DATA_DIR?: string },
-    private readonly readModels: ReadModelQueries,
     private readonly ryw: ReadYourWrites,
     private readonly streams: EventStreams,
     private readonly clock: Clock,
@@ -66,8 +65,8 @@ export class LicenseTokenIssuer implements OnModuleInit {
   }
 
   async issue(request: TokenRequest, meta: CommandMetadata, refreshOf: string | null = null): Promise<IssuedToken> {
-    const position = await this.ryw.require(request.minPosition);
-    const rows = await this.customerEntitlements(request.customerId);
+    // The states and the position they are at, from one read (one round trip on PostgreSQL).
+    const { position, entitlements } = await this.ryw.customerEntitlementStates(request.customerId, request.minPosition);
     const now = this.clock.now();
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.config.TOKEN_TTL_SECONDS;
@@ -77,7 +76,7 @@ export class LicenseTokenIssuer implements OnModuleInit {
       pos: position,
       ...(request.userId !== undefined ? { usr: request.userId } : {}),
       ...(request.deviceId !== undefined ? { dev: request.deviceId } : {}),
-      ents: rows.map((r) => licenseEntitlementV1(r.state, bound)),
+      ents: entitlements.map((e) => licenseEntitlementV1(e.state, bound)),
     };
     const { kid, key } = await this.keystore.signingKey();
     const token = await new SignJWT({ ...claims })
@@ -94,7 +93,7 @@ export class LicenseTokenIssuer implements OnModuleInit {
     const events = decideIssueLicenseToken(
       {
         type: 'IssueLicenseToken',
-        data: { customerId: request.customerId, tokenId, keyId: kid, entitlementIds: rows.map((r) => r.entitlementId), userId: request.userId ?? null, deviceId: request.deviceId ?? null, position, issuedAt: now.toISOString(), expiresAt, refreshOf },
+        data: { customerId: request.customerId, tokenId, keyId: kid, entitlementIds: entitlements.map((e) => e.entitlementId), userId: request.userId ?? null, deviceId: request.deviceId ?? null, position, issuedAt: now.toISOString(), expiresAt, refreshOf },
         metadata: meta,
       },
       initialLicenseTokenLog,
@@ -124,16 +123,5 @@ export class LicenseTokenIssuer implements OnModuleInit {
       throw new LedgerError('TOKEN.INVALID', `this token cannot be refreshed: ${reason}`);
     }
     return claims;
-  }
-
-  private async customerEntitlements(customerId: string): Promise<EntitlementRow[]> {
-    const rows: EntitlementRow[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.readModels.listEntitlements({ customerId, now: this.clock.now() }, { limit: MAX_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-      rows.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return rows;
   }
 }

@@ -21,9 +21,9 @@ import {
 import { isConcurrencyError } from '@el/event-store';
 import { deterministicId, hashOf } from '@el/platform';
 import { EntitlementChanges } from '../entitlements/entitlement-changes';
-import { EntitlementRepository } from '../entitlements/entitlement.repository';
+import { EntitlementRepository, type LoadedEntitlement } from '../entitlements/entitlement.repository';
 import { CatalogService } from '../infrastructure/catalog.service';
-import { eventIdFor, EventStreams, type LoadedStream } from '../infrastructure/event-streams';
+import { eventIdFor, EventStreams } from '../infrastructure/event-streams';
 import { LedgerError } from '../ledger.errors';
 
 /** An order as submitted: `effectiveAt` defaults to the time it is received. */
@@ -112,8 +112,11 @@ export class OrderProcess {
       };
       const catalog = this.catalog.current();
       let events = decideOrder({ type: 'ReceiveOrder', data: { order, payloadHash, catalog }, metadata: meta }, state);
+      let read = new Map<string, LoadedEntitlement>();
       if (events.length === 1) {
-        const rejection = await this.dryRun(order, catalog, meta);
+        const dry = await this.dryRun(order, catalog, meta);
+        read = dry.read;
+        const rejection = dry.rejection;
         if (rejection) {
           const received = events.reduce(evolveOrder, state);
           events = [...events, ...decideOrder({ type: 'RejectOrder', data: rejection, metadata: meta }, received)];
@@ -134,8 +137,10 @@ export class OrderProcess {
         return outcome(next, appended.revision, appended.position, appended.duplicate);
       }
       if (next.status !== 'received') throw new Error(`order ${order.orderId} is ${next.status} right after being received`);
-      const after = await this.streams.load<OrderEvent>(stream);
-      return this.fulfil(next, after, meta);
+      // The stream is what was just appended — unless the append was a retry of one already stored, which may
+      // have been followed by more: then it is read.
+      const at = appended.duplicate ? await this.streams.load<OrderEvent>(stream) : { stream, revision: appended.revision };
+      return this.fulfil(next, at, meta, read);
     }
   }
 
@@ -148,27 +153,49 @@ export class OrderProcess {
     return this.fulfil(state, loaded, meta);
   }
 
-  private async dryRun(order: ErpOrder, catalog: PublishedCatalog, meta: CommandMetadata): Promise<OrderRejection | null> {
+  /**
+   * Decides every line on the entitlements it touches, writing nothing: the
+   * order's rejection when a line fails, else null. Also returns each
+   * entitlement as it was read, so fulfilment need not read it again.
+   */
+  private async dryRun(order: ErpOrder, catalog: PublishedCatalog, meta: CommandMetadata): Promise<{ rejection: OrderRejection | null; read: Map<string, LoadedEntitlement> }> {
+    const read = new Map<string, LoadedEntitlement>();
     const states = new Map<string, EntitlementState>();
     for (const line of order.lines) {
       const { entitlementId, commands } = commandsForOrderLine(order, line, catalog, entitlementIdForLine(order.orderId, line.lineId), meta);
-      let state = states.get(entitlementId) ?? (await this.entitlements.load(entitlementId)).state;
+      let state = states.get(entitlementId);
+      if (!state) {
+        const loaded = await this.entitlements.load(entitlementId);
+        read.set(entitlementId, loaded);
+        state = loaded.state;
+      }
       try {
         for (const c of commands) state = decideEntitlement(c, state).reduce(evolveEntitlement, state);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
-        return { code: err.code, message: `line ${line.lineId}: ${err.message}`, lineId: line.lineId, details: { entitlementId, ...err.details } };
+        return { rejection: { code: err.code, message: `line ${line.lineId}: ${err.message}`, lineId: line.lineId, details: { entitlementId, ...err.details } }, read };
       }
       states.set(entitlementId, state);
     }
-    return null;
+    return { rejection: null, read };
   }
 
-  private async fulfil(state: Extract<OrderState, { status: 'received' }>, loaded: LoadedStream<OrderEvent>, meta: CommandMetadata): Promise<OrderOutcome> {
+  /**
+   * Applies the lines of a received order, then records the outcome at the
+   * order stream's revision `at`. `read`: entitlements just read (by the dry
+   * run), each used for the first command on it instead of another read.
+   */
+  private async fulfil(
+    state: Extract<OrderState, { status: 'received' }>,
+    at: { readonly stream: string; readonly revision: number },
+    meta: CommandMetadata,
+    read: ReadonlyMap<string, LoadedEntitlement> = new Map(),
+  ): Promise<OrderOutcome> {
     const { order } = state;
+    const unused = new Map(read);
     const catalog = this.catalog.version(state.catalogVersion);
     // Entitlement events name the order's receipt as their cause.
-    const lineMeta: CommandMetadata = { ...meta, causationId: eventIdFor(`order:${order.orderId}:received`, loaded.stream, 0) };
+    const lineMeta: CommandMetadata = { ...meta, causationId: eventIdFor(`order:${order.orderId}:received`, at.stream, 0) };
     const results: OrderLineResult[] = [];
     for (const line of order.lines) {
       const { entitlementId, commands } = commandsForOrderLine(order, line, catalog, entitlementIdForLine(order.orderId, line.lineId), lineMeta);
@@ -176,7 +203,9 @@ export class OrderProcess {
       let failure: DomainError | null = null;
       for (const [k, command] of commands.entries()) {
         try {
-          const r = await this.changes.apply(entitlementId, command, { commandId: `order:${order.orderId}:line:${line.lineId}:${k}` });
+          const preloaded = unused.get(entitlementId);
+          unused.delete(entitlementId);
+          const r = await this.changes.apply(entitlementId, command, { commandId: `order:${order.orderId}:line:${line.lineId}:${k}`, ...(preloaded ? { loaded: preloaded } : {}) });
           written.push(...r.events);
         } catch (err) {
           if (!(err instanceof DomainError)) throw err;
@@ -196,14 +225,14 @@ export class OrderProcess {
     }
     const events = decideOrder({ type: 'CompleteOrder', data: { lines: results }, metadata: meta }, state);
     try {
-      const r = await this.streams.append(loaded.stream, events, loaded.revision, `order:${order.orderId}:fulfilled`);
+      const r = await this.streams.append(at.stream, events, at.revision, `order:${order.orderId}:fulfilled`);
       const done = events.reduce(evolveOrder, state as OrderState);
       if (done.status === 'fulfilled' && done.partial) this.logger.warn({ orderId: order.orderId, lines: results.filter((l) => l.status === 'failed') }, 'order partly fulfilled');
       return outcome(done, r.revision, r.position, r.duplicate);
     } catch (err) {
       if (!isConcurrencyError(err)) throw err;
       // Completed concurrently by another delivery of the same order: answer with that outcome.
-      const now = await this.streams.load<OrderEvent>(loaded.stream);
+      const now = await this.streams.load<OrderEvent>(at.stream);
       return outcome(foldOrder(now.events), now.revision, now.position, true);
     }
   }

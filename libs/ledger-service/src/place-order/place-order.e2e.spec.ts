@@ -140,6 +140,27 @@ describe('POST /v1/orders', () => {
     expect(other).toMatchObject({ status: 409, body: { code: 'ENTITLEMENT.CUSTOMER_MISMATCH' } });
   });
 
+  it('applies a line to the entitlement as it is then, when it changed after the dry run read it', async () => {
+    await t.http('POST', '/v1/orders', order(), erp);
+    const ent = entitlementIdForLine('SO-1', '10');
+    // Another writer changes the entitlement while the order is received: after its dry run, before its lines.
+    const append = t.store.append.bind(t.store);
+    let seats: number | null = null;
+    t.store.append = async (stream, events, options) => {
+      const r = await append(stream, events, options);
+      if (stream === orderStream('SO-2') && seats === null) seats = (await t.http('POST', `/v1/entitlements/${ent}/seats`, { seats: 9 })).status;
+      return r;
+    };
+    const head = await t.head();
+    const res = await t.http('POST', '/v1/orders', { orderId: 'SO-2', customerId: 'acme', lines: [{ lineId: '1', sku: 'ANL-ADDON-AI', quantity: 1, action: 'add_on', entitlementId: ent }] }, erp);
+    expect({ status: res.status, line: res.body.lines?.[0]?.status, seats }).toEqual({ status: 201, line: 'fulfilled', seats: 200 });
+    const entEvents = (await t.eventsAfter(head)).filter((e) => e.stream === `entitlement-${ent}`);
+    expect(entEvents.map((e) => [e.type, e.revision])).toEqual([
+      ['SeatsChanged', 1],
+      ['AddOnAttached', 2],
+    ]);
+  });
+
   it('upgrades, adds on, renews with a new seat count, downgrades and cancels through orders', async () => {
     await t.http('POST', '/v1/orders', order(), erp);
     const ent = entitlementIdForLine('SO-1', '10');

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+
+const versionOf = (stat: Stats) => ({ mtimeMs: stat.mtimeMs, ino: stat.ino });
 
 /** Every key is Ed25519, used with JWS algorithm EdDSA. */
 const ALG = 'EdDSA';
@@ -52,7 +54,8 @@ export interface KeystoreOptions {
  */
 export class Keystore {
   private file: KeystoreFile;
-  private mtimeMs = 0;
+  /** Which version of the file was read: a save writes a new file (new inode) and renames it over the old. */
+  private seen = { mtimeMs: 0, ino: 0 };
   private signing: { kid: string; key: SigningKey } | null = null;
 
   private readonly overlapDays: number;
@@ -108,13 +111,18 @@ export class Keystore {
     }
     if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new KeystoreError(`${this.variable}: ${this.path} has an unknown format`);
     this.file = parsed;
-    this.mtimeMs = statSync(this.path).mtimeMs;
+    this.seen = versionOf(statSync(this.path));
     this.signing = null;
   }
 
-  /** Picks up a rotation made by another process. */
+  /**
+   * Picks up a rotation made by another process. Runs before every signature
+   * (a token signed after a rotation finished carries the new key), so it is
+   * one stat call and nothing more unless the file changed.
+   */
   private refresh(): void {
-    if (existsSync(this.path) && statSync(this.path).mtimeMs !== this.mtimeMs) this.load();
+    const stat = statSync(this.path, { throwIfNoEntry: false });
+    if (stat && (stat.mtimeMs !== this.seen.mtimeMs || stat.ino !== this.seen.ino)) this.load();
   }
 
   private save(): void {
@@ -123,7 +131,7 @@ export class Keystore {
     writeFileSync(tmp, JSON.stringify(this.file, null, 2), { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, this.path);
-    this.mtimeMs = statSync(this.path).mtimeMs;
+    this.seen = versionOf(statSync(this.path));
     this.signing = null;
   }
 

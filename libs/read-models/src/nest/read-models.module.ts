@@ -5,7 +5,7 @@ import { dialectOf, quote } from '../projector/sql';
 import { CodedError, HealthRegistry, Metrics, validationFailed, withTimeout, DEPENDENCY_PROBE_MS } from '@el/platform';
 import { describeReadDb, openReadModels, type ReadDbConfig } from '../data-source';
 import { ReadModelPosition } from '../queries/read-model-position';
-import { InvalidCursorError, ReadModelQueries } from '../queries/read-model-queries';
+import { InvalidCursorError, ReadModelQueries, type CustomerEntitlementStates } from '../queries/read-model-queries';
 
 export const READ_MODELS = Symbol('READ_MODELS');
 export const READ_MODELS_OPTIONS = Symbol('READ_MODELS_OPTIONS');
@@ -20,8 +20,19 @@ export interface ReadModelsOptions {
 export class ReadYourWrites {
   constructor(
     private readonly position: ReadModelPosition,
+    private readonly queries: ReadModelQueries,
     @Inject(READ_MODELS_OPTIONS) private readonly options: ReadModelsOptions,
   ) {}
+
+  /**
+   * What a customer owns: every entitlement's state, read in one statement
+   * with the position it is at — at least `minPosition` when given (waited
+   * for as in `require`).
+   */
+  async customerEntitlementStates(customerId: string, minPosition: number | undefined): Promise<CustomerEntitlementStates> {
+    if (minPosition !== undefined) await this.require(minPosition);
+    return this.queries.customerEntitlementStates(customerId, this.options.subscriptionId);
+  }
 
   async require(minPosition: number | undefined): Promise<number> {
     if (minPosition === undefined) return this.position.current();
