@@ -53,10 +53,7 @@ export interface Latency {
  */
 export async function openLoop(target: LoadTarget, rate: number, seconds: number): Promise<Latency> {
   const where = new URL(target.url);
-  const headers = Object.entries(target.headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  const wire = Buffer.from(`POST ${target.path} HTTP/1.1\r\nhost: ${where.host}\r\n${headers}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(target.body)}\r\n\r\n${target.body}`);
+  const wire = jsonPost(where, target);
   const latencies = new Float64Array(Math.round(rate * seconds) + 1);
   let done = 0;
   let failures = 0;
@@ -71,23 +68,12 @@ export async function openLoop(target: LoadTarget, rate: number, seconds: number
       const socket = connect({ host: where.hostname, port: Number(where.port) }, () => resolve(socket));
       socket.setNoDelay(true);
       socket.on('error', reject);
-      let buf: Buffer = Buffer.alloc(0);
-      socket.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const head = buf.toString('latin1', 0, end);
-          const m = /content-length: *(\d+)/i.exec(head);
-          const total = end + 4 + (m ? Number(m[1]) : 0);
-          if (buf.length < total) return;
-          if (head.startsWith('HTTP/1.1 200')) latencies[done++] = (performance.now() - (socket as Socket & { scheduled: number }).scheduled) * 1000;
-          else failures++;
-          buf = buf.subarray(total);
-          const next = queue.shift();
-          if (next !== undefined) startOn(socket, next);
-          else idle.push(socket);
-        }
+      onResponses(socket, (status) => {
+        if (status === 200) latencies[done++] = (performance.now() - (socket as Socket & { scheduled: number }).scheduled) * 1000;
+        else failures++;
+        const next = queue.shift();
+        if (next !== undefined) startOn(socket, next);
+        else idle.push(socket);
       });
     });
   const sockets = await Promise.all(Array.from({ length: 64 }, open));
@@ -142,13 +128,7 @@ export async function pooledRequests(
   let failure: Error | null = null;
   let settle!: () => void;
   const allDone = new Promise<void>((resolve) => (settle = resolve));
-  const wire = (i: number): Buffer => {
-    const r = request(i);
-    const headers = Object.entries(r.headers)
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('');
-    return Buffer.from(`POST ${r.path} HTTP/1.1\r\nhost: ${where.host}\r\n${headers}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\n\r\n${r.body}`);
-  };
+  const wire = (i: number): Buffer => jsonPost(where, request(i));
   const fail = (err: Error) => {
     failure ??= err;
     settle();
@@ -164,28 +144,20 @@ export async function pooledRequests(
       sentAt = performance.now();
       socket.write(wire(current));
     };
-    let buf: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.toString('latin1', 0, end);
-        const m = /content-length: *(\d+)/i.exec(head);
-        if (!m) return fail(new Error(`${url}: an answer without Content-Length: ${head.slice(0, 200)}`));
-        const total = end + 4 + Number(m[1]);
-        if (buf.length < total) return;
+    onResponses(
+      socket,
+      (status, body) => {
         latencies[current] = performance.now() - sentAt;
         try {
-          answer(current, { status: Number(head.slice(9, 12)), body: buf.subarray(end + 4, total) });
+          answer(current, { status, body });
         } catch (err) {
           return fail(err as Error);
         }
-        buf = buf.subarray(total);
         if (++finished === count) return settle();
         sendNext();
-      }
-    });
+      },
+      (head) => fail(new Error(`${url}: an answer without Content-Length: ${head.slice(0, 200)}`)),
+    );
     socket.on('error', (err) => fail(new Error(`${url}: ${err.message}`)));
     socket.on('close', () => finished < count && fail(new Error(`${url}: the server closed a connection with ${count - finished} requests unanswered`)));
     sendNext();
@@ -201,4 +173,32 @@ export async function pooledRequests(
   for (const s of sockets) s.destroy();
   if (failure) throw failure;
   return { seconds, latencies };
+}
+
+/** A keep-alive JSON POST, as bytes on the wire. */
+function jsonPost(where: URL, r: { readonly path: string; readonly body: string; readonly headers: Readonly<Record<string, string>> }): Buffer {
+  const headers = Object.entries(r.headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return Buffer.from(`POST ${r.path} HTTP/1.1\r\nhost: ${where.host}\r\n${headers}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\n\r\n${r.body}`);
+}
+
+/** Reads Content-Length framed HTTP/1.1 responses off a socket, one callback each (status, body). */
+function onResponses(socket: Socket, onAnswer: (status: number, body: Buffer) => void, onUnframed?: (head: string) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.toString('latin1', 0, end);
+      const m = /content-length: *(\d+)/i.exec(head);
+      if (!m && onUnframed) return onUnframed(head);
+      const total = end + 4 + (m ? Number(m[1]) : 0);
+      if (buf.length < total) return;
+      const body = buf.subarray(end + 4, total);
+      buf = buf.subarray(total);
+      onAnswer(Number(head.slice(9, 12)), body);
+    }
+  });
 }
