@@ -25,8 +25,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type LicenseEntitlementV1 } from '@el/contracts';
-import { checkSubject, type CheckSubject, type Decision, type FeatureSet } from '@el/domain';
+import { LICENSE_TOKEN_AUDIENCE, LICENSE_TOKEN_ISSUER, type EntitlementV1, type LicenseEntitlementV1 } from '@el/contracts';
+import { checkSubject, type CheckSubject, type Decision } from '@el/domain';
 import { EntitlementClient } from '@el/sdk';
 import { freePort } from '@el/testing';
 import { benchDir, fmt, machine, percentile, ratio, table } from './bench-util';
@@ -263,23 +263,7 @@ async function maxRun(c: Contender): Promise<MaxRun> {
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** What the ledger answers of an entitlement (the fields a check subject is built from). */
-interface EntitlementView {
-  readonly entitlementId: string;
-  readonly customerId: string;
-  readonly productId: string;
-  readonly planId: string;
-  readonly tier: number;
-  readonly status: CheckSubject['status'];
-  readonly statusReason?: string;
-  readonly validFrom: string;
-  readonly validUntil: string | null;
-  readonly graceEndsAt: string | null;
-  readonly regions: readonly string[] | null;
-  readonly features: FeatureSet;
-  readonly seats: number;
-  readonly assignedUsers: readonly string[];
-  readonly devices: readonly { readonly deviceId: string }[];
-}
+type EntitlementView = Pick<EntitlementV1, 'entitlementId' | 'customerId' | 'productId' | 'planId' | 'tier' | 'status' | 'statusReason' | 'validFrom' | 'validUntil' | 'graceEndsAt' | 'regions' | 'features' | 'seats' | 'assignedUsers' | 'devices'>;
 
 interface HttpResult {
   readonly rows: string[][];
