@@ -35,27 +35,27 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 FROM runtime AS ledger
 ENV PORT=8080
 EXPOSE 8080
-CMD ["node", "dist/apps/ledger/src/main.js"]
+CMD ["node", "dist/apps/ledger/main.js"]
 
 FROM runtime AS projector
 ENV PORT=8081
 EXPOSE 8081
-CMD ["node", "dist/apps/projector/src/main.js"]
+CMD ["node", "dist/apps/projector/main.js"]
 
 FROM runtime AS enforcement
 ENV PORT=8082 ENFORCEMENT_DATA_DIR=/var/lib/ledger/enforcement
 EXPOSE 8082
-CMD ["node", "dist/apps/enforcement/src/main.js"]
+CMD ["node", "dist/apps/enforcement/main.js"]
 
 FROM runtime AS metering
 ENV PORT=8083
 EXPOSE 8083
-CMD ["node", "dist/apps/metering/src/main.js"]
+CMD ["node", "dist/apps/metering/main.js"]
 
 FROM runtime AS audit
 ENV PORT=8084 DATA_DIR=/var/lib/ledger/audit
 EXPOSE 8084
-CMD ["node", "dist/apps/audit/src/main.js"]
+CMD ["node", "dist/apps/audit/main.js"]
 
 FROM runtime AS embedded
 ENV PORT=8080

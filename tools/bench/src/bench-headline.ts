@@ -234,7 +234,7 @@ async function distributed(): Promise<Stack> {
   });
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const launcherPid = launcher.child.pid!;
-  const service = (name: string) => (all: readonly ProcInfo[]) => tree(all, launcherPid).filter((p) => p.cmdline.includes(`dist/apps/${name}/src/main.js`));
+  const service = (name: string) => (all: readonly ProcInfo[]) => tree(all, launcherPid).filter((p) => p.cmdline.includes(`dist/apps/${name}/main.js`));
   const postmaster = await postgresPid(pg.url);
   return {
     name: 'distributed',

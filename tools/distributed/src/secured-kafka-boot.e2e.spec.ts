@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describeWithOwnKafka, freePort, repoRoot, startKafka, until, type KafkaBroker } from '@el/testing';
 
 const ROOT = repoRoot(__dirname);
-const ENFORCEMENT = join(ROOT, 'dist', 'apps', 'enforcement', 'src', 'main.js');
+const ENFORCEMENT = join(ROOT, 'dist', 'apps', 'enforcement', 'main.js');
 
 /** A built service started with `env`; its whole output kept. */
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {

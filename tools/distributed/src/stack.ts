@@ -184,7 +184,7 @@ export class LocalStack {
     if (name === 'enforcement' && !this.installation && this.running.has('ledger')) this.installation = await this.ledgerInstallation();
     this.say(`starting ${name} on port ${this.options.ports[name]}`);
     const output = this.options.output ?? 'inherit';
-    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', name, 'main.js')], {
       cwd: ROOT,
       env: { ...process.env, ...this.environment(name) },
       stdio: output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],

@@ -83,6 +83,15 @@ describeWithKafka('npm run start:distributed (smoke)', () => {
     expect(health[2]!.body.components.enforcementView.status).toBe('up');
     expect(health[2]!.body.components.usageCounters.status).toBe('up');
     expect(health[3]!.body.components.metering).toMatchObject({ status: 'up', db: 'postgres' });
+    // Each service runs from its bundle (dist/apps/<service>/main.js): its API docs, with the page's assets
+    // (served from swagger-ui-dist's own folder), are there as in the unbundled code.
+    for (const p of [ledger, projector, enforcement, metering, audit]) {
+      const page = await fetch(`http://127.0.0.1:${p}/docs`);
+      expect({ port: p, status: page.status }).toEqual({ port: p, status: 200 });
+      const css = await fetch(`http://127.0.0.1:${p}/docs/swagger-ui.css`);
+      expect({ port: p, status: css.status, type: css.headers.get('content-type') }).toEqual({ port: p, status: 200, type: expect.stringContaining('text/css') });
+      expect((await json(`http://127.0.0.1:${p}/docs/openapi.json`)).body.openapi).toMatch(/^3\./);
+    }
 
     // The ledger's first start wrote an admin key; the enforcement service, which has no event store,
     // learns it from ledger.api-keys.v1 (published by the relay in the projector).

@@ -1,18 +1,5 @@
-import {
-  BACKWARDS,
-  END,
-  EventStoreDBClient,
-  excludeSystemEvents,
-  FORWARDS,
-  jsonEvent,
-  START,
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-  type AllStreamResolvedEvent,
-  type AllStreamSubscription,
-  type JSONType,
-  type ResolvedEvent,
-} from '@eventstore/db-client';
+import type * as EsdbClient from '@eventstore/db-client';
+import type { AllStreamResolvedEvent, AllStreamSubscription, JSONType, ResolvedEvent } from '@eventstore/db-client';
 import { catchUpSubscription } from '../catch-up-subscription';
 import {
   EventIdConflictError,
@@ -30,6 +17,15 @@ import {
   type Subscription,
 } from '../event-store.port';
 import { CHECKPOINT_STREAM_PREFIX, isSystemEvent, isTransient, toEsdbExpectedRevision, toEsdbPosition, toPortPosition, toPortRevision, toRecordedEvent, toWrongExpectedRevision } from './esdb-mapping';
+
+/**
+ * The client library, loaded when the first EsdbEventStore is made: a process on the SQLite
+ * store never loads it (nor gRPC), which keeps its start short.
+ */
+let client: typeof EsdbClient | null = null;
+function esdb(): typeof EsdbClient {
+  return (client ??= require('@eventstore/db-client') as typeof EsdbClient);
+}
 
 export interface EsdbEventStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false` */
@@ -61,7 +57,7 @@ export interface EsdbEventStoreOptions {
  */
 export class EsdbEventStore implements EventStore {
   readonly densePositions = false;
-  private readonly client: EventStoreDBClient;
+  private readonly client: EsdbClient.EventStoreDBClient;
   private readonly window: number;
   private readonly retries: number;
   private readonly pollMs: number;
@@ -79,13 +75,13 @@ export class EsdbEventStore implements EventStore {
    */
   readonly checkpoints: CheckpointStore = {
     load: async (id) => {
-      const [newest] = await this.read(CHECKPOINT_STREAM_PREFIX + id, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+      const [newest] = await this.read(CHECKPOINT_STREAM_PREFIX + id, { direction: esdb().BACKWARDS, fromRevision: esdb().END, maxCount: 1 });
       const position = (newest?.data as { position?: unknown } | undefined)?.position;
       return typeof position === 'number' ? position : 0;
     },
     save: async (id, position) => {
       const stream = CHECKPOINT_STREAM_PREFIX + id;
-      await this.transient(`checkpoint ${id}`, () => this.client.appendToStream(stream, jsonEvent({ type: 'CheckpointStored', data: { position } })));
+      await this.transient(`checkpoint ${id}`, () => this.client.appendToStream(stream, esdb().jsonEvent({ type: 'CheckpointStored', data: { position } })));
       if (!this.trimmed.has(stream)) {
         await this.transient(`checkpoint ${id}`, () => this.client.setStreamMetadata(stream, { maxCount: 10 }));
         this.trimmed.add(stream);
@@ -94,7 +90,7 @@ export class EsdbEventStore implements EventStore {
   };
 
   constructor(private readonly options: EsdbEventStoreOptions) {
-    this.client = EventStoreDBClient.connectionString(options.url);
+    this.client = esdb().EventStoreDBClient.connectionString(options.url);
     this.window = options.idempotencyWindow ?? 200;
     this.retries = options.retries ?? 8;
     this.pollMs = options.pollIntervalMs ?? 1000;
@@ -113,13 +109,13 @@ export class EsdbEventStore implements EventStore {
     try {
       const result = await this.client.appendToStream(
         stream,
-        events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as JSONType, metadata: e.metadata as JSONType })),
+        events.map((e) => esdb().jsonEvent({ id: e.id, type: e.type, data: e.data as JSONType, metadata: e.metadata as JSONType })),
         { expectedRevision: toEsdbExpectedRevision(expected) },
       );
       if (!result.position) throw new Error(`EventStoreDB did not return the position of the append to ${stream}: the server must be 22.6 or newer`);
       return { revision: toPortRevision(result.nextExpectedRevision), position: toPortPosition(result.position), duplicate: false };
     } catch (err) {
-      if (err instanceof WrongExpectedVersionError) {
+      if (err instanceof esdb().WrongExpectedVersionError) {
         // A retry of an append that already happened conflicts too: look through the whole stream.
         const earlier = await this.findAppended(stream, ids, Number.MAX_SAFE_INTEGER);
         if (earlier) return earlier;
@@ -134,7 +130,7 @@ export class EsdbEventStore implements EventStore {
    * the ids must then follow one another exactly, else they collide with other events.
    */
   private async findAppended(stream: string, ids: readonly string[], window: number): Promise<AppendResult | null> {
-    const newestFirst = await this.read(stream, { direction: BACKWARDS, fromRevision: END, maxCount: window });
+    const newestFirst = await this.read(stream, { direction: esdb().BACKWARDS, fromRevision: esdb().END, maxCount: window });
     const at = newestFirst.findIndex((e) => e.id === ids[0]);
     if (at < 0) {
       const elsewhere = newestFirst.find((e) => ids.includes(e.id));
@@ -150,10 +146,10 @@ export class EsdbEventStore implements EventStore {
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    return this.read(stream, { direction: FORWARDS, fromRevision: options.fromRevision === undefined ? START : BigInt(options.fromRevision), maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER });
+    return this.read(stream, { direction: esdb().FORWARDS, fromRevision: options.fromRevision === undefined ? esdb().START : BigInt(options.fromRevision), maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER });
   }
 
-  private read(stream: string, o: { direction: typeof FORWARDS | typeof BACKWARDS; fromRevision: bigint | typeof START | typeof END; maxCount: number }): Promise<RecordedEvent[]> {
+  private read(stream: string, o: { direction: typeof EsdbClient.FORWARDS | typeof EsdbClient.BACKWARDS; fromRevision: bigint | typeof EsdbClient.START | typeof EsdbClient.END; maxCount: number }): Promise<RecordedEvent[]> {
     return this.transient(`read ${stream}`, async () => {
       const out: RecordedEvent[] = [];
       try {
@@ -163,7 +159,7 @@ export class EsdbEventStore implements EventStore {
           if (e) out.push(toRecordedEvent(e));
         }
       } catch (err) {
-        if (err instanceof StreamNotFoundError) return [];
+        if (err instanceof esdb().StreamNotFoundError) return [];
         throw err;
       }
       return out;
@@ -181,7 +177,7 @@ export class EsdbEventStore implements EventStore {
       let lastRaw = from;
       const page = await this.transient('readAll', async () => {
         const got: AllStreamResolvedEvent[] = [];
-        for await (const r of this.client.readAll({ fromPosition: from === 0 ? START : toEsdbPosition(from), maxCount: maxCount + 1, direction: FORWARDS })) got.push(r);
+        for await (const r of this.client.readAll({ fromPosition: from === 0 ? esdb().START : toEsdbPosition(from), maxCount: maxCount + 1, direction: esdb().FORWARDS })) got.push(r);
         return got;
       });
       for (const r of page) {
@@ -211,7 +207,7 @@ export class EsdbEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     return this.transient('head', async () => {
-      for await (const r of this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 100 })) {
+      for await (const r of this.client.readAll({ fromPosition: esdb().END, direction: esdb().BACKWARDS, maxCount: 100 })) {
         if (r.event && !isSystemEvent(r.event)) return toPortPosition(r.event.position);
       }
       // The newest 100 records were all system events: walk $all forward instead.
@@ -232,7 +228,7 @@ export class EsdbEventStore implements EventStore {
   /** One live, filtered subscription per store; it only wakes the catch-up loops. Reconnects when dropped. */
   private ensureLive(): void {
     if (this.live || this.closed) return;
-    const sub = this.client.subscribeToAll({ fromPosition: END, filter: excludeSystemEvents() });
+    const sub = this.client.subscribeToAll({ fromPosition: esdb().END, filter: esdb().excludeSystemEvents() });
     this.live = sub;
     sub.on('data', (r: AllStreamResolvedEvent) => {
       if (r.event) this.liveHead = Math.max(this.liveHead, toPortPosition(r.event.position));

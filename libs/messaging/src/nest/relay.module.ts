@@ -42,6 +42,7 @@ export class RelayRunner implements OnApplicationBootstrap, BeforeApplicationShu
       onBatch: (b) => {
         published.inc(b.published);
         duration.observe(b.durationMs / 1000);
+        this.logger.debug({ events: b.events, published: b.published, position: b.position, ms: Math.round(b.durationMs) }, 'relay batch published');
       },
       onError: (err, attempt) => this.logger.error({ err, attempt }, 'relay batch failed; retrying from the checkpoint'),
     });
