@@ -146,18 +146,32 @@ describeWithKafka('dependency outages and crashes (local distributed stack)', ()
     const stopped = await stack.stopService('metering');
     expect({ code: stopped.code, within: stopped.ms < 10_000 }).toEqual({ code: 0, within: true });
 
+    const relayedBefore = (await healthOf('projector')).body.components.relay.position as number;
     await stack.startKafka();
     const back = performance.now();
     log += `[stack] Kafka is back at ${new Date().toISOString()}\n`;
+    // When the relay publishes again, and when every consumer of the enforcement service is consuming again.
+    const resumed = { relay: 0, consumers: 0 };
+    const watching = until('the relay and the consumers to resume', async () => {
+      const [projector, enforcement] = await Promise.all([healthOf('projector'), healthOf('enforcement')]);
+      if (!resumed.relay && projector.body.components.relay.position > relayedBefore) resumed.relay = performance.now() - back;
+      const consumers = (enforcement.body.components.bus.consumers ?? []) as { state: string }[];
+      if (!resumed.consumers && consumers.length > 0 && consumers.every((c) => c.state === 'consuming')) resumed.consumers = performance.now() - back;
+      return resumed.relay > 0 && resumed.consumers > 0;
+    }, { timeoutMs: 60_000, intervalMs: 50 });
     await until('every running service healthy again, without a restart', allHealthy, { timeoutMs: 60_000, intervalMs: 100 });
     const healthyMs = performance.now() - back;
+    await watching;
     // An order taken now is enforceable once the relay and the enforcement service's consumer have resumed.
-    const resumed = await until('an order placed after the broker came back to be enforceable', async () => {
+    const enforceable = await until('an order placed after the broker came back to be enforceable', async () => {
       const o = load.acknowledged[load.acknowledged.length - 1]!;
       const check = await call('enforcement', '/v1/check', { method: 'POST', body: JSON.stringify({ customerId: o.customerId, feature: 'reports.export' }) });
       return check.body?.allowed === true && performance.now();
     }, { timeoutMs: 60_000, intervalMs: 50 });
-    process.stderr.write(`[outages] Kafka back → every running service healthy after ${Math.round(healthyMs)} ms, the newest order enforceable after ${Math.round(resumed - back)} ms\n`);
+    process.stderr.write(
+      `[outages] Kafka back → the relay publishing again after ${Math.round(resumed.relay)} ms, the enforcement service's consumers consuming after ${Math.round(resumed.consumers)} ms, ` +
+        `every running service healthy after ${Math.round(healthyMs)} ms, the newest order enforceable after ${Math.round(enforceable - back)} ms\n`,
+    );
     await stack.startService('metering');
     await load.stop();
     expect(load.refused).toEqual([]);

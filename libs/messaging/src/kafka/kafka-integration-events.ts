@@ -156,9 +156,9 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
       brokers: [...options.brokers],
       ...kafkajsSecurity(options.security),
       connectionTimeout: 5000,
-      // At most a second between attempts: a broker that comes back is used again within a second
-      // (kafkajs's default backs off to 30 s). A call still fails after about 10 s of trying.
-      retry: { initialRetryTime: 200, maxRetryTime: 1_000, retries: 12 },
+      // At most half a second between attempts: a broker that comes back is used again within about
+      // half a second (kafkajs's default backs off to 30 s). A call still fails after about 10 s of trying.
+      retry: { initialRetryTime: 200, maxRetryTime: 500, retries: 20 },
       logLevel: logLevel.WARN,
       logCreator:
         () =>
