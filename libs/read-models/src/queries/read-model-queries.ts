@@ -39,6 +39,11 @@ export class InvalidCursorError extends Error {
   readonly code = 'QUERY.INVALID_CURSOR';
 }
 
+/** Text in code unit order, nulls first (as a sort key). */
+function byKeys(a: string | null, b: string | null): number {
+  return a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1;
+}
+
 function encodeCursor(values: readonly string[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
@@ -68,7 +73,8 @@ async function paginate<Row extends ObjectLiteral>(
   const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   if (page.cursor) {
     const [sort, id] = decodeCursor(page.cursor, 2);
-    qb.andWhere(`(${alias}.${sortProperty} > :cursorSort OR (${alias}.${sortProperty} = :cursorSort AND ${alias}.${idProperty} > :cursorId))`, { cursorSort: sort, cursorId: id });
+    // A row-value comparison: the index range starts right after the cursor (an OR of the two columns is not one range).
+    qb.andWhere(`(${alias}.${sortProperty}, ${alias}.${idProperty}) > (:cursorSort, :cursorId)`, { cursorSort: sort, cursorId: id });
   }
   const rows = await qb.orderBy(`${alias}.${sortProperty}`, 'ASC').addOrderBy(`${alias}.${idProperty}`, 'ASC').take(limit + 1).getMany();
   const items = rows.slice(0, limit);
@@ -126,17 +132,29 @@ export function customerSearchSql(dialect: Dialect, search: CustomerSearch, afte
 export class ReadModelQueries {
   constructor(private readonly ds: DataSource) {}
 
+  /**
+   * A column a condition tests on each row, but whose index must not drive the query: SQLite would pick
+   * an index on an equality (status, product) over the range the query is ordered by, and sort what it
+   * finds. A unary + keeps the term out of SQLite's choice of index (as SQLite documents); PostgreSQL
+   * weighs the indexes by its statistics.
+   */
+  private notIndexed(alias: string, property: string, column: string): string {
+    return dialectOf(this.ds) === 'sqlite' ? `+${alias}.${column}` : `${alias}.${property}`;
+  }
+
   listEntitlements(filter: EntitlementFilter, page: PageRequest): Promise<Page<EntitlementRow>> {
     const qb = this.ds.getRepository(EntitlementEntity).createQueryBuilder('e');
     if (filter.customerId !== undefined) qb.andWhere('e.customerId = :customerId', { customerId: filter.customerId });
-    if (filter.productId !== undefined) qb.andWhere('e.productId = :productId', { productId: filter.productId });
     if (filter.expiringWithinDays !== undefined) {
+      // A range of rm_entitlements_valid_until (of rm_entitlements_customer_valid_until for one customer), the
+      // product and the status checked on each row.
       const from = filter.now.toISOString();
       const to = new Date(filter.now.getTime() + filter.expiringWithinDays * 86_400_000).toISOString();
-      qb.andWhere('e.status IN (:...live)', { live: filter.status ? [filter.status] : ['active', 'suspended'] })
-        .andWhere('e.validUntil IS NOT NULL AND e.validUntil >= :from AND e.validUntil <= :to', { from, to });
+      if (filter.productId !== undefined) qb.andWhere(`${this.notIndexed('e', 'productId', 'product_id')} = :productId`, { productId: filter.productId });
+      qb.andWhere(`${this.notIndexed('e', 'status', 'status')} IN (:...live)`, { live: filter.status ? [filter.status] : ['active', 'suspended'] }).andWhere('e.validUntil IS NOT NULL AND e.validUntil >= :from AND e.validUntil <= :to', { from, to });
       return paginate(qb, 'e', 'validUntil', 'entitlementId', page);
     }
+    if (filter.productId !== undefined) qb.andWhere('e.productId = :productId', { productId: filter.productId });
     if (filter.status !== undefined) qb.andWhere('e.status = :status', { status: filter.status });
     return paginate(qb, 'e', 'grantedAt', 'entitlementId', page);
   }
@@ -150,13 +168,15 @@ export class ReadModelQueries {
   async customerEntitlementStates(customerId: string, checkpointId: string): Promise<CustomerEntitlementStates> {
     const [a, b] = dialectOf(this.ds) === 'postgres' ? ['$1', '$2'] : ['?', '?'];
     // The one-row FROM keeps the checkpoint when the customer has no entitlement.
-    const rows = (await this.ds.query(
-      `SELECT c.position AS position, e.entitlement_id AS entitlement_id, e.state AS state FROM (SELECT 1 AS one) AS one
+    // Ordered here, not by the database: a sort after the outer joins would be a temporary one, and a customer's entitlements are all read anyway.
+    const rows = (
+      (await this.ds.query(
+        `SELECT c.position AS position, e.entitlement_id AS entitlement_id, e.granted_at AS granted_at, e.state AS state FROM (SELECT 1 AS one) AS one
        LEFT JOIN rm_checkpoints c ON c.subscription_id = ${a}
-       LEFT JOIN rm_entitlements e ON e.customer_id = ${b}
-       ORDER BY e.granted_at, e.entitlement_id`,
-      [checkpointId, customerId],
-    )) as { position: string | number | null; entitlement_id: string | null; state: string | null }[];
+       LEFT JOIN rm_entitlements e ON e.customer_id = ${b}`,
+        [checkpointId, customerId],
+      )) as { position: string | number | null; entitlement_id: string | null; granted_at: string | null; state: string | null }[]
+    ).sort((x, y) => byKeys(x.granted_at, y.granted_at) || byKeys(x.entitlement_id, y.entitlement_id));
     return {
       position: rows[0]?.position == null ? 0 : Number(rows[0].position),
       entitlements: rows.filter((r) => r.entitlement_id !== null).map((r) => ({ entitlementId: r.entitlement_id!, state: JSON.parse(r.state!) as Entitlement })),
@@ -223,7 +243,7 @@ export class ReadModelQueries {
     return this.ds
       .getRepository(EntitlementEntity)
       .createQueryBuilder('e')
-      .where('e.status IN (:...live)', { live: ['active', 'suspended'] })
+      .where(`${this.notIndexed('e', 'status', 'status')} IN (:...live)`, { live: ['active', 'suspended'] })
       .andWhere('e.graceEndsAt IS NOT NULL AND e.graceEndsAt <= :now', { now: now.toISOString() })
       .orderBy('e.graceEndsAt', 'ASC')
       .take(limit)
@@ -261,13 +281,13 @@ export class ReadModelQueries {
    * (normally done at once; left over by a crash).
    */
   async dunningDue(now: Date, limit = 500): Promise<DunningRow[]> {
-    return this.ds
-      .getRepository(DunningEntity)
-      .createQueryBuilder('d')
-      .where('(d.status = :pastDue AND d.suspendAt <= :now)', { pastDue: 'past_due', now: now.toISOString() })
-      .orWhere('d.status = :recovering', { recovering: 'recovering' })
-      .orderBy('d.updatedAt', 'ASC')
-      .take(limit)
-      .getMany();
+    // Two ranges of indexes (rm_dunning_due, rm_dunning_recovering), merged: an OR of both would scan.
+    const repo = this.ds.getRepository(DunningEntity);
+    const [due, recovering] = await Promise.all([
+      repo.createQueryBuilder('d').where('d.status = :pastDue AND d.suspendAt <= :now', { pastDue: 'past_due', now: now.toISOString() }).orderBy('d.suspendAt', 'ASC').take(limit).getMany(),
+      repo.createQueryBuilder('d').where('d.status = :recovering', { recovering: 'recovering' }).orderBy('d.updatedAt', 'ASC').take(limit).getMany(),
+    ]);
+    return [...due, ...recovering].sort((x, y) => byKeys(x.updatedAt, y.updatedAt)).slice(0, limit);
   }
+
 }

@@ -54,6 +54,9 @@ export const EntitlementEntity = new EntitySchema<EntitlementRow>({
     { name: 'rm_entitlements_status_granted', columns: ['status', 'grantedAt', 'entitlementId'] },
     { name: 'rm_entitlements_product', columns: ['productId', 'grantedAt', 'entitlementId'] },
     { name: 'rm_entitlements_valid_until', columns: ['validUntil', 'entitlementId'] },
+    { name: 'rm_entitlements_granted', columns: ['grantedAt', 'entitlementId'] },
+    { name: 'rm_entitlements_customer_valid_until', columns: ['customerId', 'validUntil', 'entitlementId'] },
+    { name: 'rm_entitlements_grace', columns: ['graceEndsAt'] },
   ],
 });
 
@@ -103,6 +106,7 @@ export const OrderEntity = new EntitySchema<OrderRow>({
   indices: [
     { name: 'rm_orders_customer', columns: ['customerId', 'receivedAt', 'orderId'] },
     { name: 'rm_orders_status', columns: ['status', 'receivedAt', 'orderId'] },
+    { name: 'rm_orders_received', columns: ['receivedAt', 'orderId'] },
   ],
 });
 
@@ -130,8 +134,10 @@ export const AccessRequestEntity = new EntitySchema<AccessRequestRow>({
   },
   indices: [
     { name: 'rm_access_requests_status', columns: ['status', 'requestedAt', 'requestId'] },
-    { name: 'rm_access_requests_customer', columns: ['customerId', 'status', 'requestedAt'] },
-    { name: 'rm_access_requests_unfulfilled', columns: ['status', 'fulfilledAt', 'decidedAt'] },
+    { name: 'rm_access_requests_requested', columns: ['requestedAt', 'requestId'] },
+    { name: 'rm_access_requests_customer_requested', columns: ['customerId', 'requestedAt', 'requestId'] },
+    { name: 'rm_access_requests_customer_status', columns: ['customerId', 'status', 'requestedAt', 'requestId'] },
+    { name: 'rm_access_requests_unfulfilled_decided', columns: ['status', 'decidedAt'], where: 'fulfilled_at IS NULL' },
   ],
 });
 
@@ -168,7 +174,10 @@ export const DunningEntity = new EntitySchema<DunningRow>({
     lastRevision: int('last_revision'),
     lastPosition: position('last_position'),
   },
-  indices: [{ name: 'rm_dunning_due', columns: ['status', 'suspendAt'] }],
+  indices: [
+    { name: 'rm_dunning_due', columns: ['status', 'suspendAt'] },
+    { name: 'rm_dunning_recovering', columns: ['status', 'updatedAt'] },
+  ],
 });
 
 export const CheckpointEntity = new EntitySchema<CheckpointRow>({
