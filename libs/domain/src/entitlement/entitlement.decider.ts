@@ -8,6 +8,7 @@ import type { EntitlementEvent, FeatureDelta, LimitChange, PlanTerms } from './e
 import {
   deviceLimit,
   evolveEntitlement,
+  foldEntitlementFrom,
   initialEntitlementState,
   type Entitlement,
   type EntitlementState,
@@ -370,5 +371,5 @@ export function featureDelta(from: FeatureSet, to: FeatureSet): FeatureDelta {
 
 /** Folds a stream's events into state. */
 export function foldEntitlement(events: readonly EntitlementEvent[]): EntitlementState {
-  return events.reduce(evolveEntitlement, initialEntitlementState);
+  return foldEntitlementFrom(initialEntitlementState, events);
 }

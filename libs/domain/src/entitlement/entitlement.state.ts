@@ -176,3 +176,54 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
       return assertNever(event, 'entitlement event');
   }
 }
+
+/**
+ * The state after `events` from `state`: what `events.reduce(evolveEntitlement, state)` gives,
+ * without copying the assigned users and the devices at every seat and device event (which made a
+ * stream whose seats accumulate quadratic to fold: 14 s at 50,000 events). Runs of seat and device
+ * events change working copies in place; every other event, and the end, hands the state to
+ * `evolveEntitlement` as it is. A stream the decider wrote assigns a user one seat at a time
+ * (assigning a held seat is refused), so a set of users is the same list.
+ */
+export function foldEntitlementFrom(state: EntitlementState, events: readonly EntitlementEvent[]): EntitlementState {
+  let users: Set<string> | null = null;
+  let devices: Map<string, ActiveDevice> | null = null;
+  let updatedAt: string | null = null;
+  const settle = (): void => {
+    if (updatedAt === null || state.status === 'none') return;
+    state = withTerms(state, { ...(users ? { assignedUsers: [...users] } : {}), ...(devices ? { devices: Object.fromEntries(devices) } : {}), updatedAt });
+    users = null;
+    devices = null;
+    updatedAt = null;
+  };
+  for (const event of events) {
+    if (state.status === 'none' || !IN_PLACE.has(event.type)) {
+      settle();
+      state = evolveEntitlement(state, event);
+      continue;
+    }
+    const current = state;
+    switch (event.type) {
+      case 'SeatAssigned':
+        (users ??= new Set(current.assignedUsers)).add(event.data.userId);
+        break;
+      case 'SeatReleased':
+        (users ??= new Set(current.assignedUsers)).delete(event.data.userId);
+        break;
+      case 'DeviceActivated': {
+        const d = event.data;
+        (devices ??= new Map(Object.entries(current.devices))).set(d.deviceId, { deviceId: d.deviceId, userId: d.userId, activatedAt: event.metadata.effectiveAt });
+        break;
+      }
+      case 'DeviceDeactivated':
+        (devices ??= new Map(Object.entries(current.devices))).delete(event.data.deviceId);
+        break;
+    }
+    updatedAt = event.metadata.effectiveAt;
+  }
+  settle();
+  return state;
+}
+
+/** The events `foldEntitlementFrom` applies to working copies. */
+const IN_PLACE: ReadonlySet<EntitlementEvent['type']> = new Set(['SeatAssigned', 'SeatReleased', 'DeviceActivated', 'DeviceDeactivated']);
