@@ -114,6 +114,13 @@ export interface EventStore {
   append(stream: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
   /** Events of one stream in revision order; `[]` for a stream that does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * The revision at which the event `id` is stored in `stream`, or null. A command loaded from a
+   * snapshot reads only the events after it; this finds what a retried command wrote before it.
+   * SQLite looks the id up in the whole stream; EventStoreDB within its idempotency window (the
+   * stream's newest events, as an append does).
+   */
+  revisionOf(stream: string, id: string): Promise<number | null>;
   /** A page of the global log in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catch-up subscription to the global log: history first, then live, in order, without gaps or duplicates. */

@@ -7,3 +7,4 @@ export * from './nest/event-store.module';
 export * from './esdb/esdb-event-store';
 export * from './esdb/esdb-mapping';
 export * from './upcasting-event-store';
+export * from './snapshots/sqlite-snapshot-store';

@@ -52,6 +52,10 @@ export class UpcastingEventStore implements EventStore {
     return this.inner.subscribeAll((events) => handler(this.upcastAll(events)), options);
   }
 
+  revisionOf(stream: string, id: string): Promise<number | null> {
+    return this.inner.revisionOf(stream, id);
+  }
+
   headPosition(): Promise<number> {
     return this.inner.headPosition();
   }

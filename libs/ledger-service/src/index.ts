@@ -10,3 +10,6 @@ export type { SeatAssignmentPage } from './list-seat-assignments/list-seat-assig
 export type { CustomerSummary } from './get-customer-summary/get-customer-summary.query';
 export type { GetCatalogController } from './get-catalog/get-catalog.http.controller';
 export * from './search-customers/customer-list.view';
+export { EntitlementRepository, type LoadedEntitlement } from './entitlements/entitlement.repository';
+export { EventStreams, eventIdFor } from './infrastructure/event-streams';
+export { StreamSnapshots, snapshotPath } from './infrastructure/stream-snapshots';

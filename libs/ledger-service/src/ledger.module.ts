@@ -46,6 +46,7 @@ import { GrantEntitlementHandler } from './grant-entitlement/grant-entitlement.h
 import { GrantEntitlementController } from './grant-entitlement/grant-entitlement.http.controller';
 import { CatalogService } from './infrastructure/catalog.service';
 import { EventStreams } from './infrastructure/event-streams';
+import { StreamSnapshots } from './infrastructure/stream-snapshots';
 import { IdempotencyKeys } from './infrastructure/idempotency-keys';
 import { IssueLicenseTokenHandler } from './issue-license-token/issue-license-token.handler';
 import { IssueLicenseTokenController } from './issue-license-token/issue-license-token.http.controller';
@@ -182,6 +183,7 @@ export class LedgerModule {
         { provide: ERP_ORDERS_SUBSCRIPTION, useValue: { group: config.ERP_ORDERS_GROUP, concurrency: config.ERP_ORDERS_CONCURRENCY } },
         ErpOrderSubscription,
         EventStreams,
+        StreamSnapshots,
         IdempotencyKeys,
         CatalogService,
         EntitlementRepository,

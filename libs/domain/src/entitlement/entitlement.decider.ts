@@ -2,6 +2,7 @@ import { addOnFeatures, resolveSku, type FeatureSet, type PlanSpec, type Product
 import type { PublishedCatalog } from '../catalog/catalog';
 import { assertNever, effectiveAt, envelope, type CommandMetadata } from '../shared/envelope';
 import { reject } from '../shared/errors';
+import { UPCASTERS, upcastersVersion } from '../upcasting/upcaster';
 import { addDays, addTerm, isBefore, toMillis } from '../shared/time';
 import type { EntitlementCommand } from './entitlement.commands';
 import type { EntitlementEvent, FeatureDelta, LimitChange, PlanTerms } from './entitlement.events';
@@ -370,6 +371,14 @@ export function featureDelta(from: FeatureSet, to: FeatureSet): FeatureDelta {
 }
 
 /** Folds a stream's events into state. */
+/**
+ * The version of the entitlement fold: a snapshot made by another version is not used. Raise
+ * ENTITLEMENT_EVOLVE_VERSION whenever evolveEntitlement changes what it makes of an event; the
+ * upcasters in force (the shape events are read in) are part of it by themselves.
+ */
+export const ENTITLEMENT_EVOLVE_VERSION = 1;
+export const ENTITLEMENT_FOLD_VERSION = `entitlement-${ENTITLEMENT_EVOLVE_VERSION}+${upcastersVersion(UPCASTERS)}`;
+
 export function foldEntitlement(events: readonly EntitlementEvent[]): EntitlementState {
   return foldEntitlementFrom(initialEntitlementState, events);
 }

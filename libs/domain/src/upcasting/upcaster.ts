@@ -36,3 +36,11 @@ export function createUpcaster(table: UpcasterTable) {
 export const UPCASTERS: UpcasterTable = {};
 
 export const upcastEvent = createUpcaster(UPCASTERS);
+
+/** Which upcasters a table holds (each event type with its steps), as a short stable string: part of a fold's version. */
+export function upcastersVersion(table: UpcasterTable): string {
+  const steps = Object.keys(table)
+    .sort()
+    .map((type) => `${type}:${Object.keys(table[type]!).sort((a, b) => Number(a) - Number(b)).join('.')}`);
+  return steps.length === 0 ? 'v1' : steps.join(',');
+}

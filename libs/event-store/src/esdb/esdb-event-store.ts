@@ -145,6 +145,11 @@ export class EsdbEventStore implements EventStore {
     return { revision: last.revision, position: last.position, duplicate: true };
   }
 
+  async revisionOf(stream: string, id: string): Promise<number | null> {
+    const newestFirst = await this.read(stream, { direction: esdb().BACKWARDS, fromRevision: esdb().END, maxCount: this.window });
+    return newestFirst.find((e) => e.id === id)?.revision ?? null;
+  }
+
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     return this.read(stream, { direction: esdb().FORWARDS, fromRevision: options.fromRevision === undefined ? esdb().START : BigInt(options.fromRevision), maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER });
   }

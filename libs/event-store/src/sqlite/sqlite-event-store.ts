@@ -98,7 +98,7 @@ export class SqliteEventStore implements EventStore {
   private failure: Error | null = null;
   private readonly pollIntervalMs: number;
   private readonly maxBatch: number;
-  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement; loadCheckpoint: Database.Statement };
+  private readonly stmt: { head: Database.Statement; readStream: Database.Statement; readAll: Database.Statement; loadCheckpoint: Database.Statement; revisionOf: Database.Statement };
   readonly checkpoints: CheckpointStore;
   private idle: (() => void) | null = null;
 
@@ -118,6 +118,7 @@ export class SqliteEventStore implements EventStore {
     this.stmt = {
       head: this.db.prepare('SELECT MAX(position) FROM events').pluck(),
       readStream: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`).raw(true),
+      revisionOf: this.db.prepare('SELECT revision FROM events WHERE id = ? AND stream = ?').pluck(true),
       readAll: this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
       loadCheckpoint: this.db.prepare('SELECT position FROM checkpoints WHERE subscription_id = ?').pluck(),
     };
@@ -248,6 +249,10 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     return (this.stmt.readStream.all(stream, options.fromRevision ?? 0, options.maxCount ?? -1) as Row[]).map(toRecorded);
+  }
+
+  async revisionOf(stream: string, id: string): Promise<number | null> {
+    return (this.stmt.revisionOf.get(id, stream) as number | undefined) ?? null;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

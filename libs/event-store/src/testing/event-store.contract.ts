@@ -91,6 +91,18 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         expect(page.map((e) => e.revision)).toEqual([1, 2]);
       });
 
+      it('finds the revision of an event by its id, in its own stream only', async () => {
+        const events = [ev(), ev(), ev()];
+        await store.append(s, events);
+        const other = `test-${randomUUID()}`;
+        await store.append(other, [ev()]);
+        expect(await store.revisionOf(s, events[1]!.id)).toBe(1);
+        expect(await store.revisionOf(s, events[2]!.id)).toBe(2);
+        expect(await store.revisionOf(other, events[1]!.id)).toBeNull();
+        expect(await store.revisionOf(s, randomUUID())).toBeNull();
+        expect(await store.revisionOf(`missing-${randomUUID()}`, events[0]!.id)).toBeNull();
+      });
+
       it('rejects an empty append', async () => {
         await expect(store.append(s, [])).rejects.toThrow(/no events/);
       });

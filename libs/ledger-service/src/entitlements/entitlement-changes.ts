@@ -76,7 +76,7 @@ export class EntitlementChanges {
         // A scoped viewer learns nothing from a missing entitlement either: the same answer as for another customer's,
         // before If-Match or an Idempotency-Key could tell the two apart.
         if (options.viewer?.customers && loaded.state.status === 'none') throw new DomainError('ENTITLEMENT.NOT_FOUND', `entitlement ${entitlementId} does not exist`);
-        const already = this.entitlements.writtenBy(loaded, options.commandId);
+        const already = await this.entitlements.writtenBy(loaded, options.commandId);
         if (already.length > 0) {
           assertSameRequest(already, options.requestHash, { entitlementId });
           const last = already[already.length - 1]!;

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { entitlementStream, foldEntitlement, type EntitlementEvent, type EntitlementState } from '@el/domain';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ENTITLEMENT_FOLD_VERSION, entitlementStream, foldEntitlementFrom, initialEntitlementState, type EntitlementEvent, type EntitlementState } from '@el/domain';
 import type { AppendResult, RecordedEvent } from '@el/event-store';
 import { EventStreams, type LoadedStream } from '../infrastructure/event-streams';
+import { StreamSnapshots } from '../infrastructure/stream-snapshots';
 
 /** An entitlement as loaded from its stream: the folded state and where the stream stands. */
 export interface LoadedEntitlement {
@@ -21,11 +22,20 @@ export interface LoadedEntitlement {
  */
 @Injectable()
 export class EntitlementRepository {
-  constructor(private readonly streams: EventStreams) {}
+  constructor(
+    private readonly streams: EventStreams,
+    // Absent when a test builds the repository by hand: streams are then folded from their start.
+    @Optional() @Inject(StreamSnapshots) private readonly snapshots: StreamSnapshots | null = null,
+  ) {}
 
+  /** The newest snapshot (when there is one of this fold's version) and the events after it, folded. */
   async load(entitlementId: string): Promise<LoadedEntitlement> {
-    const stream = await this.streams.load<EntitlementEvent>(entitlementStream(entitlementId));
-    return { entitlementId, state: foldEntitlement(stream.events), revision: stream.revision, position: stream.position, stream };
+    const name = entitlementStream(entitlementId);
+    const snapshot = this.snapshots?.load<EntitlementState>(name, ENTITLEMENT_FOLD_VERSION) ?? null;
+    const stream = await this.streams.load<EntitlementEvent>(name, snapshot ?? undefined);
+    const state = foldEntitlementFrom(snapshot?.state ?? initialEntitlementState, stream.events);
+    if (state.status !== 'none') this.snapshots?.loaded({ stream: name, version: ENTITLEMENT_FOLD_VERSION, revision: stream.revision, position: stream.position, state });
+    return { entitlementId, state, revision: stream.revision, position: stream.position, stream };
   }
 
   /**
@@ -43,8 +53,8 @@ export class EntitlementRepository {
     return this.streams.append(loaded.stream.stream, events, EventStreams.expected(loaded.stream), commandId);
   }
 
-  /** Events `commandId` already wrote to this entitlement (empty when it never ran). */
-  writtenBy(loaded: LoadedEntitlement, commandId: string): RecordedEvent[] {
-    return this.streams.writtenBy(loaded.stream, commandId);
+  /** Events `commandId` already wrote to this entitlement (empty when it never ran), also before the snapshot it was loaded from. */
+  writtenBy(loaded: LoadedEntitlement, commandId: string): Promise<RecordedEvent[]> {
+    return this.streams.findWrittenBy(loaded.stream, commandId);
   }
 }

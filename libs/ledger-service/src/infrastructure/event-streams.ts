@@ -6,8 +6,11 @@ import { LedgerError } from '../ledger.errors';
 
 export interface LoadedStream<E extends DomainEvent> {
   readonly stream: string;
+  /** The events read: the whole stream, or those after a snapshot (from revision `from`). */
   readonly events: E[];
   readonly recorded: readonly RecordedEvent[];
+  /** The revision of the first event read: 0, or the one after the snapshot the stream was loaded from. */
+  readonly from: number;
   /** Revision of the last event; -1 when the stream does not exist. */
   readonly revision: number;
   /** Position of the last event; 0 when the stream does not exist. */
@@ -28,15 +31,17 @@ export function eventIdFor(commandId: string, stream: string, index: number): st
 export class EventStreams {
   constructor(@InjectEventStore() readonly store: EventStore) {}
 
-  async load<E extends DomainEvent>(stream: string): Promise<LoadedStream<E>> {
-    const recorded = await this.store.readStream(stream);
+  /** The whole stream, or (`after` a snapshot's revision and position) the events after it. */
+  async load<E extends DomainEvent>(stream: string, after?: { readonly revision: number; readonly position: number }): Promise<LoadedStream<E>> {
+    const recorded = await this.store.readStream(stream, after ? { fromRevision: after.revision + 1 } : {});
     const last = recorded[recorded.length - 1];
     return {
       stream,
       recorded,
       events: recorded.map((r) => toDomainEvent<E>(r)),
-      revision: last ? last.revision : NO_STREAM_REVISION,
-      position: last ? last.position : 0,
+      from: after ? after.revision + 1 : 0,
+      revision: last ? last.revision : after ? after.revision : NO_STREAM_REVISION,
+      position: last ? last.position : after ? after.position : 0,
     };
   }
 
@@ -62,6 +67,19 @@ export class EventStreams {
       out.push(loaded.recorded[i]!);
     }
     return out;
+  }
+
+  /**
+   * Events a command already wrote to this stream, also when the stream was loaded from a snapshot
+   * taken after them: the store finds the first one by its id, and they are read from there.
+   */
+  async findWrittenBy(loaded: LoadedStream<DomainEvent>, commandId: string): Promise<RecordedEvent[]> {
+    const read = this.writtenBy(loaded, commandId);
+    if (read.length > 0 || loaded.from === 0) return read;
+    const at = await this.store.revisionOf(loaded.stream, eventIdFor(commandId, loaded.stream, 0));
+    if (at === null || at >= loaded.from) return [];
+    const from = await this.store.readStream(loaded.stream, { fromRevision: at, maxCount: loaded.from - at });
+    return this.writtenBy({ ...loaded, recorded: from, from: at }, commandId);
   }
 
   static expected(loaded: { revision: number }): ExpectedRevision {

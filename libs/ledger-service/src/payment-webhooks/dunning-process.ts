@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { decideDunning, DomainError, dunningStream, foldDunning, nextDunningStep, type DunningCommand, type DunningEvent, type DunningState } from '@el/domain';
-import { InjectEventStore, isConcurrencyError, type EventStore } from '@el/event-store';
+import { InjectEventStore, isConcurrencyError, type EventStore, type RecordedEvent } from '@el/event-store';
 import { Clock, jitter, KeyedSerializer, type RequestContext } from '@el/platform';
 import { MAX_PAGE_SIZE, ReadModelQueries, ReadYourWrites, type EntitlementRow } from '@el/read-models';
 import type { EntitlementWriteResult } from '../entitlements/entitlement-changes';
-import { EntitlementRepository } from '../entitlements/entitlement.repository';
+import { EntitlementRepository, type LoadedEntitlement } from '../entitlements/entitlement.repository';
 import { commandMetadata, systemContext } from '../infrastructure/command-metadata';
 import { EventStreams } from '../infrastructure/event-streams';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
@@ -186,6 +186,14 @@ export class DunningProcess {
     return out;
   }
 
+  /** The entitlement's newest EntitlementSuspended event: in the events loaded, or (loaded from a snapshot after it) in the whole stream. */
+  private async lastSuspension(loaded: LoadedEntitlement): Promise<RecordedEvent | undefined> {
+    const isSuspension = (e: RecordedEvent) => e.type === 'EntitlementSuspended';
+    const recent = [...loaded.stream.recorded].reverse().find(isSuspension);
+    if (recent || loaded.stream.from === 0) return recent;
+    return [...(await this.streams.load(loaded.stream.stream)).recorded].reverse().find(isSuspension);
+  }
+
   /**
    * Reinstates each entitlement only while the suspension in force is the
    * one this case made (`If-Match` on the revision that was checked): one an
@@ -197,13 +205,13 @@ export class DunningProcess {
     for (const [entitlementId, caseId] of Object.entries(suspended)) {
       for (let attempt = 1; ; attempt++) {
         const loaded = await this.entitlements.load(entitlementId);
-        const reinstatedBefore = this.entitlements.writtenBy(loaded, commandIdOf(reinstateKey(customerId, caseId)));
+        const reinstatedBefore = await this.entitlements.writtenBy(loaded, commandIdOf(reinstateKey(customerId, caseId)));
         if (reinstatedBefore.length > 0) {
           out.reinstated.push(entitlementId);
           break;
         }
-        const ours = this.entitlements.writtenBy(loaded, commandIdOf(suspendKey(customerId, caseId)))[0];
-        const lastSuspension = [...loaded.stream.recorded].reverse().find((e) => e.type === 'EntitlementSuspended');
+        const ours = (await this.entitlements.writtenBy(loaded, commandIdOf(suspendKey(customerId, caseId))))[0];
+        const lastSuspension = await this.lastSuspension(loaded);
         if (loaded.state.status !== 'suspended' || ours === undefined || lastSuspension?.id !== ours.id) break;
         try {
           const ctx: RequestContext = { ...this.context(correlationId), idempotencyKey: reinstateKey(customerId, caseId), ifMatch: loaded.revision };
