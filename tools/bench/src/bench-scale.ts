@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const results: { db: string; size: number; cases: Map<string, { p50: number; p99: number; rows: number }> }[] = [];
   try {
     for (const db of DBS) {
-      if (db === 'postgres' && !pg) pg = await startPostgres({ dir: join(work.dir, 'postgres') });
+      if (db === 'postgres' && !pg) pg = await startPostgres({ durable: true });
       for (const size of SIZES) {
         const config = db === 'sqlite' ? ({ kind: 'sqlite', path: join(work.dir, `rm-${size}.db`) } as const) : ({ kind: 'postgres', url: await createDatabase(pg!.url, `scale_${size}`), poolSize: 2 } as const);
         const ds = await openReadModels(config);
