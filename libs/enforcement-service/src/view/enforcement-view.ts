@@ -17,8 +17,11 @@ export interface PendingChange {
   readonly entitlement: EntitlementV1;
 }
 
-/** The snapshot format this view writes and reads (2: before catalogs and held changes; refused, the view is rebuilt). */
-export const VIEW_SNAPSHOT_VERSION = 3;
+/**
+ * The snapshot format this view writes and reads: 4 is a stream of lines (see SnapshotFile). Older ones are
+ * refused and the view rebuilt (2: before catalogs and held changes; 3: one JSON document).
+ */
+export const VIEW_SNAPSHOT_VERSION = 4;
 
 /** What a snapshot file holds: the view's state and where its input stood. */
 export interface ViewSnapshot {
@@ -41,6 +44,9 @@ export interface ViewSnapshot {
   /** Catalog versions read past `position`. */
   readonly pendingCatalogs: readonly CatalogInForce[];
 }
+
+/** A snapshot without its entitlements: what a snapshot file's first line holds (the entitlements follow, one a line). */
+export type ViewSnapshotHeader = Omit<ViewSnapshot, 'entitlements'>;
 
 const NO_SUBJECTS: readonly CheckSubject[] = [];
 
@@ -78,7 +84,7 @@ export class EnforcementView {
   constructor(
     readonly topic: string,
     readonly scope: string,
-    snapshot?: ViewSnapshot,
+    snapshot?: ViewSnapshotHeader & { readonly entitlements?: readonly EntitlementV1[] },
   ) {
     this.watermarks = new WatermarkTracker(snapshot?.watermarks);
     this.safePosition = snapshot?.position ?? 0;
@@ -233,7 +239,19 @@ export class EnforcementView {
     this.waiters.cancel();
   }
 
+  /** The whole view as one value (tests; files are written by `snapshotHeader` and `states`, a line at a time). */
   snapshot(now: Date): ViewSnapshot {
+    return { ...this.snapshotHeader(now), entitlements: [...this.states()] };
+  }
+
+  /**
+   * Where the view stands, without its entitlements. Written first: `states()`, read after it while the
+   * view goes on applying changes, then hands out each entitlement as it is when reached — never older
+   * than at `position` here. A view restored from the two replays its feed from these offsets, and a
+   * replayed change older than the state it holds changes nothing (revisions), so it ends where a view
+   * built from the topic would.
+   */
+  snapshotHeader(now: Date): ViewSnapshotHeader {
     return {
       version: VIEW_SNAPSHOT_VERSION,
       topic: this.topic,
@@ -243,11 +261,21 @@ export class EnforcementView {
       lastEventPosition: this.lastEvent,
       watermarks: this.watermarks.snapshot(),
       offsets: this.nextOffsets(),
-      entitlements: [...this.entitlements.values()].map((e) => e.v1),
       pending: [...this.pending],
       catalog: this.catalogInForce,
       pendingCatalogs: [...this.pendingCatalogs],
     };
+  }
+
+  /** Every entitlement's state, one at a time (no copy of the whole view). */
+  *states(): IterableIterator<EntitlementV1> {
+    for (const e of this.entitlements.values()) yield e.v1;
+  }
+
+  /** Puts an entitlement read from a snapshot file back (after `new EnforcementView(topic, scope, header)`). */
+  restore(state: EntitlementV1): void {
+    const previous = this.entitlements.get(state.entitlementId)?.v1;
+    if (!previous || previous.revision < state.revision) this.put(state, previous);
   }
 
   private wake(): void {

@@ -1,9 +1,25 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { VIEW_SNAPSHOT_VERSION, type ViewSnapshot } from './enforcement-view';
+import { createInterface } from 'node:readline';
+import type { EntitlementV1 } from '@el/contracts';
+import { VIEW_SNAPSHOT_VERSION, type ViewSnapshotHeader } from './enforcement-view';
 
-export type SnapshotLoad = { readonly kind: 'loaded'; readonly snapshot: ViewSnapshot } | { readonly kind: 'none' } | { readonly kind: 'unusable'; readonly reason: string };
+/**
+ * A snapshot as found: its header, and its entitlements to read one at a time (`states` throws
+ * SnapshotIncomplete when the file ends before its last line says it does).
+ */
+export type SnapshotLoad =
+  | { readonly kind: 'loaded'; readonly header: ViewSnapshotHeader; readonly states: AsyncIterable<EntitlementV1> }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'unusable'; readonly reason: string };
+
+export class SnapshotIncomplete extends Error {
+  override readonly name = 'SnapshotIncomplete';
+}
+
+/** Lines per write call (each chunk is made without yielding, so it stays small), and per turn of the event loop when read. */
+const LINES_PER_WRITE = 2_000;
 
 /** Where the view's input stands now: what a snapshot's offsets must agree with to be resumed from. */
 export interface FeedPosition {
@@ -14,9 +30,12 @@ export interface FeedPosition {
 }
 
 /**
- * The view's snapshot on disk: one JSON file, replaced atomically (write to a
- * temporary file, fsync, rename), so a crash mid-write leaves the previous
- * snapshot. A snapshot is resumed from only where its offsets mean something:
+ * The view's snapshot on disk, a stream of JSON lines: the header (where the
+ * view stands), one line per entitlement, and a last line with their count.
+ * Written and read a chunk at a time, so neither makes one string of the whole
+ * view (at a million entitlements that failed: V8's longest string) nor holds
+ * the event loop for long. Replaced atomically (write to a temporary file,
+ * fsync, rename), so a crash mid-write leaves the previous snapshot. A snapshot is resumed from only where its offsets mean something:
  * the same topic in the same scope (not one taken with BUS=kafka when the
  * process now runs BUS=inprocess, or from another Kafka cluster), the same
  * partitions, and no offset past the end of its partition. Anything else is
@@ -26,56 +45,115 @@ export interface FeedPosition {
 export class SnapshotFile {
   constructor(readonly path: string) {}
 
-  load(feed: FeedPosition): SnapshotLoad {
-    let text: string;
+  async load(feed: FeedPosition): Promise<SnapshotLoad> {
+    let stream: ReturnType<typeof createReadStream>;
     try {
-      text = readFileSync(this.path, 'utf8');
+      stream = createReadStream(this.path, { encoding: 'utf8', highWaterMark: 1 << 18 });
+      await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
       return { kind: 'unusable', reason: `cannot read ${this.path}: ${(err as Error).message}` };
     }
-    let s: ViewSnapshot;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
+    const first = await lines.next().catch((err: Error) => ({ done: true as const, value: undefined, error: err }));
+    let s: ViewSnapshotHeader & { readonly format?: unknown };
     try {
-      s = JSON.parse(text) as ViewSnapshot;
+      if (first.done || first.value === undefined) throw new Error('the file is empty');
+      s = JSON.parse(first.value) as typeof s;
     } catch (err) {
-      return { kind: 'unusable', reason: `${this.path} is not JSON: ${(err as Error).message}` };
+      stream.destroy();
+      return { kind: 'unusable', reason: `${this.path} does not start with a snapshot header: ${(err as Error).message}` };
     }
-    // Older versions are rebuilt, not migrated: a version 2 view applied changes past its position and knew no catalog.
-    if (s?.version !== VIEW_SNAPSHOT_VERSION) return { kind: 'unusable', reason: `${this.path} has version ${JSON.stringify(s?.version)}, this view writes ${VIEW_SNAPSHOT_VERSION}` };
-    if (s.topic !== feed.topic) return { kind: 'unusable', reason: `${this.path} was taken from topic ${s.topic}, this view reads ${feed.topic}` };
-    if (s.scope !== feed.scope) return { kind: 'unusable', reason: `${this.path} was taken from ${s.scope}, this view reads ${feed.scope} (the bus or the broker changed)` };
-    if (!Array.isArray(s.entitlements) || !Array.isArray(s.pending) || !Array.isArray(s.pendingCatalogs) || s.catalog === undefined || typeof s.offsets !== 'object' || s.offsets === null || !Number.isInteger(s.position)) {
-      return { kind: 'unusable', reason: `${this.path} is incomplete` };
+    const unusable = this.check(s, feed);
+    if (unusable) {
+      stream.destroy();
+      return { kind: 'unusable', reason: unusable };
+    }
+    const path = this.path;
+    async function* states(): AsyncGenerator<EntitlementV1> {
+      let count = 0;
+      try {
+        for (;;) {
+          const next = await lines.next();
+          if (next.done) throw new SnapshotIncomplete(`${path} ends after ${count} entitlements, before its last line`);
+          const line = JSON.parse(next.value) as EntitlementV1 | { readonly end: true; readonly count: number };
+          if ('end' in line) {
+            if (line.count !== count) throw new SnapshotIncomplete(`${path} holds ${count} entitlements, its last line says ${line.count}`);
+            return;
+          }
+          count += 1;
+          yield line;
+          // Lines buffered by the reader are handed out in microtasks: let timers and I/O in between.
+          if (count % LINES_PER_WRITE === 0) await new Promise<void>((r) => setImmediate(r));
+        }
+      } finally {
+        stream.destroy();
+      }
+    }
+    return { kind: 'loaded', header: s, states: states() };
+  }
+
+  /** Why a header cannot be resumed from here (null: it can). */
+  private check(s: ViewSnapshotHeader, feed: FeedPosition): string | null {
+    // Older versions are rebuilt, not migrated: a version 2 view applied changes past its position and knew no catalog; 3 was one JSON document.
+    if (s?.version !== VIEW_SNAPSHOT_VERSION) return `${this.path} has version ${JSON.stringify(s?.version)}, this view writes ${VIEW_SNAPSHOT_VERSION}`;
+    if (s.topic !== feed.topic) return `${this.path} was taken from topic ${s.topic}, this view reads ${feed.topic}`;
+    if (s.scope !== feed.scope) return `${this.path} was taken from ${s.scope}, this view reads ${feed.scope} (the bus or the broker changed)`;
+    if (!Array.isArray(s.pending) || !Array.isArray(s.pendingCatalogs) || s.catalog === undefined || typeof s.offsets !== 'object' || s.offsets === null || !Number.isInteger(s.position)) {
+      return `${this.path} is incomplete`;
     }
     const partitions = Object.keys(feed.endOffsets).length;
     if (Object.keys(s.offsets).some((p) => feed.endOffsets[Number(p)] === undefined) || (s.watermarks?.partitions || partitions) !== partitions) {
-      return { kind: 'unusable', reason: `${this.path} was taken from ${s.watermarks?.partitions} partitions, ${feed.topic} has ${partitions}` };
+      return `${this.path} was taken from ${s.watermarks?.partitions} partitions, ${feed.topic} has ${partitions}`;
     }
     for (const [p, next] of Object.entries(s.offsets)) {
       if (BigInt(next) > BigInt(feed.endOffsets[Number(p)]!)) {
-        return { kind: 'unusable', reason: `${this.path} resumes partition ${p} at offset ${next}, past its end ${feed.endOffsets[Number(p)]} (the topic was recreated or the log replaced)` };
+        return `${this.path} resumes partition ${p} at offset ${next}, past its end ${feed.endOffsets[Number(p)]} (the topic was recreated or the log replaced)`;
       }
     }
-    return { kind: 'loaded', snapshot: s };
+    return null;
   }
 
-  async save(snapshot: ViewSnapshot): Promise<number> {
+  /**
+   * Writes `header`, then every state `states` hands out (read while the writes go on: see
+   * EnforcementView.snapshotHeader), a chunk of lines per write, then their count. Returns the bytes written.
+   */
+  async save(header: ViewSnapshotHeader, states: Iterable<EntitlementV1>): Promise<{ bytes: number; entitlements: number }> {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    const text = JSON.stringify(snapshot);
     const file = await open(tmp, 'w', 0o600);
+    let bytes = 0;
+    let count = 0;
     try {
-      await file.writeFile(text);
+      const write = async (text: string) => {
+        bytes += Buffer.byteLength(text);
+        await file.write(text);
+      };
+      await write(`${JSON.stringify(header)}\n`);
+      let chunk: string[] = [];
+      for (const state of states) {
+        chunk.push(JSON.stringify(state));
+        count += 1;
+        if (chunk.length >= LINES_PER_WRITE) {
+          await write(`${chunk.join('\n')}\n`);
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) await write(`${chunk.join('\n')}\n`);
+      await write(`${JSON.stringify({ end: true, count })}\n`);
       await file.sync();
-    } finally {
-      await file.close();
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
+    await file.close();
     try {
       await rename(tmp, this.path);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    return text.length;
+    return { bytes, entitlements: count };
   }
 }

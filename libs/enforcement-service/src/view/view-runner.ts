@@ -32,6 +32,8 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   private lastSnapshot: { at: string; position: number; bytes: number; changes: number } | null = null;
   private lastRejected: { at: string; offset: string; partition: number; reason: string } | null = null;
   private snapshotting: Promise<void> | null = null;
+  /** The view being read from its snapshot file (for /health meanwhile). */
+  private restoring: EnforcementView | null = null;
   private readonly messages;
   /** The installation whose messages this view reads (null: not known, every message is read). */
   private expectedInstallation: string | null = null;
@@ -61,19 +63,38 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   async onModuleInit(): Promise<void> {
     const [scope, endOffsets] = await Promise.all([this.bus.offsetScope(this.topic), this.bus.endOffsets(this.topic)]);
     this.startEnds = endOffsets;
-    const loaded = this.snapshots.load({ topic: this.topic, scope, endOffsets });
-    if (loaded.kind === 'unusable') this.logger.warn({ reason: loaded.reason }, 'snapshot unusable; rebuilding the view from the beginning of the topic');
-    this.viewInstance = new EnforcementView(this.topic, scope, loaded.kind === 'loaded' ? loaded.snapshot : undefined);
-    if (loaded.kind === 'loaded') {
-      this.lastSnapshot = { at: loaded.snapshot.takenAt, position: loaded.snapshot.position, bytes: 0, changes: 0 };
-      this.logger.log({ path: this.snapshots.path, position: loaded.snapshot.position, entitlements: loaded.snapshot.entitlements.length, offsets: loaded.snapshot.offsets }, 'view restored from snapshot');
-    }
-    this.updateCaughtUp();
+    // Registered first: while a big snapshot is read, /health (answered from the start) says so.
     this.registerObservability();
+    this.viewInstance = await this.restore(scope, endOffsets);
+    this.updateCaughtUp();
     if (this.config.ENFORCEMENT_SNAPSHOT_INTERVAL_MS > 0) {
       this.timer = setInterval(() => void this.snapshot().catch((err) => this.logger.error({ err }, 'snapshot failed')), this.config.ENFORCEMENT_SNAPSHOT_INTERVAL_MS);
       this.timer.unref();
     }
+  }
+
+  /** The view from its snapshot file (read a line at a time), or an empty one when there is none or it cannot be used. */
+  private async restore(scope: string, endOffsets: Record<number, string>): Promise<EnforcementView> {
+    const started = performance.now();
+    const loaded = await this.snapshots.load({ topic: this.topic, scope, endOffsets });
+    if (loaded.kind === 'none') return new EnforcementView(this.topic, scope);
+    if (loaded.kind === 'unusable') {
+      this.logger.warn({ reason: loaded.reason }, 'snapshot unusable; rebuilding the view from the beginning of the topic');
+      return new EnforcementView(this.topic, scope);
+    }
+    const view = new EnforcementView(this.topic, scope, loaded.header);
+    this.restoring = view;
+    try {
+      for await (const state of loaded.states) view.restore(state);
+    } catch (err) {
+      this.logger.warn({ reason: (err as Error).message }, 'snapshot unusable; rebuilding the view from the beginning of the topic');
+      return new EnforcementView(this.topic, scope);
+    } finally {
+      this.restoring = null;
+    }
+    this.lastSnapshot = { at: loaded.header.takenAt, position: loaded.header.position, bytes: 0, changes: 0 };
+    this.logger.log({ path: this.snapshots.path, position: loaded.header.position, entitlements: view.size.entitlements, offsets: loaded.header.offsets, ms: Math.round(performance.now() - started) }, 'view restored from snapshot');
+    return view;
   }
 
   /** How the feed is consumed: this instance's group, from the snapshot's offsets (the next one of each partition). */
@@ -106,11 +127,11 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     if (!this.lastSnapshot && view.changes === 0) return;
     this.snapshotting = (async () => {
       const started = performance.now();
-      const snap = view.snapshot(this.clock.now());
+      const header = view.snapshotHeader(this.clock.now());
       const changes = view.changes;
-      const bytes = await this.snapshots.save(snap);
-      this.lastSnapshot = { at: snap.takenAt, position: snap.position, bytes, changes };
-      this.logger.debug({ position: snap.position, entitlements: snap.entitlements.length, bytes, ms: Math.round(performance.now() - started) }, 'snapshot written');
+      const { bytes, entitlements } = await this.snapshots.save(header, view.states());
+      this.lastSnapshot = { at: header.takenAt, position: header.position, bytes, changes };
+      this.logger.debug({ position: header.position, entitlements, bytes, ms: Math.round(performance.now() - started) }, 'snapshot written');
     })().finally(() => {
       this.snapshotting = null;
     });
@@ -244,7 +265,8 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   }
 
   private async report(): Promise<ComponentHealth> {
-    const view = this.viewInstance;
+    const view = this.viewInstance as EnforcementView | undefined;
+    if (!view) return { status: 'down', reason: 'restoring the view from its snapshot', topic: this.topic, restored: this.restoring?.size.entitlements ?? 0, snapshot: { path: this.snapshots.path } };
     let progress: { behind: number; ahead: string | null } | null = null;
     try {
       progress = await withTimeout(this.progress(), DEPENDENCY_PROBE_MS);
@@ -274,9 +296,9 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
 
   private registerObservability(): void {
     this.health.register('enforcementView', () => this.report());
-    this.metrics.gauge('enforcement_view_position', 'Ledger position every change up to which is in the view', [], (g) => g.set(this.viewInstance.position));
-    this.metrics.gauge('enforcement_view_catalog_version', 'Catalog version in force at the view position (0: none read yet; upgrade hints come from CATALOG_PATH)', [], (g) => g.set(this.viewInstance.catalog?.version ?? 0));
-    this.metrics.gauge('enforcement_view_entitlements', 'Entitlements held by the view', [], (g) => g.set(this.viewInstance.size.entitlements));
+    this.metrics.gauge('enforcement_view_position', 'Ledger position every change up to which is in the view', [], (g) => g.set(this.viewInstance?.position ?? 0));
+    this.metrics.gauge('enforcement_view_catalog_version', 'Catalog version in force at the view position (0: none read yet; upgrade hints come from CATALOG_PATH)', [], (g) => g.set(this.viewInstance?.catalog?.version ?? 0));
+    this.metrics.gauge('enforcement_view_entitlements', 'Entitlements held by the view', [], (g) => g.set(this.viewInstance?.size.entitlements ?? 0));
     this.metrics.gauge('enforcement_view_lag_seconds', 'How late the newest message arrived (its publish time to applied)', [], (g) => g.set(this.lastApplyLagMs / 1000));
     this.metrics.gauge('enforcement_view_messages_behind', 'Messages of ledger.entitlements.v1 not read yet', [], async (g) => {
       try {
