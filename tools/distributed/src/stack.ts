@@ -271,7 +271,7 @@ export class LocalStack {
           [
             ...Object.entries(body.components ?? {})
               .filter(([, c]) => c.status === 'down')
-              .map(([k, c]) => `${k} down (${(c.reason ?? c.error ?? '').slice(0, 80)}${'progress' in c ? ` ${JSON.stringify((c as { progress: unknown }).progress)}` : ''})`),
+              .map(([k, c]) => `${k} down (${(c.reason ?? c.error ?? '').slice(0, 80)}${'progress' in c ? ` ${JSON.stringify((c as { progress: unknown }).progress)}` : ''}${'replay' in c ? ` ${JSON.stringify((c as { replay: unknown }).replay)}` : ''})`),
             ...(waiting.length > 0 ? [`consumers ${waiting.join(', ')}`] : []),
           ].join(', '),
         );

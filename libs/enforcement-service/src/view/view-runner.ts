@@ -27,6 +27,8 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   private timer: NodeJS.Timeout | null = null;
   private startEnds: Record<number, string> | null = null;
   private caughtUp = false;
+  /** Messages read while replaying (before caught up), and since when: the replay's rate and ETA on /health. */
+  private readonly replay = { since: 0, read: 0 };
   private lastApplyLagMs = 0;
   private lastMessageAt: number | null = null;
   private lastSnapshot: { at: string; position: number; bytes: number; changes: number } | null = null;
@@ -140,6 +142,10 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
 
   /** Applies one message of the feed (an entitlement change, a watermark or a catalog version); never throws for a bad message. */
   handle(m: IncomingMessage): void {
+    if (!this.caughtUp) {
+      this.replay.since ||= performance.now();
+      this.replay.read += 1;
+    }
     if (!this.ofThisInstallation(m)) {
       // Another installation's message on the same topic (a shared cluster without KAFKA_TOPIC_PREFIX): its positions are not ours.
       this.messages.inc({ outcome: 'other_installation' });
@@ -251,6 +257,10 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   }
 
   /** How far the view is from the end of its topic, and why its offsets cannot be right if they are past that end. */
+  private replayProgress(behind: number | null): ReplayProgress {
+    return replayProgress(this.replay.read, this.replay.since ? (performance.now() - this.replay.since) / 1000 : 0, behind);
+  }
+
   private async progress(): Promise<{ behind: number; ahead: string | null }> {
     const ends = await this.bus.endOffsets(this.topic);
     const next = this.viewInstance.nextOffsets();
@@ -288,6 +298,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
       held: view.held,
       catalogVersion: view.catalog?.version ?? null,
       lag: { messages: behind, seconds: lagSeconds, lastMessageAt: this.lastMessageAt ? new Date(this.lastMessageAt).toISOString() : null },
+      ...(!this.caughtUp && this.consuming ? { replay: this.replayProgress(behind) } : {}),
       ...view.size,
       snapshot: { path: this.snapshots.path, ...(this.lastSnapshot ? { takenAt: this.lastSnapshot.at, position: this.lastSnapshot.position } : { takenAt: null }) },
       ...(this.lastRejected ? { lastRejected: this.lastRejected } : {}),
@@ -311,3 +322,17 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
 }
 
 export const DEFAULT_ENFORCEMENT_TOPIC = TOPICS.entitlements;
+
+export interface ReplayProgress {
+  readonly read: number;
+  /** Messages read per second so far (null in the first half second, or before the first message). */
+  readonly perSecond: number | null;
+  /** When the replay should be done at that rate (null while the rate or what is left is unknown). */
+  readonly etaSeconds: number | null;
+}
+
+/** A replay's progress: `read` messages in `seconds`, `behind` left to read. */
+export function replayProgress(read: number, seconds: number, behind: number | null): ReplayProgress {
+  const perSecond = seconds >= 0.5 && read > 0 ? read / seconds : null;
+  return { read, perSecond: perSecond === null ? null : Math.round(perSecond), etaSeconds: perSecond !== null && behind !== null ? Math.ceil(behind / perSecond) : null };
+}
