@@ -89,11 +89,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       // Several handlers of one topic are several consumers (the enforcement view, metering): each its own subscription.
-      // Every consumer joins its group at once: a (re)start is ready after the slowest join, not after their sum.
-      const subscriptions: Promise<void>[] = [];
-      for (const [topic, first] of this.getHandlers()) for (let h: NestMessageHandler | undefined = first; h; h = h.next) subscriptions.push(this.subscribe(topic, h));
-      const failed = (await Promise.allSettled(subscriptions)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      for (const [topic, first] of this.getHandlers()) for (let h: NestMessageHandler | undefined = first; h; h = h.next) await this.subscribe(topic, h);
       callback();
     } catch (err) {
       callback(err);
