@@ -55,7 +55,7 @@ describe('a service answers while it boots (listen)', () => {
     const health = await get('/health');
     expect(health).toMatchObject({ status: 503, retryAfter: '1', body: { status: 'starting', components: { catchUp: { status: 'down', reason: 'replaying', position: 40, head: 100 } } } });
     expect(health.body['startingForSeconds']).toEqual(expect.any(Number));
-    expect(await get('/v1/anything')).toMatchObject({ status: 503, retryAfter: '1', body: { code: 'SERVICE.STARTING' } });
+    expect(await get('/v1/anything')).toMatchObject({ status: 503, retryAfter: '1', body: { statusCode: 503, code: 'SERVICE.STARTING', message: expect.stringContaining('starting'), details: { retryAfterSeconds: 1 } } });
 
     release();
     await listening;

@@ -77,7 +77,8 @@ async function answerWhileBooting(app: NestFastifyApplication, port: number, hos
       );
       return;
     }
-    send(res, 503, { code: 'SERVICE.STARTING', message: `the service is starting (for ${startingFor} s): it catches up before it answers; see /health for its progress`, retryAfterSeconds: 1 }, { 'retry-after': '1' });
+    // The shape of every error answer (see the error filter).
+    send(res, 503, { statusCode: 503, code: 'SERVICE.STARTING', message: `the service is starting (for ${startingFor} s): it catches up before it answers; see /health for its progress`, details: { retryAfterSeconds: 1 } }, { 'retry-after': '1' });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
