@@ -102,6 +102,16 @@ function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> {
   });
 }
 
+/** Waits for a process to be ready; one that never gets there is stopped before the error goes on. */
+async function readyOrStopped(stop: () => Promise<unknown>, ready: Promise<void>): Promise<void> {
+  try {
+    await ready;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 /** Spawns a node process whose output is kept (the last 20,000 characters) for the error when it fails. */
 function spawnNode(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -224,12 +234,7 @@ async function distributed(): Promise<Stack> {
     });
     // The launcher stops its services on SIGTERM (then exits); registered before Kafka and PostgreSQL are stopped.
     const stop = onCleanup('distributed services', () => stopChild(launcher.child, 60_000));
-    try {
-      await waitFor('npm run start:distributed', launcher, () => launcher.output().includes('Entitlement Ledger (distributed) is up'));
-    } catch (err) {
-      await stop();
-      throw err;
-    }
+    await readyOrStopped(stop, waitFor('npm run start:distributed', launcher, () => launcher.output().includes('Entitlement Ledger (distributed) is up')));
     return { launcher, ports };
   });
   const url = (port: number) => `http://127.0.0.1:${port}`;
@@ -278,12 +283,7 @@ async function embedded(): Promise<Stack> {
       KAFKA_TOPIC_PARTITIONS: '6',
     });
     const stop = onCleanup('embedded process', () => stopChild(app.child));
-    try {
-      await waitFor('the embedded process', app, () => app.output().includes('is up'));
-    } catch (err) {
-      await stop();
-      throw err;
-    }
+    await readyOrStopped(stop, waitFor('the embedded process', app, () => app.output().includes('is up')));
     return { app, port };
   });
   const url = `http://127.0.0.1:${port}`;

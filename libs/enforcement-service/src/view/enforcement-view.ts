@@ -186,10 +186,7 @@ export class EnforcementView {
       if (ready.length > 0) {
         // Partitions are read independently: ledger order is restored here (per entitlement it already is).
         ready.sort((a, b) => a.position - b.position);
-        for (const { entitlement } of ready) {
-          const held = this.entitlements.get(entitlement.entitlementId);
-          if (!held || held.v1.revision < entitlement.revision) this.put(entitlement, held?.v1);
-        }
+        for (const { entitlement } of ready) this.putIfNewer(entitlement);
         this.pending = later;
       }
     }
@@ -274,6 +271,11 @@ export class EnforcementView {
 
   /** Puts an entitlement read from a snapshot file back (after `new EnforcementView(topic, scope, header)`). */
   restore(state: EntitlementV1): void {
+    this.putIfNewer(state);
+  }
+
+  /** Puts a state unless the view holds this revision of the entitlement or a later one. */
+  private putIfNewer(state: EntitlementV1): void {
     const previous = this.entitlements.get(state.entitlementId)?.v1;
     if (!previous || previous.revision < state.revision) this.put(state, previous);
   }
