@@ -16,3 +16,4 @@ export * from './audit.v1';
 export * from './catalog-published.v1';
 export * from './decision-record.v1';
 export * from './decision-replay.v1';
+export * from './partitioning';

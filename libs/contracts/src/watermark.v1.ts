@@ -49,7 +49,11 @@ export class WatermarkTracker {
   private readonly byPartition = new Map<number, number>();
   private partitions = 0;
 
-  constructor(initial?: { partitions: number; watermarks: Record<number, number> }) {
+  /** `holds`: the partitions a view reads when it holds only some (VIEW_PARTITIONS); its position is theirs. */
+  constructor(
+    initial?: { partitions: number; watermarks: Record<number, number> },
+    private readonly holds: readonly number[] | null = null,
+  ) {
     if (initial) {
       this.partitions = initial.partitions;
       for (const [p, w] of Object.entries(initial.watermarks)) this.byPartition.set(Number(p), w);
@@ -64,6 +68,11 @@ export class WatermarkTracker {
   }
 
   position(): number {
+    if (this.holds) {
+      let min = Infinity;
+      for (const p of this.holds) min = Math.min(min, this.byPartition.get(p) ?? 0);
+      return this.holds.length === 0 ? 0 : min;
+    }
     if (this.partitions === 0 || this.byPartition.size < this.partitions) return 0;
     let min = Infinity;
     for (const w of this.byPartition.values()) min = Math.min(min, w);

@@ -151,8 +151,13 @@ function suite(name: string, open: () => Promise<Fixture>) {
       const scenarios: Record<keyof typeof enforcementErrorTable, () => Promise<{ status: number; body: any }>> = {
         'ENTITLEMENT.NOT_FOUND': () => app.get('/v1/view/entitlements/not-in-the-view'),
         'CUSTOMER.NOT_FOUND': async () => app.post('/v1/check', { customerId: 'globex', feature: 'dashboards' }, await app.keyFor('customer-user', ['acme'])),
+        // A shard holding partition 1 of 3, asked about acme, in partition 0 (tools/distributed sharding.kafka.e2e tests two shards).
+        'VIEW.NOT_HELD': async () => (await start(join(fx.dataDir, 'shard'), { VIEW_PARTITIONS: '1' })).post('/v1/check', { customerId: 'acme', feature: 'dashboards' }),
       };
-      for (const [code, status] of Object.entries(enforcementErrorTable)) {
+      // One partition in-process: there it is a configuration error at boot, not an answer.
+      const sharded = name === 'Kafka';
+      if (!sharded) await expect(start(join(fx.dataDir, 'shard'), { VIEW_PARTITIONS: '0' })).rejects.toThrow('VIEW_PARTITIONS: shards the partitions of a Kafka topic');
+      for (const [code, status] of Object.entries(enforcementErrorTable).filter(([code]) => sharded || code !== 'VIEW.NOT_HELD')) {
         const res = await scenarios[code as keyof typeof enforcementErrorTable]();
         expect({ code, status: res.status, body: res.body.code }).toEqual({ code, status, body: code });
       }

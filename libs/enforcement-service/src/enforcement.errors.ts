@@ -7,4 +7,6 @@ export const enforcementErrorTable = {
   'ENTITLEMENT.NOT_FOUND': 404,
   /** A check or view read for a customer the credential may not see (as if it did not exist). */
   'CUSTOMER.NOT_FOUND': 404,
+  /** A check or view read for a customer whose partition another shard holds (VIEW_PARTITIONS): ask that one. */
+  'VIEW.NOT_HELD': 421,
 } as const satisfies Readonly<Record<string, number>>;

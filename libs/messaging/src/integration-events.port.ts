@@ -58,6 +58,11 @@ export interface ConsumeOptions {
    * group's committed offsets.
    */
   readonly startFrom?: Readonly<Record<number, string>>;
+  /**
+   * Read only these partitions of the topic (a shard of a view: VIEW_PARTITIONS); default every
+   * one. The group's only member is assigned them whatever the group's other members ask.
+   */
+  readonly partitions?: readonly number[];
 }
 
 export interface RunningConsumer {

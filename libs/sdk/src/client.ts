@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { calculateJwkThumbprint, type JSONWebKeySet } from 'jose';
 import { randomUUID } from 'node:crypto';
-import type { CheckRequestV1, CheckResponseV1, UsageEventV1 } from '@el/contracts';
+import { partitionOf, type CheckRequestV1, type CheckResponseV1, type UsageEventV1 } from '@el/contracts';
 import { check, type Catalog, type CheckRequest, type Decision, type MeterSpec, type UsageLookup } from '@el/domain';
 import { DEFAULT_LEEWAY_SECONDS, LicenseKeySet, LicenseTokenError, verifyLicenseToken, type VerifiedLicense } from './verify';
 
@@ -11,6 +11,11 @@ export interface EntitlementClientOptions {
   readonly ledgerUrl?: string;
   /** The enforcement API for checks the token cannot answer; default `ledgerUrl` (the embedded server serves both). */
   readonly enforcementUrl?: string;
+  /**
+   * A sharded enforcement service (each instance started with VIEW_PARTITIONS): a check goes to the
+   * instance holding its customer's partition. Used instead of `enforcementUrl`; see `EnforcementShards`.
+   */
+  readonly enforcementShards?: EnforcementShards;
   /** A token your backend obtained (`POST /v1/tokens`). */
   readonly token?: string;
   /** Or let the client ask the ledger for one (needs `headers` that the ledger accepts). */
@@ -130,6 +135,7 @@ export class EntitlementClient {
   private flushing: Promise<void> | null = null;
 
   private constructor(private readonly options: EntitlementClientOptions) {
+    if (options.enforcementShards) shardUrlFor('', options.enforcementShards); // says what is wrong with the map, at once
     this.now = options.now ?? Date.now;
     this.leewayMs = (options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS) * 1000;
     this.keys = new LicenseKeySet(options.jwks ?? { keys: [] });
@@ -212,7 +218,8 @@ export class EntitlementClient {
   /** Asks the enforcement API, waiting until its view is at least as recent as the token. */
   async checkRemote(feature: string, options: CheckOptions = {}): Promise<ClientDecision> {
     const customerId = this.current?.customerId ?? this.customerId();
-    const base = this.options.enforcementUrl ?? this.options.ledgerUrl;
+    const shards = this.options.enforcementShards;
+    const base = shards && customerId ? shardUrlFor(customerId, shards) : (this.options.enforcementUrl ?? this.options.ledgerUrl);
     if (!customerId || !base) return this.unavailable(feature, !base ? 'no enforcement API is configured' : 'no customer is known yet');
     const { atMs, ...rest } = options;
     const body: CheckRequestV1 = {
@@ -548,4 +555,27 @@ export class EntitlementClient {
       this.emit({ type: 'error', stage: 'cache', error: err as Error });
     }
   }
+}
+
+/**
+ * The instances of a sharded enforcement service: `partitions` is the partition count of
+ * ledger.entitlements.v1, and each instance's `holds` its VIEW_PARTITIONS. Every partition must be
+ * held by some instance. A service's /health shows its shard under components.enforcementView.shard.
+ */
+export interface EnforcementShards {
+  readonly partitions: number;
+  readonly instances: readonly { readonly url: string; readonly holds: readonly number[] }[];
+}
+
+/**
+ * The URL of the instance that holds `customerId` (client-side routing: a router in front of the
+ * shards does the same with partitionOf from @el/contracts). Throws a TypeError naming the partitions
+ * no instance holds.
+ */
+export function shardUrlFor(customerId: string, shards: EnforcementShards): string {
+  const byPartition = new Map<number, string>();
+  for (const i of shards.instances) for (const p of i.holds) if (!byPartition.has(p)) byPartition.set(p, i.url);
+  const missing = Array.from({ length: shards.partitions }, (_, p) => p).filter((p) => !byPartition.has(p));
+  if (missing.length > 0) throw new TypeError(`enforcementShards: no instance holds partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${shards.partitions}`);
+  return byPartition.get(partitionOf(customerId, shards.partitions))!;
 }

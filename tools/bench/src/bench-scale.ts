@@ -77,16 +77,17 @@ function viewState(i: number): EntitlementV1 {
     seats: 5,
     assignedUsers: [`user-${i}-a`, `user-${i}-b`],
     devices: [],
-    maxDevicesPerSeat: null,
-    validFrom: '2026-01-01T00:00:00.000Z',
-    validUntil: '2027-01-01T00:00:00.000Z',
-    graceEndsAt: '2027-01-15T00:00:00.000Z',
+    deviceLimit: null,
+    // Granted over a year, a second apart: every entitlement its own instants.
+    validFrom: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString(),
+    validUntil: new Date(Date.parse('2027-01-01T00:00:00.000Z') + i * 1000).toISOString(),
+    graceDays: 14,
+    graceEndsAt: new Date(Date.parse('2027-01-15T00:00:00.000Z') + i * 1000).toISOString(),
     regions: null,
     features: { dashboards: {}, projects: { limit: 25 }, 'reports.export': {}, api_calls: { meter: { period: 'month', cap: 100_000, capType: 'soft' } } },
+    addOns: [],
     revision: 3,
-    position: i + 1,
-    updatedAt: '2026-06-01T00:00:00.000Z',
-  } as unknown as EntitlementV1;
+  };
 }
 
 /** Runs `work` while a 1 ms timer measures how late it fires: the longest the event loop was held, in ms. */
@@ -204,14 +205,14 @@ async function viewTable(): Promise<string> {
       gc?.();
       const perEntitlement = (process.memoryUsage().heapUsed - before) / size;
       const file = new SnapshotFile(join(work.dir, 'enforcement-view.json'));
-      const saved = await worstHold(() => file.save(view!.snapshotHeader(new Date()), view!.states()));
+      const saved = await worstHold(() => file.save(view!.snapshotHeader(new Date()), view!.lines()));
       view = null;
       gc?.();
       const loaded = await worstHold(async () => {
         const found = await file.load({ topic: 't', scope: 'bench', endOffsets: { 0: '0' } });
         if (found.kind !== 'loaded') throw new Error(`snapshot not loaded: ${JSON.stringify(found)}`);
         const back = new EnforcementView('t', 'bench', found.header);
-        for await (const s of found.states) back.restore(s);
+        await back.restoreLines(found.lines);
         return back.size.entitlements;
       });
       if (loaded.result !== size) throw new Error(`restored ${loaded.result} of ${size}`);

@@ -27,8 +27,14 @@ export interface CheckSubject {
   /** Plan and add-on grants merged. */
   readonly features: FeatureSet;
   readonly seats: number;
-  readonly seatHolders: ReadonlySet<string>;
-  readonly devices: ReadonlySet<string>;
+  readonly seatHolders: Members;
+  readonly devices: Members;
+}
+
+/** What a check asks of a subject's users and devices: a Set, or anything as cheap to ask (the enforcement view's compact lists). */
+export interface Members {
+  has(key: string): boolean;
+  readonly size: number;
 }
 
 /** A subject as it travels (ISO instants, arrays): what integration events and license tokens carry. */

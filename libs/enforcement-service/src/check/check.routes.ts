@@ -92,6 +92,7 @@ export class CheckRoutes implements OnModuleInit {
       access,
       handler: async (body, request) => {
         visible(request, body.customerId);
+        this.held(body.customerId);
         const stale = await this.staleAfterWaiting(body.minPosition, body.minUsagePosition !== undefined ? [{ customerId: body.customerId, position: body.minUsagePosition }] : []);
         const at = this.decidingAt(stale);
         const d = this.decide(body, at);
@@ -108,7 +109,10 @@ export class CheckRoutes implements OnModuleInit {
       toErrorBody,
       access,
       handler: async (body, request) => {
-        for (const c of body.checks) visible(request, c.customerId);
+        for (const c of body.checks) {
+          visible(request, c.customerId);
+          this.held(c.customerId);
+        }
         const usage = body.checks.flatMap((c) => (c.minUsagePosition !== undefined ? [{ customerId: c.customerId, position: c.minUsagePosition }] : []));
         const stale = await this.staleAfterWaiting(body.minPosition, usage);
         // One instant, one position and one catalog for the whole batch: the answers are consistent with each other.
@@ -118,6 +122,12 @@ export class CheckRoutes implements OnModuleInit {
         return { position: at.position, catalogVersion: at.catalogVersion, stale, results };
       },
     });
+  }
+
+  /** A customer whose partition another shard holds (VIEW_PARTITIONS): 421, with where it is, never a wrong NO_ENTITLEMENT. */
+  private held(customerId: string): void {
+    const elsewhere = this.runner.notHeld(customerId);
+    if (elsewhere) throw notHeldError(elsewhere);
   }
 
   /**
@@ -195,6 +205,15 @@ function asReceived(c: Omit<CheckRequestV1, 'minPosition'>): DecisionRequestV1 {
   return r;
 }
 
+/** VIEW.NOT_HELD: the customer's partition is another shard's (see docs/sharding.md). */
+export function notHeldError(where: { customerId: string; partition: number; holds: readonly number[]; partitions: number }): CodedError {
+  return new CodedError(
+    'VIEW.NOT_HELD',
+    `customer ${where.customerId} is in partition ${where.partition} of ${where.partitions}; this instance holds partitions ${where.holds.join(',')}: send the check to the instance that holds ${where.partition}`,
+    where,
+  );
+}
+
 /** A principal limited to some customers asking about another: 404, as if the customer did not exist. */
 function visible(request: FastifyRequest, customerId: string): void {
   const principal = principalOf(request) as Principal;
@@ -213,6 +232,7 @@ const accessResponses = {
   '401': { description: 'AUTH.MISSING_CREDENTIAL or AUTH.INVALID_CREDENTIAL' },
   '403': { description: 'AUTH.FORBIDDEN: the role does not hold checks:run' },
   '404': { description: 'CUSTOMER.NOT_FOUND: a customer this credential may not see' },
+  '421': { description: 'VIEW.NOT_HELD: this instance is a shard (VIEW_PARTITIONS) and another holds the customer\'s partition; details name the partition' },
   '429': { description: 'RATE_LIMITED (RATE_LIMIT_CHECKS_PER_SECOND), with Retry-After' },
 };
 

@@ -1,5 +1,6 @@
 import { PositionWaiters } from './position-waiters';
-import { subjectFromV1, WatermarkTracker, type CatalogPublishedV1, type EntitlementEventV1, type EntitlementV1, type WatermarkV1 } from '@el/contracts';
+import { EntitlementTable } from './entitlement-table';
+import { WatermarkTracker, type CatalogPublishedV1, type EntitlementEventV1, type EntitlementV1, type WatermarkV1 } from '@el/contracts';
 import { check, type Catalog, type CheckContext, type CheckRequest, type CheckSubject, type Decision } from '@el/domain';
 
 /** A catalog version as the ledger published it, and the ledger position it is in force from. */
@@ -18,15 +19,18 @@ export interface PendingChange {
 }
 
 /**
- * The snapshot format this view writes and reads: 4 is a stream of lines (see SnapshotFile). Older ones are
- * refused and the view rebuilt (2: before catalogs and held changes; 3: one JSON document).
+ * The snapshot format this view writes and reads: 5 is a stream of lines (see SnapshotFile), each a
+ * profile or an entitlement as EntitlementTable writes them. Older ones are refused and the view rebuilt
+ * (2: before catalogs and held changes; 3: one JSON document; 4: one EntitlementV1 a line).
  */
-export const VIEW_SNAPSHOT_VERSION = 4;
+export const VIEW_SNAPSHOT_VERSION = 5;
 
 /** What a snapshot file holds: the view's state and where its input stood. */
 export interface ViewSnapshot {
   readonly version: typeof VIEW_SNAPSHOT_VERSION;
   readonly topic: string;
+  /** The partitions the view holds (VIEW_PARTITIONS); null or absent: every one. */
+  readonly holds?: readonly number[] | null;
   /** Where the offsets below are valid (IntegrationEvents.offsetScope): a Kafka cluster's topic, or the event store's log. */
   readonly scope: string;
   readonly takenAt: string;
@@ -45,15 +49,15 @@ export interface ViewSnapshot {
   readonly pendingCatalogs: readonly CatalogInForce[];
 }
 
-/** A snapshot without its entitlements: what a snapshot file's first line holds (the entitlements follow, one a line). */
+/** A snapshot without its entitlements: what a snapshot file's first line holds (the entitlements follow, a line each). */
 export type ViewSnapshotHeader = Omit<ViewSnapshot, 'entitlements'>;
 
 const NO_SUBJECTS: readonly CheckSubject[] = [];
 
 /**
  * The enforcement service's in-memory view of ledger.entitlements.v1: every
- * entitlement's latest state, indexed by customer (with its check subjects
- * precomputed), entitlement, user and device. Messages carry full states, so
+ * entitlement's latest state, in a compact table (EntitlementTable) indexed by
+ * customer, entitlement, user and device. Messages carry full states, so
  * applying one is a replace guarded by the entitlement's revision: duplicates
  * and redeliveries change nothing. The view's position comes from the relay's
  * watermarks: once every partition reported W, every change up to W is here.
@@ -67,10 +71,7 @@ const NO_SUBJECTS: readonly CheckSubject[] = [];
  * `replayDecision`).
  */
 export class EnforcementView {
-  private readonly entitlements = new Map<string, { readonly v1: EntitlementV1; readonly subject: CheckSubject }>();
-  private readonly byCustomer = new Map<string, CheckSubject[]>();
-  private readonly byUser = new Map<string, Set<string>>();
-  private readonly byDevice = new Map<string, Set<string>>();
+  private readonly table = new EntitlementTable();
   private readonly watermarks: WatermarkTracker;
   private readonly offsets = new Map<number, string>();
   private readonly waiters = new PositionWaiters();
@@ -85,12 +86,14 @@ export class EnforcementView {
     readonly topic: string,
     readonly scope: string,
     snapshot?: ViewSnapshotHeader & { readonly entitlements?: readonly EntitlementV1[] },
+    /** The partitions this view holds (a shard); null: every one. Its position is theirs. */
+    readonly holds: readonly number[] | null = snapshot?.holds ?? null,
   ) {
-    this.watermarks = new WatermarkTracker(snapshot?.watermarks);
+    this.watermarks = new WatermarkTracker(snapshot?.watermarks, holds);
     this.safePosition = snapshot?.position ?? 0;
     this.lastEvent = snapshot?.lastEventPosition ?? 0;
     for (const [p, o] of Object.entries(snapshot?.offsets ?? {})) this.offsets.set(Number(p), o);
-    for (const e of snapshot?.entitlements ?? []) this.put(e);
+    for (const e of snapshot?.entitlements ?? []) this.table.putIfNewer(e);
     this.pending = [...(snapshot?.pending ?? [])];
     this.catalogInForce = snapshot?.catalog ?? null;
     this.pendingCatalogs = [...(snapshot?.pendingCatalogs ?? [])];
@@ -121,8 +124,8 @@ export class EnforcementView {
     return this.changeCount;
   }
 
-  get size(): { entitlements: number; customers: number; users: number; devices: number } {
-    return { entitlements: this.entitlements.size, customers: this.byCustomer.size, users: this.byUser.size, devices: this.byDevice.size };
+  get size(): { entitlements: number; customers: number; users: number; devices: number; profiles: number } {
+    return this.table.size;
   }
 
   /** Next offset to read per partition. */
@@ -139,11 +142,11 @@ export class EnforcementView {
   applyChange(event: EntitlementEventV1): boolean {
     this.lastEvent = Math.max(this.lastEvent, event.position);
     const next = event.data.entitlement;
-    const held = this.entitlements.get(next.entitlementId);
-    if (held && held.v1.revision >= next.revision) return false;
+    const held = this.table.revisionOf(next.entitlementId);
+    if (held !== undefined && held >= next.revision) return false;
     this.changeCount += 1;
     if (event.position > this.safePosition) this.pending.push({ position: event.position, entitlement: next });
-    else this.put(next, held?.v1);
+    else this.table.putIfNewer(next);
     return true;
   }
 
@@ -186,7 +189,7 @@ export class EnforcementView {
       if (ready.length > 0) {
         // Partitions are read independently: ledger order is restored here (per entitlement it already is).
         ready.sort((a, b) => a.position - b.position);
-        for (const { entitlement } of ready) this.putIfNewer(entitlement);
+        for (const { entitlement } of ready) this.table.putIfNewer(entitlement);
         this.pending = later;
       }
     }
@@ -206,23 +209,23 @@ export class EnforcementView {
   }
 
   check(request: CheckRequest, ctx?: CheckContext): Decision {
-    return check(this.byCustomer.get(request.customerId) ?? NO_SUBJECTS, request, ctx);
+    return check(this.table.subjectsOf(request.customerId) ?? NO_SUBJECTS, request, ctx);
   }
 
   entitlement(id: string): EntitlementV1 | undefined {
-    return this.entitlements.get(id)?.v1;
+    return this.table.get(id);
   }
 
   ofCustomer(customerId: string): EntitlementV1[] {
-    return (this.byCustomer.get(customerId) ?? []).map((s) => this.entitlements.get(s.entitlementId)!.v1);
+    return this.table.ofCustomer(customerId);
   }
 
   ofUser(userId: string): EntitlementV1[] {
-    return [...(this.byUser.get(userId) ?? [])].map((id) => this.entitlements.get(id)!.v1);
+    return this.table.ofUser(userId);
   }
 
   ofDevice(deviceId: string): EntitlementV1[] {
-    return [...(this.byDevice.get(deviceId) ?? [])].map((id) => this.entitlements.get(id)!.v1);
+    return this.table.ofDevice(deviceId);
   }
 
   /** Resolves true once the view reached `position`, false after `timeoutMs`. */
@@ -236,13 +239,13 @@ export class EnforcementView {
     this.waiters.cancel();
   }
 
-  /** The whole view as one value (tests; files are written by `snapshotHeader` and `states`, a line at a time). */
+  /** The whole view as one value (tests; files are written by `snapshotHeader` and `lines`, a line at a time). */
   snapshot(now: Date): ViewSnapshot {
     return { ...this.snapshotHeader(now), entitlements: [...this.states()] };
   }
 
   /**
-   * Where the view stands, without its entitlements. Written first: `states()`, read after it while the
+   * Where the view stands, without its entitlements. Written first: `lines()`, read after it while the
    * view goes on applying changes, then hands out each entitlement as it is when reached — never older
    * than at `position` here. A view restored from the two replays its feed from these offsets, and a
    * replayed change older than the state it holds changes nothing (revisions), so it ends where a view
@@ -252,6 +255,7 @@ export class EnforcementView {
     return {
       version: VIEW_SNAPSHOT_VERSION,
       topic: this.topic,
+      holds: this.holds,
       scope: this.scope,
       takenAt: now.toISOString(),
       position: this.safePosition,
@@ -265,52 +269,30 @@ export class EnforcementView {
   }
 
   /** Every entitlement's state, one at a time (no copy of the whole view). */
-  *states(): IterableIterator<EntitlementV1> {
-    for (const e of this.entitlements.values()) yield e.v1;
+  states(): IterableIterator<EntitlementV1> {
+    return this.table.states();
   }
 
-  /** Puts an entitlement read from a snapshot file back (after `new EnforcementView(topic, scope, header)`). */
+  /** The entitlements as a snapshot file's lines (JSON text), one at a time. */
+  lines(): IterableIterator<string> {
+    return this.table.lines();
+  }
+
+  /** Puts an entitlement state back unless the view holds this revision or a later one. */
   restore(state: EntitlementV1): void {
-    this.putIfNewer(state);
+    this.table.putIfNewer(state);
   }
 
-  /** Puts a state unless the view holds this revision of the entitlement or a later one. */
-  private putIfNewer(state: EntitlementV1): void {
-    const previous = this.entitlements.get(state.entitlementId)?.v1;
-    if (!previous || previous.revision < state.revision) this.put(state, previous);
+  /**
+   * Puts back the entitlements of a snapshot file's lines (after `new EnforcementView(topic, scope, header)`);
+   * throws for a line that is not one `lines()` writes.
+   */
+  async restoreLines(lines: AsyncIterable<unknown>): Promise<void> {
+    const profiles = new Map<number, number>();
+    for await (const line of lines) this.table.restoreLine(line, profiles);
   }
 
   private wake(): void {
     this.waiters.reached(this.safePosition);
-  }
-
-  private put(next: EntitlementV1, previous?: EntitlementV1): void {
-    const subject = subjectFromV1(next);
-    this.entitlements.set(next.entitlementId, { v1: next, subject });
-    const list = this.byCustomer.get(next.customerId);
-    if (!list) {
-      this.byCustomer.set(next.customerId, [subject]);
-    } else {
-      const i = list.findIndex((s) => s.entitlementId === next.entitlementId);
-      if (i >= 0) list[i] = subject;
-      else list.push(subject);
-    }
-    reindex(this.byUser, next.entitlementId, previous?.assignedUsers ?? [], next.assignedUsers);
-    reindex(this.byDevice, next.entitlementId, previous?.devices.map((d) => d.deviceId) ?? [], next.devices.map((d) => d.deviceId));
-  }
-}
-
-function reindex(index: Map<string, Set<string>>, entitlementId: string, before: readonly string[], after: readonly string[]): void {
-  const now = new Set(after);
-  for (const key of before) {
-    if (now.has(key)) continue;
-    const set = index.get(key);
-    set?.delete(entitlementId);
-    if (set?.size === 0) index.delete(key);
-  }
-  for (const key of now) {
-    let set = index.get(key);
-    if (!set) index.set(key, (set = new Set()));
-    set.add(entitlementId);
   }
 }

@@ -67,7 +67,7 @@ describe('EnforcementView', () => {
     expect(view.ofUser('bob').map((e) => e.entitlementId)).toEqual(['e2']);
     expect(view.ofDevice('mac')).toEqual([]);
     expect(view.ofCustomer('acme')).toHaveLength(2);
-    expect(view.size).toEqual({ entitlements: 2, customers: 1, users: 2, devices: 0 });
+    expect(view.size).toEqual({ entitlements: 2, customers: 1, users: 2, devices: 0, profiles: 1 });
   });
 
   it('takes its position from watermarks: the lowest over every partition', () => {

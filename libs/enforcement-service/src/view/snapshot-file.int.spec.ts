@@ -7,32 +7,33 @@ import { SnapshotFile, SnapshotIncomplete, type FeedPosition } from './snapshot-
 
 /** An entitlement's state as the relay publishes it (only what the view reads varies). */
 function state(i: number, revision = 1): EntitlementV1 {
+  const plan = i % 7 === 0 ? 'enterprise' : 'pro';
   return {
     entitlementId: `ent-${i}`,
     customerId: `cust-${i % 1000}`,
     productId: 'analytics',
-    planId: 'pro',
-    planSku: 'ANL-PRO',
-    tier: 2,
+    planId: plan,
+    planSku: `ANL-${plan.toUpperCase()}`,
+    tier: plan === 'pro' ? 2 : 3,
     catalogVersion: 1,
-    status: 'active',
-    statusReason: null,
+    status: i % 10 === 3 ? 'suspended' : 'active',
+    statusReason: i % 10 === 3 ? 'unpaid invoice' : null,
     seats: 5,
-    assignedUsers: [`user-${i}`],
-    devices: [],
-    maxDevicesPerSeat: null,
+    assignedUsers: i % 5 === 0 ? [] : [`user-${i}`, `user-${i}-b`],
+    devices: i % 11 === 0 ? [{ deviceId: `dev-${i}`, userId: null }] : [],
+    deviceLimit: i % 11 === 0 ? 3 : null,
     validFrom: '2026-01-01T00:00:00.000Z',
-    validUntil: null,
-    graceEndsAt: null,
-    regions: null,
-    features: { 'reports.export': {} },
+    validUntil: i % 2 ? '2027-01-01T00:00:00.000Z' : null,
+    graceDays: 14,
+    graceEndsAt: i % 2 ? '2027-01-15T00:00:00.000Z' : null,
+    regions: plan === 'enterprise' ? ['EU', 'US'] : null,
+    features: plan === 'enterprise' ? { 'reports.export': {}, sso: {} } : { 'reports.export': {} },
+    addOns: i % 13 === 0 ? [{ sku: 'EXTRA', quantity: 2 }] : [],
     revision,
-    position: i + 1,
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  } as unknown as EntitlementV1;
+  };
 }
 
-describe('the enforcement view snapshot file (a line per entitlement)', () => {
+describe('the enforcement view snapshot file (a line per entitlement and per plan profile)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'el-view-snapshot-'));
   const file = new SnapshotFile(join(dir, 'enforcement-view.json'));
   const feed: FeedPosition = { topic: 't', scope: 'test-scope', endOffsets: { 0: '100', 1: '100' } };
@@ -48,31 +49,38 @@ describe('the enforcement view snapshot file (a line per entitlement)', () => {
     const loaded = await file.load(feed);
     if (loaded.kind !== 'loaded') throw new Error(`not loaded: ${JSON.stringify(loaded)}`);
     const view = new EnforcementView('t', 'test-scope', loaded.header);
-    for await (const s of loaded.states) view.restore(s);
+    await view.restoreLines(loaded.lines);
     return view;
   }
 
-  it('writes the header, a line per entitlement and their count, and reads back the same view', async () => {
+  it('writes the header, a line per entitlement and per plan profile, and their count, and reads back the same states', async () => {
     const view = viewOf(5_000);
-    const written = await file.save(view.snapshotHeader(new Date('2026-02-01T00:00:00Z')), view.states());
-    expect(written.entitlements).toBe(5_000);
+    const written = await file.save(view.snapshotHeader(new Date('2026-02-01T00:00:00Z')), view.lines());
+    // Eight profiles: two plans, with and without the add-on, with and without a device limit.
+    expect(written.lines).toBe(5_008);
     const lines = readFileSync(file.path, 'utf8').trimEnd().split('\n');
-    expect(lines).toHaveLength(5_002);
+    expect(lines).toHaveLength(5_010);
     expect(JSON.parse(lines[0]!)).toMatchObject({ version: VIEW_SNAPSHOT_VERSION, position: 7, offsets: { 0: '40', 1: '41' } });
-    expect(JSON.parse(lines[lines.length - 1]!)).toEqual({ end: true, count: 5_000 });
+    expect(JSON.parse(lines[lines.length - 1]!)).toEqual({ end: true, lines: 5_008 });
     const back = await restored();
+    expect(back.size).toEqual({ entitlements: 5_000, customers: 1_000, users: 8_000, devices: 455, profiles: 8 });
+    for (let i = 0; i < 5_000; i++) expect(back.entitlement(`ent-${i}`)).toStrictEqual(state(i));
     expect(back.snapshot(new Date(0))).toEqual(view.snapshot(new Date(0)));
     expect(back.nextOffsets()).toEqual({ 0: '40', 1: '41' });
   });
 
   it('refuses a file cut short (no count line, or a count that differs), an older version and a header for another feed', async () => {
     const view = viewOf(3);
-    await file.save(view.snapshotHeader(new Date(0)), view.states());
+    await file.save(view.snapshotHeader(new Date(0)), view.lines());
     const whole = readFileSync(file.path, 'utf8');
     writeFileSync(file.path, whole.split('\n').slice(0, 3).join('\n') + '\n');
     await expect(restored()).rejects.toThrow(SnapshotIncomplete);
-    writeFileSync(file.path, whole.replace('{"end":true,"count":3}', '{"end":true,"count":4}'));
+    // Two profiles (ent-0 is enterprise), three entitlements.
+    writeFileSync(file.path, whole.replace('{"end":true,"lines":5}', '{"end":true,"lines":6}'));
     await expect(restored()).rejects.toThrow(SnapshotIncomplete);
+    // An entitlement line naming a profile no line defined.
+    writeFileSync(file.path, whole.replace(/\n\["p",1,[^\n]*/, ''));
+    await expect(restored()).rejects.toThrow(/malformed/);
     // Version 3: the whole view as one JSON document.
     writeFileSync(file.path, JSON.stringify({ ...view.snapshot(new Date(0)), version: 3 }));
     expect(await file.load(feed)).toMatchObject({ kind: 'unusable', reason: expect.stringContaining('version 3') });
@@ -85,7 +93,7 @@ describe('the enforcement view snapshot file (a line per entitlement)', () => {
 
   it('keeps the state before or after a change applied while the file is written', async () => {
     const view = viewOf(100_000);
-    const saving = file.save(view.snapshotHeader(new Date(0)), view.states());
+    const saving = file.save(view.snapshotHeader(new Date(0)), view.lines());
     // A change applied while the snapshot is written: the file has it or the state before, never anything else.
     await new Promise((r) => setImmediate(r));
     view.restore(state(99_999, 2));

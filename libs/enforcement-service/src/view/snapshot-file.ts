@@ -2,15 +2,14 @@ import { createReadStream, mkdirSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { EntitlementV1 } from '@el/contracts';
 import { VIEW_SNAPSHOT_VERSION, type ViewSnapshotHeader } from './enforcement-view';
 
 /**
- * A snapshot as found: its header, and its entitlements to read one at a time (`states` throws
+ * A snapshot as found: its header, and its body's lines to read one at a time, parsed (`lines` throws
  * SnapshotIncomplete when the file ends before its last line says it does).
  */
 export type SnapshotLoad =
-  | { readonly kind: 'loaded'; readonly header: ViewSnapshotHeader; readonly states: AsyncIterable<EntitlementV1> }
+  | { readonly kind: 'loaded'; readonly header: ViewSnapshotHeader; readonly lines: AsyncIterable<unknown> }
   | { readonly kind: 'none' }
   | { readonly kind: 'unusable'; readonly reason: string };
 
@@ -25,13 +24,18 @@ const LINES_PER_WRITE = 2_000;
 export interface FeedPosition {
   readonly topic: string;
   readonly scope: string;
-  /** The next offset each partition will get. */
+  /** The next offset each partition the view reads will get. */
   readonly endOffsets: Readonly<Record<number, string>>;
+  /** The topic's partitions (default: as many as endOffsets names). */
+  readonly partitions?: number;
+  /** The partitions the view holds (VIEW_PARTITIONS); null or absent: every one. */
+  readonly holds?: readonly number[] | null;
 }
 
 /**
  * The view's snapshot on disk, a stream of JSON lines: the header (where the
- * view stands), one line per entitlement, and a last line with their count.
+ * view stands), the view's own lines (EnforcementView.lines: its entitlements
+ * and the plan profiles they share), and a last line with how many there are.
  * Written and read a chunk at a time, so neither makes one string of the whole
  * view (at a million entitlements that failed: V8's longest string) nor holds
  * the event loop for long. Replaced atomically (write to a temporary file,
@@ -70,15 +74,16 @@ export class SnapshotFile {
       return { kind: 'unusable', reason: unusable };
     }
     const path = this.path;
-    async function* states(): AsyncGenerator<EntitlementV1> {
+    async function* body(): AsyncGenerator<unknown> {
       let count = 0;
       try {
         for (;;) {
           const next = await lines.next();
-          if (next.done) throw new SnapshotIncomplete(`${path} ends after ${count} entitlements, before its last line`);
-          const line = JSON.parse(next.value) as EntitlementV1 | { readonly end: true; readonly count: number };
-          if ('end' in line) {
-            if (line.count !== count) throw new SnapshotIncomplete(`${path} holds ${count} entitlements, its last line says ${line.count}`);
+          if (next.done) throw new SnapshotIncomplete(`${path} ends after ${count} lines, before its last line`);
+          const line = JSON.parse(next.value) as unknown;
+          if (line !== null && typeof line === 'object' && !Array.isArray(line) && (line as { end?: unknown }).end === true) {
+            const said = (line as { lines?: unknown }).lines;
+            if (said !== count) throw new SnapshotIncomplete(`${path} holds ${count} lines, its last line says ${String(said)}`);
             return;
           }
           count += 1;
@@ -90,7 +95,7 @@ export class SnapshotFile {
         stream.destroy();
       }
     }
-    return { kind: 'loaded', header: s, states: states() };
+    return { kind: 'loaded', header: s, lines: body() };
   }
 
   /** Why a header cannot be resumed from here (null: it can). */
@@ -102,7 +107,9 @@ export class SnapshotFile {
     if (!Array.isArray(s.pending) || !Array.isArray(s.pendingCatalogs) || s.catalog === undefined || typeof s.offsets !== 'object' || s.offsets === null || !Number.isInteger(s.position)) {
       return `${this.path} is incomplete`;
     }
-    const partitions = Object.keys(feed.endOffsets).length;
+    const partitions = feed.partitions ?? Object.keys(feed.endOffsets).length;
+    const holds = JSON.stringify(feed.holds ?? null);
+    if (JSON.stringify(s.holds ?? null) !== holds) return `${this.path} holds partitions ${JSON.stringify(s.holds ?? 'all')}, this view holds ${feed.holds ? JSON.stringify(feed.holds) : 'all'} (VIEW_PARTITIONS changed)`;
     if (Object.keys(s.offsets).some((p) => feed.endOffsets[Number(p)] === undefined) || (s.watermarks?.partitions || partitions) !== partitions) {
       return `${this.path} was taken from ${s.watermarks?.partitions} partitions, ${feed.topic} has ${partitions}`;
     }
@@ -115,10 +122,11 @@ export class SnapshotFile {
   }
 
   /**
-   * Writes `header`, then every state `states` hands out (read while the writes go on: see
-   * EnforcementView.snapshotHeader), a chunk of lines per write, then their count. Returns the bytes written.
+   * Writes `header`, then every line `lines` hands out (JSON text, read while the writes go on: see
+   * EnforcementView.snapshotHeader), a chunk of lines per write, then their count. Returns the bytes
+   * and lines written.
    */
-  async save(header: ViewSnapshotHeader, states: Iterable<EntitlementV1>): Promise<{ bytes: number; entitlements: number }> {
+  async save(header: ViewSnapshotHeader, lines: Iterable<string>): Promise<{ bytes: number; lines: number }> {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
     const file = await open(tmp, 'w', 0o600);
@@ -131,8 +139,8 @@ export class SnapshotFile {
       };
       await write(`${JSON.stringify(header)}\n`);
       let chunk: string[] = [];
-      for (const state of states) {
-        chunk.push(JSON.stringify(state));
+      for (const line of lines) {
+        chunk.push(line);
         count += 1;
         if (chunk.length >= LINES_PER_WRITE) {
           await write(`${chunk.join('\n')}\n`);
@@ -140,7 +148,7 @@ export class SnapshotFile {
         }
       }
       if (chunk.length > 0) await write(`${chunk.join('\n')}\n`);
-      await write(`${JSON.stringify({ end: true, count })}\n`);
+      await write(`${JSON.stringify({ end: true, lines: count })}\n`);
       await file.sync();
     } catch (err) {
       await file.close().catch(() => undefined);
@@ -154,6 +162,6 @@ export class SnapshotFile {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    return { bytes, entitlements: count };
+    return { bytes, lines: count };
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CATALOG_PUBLISHED_TYPE, INSTALLATION_HEADER, TOPICS, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
+import { CATALOG_PUBLISHED_TYPE, INSTALLATION_HEADER, partitionOf, TOPICS, WATERMARK_TYPE, type CatalogPublishedV1, type EntitlementEventV1, type WatermarkV1 } from '@el/contracts';
 import { BUS_CONFIG, INTEGRATION_EVENTS, LEDGER_INSTALLATION, LedgerInstallation, jsonOf, typeOf, type BusConfig, type BusSubscription, type BusSubscriptionSource, type IncomingMessage, type IntegrationEvents } from '@el/messaging';
-import { Clock, HealthRegistry, Metrics, withTimeout, DEPENDENCY_PROBE_MS, type ComponentHealth } from '@el/platform';
+import { Clock, ConfigError, HealthRegistry, Metrics, withTimeout, DEPENDENCY_PROBE_MS, type ComponentHealth } from '@el/platform';
 import { consumerGroup, ENFORCEMENT_CONFIG, snapshotPath, type EnforcementConfig } from '../enforcement.config';
 import { EnforcementView } from './enforcement-view';
 import { SnapshotFile } from './snapshot-file';
@@ -41,6 +41,10 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   private expectedInstallation: string | null = null;
   /** Installations seen on the topic, with how many of their messages were skipped (0: read). */
   private readonly installationsSeen = new Map<string, number>();
+  /** The partitions this instance holds (VIEW_PARTITIONS); null: every one. */
+  readonly holds: readonly number[] | null;
+  /** The topic's partitions (known once started). */
+  private partitionCount = 0;
 
   constructor(
     @Inject(ENFORCEMENT_CONFIG) private readonly config: EnforcementConfig,
@@ -56,6 +60,26 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     // Every instance needs every partition: its own group on Kafka. In-process the group only names a checkpoint.
     this.group = busConfig.kind === 'kafka' ? consumerGroup(config) : config.ENFORCEMENT_GROUP;
     this.messages = metrics.counter('enforcement_view_messages_total', 'Messages read by the enforcement view, by outcome', ['outcome']);
+    this.holds = config.VIEW_PARTITIONS;
+    if (this.holds && busConfig.kind !== 'kafka') {
+      throw new ConfigError([{ variable: 'VIEW_PARTITIONS', message: `shards the partitions of a Kafka topic; this process runs BUS=${busConfig.kind} (one partition): leave it unset, or set BUS=kafka` }]);
+    }
+  }
+
+  /**
+   * Null when this instance holds the customer's partition; else where the customer is: its
+   * partition, and the partitions this instance holds (a check for it belongs to another shard).
+   */
+  notHeld(customerId: string): { customerId: string; partition: number; holds: readonly number[]; partitions: number } | null {
+    if (!this.holds || this.partitionCount === 0) return null;
+    const partition = partitionOf(customerId, this.partitionCount);
+    return this.holds.includes(partition) ? null : { customerId, partition, holds: this.holds, partitions: this.partitionCount };
+  }
+
+  /** The offsets of the partitions this instance holds. */
+  private held(offsets: Record<number, string>): Record<number, string> {
+    if (!this.holds) return offsets;
+    return Object.fromEntries(this.holds.map((p) => [p, offsets[p]!]));
   }
 
   get view(): EnforcementView {
@@ -63,7 +87,14 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   }
 
   async onModuleInit(): Promise<void> {
-    const [scope, endOffsets] = await Promise.all([this.bus.offsetScope(this.topic), this.bus.endOffsets(this.topic)]);
+    const [scope, allEnds] = await Promise.all([this.bus.offsetScope(this.topic), this.bus.endOffsets(this.topic)]);
+    this.partitionCount = Object.keys(allEnds).length;
+    const missing = (this.holds ?? []).filter((p) => allEnds[p] === undefined);
+    if (missing.length > 0) {
+      const n = this.partitionCount;
+      throw new ConfigError([{ variable: 'VIEW_PARTITIONS', message: `${this.topic} has ${n} partition${n === 1 ? '' : 's'} (0-${n - 1}); ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not among them` }]);
+    }
+    const endOffsets = this.held(allEnds);
     this.startEnds = endOffsets;
     // Registered first: while a big snapshot is read, /health (answered from the start) says so.
     this.registerObservability();
@@ -78,19 +109,19 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   /** The view from its snapshot file (read a line at a time), or an empty one when there is none or it cannot be used. */
   private async restore(scope: string, endOffsets: Record<number, string>): Promise<EnforcementView> {
     const started = performance.now();
-    const loaded = await this.snapshots.load({ topic: this.topic, scope, endOffsets });
-    if (loaded.kind === 'none') return new EnforcementView(this.topic, scope);
+    const loaded = await this.snapshots.load({ topic: this.topic, scope, endOffsets, partitions: this.partitionCount, holds: this.holds });
+    if (loaded.kind === 'none') return new EnforcementView(this.topic, scope, undefined, this.holds);
     if (loaded.kind === 'unusable') {
       this.logger.warn({ reason: loaded.reason }, 'snapshot unusable; rebuilding the view from the beginning of the topic');
-      return new EnforcementView(this.topic, scope);
+      return new EnforcementView(this.topic, scope, undefined, this.holds);
     }
-    const view = new EnforcementView(this.topic, scope, loaded.header);
+    const view = new EnforcementView(this.topic, scope, loaded.header, this.holds);
     this.restoring = view;
     try {
-      for await (const state of loaded.states) view.restore(state);
+      await view.restoreLines(loaded.lines);
     } catch (err) {
       this.logger.warn({ reason: (err as Error).message }, 'snapshot unusable; rebuilding the view from the beginning of the topic');
-      return new EnforcementView(this.topic, scope);
+      return new EnforcementView(this.topic, scope, undefined, this.holds);
     } finally {
       this.restoring = null;
     }
@@ -107,9 +138,9 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     const startFrom: Record<number, string> = {};
     for (const p of Object.keys(this.startEnds ?? { 0: '0' })) startFrom[Number(p)] = restored[Number(p)] ?? '0';
     this.consuming = true;
-    this.logger.log({ topic: this.topic, group: this.group, startFrom, endOffsets: this.startEnds }, 'enforcement view consuming');
+    this.logger.log({ topic: this.topic, group: this.group, startFrom, endOffsets: this.startEnds, holds: this.holds ?? 'every partition' }, 'enforcement view consuming');
     // Full states with revisions: a redelivered message changes nothing, no need to remember ids.
-    return { group: this.group, topic: this.topic, startFrom, dedupe: false };
+    return { group: this.group, topic: this.topic, startFrom, dedupe: false, ...(this.holds ? { partitions: this.holds } : {}) };
   }
 
   /** Runs after the bus transport has stopped the feed (it closes before shutdown hooks): the last snapshot is complete. */
@@ -131,9 +162,9 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
       const started = performance.now();
       const header = view.snapshotHeader(this.clock.now());
       const changes = view.changes;
-      const { bytes, entitlements } = await this.snapshots.save(header, view.states());
+      const { bytes, lines } = await this.snapshots.save(header, view.lines());
       this.lastSnapshot = { at: header.takenAt, position: header.position, bytes, changes };
-      this.logger.debug({ position: header.position, entitlements, bytes, ms: Math.round(performance.now() - started) }, 'snapshot written');
+      this.logger.debug({ position: header.position, entitlements: view.size.entitlements, lines, bytes, ms: Math.round(performance.now() - started) }, 'snapshot written');
     })().finally(() => {
       this.snapshotting = null;
     });
@@ -262,7 +293,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
   }
 
   private async progress(): Promise<{ behind: number; ahead: string | null }> {
-    const ends = await this.bus.endOffsets(this.topic);
+    const ends = this.held(await this.bus.endOffsets(this.topic));
     const next = this.viewInstance.nextOffsets();
     let behind = 0n;
     let ahead: string | null = null;
@@ -293,6 +324,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
       installation: installations.installation,
       topic: this.topic,
       group: this.group,
+      ...(this.holds ? { shard: { holds: this.holds, partitions: this.partitionCount } } : {}),
       position: view.position,
       lastEventPosition: view.lastEventPosition,
       held: view.held,

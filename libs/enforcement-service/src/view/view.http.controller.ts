@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import type { EntitlementV1 } from '@el/contracts';
 import { Access, CodedError, Ctx, IdParamPipe, seesCustomer, type RequestContext } from '@el/platform';
 import { EnforcementViewRunner } from './view-runner';
+import { notHeldError } from '../check/check.routes';
 
 interface ViewItems {
   /** The view's ledger position. */
@@ -25,6 +26,8 @@ export class ViewController {
   @ApiOkResponse({ description: '{position, items: EntitlementV1[]}' })
   customer(@Param('customerId', IdParamPipe) customerId: string, @Ctx() ctx: RequestContext): ViewItems {
     if (!seesCustomer(ctx.principal, customerId)) throw new CodedError('CUSTOMER.NOT_FOUND', `customer ${customerId} is not visible to this credential`);
+    const elsewhere = this.runner.notHeld(customerId);
+    if (elsewhere) throw notHeldError(elsewhere);
     return { position: this.runner.view.position, items: this.runner.view.ofCustomer(customerId) };
   }
 

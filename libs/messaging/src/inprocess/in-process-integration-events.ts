@@ -65,6 +65,8 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
   }
 
   async consume(topic: string, group: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<RunningConsumer> {
+    // One partition here: a consumer asked for a subset without partition 0 would read nothing and never say why.
+    if (options.partitions && !options.partitions.includes(0)) throw new RangeError(`the in-process bus has one partition (0); asked to read partitions ${options.partitions.join(',')}`);
     const dedupe = options.dedupe ?? true;
     const seen = new SeenIds();
     const handle = async (m: IncomingMessage) => {

@@ -1,5 +1,5 @@
 import { COMPACTED_TOPICS, SINGLE_PARTITION_TOPICS } from '@el/contracts';
-import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaConfig, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { withTimeout, type Secret } from '@el/platform';
 import { removeGroupMembers } from './group-members';
@@ -381,6 +381,7 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
       // not leave while the broker was away, would hold the group's rebalance until its session times
       // out (30 s). Removed first, the restarted consumer is back within a second of the broker.
       retry: { retries: 5, restartOnFailure: async () => (await this.removeFormerSelf(group, memberId, () => running), true) },
+      ...(options.partitions ? { partitionAssigners: [fixedPartitions(options.partitions)] } : {}),
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => (memberId = e.payload.memberId));
     this.trackState(consumer, topic, group);
@@ -621,3 +622,25 @@ const PROBE_EVERY_MS = 1_000;
 const PROBE_TIMEOUT_MS = 700;
 /** Each client's disconnect at shutdown (a broker that is down would make kafkajs retry). */
 const CLOSE_STEP_MS = 2_000;
+
+/**
+ * Assigns the given partitions of every subscribed topic to the group's first member and nothing to
+ * the others: a shard of a view reads its partitions in a group of its own (ConsumeOptions.partitions).
+ */
+function fixedPartitions(partitions: readonly number[]): PartitionAssigner {
+  const name = 'el-fixed-partitions';
+  return () => ({
+    name,
+    version: 1,
+    async assign({ members, topics }) {
+      const sorted = [...members].sort((a, b) => a.memberId.localeCompare(b.memberId));
+      return sorted.map((m, i) => ({
+        memberId: m.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? Object.fromEntries(topics.map((t) => [t, [...partitions]])) : {}, userData: Buffer.alloc(0) }),
+      }));
+    },
+    protocol({ topics }) {
+      return { name, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+    },
+  });
+}

@@ -1,0 +1,491 @@
+import type { EntitlementV1 } from '@el/contracts';
+import type { CheckSubject, FeatureSet, Members } from '@el/domain';
+import { ShardedMap } from './sharded-map';
+
+type Status = EntitlementV1['status'];
+type Device = EntitlementV1['devices'][number];
+type AddOn = EntitlementV1['addOns'][number];
+
+const STATUSES: readonly Status[] = ['active', 'suspended', 'expired', 'revoked'];
+const STATUS_CODE: Readonly<Record<Status, number>> = { active: 0, suspended: 1, expired: 2, revoked: 3 };
+
+/**
+ * What many entitlements share: the plan they were granted from a catalog version, with its
+ * merged features, add-ons and regions. Interned: a view of a million entitlements of three
+ * plans holds three of these.
+ */
+export interface Profile {
+  readonly productId: string;
+  readonly planId: string;
+  readonly planSku: string;
+  readonly tier: number;
+  readonly catalogVersion: number;
+  readonly deviceLimit: number | null;
+  readonly graceDays: number;
+  readonly regions: readonly string[] | null;
+  readonly features: FeatureSet;
+  readonly addOns: readonly AddOn[];
+}
+
+interface InternedProfile extends Profile {
+  readonly regionSet: ReadonlySet<string> | null;
+}
+
+/** A snapshot line that defines a profile: ["p", index, …Profile's fields in PROFILE_FIELDS order]. */
+const PROFILE_FIELDS = ['productId', 'planId', 'planSku', 'tier', 'catalogVersion', 'deviceLimit', 'graceDays', 'regions', 'features', 'addOns'] as const;
+
+/**
+ * A snapshot line for one entitlement:
+ * [entitlementId, customerId, profile, status (0 active … 3 revoked), statusReason, seats, revision,
+ *  validFrom, validUntil, graceEndsAt, assignedUsers (0: none), devices (0: none)].
+ * Instants are epoch milliseconds when the state carried them in toISOString's form (the ledger always
+ * does), else the string as given; null stays null.
+ */
+export type EntitlementRow = readonly [string, string, number, number, string | null, number, number, number | string, number | string | null, number | string | null, readonly string[] | 0, readonly Device[] | 0];
+export type ProfileRow = readonly ['p', number, ...unknown[]];
+
+/** Users held in one string, separated by NUL: a few users cost one small string instead of an array of strings. */
+const SEP = '\u0000';
+/** Above this many users, membership is a Set (kept while the entitlement is unchanged). */
+const SET_ABOVE = 16;
+/** Customers whose check subjects are kept built (the most recently checked or changed). */
+const SUBJECT_CACHE = 8_192;
+/** Distinct status reasons kept as one string each (reasons repeat: "unpaid invoice"). */
+const REASON_POOL = 10_000;
+
+/** What few entitlements have: a status reason, devices, instants not in toISOString's form ([validFrom, validUntil, graceEndsAt], undefined: in the column). */
+interface Extra {
+  readonly reason: string | null;
+  readonly devices: readonly Device[];
+  readonly odd: readonly [string | undefined, string | undefined, string | undefined] | null;
+}
+
+const NO_STRINGS: readonly string[] = [];
+const NO_DEVICES: readonly Device[] = [];
+
+/** Members of a short list, found by scanning it: no Set per entitlement. */
+class ListMembers implements Members {
+  constructor(private readonly list: readonly string[]) {}
+  has(key: string): boolean {
+    return this.list.includes(key);
+  }
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+class DeviceMembers implements Members {
+  constructor(private readonly list: readonly Device[]) {}
+  has(key: string): boolean {
+    for (const d of this.list) if (d.deviceId === key) return true;
+    return false;
+  }
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+const NOBODY: Members = new ListMembers(NO_STRINGS);
+
+/** An instant as stored: epoch ms for toISOString's form, NaN for null, else the string kept aside. */
+function instant(s: string | null): number | string {
+  if (s === null) return NaN;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === s ? ms : s;
+}
+
+function iso(ms: number): string | null {
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * Every entitlement's latest state, held by column: one slot per entitlement, numbers in typed
+ * arrays, the plan as an interned Profile, users and devices only where there are some. About
+ * 250–300 bytes an entitlement instead of an object graph's 1.6–2.5 KB (`npm run bench:scale`).
+ * States go in and come out as EntitlementV1, equal to what was put; check subjects are built
+ * from the columns when asked, and the latest few thousand customers' kept.
+ *
+ * Slots are never freed: the ledger never deletes an entitlement (a revoked one stays, revoked).
+ * The indexes by id, customer, user and device are ShardedMaps: growing one never rehashes more
+ * than a 64th of it at once, and the table is not bound by a Map's 2^24 entries.
+ */
+export class EntitlementTable {
+  private count = 0;
+  private capacity = 0;
+  private ids: string[] = [];
+  private readonly slotOf = new ShardedMap<number>();
+  private customerOfSlot = new Int32Array(0);
+  /** The next slot of the same customer (-1: last): a customer's entitlements as a list through the slots. */
+  private nextOfCustomer = new Int32Array(0);
+  private profileOf = new Int32Array(0);
+  private status = new Uint8Array(0);
+  private seats = new Float64Array(0);
+  private revisions = new Float64Array(0);
+  private validFrom = new Float64Array(0);
+  private validUntil = new Float64Array(0);
+  private graceEnds = new Float64Array(0);
+  /** By slot: users joined by NUL (or the array when a user id holds a NUL); undefined when none. */
+  private readonly users: (string | readonly string[] | undefined)[] = [];
+  /** By slot: what few entitlements have (undefined: none of it). */
+  private readonly extras: (Extra | undefined)[] = [];
+  private readonly reasonPool = new Map<string, string>();
+  private readonly userSets = new Map<number, ReadonlySet<string>>();
+
+  private readonly customers: string[] = [];
+  private readonly customerIndex = new ShardedMap<number>();
+  private firstOfCustomer = new Int32Array(0);
+
+  private readonly profiles: InternedProfile[] = [];
+  private readonly profileIndex = new Map<string, number>();
+
+  /** A user's (device's) entitlements: the slot when there is one (most users), a Set of slots when more. */
+  private readonly byUser = new ShardedMap<number | Set<number>>();
+  private readonly byDevice = new ShardedMap<number | Set<number>>();
+  private readonly subjectCache = new Map<number, readonly CheckSubject[]>();
+
+  get size(): { entitlements: number; customers: number; users: number; devices: number; profiles: number } {
+    return { entitlements: this.count, customers: this.customers.length, users: this.byUser.size, devices: this.byDevice.size, profiles: this.profiles.length };
+  }
+
+  revisionOf(entitlementId: string): number | undefined {
+    const slot = this.slotOf.get(entitlementId);
+    return slot === undefined ? undefined : this.revisions[slot];
+  }
+
+  /** Puts a state unless the table holds this revision of the entitlement or a later one; true when it was put. */
+  putIfNewer(state: EntitlementV1): boolean {
+    const slot = this.slotOf.get(state.entitlementId);
+    if (slot !== undefined && this.revisions[slot]! >= state.revision) return false;
+    this.write(slot, state.entitlementId, state.customerId, this.intern(state), STATUS_CODE[state.status] ?? 0, state.statusReason, state.seats, state.revision, state.validFrom, state.validUntil, state.graceEndsAt, state.assignedUsers, state.devices);
+    return true;
+  }
+
+  get(entitlementId: string): EntitlementV1 | undefined {
+    const slot = this.slotOf.get(entitlementId);
+    return slot === undefined ? undefined : this.stateAt(slot);
+  }
+
+  ofCustomer(customerId: string): EntitlementV1[] {
+    const out: EntitlementV1[] = [];
+    const c = this.customerIndex.get(customerId);
+    if (c === undefined) return out;
+    for (let s = this.firstOfCustomer[c]!; s >= 0; s = this.nextOfCustomer[s]!) out.push(this.stateAt(s));
+    return out.reverse();
+  }
+
+  ofUser(userId: string): EntitlementV1[] {
+    return slotsIn(this.byUser.get(userId)).map((s) => this.stateAt(s));
+  }
+
+  ofDevice(deviceId: string): EntitlementV1[] {
+    return slotsIn(this.byDevice.get(deviceId)).map((s) => this.stateAt(s));
+  }
+
+  /** The customer's check subjects, oldest entitlement first (built from the columns, kept for the latest customers). */
+  subjectsOf(customerId: string): readonly CheckSubject[] | undefined {
+    const c = this.customerIndex.get(customerId);
+    if (c === undefined) return undefined;
+    let subjects = this.subjectCache.get(c);
+    if (subjects) return subjects;
+    const built: CheckSubject[] = [];
+    for (let s = this.firstOfCustomer[c]!; s >= 0; s = this.nextOfCustomer[s]!) built.push(this.subjectAt(s));
+    subjects = built.reverse();
+    if (this.subjectCache.size >= SUBJECT_CACHE) this.subjectCache.delete(this.subjectCache.keys().next().value!);
+    this.subjectCache.set(c, subjects);
+    return subjects;
+  }
+
+  /** Every state, a slot at a time; slots added meanwhile are included. */
+  *states(): IterableIterator<EntitlementV1> {
+    for (let s = 0; s < this.count; s++) yield this.stateAt(s);
+  }
+
+  /**
+   * The table as snapshot lines (JSON text, one per line): each profile before the first entitlement
+   * that uses it, then the entitlement. Read while the table goes on changing: a slot is read when
+   * reached, slots added meanwhile are included, and profiles are only ever appended.
+   */
+  *lines(): IterableIterator<string> {
+    const written = new Set<number>();
+    for (let s = 0; s < this.count; s++) {
+      const p = this.profileOf[s]!;
+      if (!written.has(p)) {
+        written.add(p);
+        const profile = this.profiles[p]!;
+        yield JSON.stringify(['p', p, ...PROFILE_FIELDS.map((f) => profile[f])]);
+      }
+      yield JSON.stringify(this.rowAt(s));
+    }
+  }
+
+  /**
+   * Takes one snapshot line (parsed), mapping the file's profile numbers to this table's through
+   * `profiles`. Throws for a line that is neither a profile nor an entitlement row.
+   */
+  restoreLine(line: unknown, profiles: Map<number, number>): void {
+    if (!Array.isArray(line)) throw new TypeError('a snapshot line is not an array');
+    if (line[0] === 'p') {
+      const [, n, productId, planId, planSku, tier, catalogVersion, deviceLimit, graceDays, regions, features, addOns] = line as unknown[];
+      if (typeof n !== 'number' || typeof productId !== 'string' || typeof planId !== 'string' || typeof features !== 'object' || features === null || !Array.isArray(addOns)) {
+        throw new TypeError('a snapshot profile line is malformed');
+      }
+      profiles.set(n, this.internProfile({ productId, planId, planSku, tier, catalogVersion, deviceLimit, graceDays, regions, features, addOns } as Profile));
+      return;
+    }
+    const [id, customerId, p, status, reason, seats, revision, vf, vu, ge, users, devices] = line as unknown as EntitlementRow;
+    const profile = profiles.get(p);
+    if (typeof id !== 'string' || typeof customerId !== 'string' || profile === undefined || typeof revision !== 'number' || STATUSES[status] === undefined || vf === null) {
+      throw new TypeError(`a snapshot entitlement line is malformed (${String(id).slice(0, 64)})`);
+    }
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined && this.revisions[slot]! >= revision) return;
+    this.write(slot, id, customerId, profile, status, reason, seats, revision, vf, vu, ge, users || NO_STRINGS, devices || NO_DEVICES);
+  }
+
+  private intern(state: EntitlementV1): number {
+    return this.internProfile({
+      productId: state.productId,
+      planId: state.planId,
+      planSku: state.planSku,
+      tier: state.tier,
+      catalogVersion: state.catalogVersion,
+      deviceLimit: state.deviceLimit,
+      graceDays: state.graceDays,
+      regions: state.regions,
+      features: state.features,
+      addOns: state.addOns,
+    });
+  }
+
+  private internProfile(p: Profile): number {
+    const key = JSON.stringify(PROFILE_FIELDS.map((f) => p[f]));
+    let n = this.profileIndex.get(key);
+    if (n === undefined) {
+      n = this.profiles.length;
+      this.profiles.push({ ...p, regionSet: p.regions ? new Set(p.regions) : null });
+      this.profileIndex.set(key, n);
+    }
+    return n;
+  }
+
+  private write(
+    existing: number | undefined,
+    id: string,
+    customerId: string,
+    profile: number,
+    status: number,
+    reason: string | null,
+    seats: number,
+    revision: number,
+    validFrom: number | string,
+    validUntil: number | string | null,
+    graceEndsAt: number | string | null,
+    users: readonly string[],
+    devices: readonly Device[],
+  ): void {
+    let slot = existing;
+    if (slot === undefined) {
+      slot = this.count;
+      if (slot === this.capacity) this.grow();
+      this.count += 1;
+      this.ids.push(id);
+      this.users.push(undefined);
+      this.extras.push(undefined);
+      this.slotOf.set(id, slot);
+      const c = this.customerSlot(customerId);
+      this.customerOfSlot[slot] = c;
+      this.nextOfCustomer[slot] = this.firstOfCustomer[c]!;
+      this.firstOfCustomer[c] = slot;
+    } else this.userSets.delete(slot);
+    this.subjectCache.delete(this.customerOfSlot[slot]!);
+    this.profileOf[slot] = profile;
+    this.status[slot] = status;
+    this.seats[slot] = seats;
+    this.revisions[slot] = revision;
+    const vf = typeof validFrom === 'number' ? validFrom : instant(validFrom);
+    const vu = typeof validUntil === 'number' ? validUntil : instant(validUntil);
+    const ge = typeof graceEndsAt === 'number' ? graceEndsAt : instant(graceEndsAt);
+    this.validFrom[slot] = typeof vf === 'number' ? vf : NaN;
+    this.validUntil[slot] = typeof vu === 'number' ? vu : NaN;
+    this.graceEnds[slot] = typeof ge === 'number' ? ge : NaN;
+    const odd = typeof vf === 'string' || typeof vu === 'string' || typeof ge === 'string' ? ([typeof vf === 'string' ? vf : undefined, typeof vu === 'string' ? vu : undefined, typeof ge === 'string' ? ge : undefined] as const) : null;
+
+    const usersBefore = existing === undefined ? NO_STRINGS : this.usersAt(slot);
+    this.users[slot] = users.length === 0 ? undefined : users.some((u) => u.includes(SEP)) ? [...users] : users.join(SEP);
+    reindex(this.byUser, slot, usersBefore, users);
+
+    const devicesBefore = this.extras[slot]?.devices ?? NO_DEVICES;
+    this.extras[slot] =
+      reason === null && devices.length === 0 && odd === null
+        ? undefined
+        : { reason: reason === null ? null : this.pooled(reason), devices: devices.length === 0 ? NO_DEVICES : devices.map((d) => ({ deviceId: d.deviceId, userId: d.userId })), odd };
+    if (devicesBefore.length > 0 || devices.length > 0) {
+      reindex(
+        this.byDevice,
+        slot,
+        devicesBefore.map((d) => d.deviceId),
+        devices.map((d) => d.deviceId),
+      );
+    }
+  }
+
+  private pooled(reason: string): string {
+    const kept = this.reasonPool.get(reason);
+    if (kept !== undefined) return kept;
+    if (this.reasonPool.size < REASON_POOL) this.reasonPool.set(reason, reason);
+    return reason;
+  }
+
+  private customerSlot(customerId: string): number {
+    let c = this.customerIndex.get(customerId);
+    if (c === undefined) {
+      c = this.customers.length;
+      this.customers.push(customerId);
+      this.customerIndex.set(customerId, c);
+      if (c >= this.firstOfCustomer.length) this.firstOfCustomer = grown(this.firstOfCustomer, Math.max(1024, Math.ceil(this.firstOfCustomer.length * 1.5)));
+      this.firstOfCustomer[c] = -1;
+    }
+    return c;
+  }
+
+  private grow(): void {
+    const next = Math.max(1024, Math.ceil(this.capacity * 1.5));
+    this.customerOfSlot = grown(this.customerOfSlot, next);
+    this.nextOfCustomer = grown(this.nextOfCustomer, next);
+    this.profileOf = grown(this.profileOf, next);
+    this.status = grown(this.status, next);
+    this.seats = grown(this.seats, next);
+    this.revisions = grown(this.revisions, next);
+    this.validFrom = grown(this.validFrom, next);
+    this.validUntil = grown(this.validUntil, next);
+    this.graceEnds = grown(this.graceEnds, next);
+    this.capacity = next;
+  }
+
+  private usersAt(slot: number): readonly string[] {
+    const u = this.users[slot];
+    return u === undefined ? NO_STRINGS : typeof u === 'string' ? u.split(SEP) : u;
+  }
+
+  private instantsAt(slot: number): [string, string | null, string | null] {
+    const odd = this.extras[slot]?.odd;
+    return [odd?.[0] ?? iso(this.validFrom[slot]!)!, odd?.[1] ?? iso(this.validUntil[slot]!), odd?.[2] ?? iso(this.graceEnds[slot]!)];
+  }
+
+  private stateAt(slot: number): EntitlementV1 {
+    const p = this.profiles[this.profileOf[slot]!]!;
+    const [validFrom, validUntil, graceEndsAt] = this.instantsAt(slot);
+    return {
+      entitlementId: this.ids[slot]!,
+      customerId: this.customers[this.customerOfSlot[slot]!]!,
+      productId: p.productId,
+      planId: p.planId,
+      planSku: p.planSku,
+      tier: p.tier,
+      catalogVersion: p.catalogVersion,
+      status: STATUSES[this.status[slot]!]!,
+      statusReason: this.extras[slot]?.reason ?? null,
+      seats: this.seats[slot]!,
+      assignedUsers: [...this.usersAt(slot)],
+      devices: (this.extras[slot]?.devices ?? NO_DEVICES).map((d) => ({ deviceId: d.deviceId, userId: d.userId })),
+      deviceLimit: p.deviceLimit,
+      validFrom,
+      validUntil,
+      graceDays: p.graceDays,
+      graceEndsAt,
+      regions: p.regions ? [...p.regions] : null,
+      features: p.features,
+      addOns: p.addOns.map((a) => ({ sku: a.sku, quantity: a.quantity })),
+      revision: this.revisions[slot]!,
+    };
+  }
+
+  private rowAt(slot: number): EntitlementRow {
+    const extra = this.extras[slot];
+    const odd = extra?.odd;
+    const n = (ms: number) => (Number.isNaN(ms) ? null : ms);
+    const users = this.usersAt(slot);
+    const devices = extra?.devices;
+    return [
+      this.ids[slot]!,
+      this.customers[this.customerOfSlot[slot]!]!,
+      this.profileOf[slot]!,
+      this.status[slot]!,
+      extra?.reason ?? null,
+      this.seats[slot]!,
+      this.revisions[slot]!,
+      odd?.[0] ?? this.validFrom[slot]!,
+      odd?.[1] ?? n(this.validUntil[slot]!),
+      odd?.[2] ?? n(this.graceEnds[slot]!),
+      users.length > 0 ? users : 0,
+      devices && devices.length > 0 ? devices : 0,
+    ];
+  }
+
+  private subjectAt(slot: number): CheckSubject {
+    const p = this.profiles[this.profileOf[slot]!]!;
+    const [validFrom, validUntil, graceEndsAt] = this.instantsAt(slot);
+    const extra = this.extras[slot];
+    const devices = extra?.devices;
+    return {
+      entitlementId: this.ids[slot]!,
+      customerId: this.customers[this.customerOfSlot[slot]!]!,
+      productId: p.productId,
+      planId: p.planId,
+      tier: p.tier,
+      status: STATUSES[this.status[slot]!]!,
+      statusReason: extra?.reason ?? null,
+      validFromMs: Date.parse(validFrom),
+      validFrom,
+      validUntilMs: validUntil === null ? null : Date.parse(validUntil),
+      validUntil,
+      graceEndsMs: graceEndsAt === null ? null : Date.parse(graceEndsAt),
+      graceEndsAt,
+      regions: p.regionSet,
+      features: p.features,
+      seats: this.seats[slot]!,
+      seatHolders: this.seatHoldersAt(slot),
+      devices: devices && devices.length > 0 ? new DeviceMembers(devices) : NOBODY,
+    };
+  }
+
+  private seatHoldersAt(slot: number): Members {
+    const users = this.usersAt(slot);
+    if (users.length === 0) return NOBODY;
+    if (users.length <= SET_ABOVE) return new ListMembers(users);
+    let set = this.userSets.get(slot);
+    if (!set) this.userSets.set(slot, (set = new Set(users)));
+    return set;
+  }
+}
+
+function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, length: number): T {
+  const next = new (a.constructor as new (n: number) => T)(length);
+  next.set(a);
+  return next;
+}
+
+function slotsIn(entry: number | Set<number> | undefined): number[] {
+  return entry === undefined ? [] : typeof entry === 'number' ? [entry] : [...entry];
+}
+
+function reindex(index: ShardedMap<number | Set<number>>, slot: number, before: readonly string[], after: readonly string[]): void {
+  if (before.length === 0 && after.length === 0) return;
+  const now = new Set(after);
+  for (const key of before) {
+    if (now.has(key)) continue;
+    const entry = index.get(key);
+    if (entry === slot) index.delete(key);
+    else if (typeof entry === 'object') {
+      entry.delete(slot);
+      if (entry.size === 1) index.set(key, entry.values().next().value!);
+    }
+  }
+  for (const key of now) {
+    const entry = index.get(key);
+    if (entry === undefined) index.set(key, slot);
+    else if (typeof entry === 'number') {
+      if (entry !== slot) index.set(key, new Set([entry, slot]));
+    } else entry.add(slot);
+  }
+}
