@@ -30,7 +30,8 @@ import { UsageRecorder } from '../decision-log/usage-recorder';
  * CHECK_MAX_WAIT_MS) for the view to include that ledger position, and with
  * `minUsagePosition` for the usage counters of the check's customer to include
  * that usage position (both waits run together, within the same bound); if
- * either does not get there the answer says `stale: true`.
+ * either does not get there the answer says `stale: true` — as does every
+ * answer while the view is still replaying its topic after a start.
  *
  * Every answer carries the ledger position the view decided at and the
  * catalog version in force there (upgrade hints name that catalog's plans;
@@ -96,7 +97,7 @@ export class CheckRoutes implements OnModuleInit {
         const stale = await this.staleAfterWaiting(body.minPosition, body.minUsagePosition !== undefined ? [{ customerId: body.customerId, position: body.minUsagePosition }] : []);
         const at = this.decidingAt(stale);
         const d = this.decide(body, at);
-        return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: at.position, catalogVersion: at.catalogVersion, stale };
+        return { allowed: d.allowed, code: d.code, entitlementId: d.entitlementId, remaining: d.remaining, expiresAt: d.expiresAt, upgradeHint: d.upgradeHint, reason: d.reason, position: at.position, catalogVersion: at.catalogVersion, stale: at.stale };
       },
     });
 
@@ -119,7 +120,7 @@ export class CheckRoutes implements OnModuleInit {
         const at = this.decidingAt(stale);
         const results = new Array<Decision>(body.checks.length);
         for (let i = 0; i < results.length; i++) results[i] = this.decide(body.checks[i]!, at);
-        return { position: at.position, catalogVersion: at.catalogVersion, stale, results };
+        return { position: at.position, catalogVersion: at.catalogVersion, stale: at.stale, results };
       },
     });
   }
@@ -155,8 +156,10 @@ export class CheckRoutes implements OnModuleInit {
    * What a decision made now is made at: the clock, the view's position and its catalog. Read
    * together and used synchronously, so no message can move the view in between.
    */
-  private decidingAt(stale: boolean): DecidingAt {
+  private decidingAt(waitedInVain: boolean): DecidingAt {
     const view = this.runner.view;
+    // While the view replays its topic after a start, it may not hold the customer's latest state yet: said, not hidden.
+    const stale = waitedInVain || !this.runner.isCaughtUp;
     const catalog = view.catalog;
     if (this.ctx?.for !== catalog) this.ctx = { for: catalog, ctx: { catalog: catalog?.catalog ?? this.fileCatalog, usage: this.recorder.lookup } };
     return { now: this.clock.nowMs(), position: view.position, catalogVersion: catalog?.version ?? null, ctx: this.ctx.ctx, stale };

@@ -86,6 +86,11 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     return this.viewInstance;
   }
 
+  /** False while the view replays its topic up to where it stood at start: checks then answer stale. */
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
   async onModuleInit(): Promise<void> {
     const [scope, allEnds] = await Promise.all([this.bus.offsetScope(this.topic), this.bus.endOffsets(this.topic)]);
     this.partitionCount = Object.keys(allEnds).length;

@@ -59,6 +59,8 @@ export class ProjectorRunner implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     this.lastPosition = await this.projector.position();
     this.position.advanced(this.lastPosition);
+    // Reads without minPosition wait for (or say they are behind) the head the log has now: see ReadYourWrites.require.
+    this.position.catchingUp(this.lastPosition, await this.store.headPosition());
     this.logger.log({ subscriptionId: this.readModels.subscriptionId, from: this.lastPosition }, 'projector started');
     this.projector.start();
   }

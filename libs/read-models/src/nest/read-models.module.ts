@@ -30,12 +30,27 @@ export class ReadYourWrites {
    * for as in `require`).
    */
   async customerEntitlementStates(customerId: string, minPosition: number | undefined): Promise<CustomerEntitlementStates> {
-    if (minPosition !== undefined) await this.require(minPosition);
+    await this.require(minPosition);
     return this.queries.customerEntitlementStates(customerId, this.options.subscriptionId);
   }
 
+  /**
+   * The read models' position once they include `minPosition`. Without one, right after a start,
+   * while an in-process projector catches up with the head the log had then, it is that head:
+   * a read would otherwise answer from a part of the history as if it were all of it.
+   */
   async require(minPosition: number | undefined): Promise<number> {
-    if (minPosition === undefined) return this.position.current();
+    if (minPosition === undefined) {
+      const catching = this.position.catchingUpTo();
+      if (!catching) return this.position.current();
+      if (await this.position.waitFor(catching.head, this.options.queryWaitMs)) return this.position.current();
+      const now = this.position.catchingUpTo() ?? catching;
+      throw new CodedError(
+        'READ_MODEL.BEHIND',
+        `the read models are catching up after a start: at position ${now.position} of ${now.head}${now.etaSeconds !== null ? `, about ${now.etaSeconds} s to go` : ''}; retry shortly`,
+        { position: now.position, head: now.head, etaSeconds: now.etaSeconds },
+      );
+    }
     if (await this.position.waitFor(minPosition, this.options.queryWaitMs)) return this.position.current();
     const reached = await this.position.current();
     throw new CodedError('READ_MODEL.BEHIND', `the read models are at position ${reached}, behind the requested ${minPosition}; retry shortly`, {

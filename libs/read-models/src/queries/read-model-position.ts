@@ -12,6 +12,8 @@ export class ReadModelPosition {
   private known = 0;
   private readonly waiters = new Set<{ position: number; wake: () => void }>();
   private polling: NodeJS.Timeout | null = null;
+  /** Set while an in-process projector catches up with the log's head as it was at start. */
+  private catchUp: { readonly from: number; readonly target: number; readonly since: number } | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -24,6 +26,26 @@ export class ReadModelPosition {
     if (position <= this.known) return;
     this.known = position;
     for (const w of this.waiters) if (position >= w.position) w.wake();
+  }
+
+  /** Called by an in-process projector that starts at `from` while the log's head is `target`. */
+  catchingUp(from: number, target: number): void {
+    this.catchUp = target > from && target > this.known ? { from, target, since: performance.now() } : null;
+  }
+
+  /**
+   * While the read models catch up after a start: the head they are catching up with, where they
+   * are, and when they should be there at the rate so far (null once there, or with no in-process projector).
+   */
+  catchingUpTo(): { readonly position: number; readonly head: number; readonly etaSeconds: number | null } | null {
+    const c = this.catchUp;
+    if (!c || this.known >= c.target) {
+      this.catchUp = null;
+      return null;
+    }
+    const seconds = (performance.now() - c.since) / 1000;
+    const rate = seconds >= 0.5 ? (this.known - c.from) / seconds : 0;
+    return { position: this.known, head: c.target, etaSeconds: rate > 0 ? Math.ceil((c.target - this.known) / rate) : null };
   }
 
   async current(): Promise<number> {
