@@ -80,6 +80,8 @@ export interface IntegrationEvents {
   partitionsOf(topic: string): Promise<number>;
   /** The offset the next message of each partition will get (consumer lag = end offset − next offset read). */
   endOffsets(topic: string): Promise<Record<number, string>>;
+  /** The offset of the first message each partition still holds (0 unless retention removed older ones). */
+  startOffsets(topic: string): Promise<Record<number, string>>;
   /**
    * Names the sequence a topic's offsets belong to (a Kafka cluster's topic, or
    * the event store's log in-process): offsets a consumer saved are only valid

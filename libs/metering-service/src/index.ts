@@ -18,3 +18,4 @@ export * from './rebuild/rebuild-counters';
 export * from './counters/usage-counters-publisher';
 // What the usage routes answer, for clients typed from the server's own declarations (the web console).
 export type { UsageController } from './usage/usage.http.controller';
+export * from './meters/meter-feed-catch-up';

@@ -43,6 +43,11 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     return { 0: String(topic === this.entitlementsTopic ? (await this.store.headPosition()) + 1 : this.offsets) };
   }
 
+  async startOffsets(topic: string): Promise<Record<number, string>> {
+    // The event-store-fed topic starts at the log's first position; local fan-outs keep nothing.
+    return { 0: topic === this.entitlementsTopic ? '1' : String(this.offsets) };
+  }
+
   async ensureTopics(): Promise<void> {
     // Topics exist implicitly in-process: the event store feeds one, the others are local fan-outs.
   }

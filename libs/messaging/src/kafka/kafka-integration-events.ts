@@ -224,7 +224,15 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
   }
 
   async endOffsets(topic: string): Promise<Record<number, string>> {
-    const offsets = await this.whileLeadersSettle(`end offsets of ${topic}`, async () => {
+    return Object.fromEntries((await this.offsetRange(topic)).map((o) => [o.partition, o.high]));
+  }
+
+  async startOffsets(topic: string): Promise<Record<number, string>> {
+    return Object.fromEntries((await this.offsetRange(topic)).map((o) => [o.partition, o.low]));
+  }
+
+  private async offsetRange(topic: string): Promise<{ partition: number; low: string; high: string }[]> {
+    return this.whileLeadersSettle(`offsets of ${topic}`, async () => {
       const admin = await this.getAdmin();
       try {
         return await admin.fetchTopicOffsets(this.physical(topic));
@@ -234,7 +242,6 @@ export class KafkaIntegrationEvents implements IntegrationEvents {
         throw err;
       }
     });
-    return Object.fromEntries(offsets.map((o) => [o.partition, o.high]));
   }
 
   /**

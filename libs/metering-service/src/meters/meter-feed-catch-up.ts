@@ -18,7 +18,8 @@ import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
 export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('metering');
   private targets: Map<number, bigint> | null = null;
-  private readonly seen = new Map<number, bigint>();
+  /** Per partition, the next offset to read without a gap from its first message. */
+  private readonly next = new Map<number, bigint>();
   private done = false;
   private release!: () => void;
   private abort!: (err: Error) => void;
@@ -47,7 +48,10 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
   /** What is left to read, per partition (for /health). */
   get behind(): Record<number, string> {
     const out: Record<number, string> = {};
-    for (const [p, end] of this.targets ?? []) out[p] = String(end - ((this.seen.get(p) ?? -1n) + 1n) > 0n ? end - ((this.seen.get(p) ?? -1n) + 1n) : 0n);
+    for (const [p, end] of this.targets ?? []) {
+      const left = end - (this.next.get(p) ?? 0n);
+      out[p] = String(left > 0n ? left : 0n);
+    }
     return out;
   }
 
@@ -56,8 +60,9 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
     if ((await this.bus.offsetScope(topic)).startsWith('inprocess:')) return this.finish();
     for (let attempt = 1; ; attempt++) {
       try {
-        const ends = await this.bus.endOffsets(topic);
+        const [starts, ends] = await Promise.all([this.bus.startOffsets(topic), this.bus.endOffsets(topic)]);
         this.targets = new Map(Object.entries(ends).map(([p, o]) => [Number(p), BigInt(o)]));
+        for (const [p, o] of Object.entries(starts)) if (!this.next.has(Number(p))) this.next.set(Number(p), BigInt(o));
         break;
       } catch (err) {
         // The broker may still be settling; usage waits meanwhile (nothing is refused wrongly).
@@ -69,16 +74,23 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
     this.check();
   }
 
-  /** The feed handled the message at `offset` of `partition` (control messages included). */
+  /**
+   * The feed handled the message at `offset` of `partition` (control messages included). Progress
+   * counts only read without a gap from the partition's first message: a consumer that joins at its
+   * group's committed offsets hands out messages near the end before the seek to the beginning takes
+   * effect, and those alone must not open the gate.
+   */
   note(partition: number, offset: string): void {
     const o = BigInt(offset);
-    if ((this.seen.get(partition) ?? -1n) < o) this.seen.set(partition, o);
+    const next = this.next.get(partition);
+    if (next === undefined || o > next) return;
+    if (o === next) this.next.set(partition, o + 1n);
     if (!this.done) this.check();
   }
 
   private check(): void {
     if (!this.targets) return;
-    for (const [p, end] of this.targets) if ((this.seen.get(p) ?? -1n) + 1n < end) return;
+    for (const [p, end] of this.targets) if ((this.next.get(p) ?? 0n) < end) return;
     this.finish();
   }
 
