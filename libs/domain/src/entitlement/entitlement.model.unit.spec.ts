@@ -8,7 +8,7 @@ import { addDays, addTerm, toMillis, type Term } from '../shared/time';
 import type { EntitlementCommand } from './entitlement.commands';
 import { decideEntitlement, foldEntitlement } from './entitlement.decider';
 import type { EntitlementEvent } from './entitlement.events';
-import { evolveEntitlement, initialEntitlementState, type Entitlement, type EntitlementState } from './entitlement.state';
+import { evolveEntitlement, foldEntitlementFrom, initialEntitlementState, type Entitlement, type EntitlementState } from './entitlement.state';
 
 /**
  * Model-based test of the entitlement decider: random command sequences (with
@@ -368,6 +368,10 @@ function run(actions: readonly Action[]): void {
   }
   // The stream read back from scratch is the state built step by step.
   expectEqual(foldEntitlement(history), state);
+  // And from a snapshot taken anywhere, with the events after it (short runs of seat events included).
+  for (const cut of [history.length - 1, history.length - 3, history.length >> 1]) {
+    if (cut > 0) expectEqual(foldEntitlementFrom(foldEntitlement(history.slice(0, cut)), history.slice(cut)), state);
+  }
 }
 
 function refusalCode(attempt: () => unknown): string {

@@ -186,15 +186,30 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
  * (assigning a held seat is refused), so a set of users is the same list.
  */
 export function foldEntitlementFrom(state: EntitlementState, events: readonly EntitlementEvent[]): EntitlementState {
+  // A short run of seat events (a command's own, after a snapshot) works on one copy of the users, as
+  // evolveEntitlement keeps them; a long one on a Set. Hashing 100,000 users into a Set for one
+  // assignment cost more than the rest of the command.
+  let list: string[] | null = null;
   let users: Set<string> | null = null;
+  let seatEvents = 0;
   let devices: Map<string, ActiveDevice> | null = null;
   let updatedAt: string | null = null;
   const settle = (): void => {
     if (updatedAt === null || state.status === 'none') return;
-    state = withTerms(state, { ...(users ? { assignedUsers: [...users] } : {}), ...(devices ? { devices: Object.fromEntries(devices) } : {}), updatedAt });
+    const assignedUsers = users ? [...users] : list;
+    state = withTerms(state, { ...(assignedUsers ? { assignedUsers } : {}), ...(devices ? { devices: Object.fromEntries(devices) } : {}), updatedAt });
+    list = null;
     users = null;
+    seatEvents = 0;
     devices = null;
     updatedAt = null;
+  };
+  const asSet = (current: Entitlement): Set<string> => {
+    if (!users) {
+      users = new Set(list ?? current.assignedUsers);
+      list = null;
+    }
+    return users;
   };
   for (const event of events) {
     if (state.status === 'none' || !IN_PLACE.has(event.type)) {
@@ -205,10 +220,12 @@ export function foldEntitlementFrom(state: EntitlementState, events: readonly En
     const current = state;
     switch (event.type) {
       case 'SeatAssigned':
-        (users ??= new Set(current.assignedUsers)).add(event.data.userId);
+        if (users || ++seatEvents > SHORT_RUN) asSet(current).add(event.data.userId);
+        else (list ??= current.assignedUsers.slice()).push(event.data.userId);
         break;
       case 'SeatReleased':
-        (users ??= new Set(current.assignedUsers)).delete(event.data.userId);
+        if (users || ++seatEvents > SHORT_RUN) asSet(current).delete(event.data.userId);
+        else list = (list ?? current.assignedUsers).filter((u) => u !== event.data.userId);
         break;
       case 'DeviceActivated': {
         const d = event.data;
@@ -224,6 +241,9 @@ export function foldEntitlementFrom(state: EntitlementState, events: readonly En
   settle();
   return state;
 }
+
+/** Seat events in a run applied to an array copy before `foldEntitlementFrom` switches to a Set. */
+const SHORT_RUN = 16;
 
 /** The events `foldEntitlementFrom` applies to working copies. */
 const IN_PLACE: ReadonlySet<EntitlementEvent['type']> = new Set(['SeatAssigned', 'SeatReleased', 'DeviceActivated', 'DeviceDeactivated']);

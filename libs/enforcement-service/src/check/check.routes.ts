@@ -208,7 +208,7 @@ function asReceived(c: Omit<CheckRequestV1, 'minPosition'>): DecisionRequestV1 {
   return r;
 }
 
-/** VIEW.NOT_HELD: the customer's partition is another shard's (see docs/sharding.md). */
+/** VIEW.NOT_HELD: the customer's partition is another shard's (README: "Sharding the enforcement view"). */
 export function notHeldError(where: { customerId: string; partition: number; holds: readonly number[]; partitions: number }): CodedError {
   return new CodedError(
     'VIEW.NOT_HELD',
