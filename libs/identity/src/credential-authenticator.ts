@@ -1,4 +1,4 @@
-import { Authenticator, bearerOf, invalidCredential, missingCredential, type Principal } from '@el/platform';
+import { Authenticator, bearerOf, invalidCredential, missingCredential, trimOldest, type Principal } from '@el/platform';
 import type { ApiKeyRecord } from '@el/domain';
 import { API_KEY_PREFIX, keyIdOf, matches } from './api-key-secret';
 import type { ApiKeyDirectory } from './api-key-directory';
@@ -78,5 +78,5 @@ export class CredentialAuthenticator extends Authenticator {
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.set(key, value);
-  if (map.size > CACHE_LIMIT) map.delete(map.keys().next().value as string);
+  trimOldest(map, CACHE_LIMIT);
 }

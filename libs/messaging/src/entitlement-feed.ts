@@ -10,6 +10,7 @@ import {
 import { catalogMessageV1, entitlementMessageV1, toEntitlementEventV1 } from '@el/contracts';
 import type { EventStore, RecordedEvent } from '@el/event-store';
 import type { OutgoingMessage } from './integration-events.port';
+import { trimOldest } from '@el/platform';
 
 /**
  * Turns stored entitlement events into ledger.entitlements.v1 messages, each
@@ -27,7 +28,7 @@ export class EntitlementFeed {
 
   constructor(
     private readonly store: EventStore,
-    private readonly capacity = 200_000,
+    private readonly capacity = 50_000,
   ) {}
 
   /** The messages of `batch`, in log order; catalog versions are addressed to each of the topic's `partitions`. */
@@ -67,7 +68,7 @@ export class EntitlementFeed {
   private remember(id: string, value: { revision: number; state: EntitlementState }): void {
     this.states.delete(id);
     this.states.set(id, value);
-    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value as string);
+    trimOldest(this.states, this.capacity);
   }
 }
 

@@ -118,23 +118,61 @@ export interface BusHealth {
 export const RESUME_RETRY = { initialMs: 100, maxMs: 1_000 } as const;
 
 export function jsonOf<T>(message: IncomingMessage): T {
+  // In-process, a message made from the event store is handed over as the value itself: its consumer's own copy, never encoded.
+  if (message instanceof DecodedMessage) return message.decoded as T;
   if (!message.value) throw new Error(`message ${message.topic}/${message.partition}/${message.offset} has no value`);
   return JSON.parse(message.value.toString('utf8')) as T;
 }
 
-/** Remembers the ids of the last `capacity` handled messages. */
+/**
+ * A message handed to one consumer in this process as the value it carries: `jsonOf` returns it
+ * as it is, and its bytes are only made if a consumer asks for them (a dead letter). Each
+ * consumer gets its own value, so what one keeps another cannot change.
+ */
+export class DecodedMessage implements IncomingMessage {
+  private bytes: Buffer | null = null;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly key: string | null,
+    readonly id: string | null,
+    readonly decoded: unknown,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly timestamp: string,
+  ) {}
+
+  get value(): Buffer {
+    return (this.bytes ??= Buffer.from(JSON.stringify(this.decoded)));
+  }
+}
+
+/**
+ * Remembers the ids of the last `capacity` handled messages. The oldest is found in a ring, not by
+ * iterating the Set from its start: a Set keeps deleted entries until it rehashes, and a fresh
+ * iterator walks past all of them, so forgetting one id at a time that way cost a walk of up to
+ * `capacity` entries per message once it was full (36 s of a 1M-event start).
+ */
 export class SeenIds {
   private readonly ids = new Set<string>();
-  constructor(private readonly capacity = 100_000) {}
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(private readonly capacity = 100_000) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
 
   has(id: string | null): boolean {
     return id !== null && this.ids.has(id);
   }
 
   add(id: string | null): void {
-    if (id === null) return;
+    if (id === null || this.ids.has(id)) return;
+    const oldest = this.ring[this.next];
+    if (oldest !== undefined) this.ids.delete(oldest);
+    this.ring[this.next] = id;
+    this.next = (this.next + 1) % this.capacity;
     this.ids.add(id);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value as string);
   }
 }
 

@@ -31,3 +31,4 @@ export * from './keys/keystore';
 export * from './keys/public-keys';
 export * from './cli/progress';
 export * from './concurrency/with-timeout';
+export * from './collections/bounded-map';

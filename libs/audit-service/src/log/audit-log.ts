@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { insertRows, placeholders } from '@el/read-models';
-import { KeyedSerializer } from '@el/platform';
+import { KeyedSerializer, trimOldest } from '@el/platform';
 import { MerkleLog } from '../merkle/merkle-log';
 import { auditEntry, entryLeafHash, refsOf, type EventRefs, type LoggedEvent } from './audit-entry';
 
@@ -175,8 +175,8 @@ export class AuditLog {
 
   /** Streams' customers kept in memory, the oldest forgotten past 500,000 (read again from au_streams when needed). */
   private remember(stream: string, customerId: string): void {
-    if (this.customers.size >= 500_000) this.customers.delete(this.customers.keys().next().value as string);
     this.customers.set(stream, customerId);
+    trimOldest(this.customers, 500_000);
   }
 
   /** Redelivered events must be the ones held: any other content is a discrepancy, reported, never stored. */

@@ -1,6 +1,7 @@
 import type { EntitlementV1 } from '@el/contracts';
 import type { CheckSubject, FeatureSet, Members } from '@el/domain';
 import { ShardedMap } from './sharded-map';
+import { trimOldest } from '@el/platform';
 
 type Status = EntitlementV1['status'];
 type Device = EntitlementV1['devices'][number];
@@ -156,7 +157,9 @@ export class EntitlementTable {
   putIfNewer(state: EntitlementV1): boolean {
     const slot = this.slotOf.get(state.entitlementId);
     if (slot !== undefined && this.revisions[slot]! >= state.revision) return false;
-    this.write(slot, state.entitlementId, state.customerId, this.intern(state), STATUS_CODE[state.status] ?? 0, state.statusReason, state.seats, state.revision, state.validFrom, state.validUntil, state.graceEndsAt, state.assignedUsers, state.devices);
+    const status = STATUS_CODE[state.status];
+    if (status === undefined) throw new TypeError(`entitlement ${state.entitlementId} has status ${JSON.stringify(state.status)}, not one of ${STATUSES.join(', ')}`);
+    this.write(slot, state.entitlementId, state.customerId, this.intern(state), status, state.statusReason, state.seats, state.revision, state.validFrom, state.validUntil, state.graceEndsAt, state.assignedUsers, state.devices);
     return true;
   }
 
@@ -190,8 +193,8 @@ export class EntitlementTable {
     const built: CheckSubject[] = [];
     for (let s = this.firstOfCustomer[c]!; s >= 0; s = this.nextOfCustomer[s]!) built.push(this.subjectAt(s));
     subjects = built.reverse();
-    if (this.subjectCache.size >= SUBJECT_CACHE) this.subjectCache.delete(this.subjectCache.keys().next().value!);
     this.subjectCache.set(c, subjects);
+    trimOldest(this.subjectCache, SUBJECT_CACHE);
     return subjects;
   }
 

@@ -273,7 +273,7 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
     }
     const e = event?.data?.entitlement;
     if (!(type ?? event.type)?.startsWith('io.ledger.entitlement.')) return `unknown type ${JSON.stringify(type ?? event?.type)}`;
-    if (!e || typeof e.entitlementId !== 'string' || typeof e.customerId !== 'string' || !Number.isInteger(e.revision) || !Array.isArray(e.assignedUsers) || !Array.isArray(e.devices)) {
+    if (!e || typeof e.entitlementId !== 'string' || typeof e.customerId !== 'string' || !Number.isInteger(e.revision) || !Array.isArray(e.assignedUsers) || !Array.isArray(e.devices) || !ENTITLEMENT_STATUSES.has(e.status)) {
       return 'data.entitlement is not an entitlement state';
     }
     this.messages.inc({ outcome: this.viewInstance.applyChange(event) ? 'applied' : 'duplicate' });
@@ -359,6 +359,9 @@ export class EnforcementViewRunner implements OnModuleInit, OnApplicationShutdow
 }
 
 export const DEFAULT_ENFORCEMENT_TOPIC = TOPICS.entitlements;
+
+/** The statuses a state may have: one this version does not know is refused, never taken for active. */
+const ENTITLEMENT_STATUSES: ReadonlySet<unknown> = new Set(['active', 'suspended', 'expired', 'revoked']);
 
 export interface ReplayProgress {
   readonly read: number;

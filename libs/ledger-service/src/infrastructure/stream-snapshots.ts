@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { join } from 'node:path';
 import { SqliteSnapshotStore, type StreamSnapshot } from '@el/event-store';
-import { HealthRegistry, Metrics } from '@el/platform';
+import { HealthRegistry, Metrics, trimOldest } from '@el/platform';
 import type { Counter } from 'prom-client';
 import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 
@@ -93,7 +93,7 @@ export class StreamSnapshots implements OnModuleDestroy {
   private remember(state: StreamSnapshot, fileRevision: number): void {
     this.recent.delete(state.stream);
     this.recent.set(state.stream, { state, fileRevision });
-    if (this.recent.size > RECENT_STREAMS) this.recent.delete(this.recent.keys().next().value!);
+    trimOldest(this.recent, RECENT_STREAMS);
   }
 
   onModuleDestroy(): void {

@@ -1,7 +1,7 @@
 import { TOPICS, watermarkMessageV1 } from '@el/contracts';
 import { runCheckpointed, type EventStore } from '@el/event-store';
 import { EntitlementFeed } from '../entitlement-feed';
-import { backoff, RESUME_RETRY, SeenIds, type BusHealth, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
+import { backoff, DecodedMessage, RESUME_RETRY, SeenIds, type BusHealth, type ConsumeOptions, type IncomingMessage, type IntegrationEvents, type MessageHandler, type OutgoingMessage, type RunningConsumer } from '../integration-events.port';
 
 /**
  * IntegrationEvents inside one process (embedded mode). ledger.entitlements.v1
@@ -118,30 +118,12 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
         const messages = await feed.messages(batch);
         for (const m of messages) {
           const position = (m.value as { position: number }).position;
-          await handle({
-            topic,
-            partition: 0,
-            offset: String(position),
-            key: m.key,
-            id: m.id,
-            value: Buffer.from(JSON.stringify(m.value)),
-            headers: { ...m.headers, ce_id: m.id },
-            timestamp: (m.value as { time: string }).time,
-          });
+          await handle(new DecodedMessage(topic, 0, String(position), m.key, m.id, m.value, { ...m.headers, ce_id: m.id }, (m.value as { time: string }).time));
         }
         // As the relay does: the whole batch is delivered, up to its last position.
         const last = batch[batch.length - 1]!;
         const watermark = watermarkMessageV1(last.position, 0, 1, last.recordedAt);
-        await handle({
-          topic,
-          partition: 0,
-          offset: String(last.position),
-          key: watermark.key,
-          id: watermark.id,
-          value: Buffer.from(JSON.stringify(watermark.value)),
-          headers: watermark.headers,
-          timestamp: last.recordedAt,
-        });
+        await handle(new DecodedMessage(topic, 0, String(last.position), watermark.key, watermark.id, watermark.value, watermark.headers, last.recordedAt));
       },
     });
     const rc = { stop: () => subscription.stop() };

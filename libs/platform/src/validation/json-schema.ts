@@ -84,14 +84,25 @@ export function fieldErrorsOf(errors: readonly ErrorObject[]): FieldError[] {
  * levels costs no stack and little time.
  */
 export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
+  if (!jsonShaped(value)) return false;
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (depth > maxDepth) return true;
     for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+      if (jsonShaped(child)) stack.push([child, depth + 1]);
     }
   }
   return false;
+}
+
+/**
+ * An array or a plain object: what parsed JSON is made of. Anything else (a message's Buffer, whose
+ * bytes would be walked one by one; a message object the process made itself) is not input to walk.
+ */
+function jsonShaped(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }

@@ -82,4 +82,16 @@ describe('nestedDeeperThan', () => {
   it('answers for a million levels without a stack', () => {
     expect(nestedDeeperThan(nest(1_000_000), 32)).toBe(true);
   });
+  it('walks only what parsed JSON is made of: not the bytes of a Buffer, not an object the process made', () => {
+    // A message as a consumer gets it: its value is bytes, which nest nothing (they were walked byte by byte).
+    expect(nestedDeeperThan({ topic: 't', headers: { a: 'b' }, value: Buffer.alloc(1 << 20) }, 2)).toBe(false);
+    class Made {
+      readonly inner = nest(40);
+    }
+    expect(nestedDeeperThan(new Made(), 32)).toBe(false);
+    expect(nestedDeeperThan({ made: new Made() }, 1)).toBe(false);
+    // A plain object without a prototype (some JSON parsers make them) is JSON.
+    const bare = Object.assign(Object.create(null) as object, { deep: nest(40) });
+    expect(nestedDeeperThan(bare, 32)).toBe(true);
+  });
 });
