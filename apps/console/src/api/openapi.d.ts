@@ -1094,6 +1094,13 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description VIEW.NOT_HELD: this instance is a shard (VIEW_PARTITIONS) and another holds the customer's partition; details name the partition */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description RATE_LIMITED (RATE_LIMIT_CHECKS_PER_SECOND), with Retry-After */
                 429: {
                     headers: {
@@ -1202,6 +1209,13 @@ export interface paths {
                 };
                 /** @description CUSTOMER.NOT_FOUND: a customer this credential may not see */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description VIEW.NOT_HELD: this instance is a shard (VIEW_PARTITIONS) and another holds the customer's partition; details name the partition */
+                421: {
                     headers: {
                         [name: string]: unknown;
                     };
