@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newEnforcer, newModelFromString, StringAdapter, type Enforcer } from 'casbin';
-import type { CheckSubject, Decision } from '@el/domain';
+import type { CheckSubject, Decision, Members } from '@el/domain';
 import { repoRoot } from '@el/testing';
 
 /** One request as every peer takes it; absent fields are not given. */
@@ -27,6 +27,12 @@ export interface PeerDecision {
   readonly remaining: number | null;
 }
 
+/** The users (devices) of a subject checkSubject built: a Set, listed. */
+function listOf(m: Members): string[] {
+  if (!(m instanceof Set)) throw new TypeError('the peers are fed subjects made by checkSubject, whose users and devices are Sets');
+  return [...(m as Set<string>)];
+}
+
 /** A subject as JSON data: what the Rego policy reads under data.entitlements[customerId]. */
 export function subjectData(s: CheckSubject): Record<string, unknown> {
   return {
@@ -39,8 +45,8 @@ export function subjectData(s: CheckSubject): Record<string, unknown> {
     graceEndsMs: s.graceEndsMs,
     regions: s.regions ? [...s.regions] : null,
     features: s.features,
-    seatHolders: [...s.seatHolders],
-    devices: [...s.devices],
+    seatHolders: listOf(s.seatHolders),
+    devices: listOf(s.devices),
   };
 }
 
@@ -71,7 +77,7 @@ export async function casbinEnforcer(subjects: readonly CheckSubject[]): Promise
           s.validUntilMs ?? '',
           s.graceEndsMs ?? '',
           s.regions ? `^(${[...s.regions].map(escape).join('|')})$` : '.*',
-          `^(${[...s.seatHolders].map(escape).join('|')})$`,
+          `^(${listOf(s.seatHolders).map(escape).join('|')})$`,
           cap ?? '',
           grant.meter?.capType ?? '',
         ].join(', '),
