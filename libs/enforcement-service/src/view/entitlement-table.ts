@@ -1,5 +1,6 @@
 import type { EntitlementV1 } from '@el/contracts';
 import type { CheckSubject, FeatureSet, Members } from '@el/domain';
+import { NumberColumn, ValueColumn } from './chunked-column';
 import { ShardedMap } from './sharded-map';
 import { trimOldest } from '@el/platform';
 
@@ -107,34 +108,35 @@ function iso(ms: number): string | null {
  * from the columns when asked, and the latest few thousand customers' kept.
  *
  * Slots are never freed: the ledger never deletes an entitlement (a revoked one stays, revoked).
- * The indexes by id, customer, user and device are ShardedMaps: growing one never rehashes more
- * than a 64th of it at once, and the table is not bound by a Map's 2^24 entries.
+ * Columns grow by chunks of 65,536 slots (nothing is copied), and the indexes by id, customer, user
+ * and device are ShardedMaps (growing one rehashes a 256th of it): no growth holds the event loop
+ * long at any size, and the table is not bound by a Map's 2^24 entries.
  */
 export class EntitlementTable {
   private count = 0;
-  private capacity = 0;
-  private ids: string[] = [];
+  private readonly ids = new ValueColumn<string>();
   private readonly slotOf = new ShardedMap<number>();
-  private customerOfSlot = new Int32Array(0);
+  private readonly customerOfSlot = new NumberColumn((n) => new Int32Array(n));
   /** The next slot of the same customer (-1: last): a customer's entitlements as a list through the slots. */
-  private nextOfCustomer = new Int32Array(0);
-  private profileOf = new Int32Array(0);
-  private status = new Uint8Array(0);
-  private seats = new Float64Array(0);
-  private revisions = new Float64Array(0);
-  private validFrom = new Float64Array(0);
-  private validUntil = new Float64Array(0);
-  private graceEnds = new Float64Array(0);
+  private readonly nextOfCustomer = new NumberColumn((n) => new Int32Array(n));
+  private readonly profileOf = new NumberColumn((n) => new Int32Array(n));
+  private readonly status = new NumberColumn((n) => new Uint8Array(n));
+  private readonly seats = new NumberColumn((n) => new Float64Array(n));
+  private readonly revisions = new NumberColumn((n) => new Float64Array(n));
+  private readonly validFrom = new NumberColumn((n) => new Float64Array(n));
+  private readonly validUntil = new NumberColumn((n) => new Float64Array(n));
+  private readonly graceEnds = new NumberColumn((n) => new Float64Array(n));
   /** By slot: users joined by NUL (or the array when a user id holds a NUL); undefined when none. */
-  private readonly users: (string | readonly string[] | undefined)[] = [];
+  private readonly users = new ValueColumn<string | readonly string[]>();
   /** By slot: what few entitlements have (undefined: none of it). */
-  private readonly extras: (Extra | undefined)[] = [];
+  private readonly extras = new ValueColumn<Extra>();
   private readonly reasonPool = new Map<string, string>();
   private readonly userSets = new Map<number, ReadonlySet<string>>();
 
-  private readonly customers: string[] = [];
+  private customerCount = 0;
+  private readonly customers = new ValueColumn<string>();
   private readonly customerIndex = new ShardedMap<number>();
-  private firstOfCustomer = new Int32Array(0);
+  private readonly firstOfCustomer = new NumberColumn((n) => new Int32Array(n), -1);
 
   private readonly profiles: InternedProfile[] = [];
   private readonly profileIndex = new Map<string, number>();
@@ -145,18 +147,18 @@ export class EntitlementTable {
   private readonly subjectCache = new Map<number, readonly CheckSubject[]>();
 
   get size(): { entitlements: number; customers: number; users: number; devices: number; profiles: number } {
-    return { entitlements: this.count, customers: this.customers.length, users: this.byUser.size, devices: this.byDevice.size, profiles: this.profiles.length };
+    return { entitlements: this.count, customers: this.customerCount, users: this.byUser.size, devices: this.byDevice.size, profiles: this.profiles.length };
   }
 
   revisionOf(entitlementId: string): number | undefined {
     const slot = this.slotOf.get(entitlementId);
-    return slot === undefined ? undefined : this.revisions[slot];
+    return slot === undefined ? undefined : this.revisions.get(slot);
   }
 
   /** Puts a state unless the table holds this revision of the entitlement or a later one; true when it was put. */
   putIfNewer(state: EntitlementV1): boolean {
     const slot = this.slotOf.get(state.entitlementId);
-    if (slot !== undefined && this.revisions[slot]! >= state.revision) return false;
+    if (slot !== undefined && this.revisions.get(slot) >= state.revision) return false;
     const status = STATUS_CODE[state.status];
     if (status === undefined) throw new TypeError(`entitlement ${state.entitlementId} has status ${JSON.stringify(state.status)}, not one of ${STATUSES.join(', ')}`);
     this.write(slot, state.entitlementId, state.customerId, this.intern(state), status, state.statusReason, state.seats, state.revision, state.validFrom, state.validUntil, state.graceEndsAt, state.assignedUsers, state.devices);
@@ -172,7 +174,7 @@ export class EntitlementTable {
     const out: EntitlementV1[] = [];
     const c = this.customerIndex.get(customerId);
     if (c === undefined) return out;
-    for (let s = this.firstOfCustomer[c]!; s >= 0; s = this.nextOfCustomer[s]!) out.push(this.stateAt(s));
+    for (let s = this.firstOfCustomer.get(c); s >= 0; s = this.nextOfCustomer.get(s)) out.push(this.stateAt(s));
     return out.reverse();
   }
 
@@ -191,7 +193,7 @@ export class EntitlementTable {
     let subjects = this.subjectCache.get(c);
     if (subjects) return subjects;
     const built: CheckSubject[] = [];
-    for (let s = this.firstOfCustomer[c]!; s >= 0; s = this.nextOfCustomer[s]!) built.push(this.subjectAt(s));
+    for (let s = this.firstOfCustomer.get(c); s >= 0; s = this.nextOfCustomer.get(s)) built.push(this.subjectAt(s));
     subjects = built.reverse();
     this.subjectCache.set(c, subjects);
     trimOldest(this.subjectCache, SUBJECT_CACHE);
@@ -211,7 +213,7 @@ export class EntitlementTable {
   *lines(): IterableIterator<string> {
     const written = new Set<number>();
     for (let s = 0; s < this.count; s++) {
-      const p = this.profileOf[s]!;
+      const p = this.profileOf.get(s);
       if (!written.has(p)) {
         written.add(p);
         const profile = this.profiles[p]!;
@@ -241,7 +243,7 @@ export class EntitlementTable {
       throw new TypeError(`a snapshot entitlement line is malformed (${String(id).slice(0, 64)})`);
     }
     const slot = this.slotOf.get(id);
-    if (slot !== undefined && this.revisions[slot]! >= revision) return;
+    if (slot !== undefined && this.revisions.get(slot) >= revision) return;
     this.write(slot, id, customerId, profile, status, reason, seats, revision, vf, vu, ge, users || NO_STRINGS, devices || NO_DEVICES);
   }
 
@@ -289,39 +291,39 @@ export class EntitlementTable {
     let slot = existing;
     if (slot === undefined) {
       slot = this.count;
-      if (slot === this.capacity) this.grow();
+      this.grow(slot);
       this.count += 1;
-      this.ids.push(id);
-      this.users.push(undefined);
-      this.extras.push(undefined);
+      this.ids.set(slot, id);
       this.slotOf.set(id, slot);
       const c = this.customerSlot(customerId);
-      this.customerOfSlot[slot] = c;
-      this.nextOfCustomer[slot] = this.firstOfCustomer[c]!;
-      this.firstOfCustomer[c] = slot;
+      this.customerOfSlot.set(slot, c);
+      this.nextOfCustomer.set(slot, this.firstOfCustomer.get(c));
+      this.firstOfCustomer.set(c, slot);
     } else this.userSets.delete(slot);
-    this.subjectCache.delete(this.customerOfSlot[slot]!);
-    this.profileOf[slot] = profile;
-    this.status[slot] = status;
-    this.seats[slot] = seats;
-    this.revisions[slot] = revision;
+    this.subjectCache.delete(this.customerOfSlot.get(slot));
+    this.profileOf.set(slot, profile);
+    this.status.set(slot, status);
+    this.seats.set(slot, seats);
+    this.revisions.set(slot, revision);
     const vf = typeof validFrom === 'number' ? validFrom : instant(validFrom);
     const vu = typeof validUntil === 'number' ? validUntil : instant(validUntil);
     const ge = typeof graceEndsAt === 'number' ? graceEndsAt : instant(graceEndsAt);
-    this.validFrom[slot] = typeof vf === 'number' ? vf : NaN;
-    this.validUntil[slot] = typeof vu === 'number' ? vu : NaN;
-    this.graceEnds[slot] = typeof ge === 'number' ? ge : NaN;
+    this.validFrom.set(slot, typeof vf === 'number' ? vf : NaN);
+    this.validUntil.set(slot, typeof vu === 'number' ? vu : NaN);
+    this.graceEnds.set(slot, typeof ge === 'number' ? ge : NaN);
     const odd = typeof vf === 'string' || typeof vu === 'string' || typeof ge === 'string' ? ([typeof vf === 'string' ? vf : undefined, typeof vu === 'string' ? vu : undefined, typeof ge === 'string' ? ge : undefined] as const) : null;
 
     const usersBefore = existing === undefined ? NO_STRINGS : this.usersAt(slot);
-    this.users[slot] = users.length === 0 ? undefined : users.some((u) => u.includes(SEP)) ? [...users] : users.join(SEP);
+    this.users.set(slot, users.length === 0 ? undefined : users.some((u) => u.includes(SEP)) ? [...users] : users.join(SEP));
     reindex(this.byUser, slot, usersBefore, users);
 
-    const devicesBefore = this.extras[slot]?.devices ?? NO_DEVICES;
-    this.extras[slot] =
+    const devicesBefore = this.extras.get(slot)?.devices ?? NO_DEVICES;
+    this.extras.set(
+      slot,
       reason === null && devices.length === 0 && odd === null
         ? undefined
-        : { reason: reason === null ? null : this.pooled(reason), devices: devices.length === 0 ? NO_DEVICES : devices.map((d) => ({ deviceId: d.deviceId, userId: d.userId })), odd };
+        : { reason: reason === null ? null : this.pooled(reason), devices: devices.length === 0 ? NO_DEVICES : devices.map((d) => ({ deviceId: d.deviceId, userId: d.userId })), odd },
+    );
     if (devicesBefore.length > 0 || devices.length > 0) {
       reindex(
         this.byDevice,
@@ -342,55 +344,46 @@ export class EntitlementTable {
   private customerSlot(customerId: string): number {
     let c = this.customerIndex.get(customerId);
     if (c === undefined) {
-      c = this.customers.length;
-      this.customers.push(customerId);
+      c = this.customerCount++;
+      this.customers.ensure(c);
+      this.firstOfCustomer.ensure(c); // a new chunk starts at -1: no entitlement yet
+      this.customers.set(c, customerId);
       this.customerIndex.set(customerId, c);
-      if (c >= this.firstOfCustomer.length) this.firstOfCustomer = grown(this.firstOfCustomer, Math.max(1024, Math.ceil(this.firstOfCustomer.length * 1.5)));
-      this.firstOfCustomer[c] = -1;
     }
     return c;
   }
 
-  private grow(): void {
-    const next = Math.max(1024, Math.ceil(this.capacity * 1.5));
-    this.customerOfSlot = grown(this.customerOfSlot, next);
-    this.nextOfCustomer = grown(this.nextOfCustomer, next);
-    this.profileOf = grown(this.profileOf, next);
-    this.status = grown(this.status, next);
-    this.seats = grown(this.seats, next);
-    this.revisions = grown(this.revisions, next);
-    this.validFrom = grown(this.validFrom, next);
-    this.validUntil = grown(this.validUntil, next);
-    this.graceEnds = grown(this.graceEnds, next);
-    this.capacity = next;
+  /** Makes room in every column for `slot` (a new chunk when it starts one: nothing is copied). */
+  private grow(slot: number): void {
+    for (const column of [this.ids, this.users, this.extras, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds]) column.ensure(slot);
   }
 
   private usersAt(slot: number): readonly string[] {
-    const u = this.users[slot];
+    const u = this.users.get(slot);
     return u === undefined ? NO_STRINGS : typeof u === 'string' ? u.split(SEP) : u;
   }
 
   private instantsAt(slot: number): [string, string | null, string | null] {
-    const odd = this.extras[slot]?.odd;
-    return [odd?.[0] ?? iso(this.validFrom[slot]!)!, odd?.[1] ?? iso(this.validUntil[slot]!), odd?.[2] ?? iso(this.graceEnds[slot]!)];
+    const odd = this.extras.get(slot)?.odd;
+    return [odd?.[0] ?? iso(this.validFrom.get(slot))!, odd?.[1] ?? iso(this.validUntil.get(slot)), odd?.[2] ?? iso(this.graceEnds.get(slot))];
   }
 
   private stateAt(slot: number): EntitlementV1 {
-    const p = this.profiles[this.profileOf[slot]!]!;
+    const p = this.profiles[this.profileOf.get(slot)]!;
     const [validFrom, validUntil, graceEndsAt] = this.instantsAt(slot);
     return {
-      entitlementId: this.ids[slot]!,
-      customerId: this.customers[this.customerOfSlot[slot]!]!,
+      entitlementId: this.ids.get(slot)!,
+      customerId: this.customers.get(this.customerOfSlot.get(slot))!,
       productId: p.productId,
       planId: p.planId,
       planSku: p.planSku,
       tier: p.tier,
       catalogVersion: p.catalogVersion,
-      status: STATUSES[this.status[slot]!]!,
-      statusReason: this.extras[slot]?.reason ?? null,
-      seats: this.seats[slot]!,
+      status: STATUSES[this.status.get(slot)]!,
+      statusReason: this.extras.get(slot)?.reason ?? null,
+      seats: this.seats.get(slot),
       assignedUsers: [...this.usersAt(slot)],
-      devices: (this.extras[slot]?.devices ?? NO_DEVICES).map((d) => ({ deviceId: d.deviceId, userId: d.userId })),
+      devices: (this.extras.get(slot)?.devices ?? NO_DEVICES).map((d) => ({ deviceId: d.deviceId, userId: d.userId })),
       deviceLimit: p.deviceLimit,
       validFrom,
       validUntil,
@@ -399,55 +392,55 @@ export class EntitlementTable {
       regions: p.regions ? [...p.regions] : null,
       features: p.features,
       addOns: p.addOns.map((a) => ({ sku: a.sku, quantity: a.quantity })),
-      revision: this.revisions[slot]!,
+      revision: this.revisions.get(slot),
     };
   }
 
   private rowAt(slot: number): EntitlementRow {
-    const extra = this.extras[slot];
+    const extra = this.extras.get(slot);
     const odd = extra?.odd;
     const n = (ms: number) => (Number.isNaN(ms) ? null : ms);
     const users = this.usersAt(slot);
     const devices = extra?.devices;
     return [
-      this.ids[slot]!,
-      this.customers[this.customerOfSlot[slot]!]!,
-      this.profileOf[slot]!,
-      this.status[slot]!,
+      this.ids.get(slot)!,
+      this.customers.get(this.customerOfSlot.get(slot))!,
+      this.profileOf.get(slot),
+      this.status.get(slot),
       extra?.reason ?? null,
-      this.seats[slot]!,
-      this.revisions[slot]!,
-      odd?.[0] ?? this.validFrom[slot]!,
-      odd?.[1] ?? n(this.validUntil[slot]!),
-      odd?.[2] ?? n(this.graceEnds[slot]!),
+      this.seats.get(slot),
+      this.revisions.get(slot),
+      odd?.[0] ?? this.validFrom.get(slot),
+      odd?.[1] ?? n(this.validUntil.get(slot)),
+      odd?.[2] ?? n(this.graceEnds.get(slot)),
       users.length > 0 ? users : 0,
       devices && devices.length > 0 ? devices : 0,
     ];
   }
 
   private subjectAt(slot: number): CheckSubject {
-    const p = this.profiles[this.profileOf[slot]!]!;
+    const p = this.profiles[this.profileOf.get(slot)]!;
     const [validFrom, validUntil, graceEndsAt] = this.instantsAt(slot);
-    const extra = this.extras[slot];
+    const extra = this.extras.get(slot);
     const devices = extra?.devices;
     return {
-      entitlementId: this.ids[slot]!,
-      customerId: this.customers[this.customerOfSlot[slot]!]!,
+      entitlementId: this.ids.get(slot)!,
+      customerId: this.customers.get(this.customerOfSlot.get(slot))!,
       productId: p.productId,
       planId: p.planId,
       tier: p.tier,
-      status: STATUSES[this.status[slot]!]!,
+      status: STATUSES[this.status.get(slot)]!,
       statusReason: extra?.reason ?? null,
       // The columns hold the instants as epoch ms already, unless the state gave them in another form.
-      validFromMs: extra?.odd?.[0] !== undefined ? Date.parse(validFrom) : this.validFrom[slot]!,
+      validFromMs: extra?.odd?.[0] !== undefined ? Date.parse(validFrom) : this.validFrom.get(slot),
       validFrom,
-      validUntilMs: validUntil === null ? null : extra?.odd?.[1] !== undefined ? Date.parse(validUntil) : this.validUntil[slot]!,
+      validUntilMs: validUntil === null ? null : extra?.odd?.[1] !== undefined ? Date.parse(validUntil) : this.validUntil.get(slot),
       validUntil,
-      graceEndsMs: graceEndsAt === null ? null : extra?.odd?.[2] !== undefined ? Date.parse(graceEndsAt) : this.graceEnds[slot]!,
+      graceEndsMs: graceEndsAt === null ? null : extra?.odd?.[2] !== undefined ? Date.parse(graceEndsAt) : this.graceEnds.get(slot),
       graceEndsAt,
       regions: p.regionSet,
       features: p.features,
-      seats: this.seats[slot]!,
+      seats: this.seats.get(slot),
       seatHolders: this.seatHoldersAt(slot),
       devices: devices && devices.length > 0 ? new DeviceMembers(devices) : NOBODY,
     };
@@ -461,12 +454,6 @@ export class EntitlementTable {
     if (!set) this.userSets.set(slot, (set = new Set(users)));
     return set;
   }
-}
-
-function grown<T extends Int32Array | Uint8Array | Float64Array>(a: T, length: number): T {
-  const next = new (a.constructor as new (n: number) => T)(length);
-  next.set(a);
-  return next;
 }
 
 function slotsIn(entry: number | Set<number> | undefined): number[] {
