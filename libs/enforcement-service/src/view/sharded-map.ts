@@ -1,9 +1,9 @@
-const SHARDS = 256;
+const SHARDS = 64;
 
 /**
- * A Map split in 256 by a hash of the key. A JS Map grows by rehashing every entry at once: at a
+ * A Map split in 64 by a hash of the key. A JS Map grows by rehashing every entry at once: at a
  * million entries that holds the event loop about 100 ms, and one Map holds at most 2^24 entries.
- * Split, each rehash is a 256th as long and the table holds 256 times as many.
+ * Split, each rehash is a 64th as long and the table holds 64 times as many.
  */
 export class ShardedMap<V> {
   private readonly shards: Map<string, V>[] = Array.from({ length: SHARDS }, () => new Map<string, V>());
