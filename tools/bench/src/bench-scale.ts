@@ -38,6 +38,7 @@
  * customers and cursors); p50 and p99 in ms. The aim: p99 of any page within 2× from 10k to 1M.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { decideEntitlement, entitlementStream, evolveEntitlement, foldEntitlement, initialEntitlementState, type CommandMetadata, type EntitlementCommand, type EntitlementEvent } from '@el/domain';
@@ -214,7 +215,7 @@ async function restartFromViewSnapshot(size: number): Promise<number> {
     const written = await file.save(view.snapshotHeader(new Date()), view.lines());
     const times = await timeStart(work.dir, head);
     // The snapshot it wrote when stopped holds them all: it was restored from, not rebuilt from the log.
-    const after = ((await lastLine(file.path)) as { lines?: number }).lines ?? 0;
+    const after = (lastLine(file.path) as { lines?: number }).lines ?? 0;
     if (after < written.lines) throw new Error(`the restarted process did not restore the snapshot of ${size} entitlements (${after} lines after, ${written.lines} written)`);
     return times.ready;
   } finally {
@@ -223,15 +224,13 @@ async function restartFromViewSnapshot(size: number): Promise<number> {
 }
 
 /** The last line of a file, parsed. */
-async function lastLine(path: string): Promise<unknown> {
-  const { readFileSync } = await import('node:fs');
+function lastLine(path: string): unknown {
   const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
 }
 
 /** The snapshot the embedded process wrote, whatever its scope (read back as it is). */
 async function loadAnyHeader(file: SnapshotFile) {
-  const { readFileSync } = await import('node:fs');
   const header = JSON.parse(readFileSync(file.path, 'utf8').split('\n')[0]!) as { topic: string; scope: string; offsets: Record<number, string> };
   const loaded = await file.load({ topic: header.topic, scope: header.scope, endOffsets: header.offsets });
   if (loaded.kind !== 'loaded') throw new Error(`the embedded process's view snapshot could not be read: ${JSON.stringify(loaded)}`);
