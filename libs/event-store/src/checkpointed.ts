@@ -12,6 +12,8 @@ export interface CheckpointedOptions {
    */
   readonly checkpointing: 'after-batch' | 'by-handler';
   readonly batchSize?: number;
+  /** See SubscribeOptions.priority. */
+  readonly priority?: 'normal' | 'background';
   /** Backoff after a failure: initial and maximum delay. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly onError?: (error: unknown, attempt: number, resumeAfter: number) => void;
@@ -51,7 +53,7 @@ export function runCheckpointed(store: EventStore, options: CheckpointedOptions)
       try {
         const after = await options.checkpoints.load(options.subscriptionId);
         position = after;
-        current = store.subscribeAll(handler, { after, batchSize: options.batchSize });
+        current = store.subscribeAll(handler, { after, batchSize: options.batchSize, priority: options.priority });
         await current.done;
         return;
       } catch (err) {

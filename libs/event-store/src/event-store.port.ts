@@ -72,6 +72,12 @@ export interface SubscribeOptions {
   readonly after?: number;
   /** Most events handed to the handler at once. Default 500. */
   readonly batchSize?: number;
+  /**
+   * `background`: while another subscription of the same log in this process is catching up,
+   * this one waits (the audit log's feed in embedded mode: the readers that make the process
+   * ready go first). Default `normal`.
+   */
+  readonly priority?: 'normal' | 'background';
 }
 
 export interface Subscription {

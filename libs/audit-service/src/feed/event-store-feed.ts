@@ -25,6 +25,9 @@ export class EventStoreAuditFeed implements OnApplicationBootstrap, OnApplicatio
       checkpoints: { load: async () => this.log.lastPosition, save: async () => undefined },
       checkpointing: 'by-handler',
       batchSize: 1000,
+      // On a fresh start the read models and the enforcement view (what makes the process ready)
+      // catch up first; the audit log follows, and /health shows how far behind it is meanwhile.
+      priority: 'background',
       retry: { initialMs: 100, maxMs: 1_000 }, // an audit store that comes back is written again within a second
       handle: (batch) => this.ingest.ingest(batch),
       onError: (err, attempt) => {

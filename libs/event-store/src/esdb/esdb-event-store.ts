@@ -1,6 +1,6 @@
 import type * as EsdbClient from '@eventstore/db-client';
 import type { AllStreamResolvedEvent, AllStreamSubscription, JSONType, ResolvedEvent } from '@eventstore/db-client';
-import { catchUpSubscription } from '../catch-up-subscription';
+import { CatchUpTurns, catchUpSubscription } from '../catch-up-subscription';
 import {
   EventIdConflictError,
   type AppendOptions,
@@ -64,6 +64,8 @@ export class EsdbEventStore implements EventStore {
   private closed = false;
   private live: AllStreamSubscription | null = null;
   private liveHead = 0;
+  /** Its subscriptions take turns while they catch up (see CatchUpTurns). */
+  private readonly turns = new CatchUpTurns();
   private readonly waiters = new Set<() => void>();
   private liveRetry: NodeJS.Timeout | null = null;
   private readonly trimmed = new Set<string>();
@@ -207,7 +209,7 @@ export class EsdbEventStore implements EventStore {
 
   subscribeAll(handler: BatchHandler, options: SubscribeOptions = {}): Subscription {
     this.ensureLive();
-    return catchUpSubscription({ readAll: (o) => this.readAll(o), waitForAppend: (position, signal) => this.waitForAppend(position, signal) }, handler, options);
+    return catchUpSubscription({ readAll: (o) => this.readAll(o), headPosition: () => this.headPosition(), turns: this.turns, waitForAppend: (position, signal) => this.waitForAppend(position, signal) }, handler, options);
   }
 
   async headPosition(): Promise<number> {

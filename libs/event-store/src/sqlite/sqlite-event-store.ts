@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { catchUpSubscription } from '../catch-up-subscription';
+import { CatchUpTurns, catchUpSubscription } from '../catch-up-subscription';
 import {
   EventIdConflictError,
   WrongExpectedRevisionError,
@@ -88,6 +88,8 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly committer: BatchCommitter;
   private readonly appended = new EventEmitter();
+  /** Its subscriptions take turns while they catch up (see CatchUpTurns). */
+  private readonly turns = new CatchUpTurns();
   private readonly queue: PendingWrite[] = [];
   /** When the writes at the head of the queue first found the file locked by another process. */
   private lockedSince: number | null = null;
@@ -268,6 +270,8 @@ export class SqliteEventStore implements EventStore {
     return catchUpSubscription(
       {
         readAll: (o) => this.readAll(o),
+        headPosition: () => this.headPosition(),
+        turns: this.turns,
         waitForAppend: (_position, signal) =>
           new Promise<void>((resolve) => {
             if (signal.aborted || this.closed) return resolve();

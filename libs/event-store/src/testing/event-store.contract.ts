@@ -297,6 +297,78 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         expect(await checkpoints.load('contract')).toBeGreaterThanOrEqual(runner.position());
       });
 
+      it('gives the event loop a turn between pages while it catches up (a timer fires before the catch-up ends)', async () => {
+        const start = await store.headPosition();
+        for (let i = 0; i < 20; i++) await store.append(s, Array.from({ length: 10 }, (_, j) => ev('T', { i, j })));
+        const head = await store.headPosition();
+        let timerFiredAt: number | null = null;
+        const timer = setTimeout(() => (timerFiredAt = sub.position()), 0);
+        // A handler that never awaits anything real: without a turn between pages, the timer would wait for the whole catch-up.
+        const sub = store.subscribeAll(() => undefined, { after: start, batchSize: 5 });
+        await until('the head', () => sub.position() >= head, { timeoutMs: 10_000, intervalMs: 5 });
+        await sub.stop();
+        clearTimeout(timer);
+        expect(timerFiredAt).not.toBeNull();
+        expect(timerFiredAt!).toBeLessThan(head);
+      });
+
+      it('a background subscription waits while another one catches up to the head it started at, then reads on', async () => {
+        const start = await store.headPosition();
+        for (let i = 0; i < 10; i++) await store.append(s, Array.from({ length: 5 }, (_, j) => ev('P', { i, j })));
+        const head = await store.headPosition();
+        const order: string[] = [];
+        let firstPageHandled = false;
+        const foreground = store.subscribeAll(
+          async (batch) => {
+            order.push(`fg:${batch[batch.length - 1]!.position}`);
+            firstPageHandled = true;
+            await new Promise((r) => setTimeout(r, 2));
+          },
+          { after: start, batchSize: 10 },
+        );
+        await until('the foreground subscription under way', () => firstPageHandled, { timeoutMs: 10_000, intervalMs: 1 });
+        const background = store.subscribeAll((batch) => void order.push(`bg:${batch[batch.length - 1]!.position}`), { after: start, batchSize: 10, priority: 'background' });
+        try {
+          await until('the background subscription at the head', () => background.position() >= head, { timeoutMs: 10_000, intervalMs: 5 });
+          // Every page of the foreground catch-up came first, up to the head; then the background one read everything.
+          const firstBackground = order.findIndex((o) => o.startsWith('bg:'));
+          expect(order.slice(0, firstBackground)).toEqual(order.filter((o) => o.startsWith('fg:')));
+          expect(Number(order[firstBackground - 1]!.slice(3))).toBeGreaterThanOrEqual(head);
+          // Live appends afterwards reach both (catching up is over for good).
+          await store.append(s, [ev('Live')]);
+          const live = await store.headPosition();
+          await until('both at the live append', () => foreground.position() >= live && background.position() >= live, { timeoutMs: 10_000, intervalMs: 5 });
+        } finally {
+          await foreground.stop();
+          await background.stop();
+        }
+      });
+
+      it('a background subscription does not wait for one that failed or stopped', async () => {
+        const start = await store.headPosition();
+        for (let i = 0; i < 10; i++) await store.append(s, [ev('F', { i })]);
+        const head = await store.headPosition();
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((r) => (release = r));
+        // Catching up, and stuck on its first page until it fails.
+        const failing = store.subscribeAll(async () => {
+          await held;
+          throw new Error('handler down');
+        }, { after: start, batchSize: 2 });
+        const background = store.subscribeAll(() => undefined, { after: start, batchSize: 5, priority: 'background' });
+        try {
+          await new Promise((r) => setTimeout(r, 50));
+          expect(background.position()).toBe(start);
+          release();
+          await expect(failing.done).rejects.toBeInstanceOf(SubscriptionError);
+          await until('the background subscription at the head', () => background.position() >= head, { timeoutMs: 10_000, intervalMs: 5 });
+        } finally {
+          release();
+          await failing.stop();
+          await background.stop();
+        }
+      });
+
       it('does not call the handler after stop() resolves', async () => {
         let calls = 0;
         const sub = store.subscribeAll(() => void (calls += 1), { after: await store.headPosition() });
