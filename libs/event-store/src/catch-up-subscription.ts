@@ -1,3 +1,4 @@
+import { nextTurn } from '@el/platform';
 import {
   SubscriptionError,
   type BatchHandler,
@@ -62,8 +63,6 @@ export class CatchUpTurns {
   }
 }
 
-/** Lets timers and I/O run (an HTTP request, a health probe) between two pages read synchronously. */
-const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Reads the log page by page from `after`, hands each page to the handler and

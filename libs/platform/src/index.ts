@@ -13,6 +13,7 @@ export * from './http/id-param.pipe';
 export * from './http/serve';
 export * from './http/console';
 export * from './concurrency/keyed-serializer';
+export * from './concurrency/next-turn';
 export * from './concurrency/periodic-sweep';
 export * from './config/document-file';
 export * from './http/json-route';

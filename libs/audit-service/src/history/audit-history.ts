@@ -47,6 +47,12 @@ export interface HistoryPage {
   readonly items: readonly HistoryItem[];
   /** Pass as cursor for the next page; null on the last page. */
   readonly nextCursor: number | null;
+  /**
+   * The newest ledger position the audit log held when it answered: events after it are not in
+   * the answer yet (after a start the audit log catches up behind the rest of the process; its
+   * `/health` component says how far behind it is).
+   */
+  readonly lastPosition: number;
 }
 
 /** History queries over the audit log's references (au_refs: kind, ref, leaf — its primary key serves each query in order). */
@@ -55,6 +61,7 @@ export class AuditHistory {
   constructor(private readonly log: AuditLog) {}
 
   async page(q: HistoryQuery): Promise<HistoryPage> {
+    const lastPosition = this.log.lastPosition;
     const p = placeholders(this.log.db);
     const params: unknown[] = [];
     const $ = (v: unknown) => (params.push(v), p(params.length));
@@ -88,6 +95,6 @@ export class AuditHistory {
         data: entry.data,
       };
     });
-    return { items, nextCursor: more ? items[items.length - 1]!.leafIndex : null };
+    return { items, nextCursor: more ? items[items.length - 1]!.leafIndex : null, lastPosition };
   }
 }

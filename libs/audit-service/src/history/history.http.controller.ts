@@ -29,7 +29,7 @@ export class HistoryController {
     summary: 'History of an entitlement, a customer, an actor or a correlation id: each event with who, why, when (recorded and effective), its source and the command it came from',
     description: 'Name exactly one of customerId, entitlementId, actor, correlationId. Oldest first; paginate with cursor. Each item carries its position, which GET /v1/audit/proofs/inclusion proves.',
   })
-  @ApiOkResponse({ description: '{items: [{position, leafIndex, stream, revision, type, recordedAt, effectiveAt, actor, source, reason, correlationId, causationId, idempotencyKey, data}], nextCursor}' })
+  @ApiOkResponse({ description: '{items: [{position, leafIndex, stream, revision, type, recordedAt, effectiveAt, actor, source, reason, correlationId, causationId, idempotencyKey, data}], nextCursor, lastPosition} — lastPosition: the newest ledger position the audit log held (events after it are not in the answer yet; after a start the audit log catches up behind the rest of the process)' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: not exactly one subject, or a bad filter' })
   async list(@QueryParams() p: HistoryParams): Promise<HistoryPage> {
     const subjects = HISTORY_KINDS.filter((k) => p[k.param] !== undefined);

@@ -88,6 +88,8 @@ for (const backend of READ_DB_BACKENDS) {
       const second = await history.page({ kind: 'customer', ref: 'acme', cursor: first.nextCursor!, limit: 2 });
       expect([...first.items, ...second.items].map((i) => i.position)).toEqual([1, 2, 3, 5]);
       expect(second.nextCursor).toBeNull();
+      // Each page says how far the audit log went: here, to the last event appended.
+      expect(second.lastPosition).toBe(5);
     });
 
     it('signs tree heads that verify with its public key, stores them, and names the size it signed', async () => {

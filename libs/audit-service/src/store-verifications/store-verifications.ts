@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EVENT_STORE, storedEvents, type EventStore } from '@el/event-store';
-import { Clock, IdGenerator, type Keystore } from '@el/platform';
+import { Clock, IdGenerator, nextTurn, type Keystore } from '@el/platform';
 import { AUDIT_DB, AUDIT_KEYSTORE } from '../audit.config';
 import { AuditLog } from '../log/audit-log';
 import { checkStore, type StoreCheckReport } from '../verify/check-store';
@@ -75,7 +75,7 @@ export class StoreVerifications implements BeforeApplicationShutdown {
   private async execute(run: Run, signal: AbortSignal): Promise<void> {
     try {
       // Answer the request first: the check begins on the next turn of the event loop.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       const report = await checkStore(storedEvents(this.store), this.db, this.keystore.jwks(this.clock.now()), {
         pageSize: PAGE,
         signal,

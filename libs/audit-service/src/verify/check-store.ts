@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { EventStore, RecordedEvent } from '@el/event-store';
+import { nextTurn } from '@el/platform';
 import { placeholders } from '@el/read-models';
 import { MerkleLog } from '../merkle/merkle-log';
 import { auditEntry, entryLeafHash, refsOf, type LoggedEvent } from '../log/audit-entry';
@@ -40,7 +41,6 @@ export interface StoreCheckOptions {
  * every read is synchronous, so without it a check would hold the loop for
  * the whole store; with it, for one page at most.
  */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface LeafRow {
   leaf_index: string | number;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, t
 import { decisionRecordMessageV1, decisionRecordV1, TOPICS, type DecisionRecordV1, type DecisionRequestV1, type DecisionUsageV1 } from '@el/contracts';
 import type { Decision } from '@el/domain';
 import { INTEGRATION_EVENTS, type IntegrationEvents } from '@el/messaging';
-import { IdGenerator, Metrics } from '@el/platform';
+import { IdGenerator, Metrics, nextTurn } from '@el/platform';
 import { ENFORCEMENT_CONFIG, type EnforcementConfig } from '../enforcement.config';
 import { DecisionSampler } from './decision-sampler';
 
@@ -114,7 +114,7 @@ export class DecisionLog implements BeforeApplicationShutdown, OnApplicationShut
 
   private async publishAll(): Promise<void> {
     // Let the request being answered (a batch of checks) add its other records first: one producer request for all.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     for (let attempt = 1; this.buffer.length > 0 && !this.stopped; ) {
       const batch = this.buffer.slice(0, PUBLISH_BATCH);
       try {

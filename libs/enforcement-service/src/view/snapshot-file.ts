@@ -2,6 +2,7 @@ import { createReadStream, mkdirSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { nextTurn } from '@el/platform';
 import { VIEW_SNAPSHOT_VERSION, type ViewSnapshotHeader } from './enforcement-view';
 
 /**
@@ -91,7 +92,7 @@ export class SnapshotFile {
           count += 1;
           yield line;
           // Lines buffered by the reader are handed out in microtasks: let timers and I/O in between.
-          if (count % LINES_PER_TURN === 0) await new Promise<void>((r) => setImmediate(r));
+          if (count % LINES_PER_TURN === 0) await nextTurn();
         }
       } finally {
         stream.destroy();
