@@ -4688,7 +4688,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {items: [{position, leafIndex, stream, revision, type, recordedAt, effectiveAt, actor, source, reason, correlationId, causationId, idempotencyKey, data}], nextCursor} */
+            /** @description {items: [{position, leafIndex, stream, revision, type, recordedAt, effectiveAt, actor, source, reason, correlationId, causationId, idempotencyKey, data}], nextCursor, lastPosition} — lastPosition: the newest ledger position the audit log held (events after it are not in the answer yet; after a start the audit log catches up behind the rest of the process) */
             200: {
                 headers: {
                     [name: string]: unknown;
