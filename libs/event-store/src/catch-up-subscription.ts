@@ -33,11 +33,6 @@ export class CatchUpTurns {
   private readonly catchingUp = new Set<object>();
   private waiting: (() => void)[] = [];
 
-  /** How many subscriptions are catching up now. */
-  get size(): number {
-    return this.catchingUp.size;
-  }
-
   begin(subscription: object): void {
     this.catchingUp.add(subscription);
   }
@@ -62,7 +57,6 @@ export class CatchUpTurns {
     });
   }
 }
-
 
 /**
  * Reads the log page by page from `after`, hands each page to the handler and
