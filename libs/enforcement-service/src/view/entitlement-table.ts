@@ -130,6 +130,8 @@ export class EntitlementTable {
   private readonly users = new ValueColumn<string | readonly string[]>();
   /** By slot: what few entitlements have (undefined: none of it). */
   private readonly extras = new ValueColumn<Extra>();
+  /** Every column by slot: each makes room for a new slot. */
+  private readonly columns: readonly { ensure(slot: number): void }[] = [this.ids, this.users, this.extras, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds];
   private readonly reasonPool = new Map<string, string>();
   private readonly userSets = new Map<number, ReadonlySet<string>>();
 
@@ -355,7 +357,7 @@ export class EntitlementTable {
 
   /** Makes room in every column for `slot` (a new chunk when it starts one: nothing is copied). */
   private grow(slot: number): void {
-    for (const column of [this.ids, this.users, this.extras, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds]) column.ensure(slot);
+    for (const column of this.columns) column.ensure(slot);
   }
 
   private usersAt(slot: number): readonly string[] {
