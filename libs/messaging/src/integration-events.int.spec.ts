@@ -252,16 +252,18 @@ describeWithKafka('Kafka', () => {
       const c = new Kafka({ clientId: ${JSON.stringify(clientId)}, brokers: ${JSON.stringify(kafkaForTests.brokers)}, logLevel: logLevel.NOTHING }).consumer({ groupId: ${JSON.stringify(group)}, sessionTimeout: 60000 });
       c.on(c.events.GROUP_JOIN, () => console.log('joined'));
       c.connect().then(() => c.subscribe({ topic: ${JSON.stringify(topic)}, fromBeginning: true })).then(() => c.run({ eachMessage: async () => undefined }));`;
-    const child = spawn(process.execPath, ['-e', script], { cwd: repoRoot(__dirname), stdio: ['ignore', 'pipe', 'inherit'] });
+    let child: ReturnType<typeof spawn> | undefined;
     try {
+      // The topic first: a predecessor that subscribed before it existed failed its metadata request and never joined.
       await setup.ensureTopics([topic]);
+      child = spawn(process.execPath, ['-e', script], { cwd: repoRoot(__dirname), stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       await until('the predecessor to join', () => out.includes('joined'), { timeoutMs: 30_000 });
       const stale = (await admin.describeGroups([group])).groups[0]!.members.map((m) => m.memberId);
       expect(stale).toHaveLength(1);
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await new Promise((r) => child!.once('exit', r));
       // The broker still counts it a member (for its 60 s session).
       expect((await admin.describeGroups([group])).groups[0]!.members.map((m) => m.memberId)).toEqual(stale);
 
@@ -277,7 +279,7 @@ describeWithKafka('Kafka', () => {
       expect(members).toHaveLength(1);
       await c.stop();
     } finally {
-      child.kill('SIGKILL');
+      child?.kill('SIGKILL');
       await admin.disconnect();
       await setup.close();
       await successor.close();
