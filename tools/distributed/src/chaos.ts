@@ -72,6 +72,36 @@ function random(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One HTTP call. A connection that fails before an answer (refused while a service restarts, or a
+ * kept-alive socket the server closed just as it was reused: undici's "fetch failed") is tried
+ * again, up to 5 times 200 ms apart; every write the driver sends is idempotent by its id. A timeout
+ * is not retried. The last error names the request and the cause.
+ */
+async function request(url: string, auth: Record<string, string>, init: { method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: any }> {
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: init.method ?? 'GET',
+        headers: { ...auth, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+        signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
+      });
+    } catch (err) {
+      if (!(err instanceof TypeError && err.message === 'fetch failed')) throw err;
+      if (attempt >= 5) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        throw new Error(`${init.method ?? 'GET'} ${url}: no answer after ${attempt} attempts (${cause?.code ?? cause?.message ?? 'connection failed'})`);
+      }
+      await sleep(200);
+      continue;
+    }
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+}
 const say = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 
 interface Order {
@@ -139,15 +169,9 @@ class Chaos {
     });
   }
 
-  private async call(service: ServiceName, path: string, init: { method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.stack.url(service)}${path}`, {
-      method: init.method ?? 'GET',
-      headers: { ...this.auth, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
+  /** One HTTP call to a service (see `request`). */
+  private call(service: ServiceName, path: string, init: { method?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; body: any }> {
+    return request(`${this.stack.url(service)}${path}`, this.auth, init);
   }
 
   async start(): Promise<void> {
@@ -388,10 +412,7 @@ class Chaos {
     const exited = new Promise((r) => child.once('exit', r));
     try {
       const head = (await this.call('ledger', '/health')).body.components.eventStore.head as number;
-      const scratch = async (path: string) => {
-        const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: this.auth, signal: AbortSignal.timeout(10_000) });
-        return { status: res.status, body: (await res.json()) as any };
-      };
+      const scratch = (path: string) => request(`http://127.0.0.1:${port}${path}`, this.auth, { timeoutMs: 10_000 });
       await until('the new view to reach the head', async () => ((await scratch('/health').catch(() => null))?.body.components?.enforcementView?.position ?? 0) >= head, { timeoutMs: 120_000, intervalMs: 200 });
       await until('the live view to reach the head', async () => (await this.call('enforcement', '/health')).body.components.enforcementView.position >= head, { timeoutMs: 60_000, intervalMs: 200 });
       const customers = [...new Set([...this.orders.map((o) => o.customerId), ...this.meteredCustomers.map((m) => m.customerId)])];
