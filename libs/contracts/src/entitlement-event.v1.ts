@@ -91,7 +91,7 @@ export function entitlementV1(e: Entitlement, revision: number): EntitlementV1 {
     status: e.status,
     statusReason: statusReasonOf(e),
     seats: e.seats,
-    assignedUsers: [...e.assignedUsers],
+    assignedUsers: e.assignedUsers.toArray(),
     devices: Object.values(e.devices).map((d) => ({ deviceId: d.deviceId, userId: d.userId })),
     deviceLimit: deviceLimit(e),
     validFrom: e.validFrom,

@@ -65,7 +65,7 @@ export function licenseEntitlementV1(e: Entitlement, bound: { userId?: string; d
     regions: e.regions ? [...e.regions] : null,
     seats: e.seats,
     features: effectiveFeatures(e),
-    ...(bound.userId !== undefined ? { seated: e.assignedUsers.includes(bound.userId) } : {}),
+    ...(bound.userId !== undefined ? { seated: e.assignedUsers.has(bound.userId) } : {}),
     ...(bound.deviceId !== undefined ? { deviceActive: Boolean(e.devices[bound.deviceId]) } : {}),
   };
 }

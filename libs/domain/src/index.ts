@@ -7,6 +7,7 @@ export * from './catalog/catalog.decider';
 export * from './entitlement/entitlement.events';
 export * from './entitlement/entitlement.commands';
 export * from './entitlement/entitlement.state';
+export * from './entitlement/seat-holders';
 export * from './entitlement/entitlement.decider';
 export * from './entitlement/entitlement.as-of';
 export * from './order/order';

@@ -22,7 +22,7 @@ export const ledgerConfigSpec = {
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: env.int({ default: 300, min: 1, max: 3600, description: 'How far the signed timestamp of a webhook may be from the ledger clock; older (replayed) or newer deliveries are refused' }),
   PAYMENT_DUNNING_GRACE_HOURS: env.int({ default: 72, min: 0, max: 24 * 366, description: "How long after an invoice's payment failed the customer's entitlements are suspended if it is still unpaid (0: at once)" }),
   PAYMENT_DUNNING_SWEEP_INTERVAL_MS: env.int({ default: 60_000, min: 0, description: 'How often customers whose dunning grace has run out are suspended, and reinstatements a crash interrupted are finished (0 disables)' }),
-  SNAPSHOT_EVERY: env.int({ default: 100, min: 0, description: "Snapshot an entitlement's stream once a command had to read this many events after its last snapshot; a command then reads the snapshot and the events after it (0: no snapshots)" }),
+  SNAPSHOT_EVERY: env.int({ default: 100, min: 0, description: "Snapshot an entitlement's stream once a command had to read this many events after its last snapshot (and a tenth as many as the users and devices it holds); a command then reads the snapshot and the events after it (0: no snapshots)" }),
   SNAPSHOT_PATH: env.string({ default: '', description: 'SQLite file of the stream snapshots, a cache that may be deleted at any time (default DATA_DIR/snapshots.db)' }),
   LEDGER_TEST_PAUSE_AFTER_APPROVAL: env.bool({ default: false, description: 'Test only: hold every approval after recording it, before the grant, and print "ledger paused after recording an approval", so a test can kill the process there' }),
 };

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { decideDunning, dunningStream, foldDunning, type DunningCommand, type DunningEvent } from '@el/domain';
+import { reviveEntitlementState, decideDunning, dunningStream, foldDunning, type DunningCommand, type DunningEvent } from '@el/domain';
 import { describeBackend, dropDatabase, postgresBackend, READ_DB_BACKENDS, until, type TestReadDb } from '@el/testing';
 import { applyBatch, ProjectionCodecs } from './projector/apply-batch';
 import { ReadModelProjector } from './projector/projector';
@@ -83,7 +83,8 @@ for (const backend of READ_DB_BACKENDS) {
       const rows = (await q.listEntitlements({ customerId: 'cust-0', now: new Date() }, { limit: 500 })).items;
       expect(states.position).toBe(head);
       expect(rows.length).toBeGreaterThan(1);
-      expect(states.entitlements).toEqual(rows.map((r) => ({ entitlementId: r.entitlementId, state: r.state })));
+      expect(states.entitlements).toEqual(rows.map((r) => ({ entitlementId: r.entitlementId, state: reviveEntitlementState(r.state) })));
+      expect(states.entitlements.some((e) => e.state.assignedUsers.size > 0)).toBe(true);
       expect(await q.customerEntitlementStates('nobody', 'read-models')).toEqual({ position: head, entitlements: [] });
     });
 

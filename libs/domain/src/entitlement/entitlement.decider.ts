@@ -221,18 +221,18 @@ export function decideEntitlement(command: EntitlementCommand, state: Entitlemen
     case 'AssignSeat': {
       requireNotExpired(e);
       const userId = command.data.userId;
-      if (e.assignedUsers.includes(userId)) reject('SEAT.ALREADY_ASSIGNED', `user ${userId} already holds a seat on ${id}`, { userId });
-      if (e.assignedUsers.length >= e.seats) {
+      if (e.assignedUsers.has(userId)) reject('SEAT.ALREADY_ASSIGNED', `user ${userId} already holds a seat on ${id}`, { userId });
+      if (e.assignedUsers.size >= e.seats) {
         reject('SEAT.NONE_AVAILABLE', `all ${e.seats} seats of ${id} are assigned; release one or buy more`, {
           seats: e.seats,
-          assigned: e.assignedUsers.length,
+          assigned: e.assignedUsers.size,
         });
       }
       return [event('SeatAssigned', { entitlementId: id, userId }, meta)];
     }
     case 'ReleaseSeat': {
       const userId = command.data.userId;
-      if (!e.assignedUsers.includes(userId)) reject('SEAT.NOT_ASSIGNED', `user ${userId} holds no seat on ${id}`, { userId });
+      if (!e.assignedUsers.has(userId)) reject('SEAT.NOT_ASSIGNED', `user ${userId} holds no seat on ${id}`, { userId });
       // A released user's devices go with the seat.
       const devices = Object.values(e.devices).filter((d) => d.userId === userId);
       return [
@@ -244,7 +244,7 @@ export function decideEntitlement(command: EntitlementCommand, state: Entitlemen
       requireNotExpired(e);
       const { deviceId, userId } = command.data;
       if (e.devices[deviceId]) reject('DEVICE.ALREADY_ACTIVE', `device ${deviceId} is already active on ${id}`, { deviceId });
-      if (userId !== undefined && !e.assignedUsers.includes(userId)) {
+      if (userId !== undefined && !e.assignedUsers.has(userId)) {
         reject('SEAT.NOT_ASSIGNED', `user ${userId} holds no seat on ${id}; assign one first`, { userId });
       }
       const limit = deviceLimit(e);
@@ -301,7 +301,7 @@ function requireNotExpired(e: Entitlement): void {
 }
 
 function requireSeatsCoverAssignments(e: Entitlement, seats: number): void {
-  const assigned = e.assignedUsers.length;
+  const assigned = e.assignedUsers.size;
   if (seats < assigned) {
     reject(
       'SEATS.BELOW_ASSIGNED',
@@ -324,8 +324,11 @@ function requireDevicesWithinLimit(e: Entitlement, seats: number, maxDevicesPerS
   }
   if (maxDevicesPerSeat === null) return;
   // A plan with fewer devices per seat must not leave one user above it (the total may still fit).
+  const perUser = new Map<string, number>();
+  for (const d of Object.values(e.devices)) if (d.userId !== null) perUser.set(d.userId, (perUser.get(d.userId) ?? 0) + 1);
+  if (![...perUser].some(([userId, n]) => n > maxDevicesPerSeat && e.assignedUsers.has(userId))) return;
   for (const userId of e.assignedUsers) {
-    const theirs = Object.values(e.devices).filter((d) => d.userId === userId).length;
+    const theirs = perUser.get(userId) ?? 0;
     if (theirs > maxDevicesPerSeat) {
       reject(
         'DEVICE.ABOVE_LIMIT',

@@ -285,9 +285,11 @@ function assertInvariants(s: Entitlement, grantedProduct: string, now: string): 
   const fail = (what: string) => {
     throw new Error(`invariant broken: ${what}\nstate: ${JSON.stringify(s)}`);
   };
-  if (new Set(s.assignedUsers).size !== s.assignedUsers.length) fail('a user holds two seats');
+  const users = s.assignedUsers.toArray();
+  if (new Set(users).size !== users.length) fail('a user holds two seats');
+  if (users.length !== s.assignedUsers.size) fail(`${users.length} users listed, size ${s.assignedUsers.size}`);
   if (!Number.isInteger(s.seats) || s.seats < 1) fail(`seats = ${s.seats}`);
-  if (s.assignedUsers.length > s.seats) fail(`${s.assignedUsers.length} seats assigned of ${s.seats}`);
+  if (users.length > s.seats) fail(`${users.length} seats assigned of ${s.seats}`);
   const devices = Object.values(s.devices);
   if (s.maxDevicesPerSeat !== null) {
     if (devices.length > s.maxDevicesPerSeat * s.seats) fail(`${devices.length} devices, limit ${s.maxDevicesPerSeat * s.seats}`);
@@ -296,7 +298,7 @@ function assertInvariants(s: Entitlement, grantedProduct: string, now: string): 
       if (n > s.maxDevicesPerSeat) fail(`user ${u} has ${n} devices, ${s.maxDevicesPerSeat} per seat`);
     }
   }
-  for (const d of devices) if (d.userId !== null && !s.assignedUsers.includes(d.userId)) fail(`device ${d.deviceId} belongs to ${d.userId}, who holds no seat`);
+  for (const d of devices) if (d.userId !== null && !s.assignedUsers.has(d.userId)) fail(`device ${d.deviceId} belongs to ${d.userId}, who holds no seat`);
   // Plan terms are those of a catalog plan of the product granted, never a mix.
   const r = resolveSku(catalog.catalog, s.planSku);
   if (!r || r.kind !== 'plan') fail(`plan SKU ${s.planSku} is no catalog plan`);
@@ -461,7 +463,7 @@ describe('Entitlement decider against a reference model (fast-check)', () => {
           }
           try {
             const state = foldEntitlement(events);
-            events = [...events, ...decideEntitlement(commandFor(resolve(a, state.status === 'none' ? [] : state.assignedUsers), now), state)];
+            events = [...events, ...decideEntitlement(commandFor(resolve(a, state.status === 'none' ? [] : state.assignedUsers.toArray()), now), state)];
           } catch (err) {
             if (!(err instanceof DomainError)) throw err;
           }

@@ -2,6 +2,7 @@ import { mergeFeatures, type FeatureSet } from '../catalog/catalog';
 import { assertNever } from '../shared/envelope';
 import { addDays } from '../shared/time';
 import type { EntitlementEvent, GrantOrigin, PlanTerms } from './entitlement.events';
+import { SeatHolders } from './seat-holders';
 
 export interface AttachedAddOn {
   readonly sku: string;
@@ -26,7 +27,8 @@ export interface EntitlementTerms extends PlanTerms {
   readonly validUntil: string | null;
   readonly origin: GrantOrigin;
   readonly addOns: Readonly<Record<string, AttachedAddOn>>;
-  readonly assignedUsers: readonly string[];
+  /** Who holds a seat, in assignment order (a persistent set: a new version costs O(1)). */
+  readonly assignedUsers: SeatHolders;
   readonly devices: Readonly<Record<string, ActiveDevice>>;
   readonly grantedAt: string;
   readonly updatedAt: string;
@@ -97,7 +99,7 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
       validUntil,
       origin,
       addOns: {},
-      assignedUsers: [],
+      assignedUsers: SeatHolders.from([]),
       devices: {},
       grantedAt: at,
       updatedAt: at,
@@ -141,12 +143,9 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
     case 'SeatsChanged':
       return withTerms(state, { seats: event.data.to, updatedAt: at });
     case 'SeatAssigned':
-      return withTerms(state, { assignedUsers: [...state.assignedUsers, event.data.userId], updatedAt: at });
+      return withTerms(state, { assignedUsers: state.assignedUsers.with(event.data.userId), updatedAt: at });
     case 'SeatReleased':
-      return withTerms(state, {
-        assignedUsers: state.assignedUsers.filter((u) => u !== event.data.userId),
-        updatedAt: at,
-      });
+      return withTerms(state, { assignedUsers: state.assignedUsers.without(event.data.userId), updatedAt: at });
     case 'DeviceActivated':
       return withTerms(state, {
         devices: {
@@ -179,62 +178,32 @@ export function evolveEntitlement(state: EntitlementState, event: EntitlementEve
 
 /**
  * The state after `events` from `state`: what `events.reduce(evolveEntitlement, state)` gives,
- * without copying the assigned users and the devices at every seat and device event (which made a
- * stream whose seats accumulate quadratic to fold: 14 s at 50,000 events). Runs of seat and device
- * events change working copies in place; every other event, and the end, hands the state to
- * `evolveEntitlement` as it is. A stream the decider wrote assigns a user one seat at a time
- * (assigning a held seat is refused), so a set of users is the same list.
+ * without copying the devices at every device event (which made a stream whose devices accumulate
+ * quadratic to fold). Runs of device events change a working copy in place; every other event, and
+ * the end, hands the state to `evolveEntitlement` as it is. Seat events need no such care: the
+ * assigned users are a persistent set (`SeatHolders`), each new version O(1).
  */
 export function foldEntitlementFrom(state: EntitlementState, events: readonly EntitlementEvent[]): EntitlementState {
-  // A short run of seat events (a command's own, after a snapshot) works on one copy of the users, as
-  // evolveEntitlement keeps them; a long one on a Set. Hashing 100,000 users into a Set for one
-  // assignment cost more than the rest of the command.
-  let list: string[] | null = null;
-  let users: Set<string> | null = null;
-  let seatEvents = 0;
   let devices: Map<string, ActiveDevice> | null = null;
   let updatedAt: string | null = null;
   const settle = (): void => {
-    if (updatedAt === null || state.status === 'none') return;
-    const assignedUsers = users ? [...users] : list;
-    state = withTerms(state, { ...(assignedUsers ? { assignedUsers } : {}), ...(devices ? { devices: Object.fromEntries(devices) } : {}), updatedAt });
-    list = null;
-    users = null;
-    seatEvents = 0;
+    if (devices === null || updatedAt === null || state.status === 'none') return;
+    state = withTerms(state, { devices: Object.fromEntries(devices), updatedAt });
     devices = null;
     updatedAt = null;
   };
-  const asSet = (current: Entitlement): Set<string> => {
-    if (!users) {
-      users = new Set(list ?? current.assignedUsers);
-      list = null;
-    }
-    return users;
-  };
   for (const event of events) {
-    if (state.status === 'none' || !IN_PLACE.has(event.type)) {
+    if (state.status === 'none' || (event.type !== 'DeviceActivated' && event.type !== 'DeviceDeactivated')) {
       settle();
       state = evolveEntitlement(state, event);
       continue;
     }
     const current = state;
-    switch (event.type) {
-      case 'SeatAssigned':
-        if (users || ++seatEvents > SHORT_RUN) asSet(current).add(event.data.userId);
-        else (list ??= current.assignedUsers.slice()).push(event.data.userId);
-        break;
-      case 'SeatReleased':
-        if (users || ++seatEvents > SHORT_RUN) asSet(current).delete(event.data.userId);
-        else list = (list ?? current.assignedUsers).filter((u) => u !== event.data.userId);
-        break;
-      case 'DeviceActivated': {
-        const d = event.data;
-        (devices ??= new Map(Object.entries(current.devices))).set(d.deviceId, { deviceId: d.deviceId, userId: d.userId, activatedAt: event.metadata.effectiveAt });
-        break;
-      }
-      case 'DeviceDeactivated':
-        (devices ??= new Map(Object.entries(current.devices))).delete(event.data.deviceId);
-        break;
+    if (event.type === 'DeviceActivated') {
+      const d = event.data;
+      (devices ??= new Map(Object.entries(current.devices))).set(d.deviceId, { deviceId: d.deviceId, userId: d.userId, activatedAt: event.metadata.effectiveAt });
+    } else {
+      (devices ??= new Map(Object.entries(current.devices))).delete(event.data.deviceId);
     }
     updatedAt = event.metadata.effectiveAt;
   }
@@ -242,8 +211,20 @@ export function foldEntitlementFrom(state: EntitlementState, events: readonly En
   return state;
 }
 
-/** Seat events in a run applied to an array copy before `foldEntitlementFrom` switches to a Set. */
-const SHORT_RUN = 16;
+/** An entitlement as JSON holds it (a snapshot file, a read-model row): its assigned users an array. */
+export type EntitlementJson = Entitlement extends infer E ? (E extends Entitlement ? Omit<E, 'assignedUsers'> & { readonly assignedUsers: readonly string[] } : never) : never;
 
-/** The events `foldEntitlementFrom` applies to working copies. */
-const IN_PLACE: ReadonlySet<EntitlementEvent['type']> = new Set(['SeatAssigned', 'SeatReleased', 'DeviceActivated', 'DeviceDeactivated']);
+/** An entitlement as a store gives it back: read from JSON, or still the state it was given. */
+export type StoredEntitlement = Entitlement | EntitlementJson;
+
+/**
+ * An entitlement state read back from JSON (a snapshot file, a read-model row): its assigned
+ * users, serialised as an array, become a `SeatHolders` again. A state already holding one is
+ * returned as it is.
+ */
+export function reviveEntitlementState(state: StoredEntitlement): Entitlement;
+export function reviveEntitlementState(state: EntitlementState | EntitlementJson): EntitlementState;
+export function reviveEntitlementState(state: EntitlementState | EntitlementJson): EntitlementState {
+  if (state.status === 'none' || state.assignedUsers instanceof SeatHolders) return state as EntitlementState;
+  return { ...state, assignedUsers: SeatHolders.from(state.assignedUsers) } as Entitlement;
+}

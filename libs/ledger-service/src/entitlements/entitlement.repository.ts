@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { ENTITLEMENT_FOLD_VERSION, entitlementStream, foldEntitlementFrom, initialEntitlementState, type EntitlementEvent, type EntitlementState } from '@el/domain';
+import { ENTITLEMENT_FOLD_VERSION, entitlementStream, foldEntitlementFrom, initialEntitlementState, reviveEntitlementState, type EntitlementEvent, type EntitlementJson, type EntitlementState } from '@el/domain';
 import type { AppendResult, RecordedEvent } from '@el/event-store';
 import { EventStreams, type LoadedStream } from '../infrastructure/event-streams';
 import { StreamSnapshots } from '../infrastructure/stream-snapshots';
@@ -31,10 +31,14 @@ export class EntitlementRepository {
   /** The newest snapshot (when there is one of this fold's version) and the events after it, folded. */
   async load(entitlementId: string): Promise<LoadedEntitlement> {
     const name = entitlementStream(entitlementId);
-    const snapshot = this.snapshots?.load<EntitlementState>(name, ENTITLEMENT_FOLD_VERSION) ?? null;
+    // This process's newest state, or one read back from the snapshot file (JSON: its users an array).
+    const snapshot = this.snapshots?.load<EntitlementState | EntitlementJson>(name, ENTITLEMENT_FOLD_VERSION) ?? null;
     const stream = await this.streams.load<EntitlementEvent>(name, snapshot ?? undefined);
-    const state = foldEntitlementFrom(snapshot?.state ?? initialEntitlementState, stream.events);
-    if (state.status !== 'none') this.snapshots?.loaded({ stream: name, version: ENTITLEMENT_FOLD_VERSION, revision: stream.revision, position: stream.position, state });
+    const state = foldEntitlementFrom(snapshot ? reviveEntitlementState(snapshot.state) : initialEntitlementState, stream.events);
+    if (state.status !== 'none') {
+      const size = state.assignedUsers.size + Object.keys(state.devices).length;
+      this.snapshots?.loaded({ stream: name, version: ENTITLEMENT_FOLD_VERSION, revision: stream.revision, position: stream.position, state }, size);
+    }
     return { entitlementId, state, revision: stream.revision, position: stream.position, stream };
   }
 

@@ -42,7 +42,7 @@ export function toEntitlementView(e: Entitlement, revision: number): Entitlement
     status: e.status,
     ...(statusReason !== null ? { statusReason } : {}),
     seats: e.seats,
-    assignedUsers: e.assignedUsers,
+    assignedUsers: e.assignedUsers.toArray(),
     devices: Object.values(e.devices),
     deviceLimit: deviceLimit(e),
     validFrom: e.validFrom,

@@ -26,7 +26,7 @@ describe('stream snapshots of entitlements', () => {
   const release = (id: string, userId: string) => t.http('DELETE', `/v1/entitlements/${id}/seat-assignments/${userId}`, undefined, op);
   /** The fold of the stream's first `count` events (all of them by default), from the log itself. */
   const folded = async (id: string, count?: number) =>
-    foldEntitlement((await t.store.readStream(entitlementStream(id), count === undefined ? {} : { maxCount: count })).map((r) => ({ type: r.type, data: r.data, metadata: r.metadata }) as unknown as EntitlementEvent)) as EntitlementState & { assignedUsers?: string[] };
+    foldEntitlement((await t.store.readStream(entitlementStream(id), count === undefined ? {} : { maxCount: count })).map((r) => ({ type: r.type, data: r.data, metadata: r.metadata }) as unknown as EntitlementEvent));
 
   it('writes a snapshot once a load read SNAPSHOT_EVERY events, and folds only the events after it', async () => {
     const id = await grantAsOperator(t, 'ANL-PRO', 50);
@@ -37,8 +37,8 @@ describe('stream snapshots of entitlements', () => {
       // Each command loads the stream first: a load that read 10 events past the last snapshot wrote one (at revisions 9, 19, 29).
       expect(snap).not.toBeNull();
       expect(snap!.revision).toBe(29);
-      // The state of exactly the events up to its revision.
-      expect(snap!.state).toEqual(await folded(id, snap!.revision + 1));
+      // The state of exactly the events up to its revision, as JSON (its users an array).
+      expect(snap!.state).toEqual(JSON.parse(JSON.stringify(await folded(id, snap!.revision + 1))));
     } finally {
       store.close();
     }
@@ -51,8 +51,9 @@ describe('stream snapshots of entitlements', () => {
     for (let i = 35; i < 50; i++) expect((await assign(id, `user-${i}`)).status).toBe(200);
     expect((await assign(id, 'one-too-many')).body.code).toBe('SEAT.NONE_AVAILABLE');
     const whole = await folded(id);
-    expect(whole.assignedUsers).toHaveLength(50);
-    expect((await t.http('GET', `/v1/entitlements/${id}`)).body.assignedUsers).toEqual(whole.assignedUsers);
+    const users = whole.status === 'none' ? [] : whole.assignedUsers.toArray();
+    expect(users).toHaveLength(50);
+    expect((await t.http('GET', `/v1/entitlements/${id}`)).body.assignedUsers).toEqual(users);
   });
 
   it('replays a retried command whose events lie before the snapshot (found by their ids), and refuses its key with another request', async () => {

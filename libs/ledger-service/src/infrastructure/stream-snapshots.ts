@@ -8,6 +8,9 @@ import { LEDGER_CONFIG, type LedgerConfig } from '../ledger.config';
 /** How many streams' newest states a process keeps in memory. */
 const RECENT_STREAMS = 256;
 
+/** A snapshot of a state holding N items is written at most every N / ITEMS_PER_EVENT events. */
+const ITEMS_PER_EVENT = 10;
+
 /** The snapshot file: SNAPSHOT_PATH, or `snapshots.db` in DATA_DIR. */
 export function snapshotPath(config: Pick<LedgerConfig, 'SNAPSHOT_PATH'> & { readonly DATA_DIR?: string }): string {
   return config.SNAPSHOT_PATH || join(config.DATA_DIR ?? './data', 'snapshots.db');
@@ -65,13 +68,18 @@ export class StreamSnapshots implements OnModuleDestroy {
 
   /**
    * After a load: its state is kept in memory, and written to the file when the file's snapshot
-   * of the stream (if any) is SNAPSHOT_EVERY events or more behind it.
+   * of the stream (if any) is SNAPSHOT_EVERY events or more behind it, and at least a tenth of
+   * `size` events: how many items (users, devices) the state holds. Writing a snapshot costs its
+   * size, so a state of 100,000 users is written every 10,000 events, not every 100: the cost per
+   * event stays the same however large the state grows, and a load from the file still folds at
+   * most a tenth as many events as the snapshot holds items.
    */
-  loaded(snapshot: StreamSnapshot): void {
+  loaded(snapshot: StreamSnapshot, size = 0): void {
     if (!this.store) return;
     const inFile = this.recent.get(snapshot.stream)?.fileRevision ?? -1;
     this.remember(snapshot, inFile);
-    if (snapshot.revision - inFile < this.every || this.writing.has(snapshot.stream)) return;
+    const every = Math.max(this.every, Math.ceil(size / ITEMS_PER_EVENT));
+    if (snapshot.revision - inFile < every || this.writing.has(snapshot.stream)) return;
     // Written after the command that loaded it has gone on (the state is immutable): its cost is not on the request.
     this.writing.add(snapshot.stream);
     setImmediate(() => {

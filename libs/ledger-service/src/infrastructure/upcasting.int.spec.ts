@@ -46,7 +46,8 @@ describe('upcasting in one place', () => {
   it('hands every reader the event in its current shape: command side, projector, integration feed', async () => {
     // Command side: the stream folds with the seat assigned to bob.
     const loaded = await new EntitlementRepository(new EventStreams(store)).load('ent-1');
-    expect(loaded.state).toMatchObject({ status: 'active', assignedUsers: ['bob'] });
+    expect(loaded.state).toMatchObject({ status: 'active' });
+    expect(loaded.state.status !== 'none' && loaded.state.assignedUsers.toArray()).toEqual(['bob']);
     expect(loaded.stream.events[1]).toMatchObject({ type: 'SeatAssigned', data: { userId: 'bob' }, metadata: { schemaVersion: 1 } });
 
     // Projector (through subscribeAll): the read models have bob's seat.

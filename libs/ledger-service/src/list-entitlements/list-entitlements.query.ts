@@ -1,5 +1,6 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Clock } from '@el/platform';
+import { reviveEntitlementState } from '@el/domain';
 import { ReadModelQueries, ReadYourWrites, type EntitlementFilter, type PageRequest } from '@el/read-models';
 import { toEntitlementView, type EntitlementView } from '../entitlements/entitlement.view';
 import { seesCustomer, type Principal } from '@el/platform';
@@ -37,6 +38,6 @@ export class ListEntitlementsHandler implements IQueryHandler<ListEntitlementsQu
     }
     const position = await this.ryw.require(q.minPosition);
     const page = await this.ryw.page(() => this.queries.listEntitlements({ ...q.filter, now: this.clock.now() }, q.page));
-    return { position, items: page.items.map((row) => toEntitlementView(row.state, row.lastRevision)), nextCursor: page.nextCursor };
+    return { position, items: page.items.map((row) => toEntitlementView(reviveEntitlementState(row.state), row.lastRevision)), nextCursor: page.nextCursor };
   }
 }

@@ -5,8 +5,10 @@ import {
   evolveEntitlement,
   graceEndsAtOf,
   initialEntitlementState,
+  reviveEntitlementState,
   statusReasonOf,
   type Entitlement,
+  type SeatHolders,
   type EntitlementEvent,
 } from '@el/domain';
 import { EntitlementEntity } from '../schema/entities';
@@ -20,7 +22,7 @@ export const entitlementProjection: Projection<EntitlementRow> = {
   handles: ENTITLEMENT_EVENT_TYPES,
   keyOf: (e) => (e.data as { entitlementId: string }).entitlementId,
   evolve(row, event) {
-    const state = evolveEntitlement(row?.state ?? initialEntitlementState, event as unknown as EntitlementEvent);
+    const state = evolveEntitlement(row ? reviveEntitlementState(row.state) : initialEntitlementState, event as unknown as EntitlementEvent);
     if (state.status === 'none') return row;
     const at = event.metadata.effectiveAt ?? event.metadata.recordedAt ?? '';
     const seatAssignedAt = { ...(row?.seatAssignedAt ?? {}) };
@@ -42,7 +44,7 @@ export function entitlementRow(e: Entitlement, seatAssignedAt: Record<string, st
     status: e.status,
     statusReason: statusReasonOf(e),
     seats: e.seats,
-    seatsAssigned: e.assignedUsers.length,
+    seatsAssigned: e.assignedUsers.size,
     devicesActive: Object.keys(e.devices).length,
     deviceLimit: deviceLimit(e),
     validFrom: e.validFrom,
@@ -62,7 +64,7 @@ export function entitlementRow(e: Entitlement, seatAssignedAt: Record<string, st
 
 /** Seat assignments of one entitlement, derived from its row. */
 export function seatAssignmentsOf(row: EntitlementRow): SeatAssignmentRow[] {
-  return row.state.assignedUsers.map((userId) => ({
+  return usersOf(row).map((userId) => ({
     entitlementId: row.entitlementId,
     userId,
     customerId: row.customerId,
@@ -84,9 +86,14 @@ export function deviceActivationsOf(row: EntitlementRow): DeviceActivationRow[] 
 /** Did the seats or devices change between two versions of a row? */
 export function childrenChanged(before: EntitlementRow | null, after: EntitlementRow | null): boolean {
   if (!before || !after) return before !== after;
-  const a = before.state;
-  const b = after.state;
-  return a.assignedUsers.join('\u0000') !== b.assignedUsers.join('\u0000') || Object.keys(a.devices).sort().join('\u0000') !== Object.keys(b.devices).sort().join('\u0000');
+  const [a, b] = [before.state, after.state];
+  return usersOf(before).join('\u0000') !== usersOf(after).join('\u0000') || Object.keys(a.devices).sort().join('\u0000') !== Object.keys(b.devices).sort().join('\u0000');
+}
+
+/** The row's seat holders in assignment order, whether its state is the one evolved or read back from JSON. */
+function usersOf(row: EntitlementRow): readonly string[] {
+  const users = row.state.assignedUsers;
+  return Array.isArray(users) ? users : (users as SeatHolders).toArray();
 }
 
 /** A customer's summary from all of their entitlement rows. */

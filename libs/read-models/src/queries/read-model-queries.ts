@@ -1,7 +1,7 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { dialectOf, type Dialect } from '../projector/sql';
 import { AccessRequestEntity, CustomerSummaryEntity, DunningEntity, EntitlementEntity, OrderEntity, SeatAssignmentEntity } from '../schema/entities';
-import type { Entitlement } from '@el/domain';
+import { reviveEntitlementState, type Entitlement, type StoredEntitlement } from '@el/domain';
 import type { AccessRequestRow, CustomerSummaryRow, DunningRow, EntitlementRow, OrderRow, SeatAssignmentRow } from '../schema/rows';
 
 export interface PageRequest {
@@ -179,7 +179,7 @@ export class ReadModelQueries {
     ).sort((x, y) => byKeys(x.granted_at, y.granted_at) || byKeys(x.entitlement_id, y.entitlement_id));
     return {
       position: rows[0]?.position == null ? 0 : Number(rows[0].position),
-      entitlements: rows.filter((r) => r.entitlement_id !== null).map((r) => ({ entitlementId: r.entitlement_id!, state: JSON.parse(r.state!) as Entitlement })),
+      entitlements: rows.filter((r) => r.entitlement_id !== null).map((r) => ({ entitlementId: r.entitlement_id!, state: reviveEntitlementState(JSON.parse(r.state!) as StoredEntitlement) })),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { AccessRequestState, DunningState, DunningStatus, Entitlement, FeatureSet, GrantOrigin, OrderLine, OrderLineResult, OrderRejection } from '@el/domain';
+import type { AccessRequestState, DunningState, DunningStatus, Entitlement, FeatureSet, StoredEntitlement, GrantOrigin, OrderLine, OrderLineResult, OrderRejection } from '@el/domain';
 
 /**
  * Row shapes of the read models. Instants are ISO-8601 UTC strings (they sort
@@ -31,8 +31,11 @@ export interface EntitlementRow {
   originRef: string | null;
   grantedAt: string;
   updatedAt: string;
-  /** The domain state the row was built from (what `evolve` continues from). */
-  state: Entitlement;
+  /**
+   * The domain state the row was built from (what `evolve` continues from). Read from the database
+   * it is JSON (its assigned users an array): `reviveEntitlementState` makes it a state again.
+   */
+  state: StoredEntitlement;
   /** When each seat holder got their seat (the domain keeps only who). */
   seatAssignedAt: Record<string, string>;
   lastRevision: number;
