@@ -11,5 +11,6 @@ export type { CustomerSummary } from './get-customer-summary/get-customer-summar
 export type { GetCatalogController } from './get-catalog/get-catalog.http.controller';
 export * from './search-customers/customer-list.view';
 export { EntitlementRepository, type LoadedEntitlement } from './entitlements/entitlement.repository';
+export { toEntitlementView, type EntitlementView } from './entitlements/entitlement.view';
 export { EventStreams, eventIdFor } from './infrastructure/event-streams';
 export { StreamSnapshots, snapshotPath } from './infrastructure/stream-snapshots';

@@ -15,7 +15,8 @@
  * entitlement, decide, append; with churn a release and an assignment in turn), with stream
  * snapshots every 100 events (SNAPSHOT_EVERY's default) and without (fewer commands on the longest
  * streams: each reads the whole stream). p50 and p99 in ms; the aim: p99 at 100,000 events within
- * 2× of 100.
+ * 2× of 100. Then as many reads as GET /v1/entitlements/:id answers them (load, the view, its JSON),
+ * with the answer's size.
  *
  * The enforcement view: views of BENCH_SCALE_VIEWS entitlements (default 10k, 100k, 1M) — the heap
  * each entitlement takes (after a full GC; run with --expose-gc, as `npm run bench:scale` does), its
@@ -43,9 +44,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { decideEntitlement, entitlementStream, evolveEntitlement, foldEntitlement, initialEntitlementState, type CommandMetadata, type EntitlementCommand, type EntitlementEvent } from '@el/domain';
+import { decideEntitlement, entitlementStream, evolveEntitlement, foldEntitlement, initialEntitlementState, type CommandMetadata, type Entitlement, type EntitlementCommand, type EntitlementEvent } from '@el/domain';
 import { SqliteEventStore } from '@el/event-store';
-import { EntitlementRepository, EventStreams, StreamSnapshots } from '@el/ledger-service';
+import { EntitlementRepository, EventStreams, StreamSnapshots, toEntitlementView } from '@el/ledger-service';
 import { HealthRegistry, Metrics } from '@el/platform';
 import { EnforcementView, SnapshotFile, VIEW_SNAPSHOT_VERSION } from '@el/enforcement-service';
 import type { EntitlementV1 } from '@el/contracts';
@@ -389,7 +390,7 @@ async function measure(ds: DataSource, size: number): Promise<Map<string, { p50:
 const commandMeta = (i: number): CommandMetadata => ({ now: new Date(Date.parse('2026-06-01T00:00:00Z') + i * 1000).toISOString(), correlationId: `bench-${i}`, causationId: `bench-${i}`, actor: { type: 'operator', id: 'bench' }, source: 'api' });
 
 /** p50 and p99 (ms) of seat commands on an entitlement whose stream holds `length` events, with or without snapshots. */
-async function commandsOnStream(length: number, churn: boolean, snapshotEvery: number): Promise<{ p50: number; p99: number; commands: number }> {
+async function commandsOnStream(length: number, churn: boolean, snapshotEvery: number): Promise<{ p50: number; p99: number; commands: number; get: { p50: number; p99: number; bytes: number } }> {
   const work = benchDir('stream');
   const store = SqliteEventStore.open({ path: join(work.dir, 'events.db'), synchronous: 'OFF' });
   const config = { SNAPSHOT_EVERY: snapshotEvery, SNAPSHOT_PATH: join(work.dir, 'snapshots.db') } as unknown as ConstructorParameters<typeof StreamSnapshots>[0];
@@ -416,7 +417,17 @@ async function commandsOnStream(length: number, churn: boolean, snapshotEvery: n
       if (i >= 5) times.push(performance.now() - started); // the first five write the first snapshot and warm up
     }
     times.sort((a, b) => a - b);
-    return { p50: percentile(times, 50), p99: percentile(times, 99), commands: count };
+    // GET /v1/entitlements/:id as its handler answers it: load, the view, and the JSON it sends.
+    const reads: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < count + 5; i++) {
+      const started = performance.now();
+      const loaded = await repo.load('ent-1');
+      bytes = JSON.stringify(toEntitlementView(loaded.state as Entitlement, loaded.revision)).length;
+      if (i >= 5) reads.push(performance.now() - started);
+    }
+    reads.sort((a, b) => a - b);
+    return { p50: percentile(times, 50), p99: percentile(times, 99), commands: count, get: { p50: percentile(reads, 50), p99: percentile(reads, 99), bytes } };
   } finally {
     snapshots.onModuleDestroy();
     await store.close();
@@ -424,27 +435,37 @@ async function commandsOnStream(length: number, churn: boolean, snapshotEvery: n
   }
 }
 
-async function streamCommandTable(): Promise<string> {
+async function streamCommandTable(): Promise<{ commands: string; reads: string }> {
   const rows: (string | number)[][] = [];
+  const readRows: (string | number)[][] = [];
   const firsts = new Map<string, number>();
   const lasts = new Map<string, number>();
   for (const length of STREAMS) {
     const cells: string[] = [];
+    const readCells: string[] = [];
     for (const churn of [false, true]) {
       for (const every of [100, 0]) {
         const r = await commandsOnStream(length, churn, every);
-        const key = `${churn}-${every}`;
-        if (!firsts.has(key)) firsts.set(key, r.p99);
-        lasts.set(key, r.p99);
+        for (const [key, p99] of [[`${churn}-${every}`, r.p99], [`get-${churn}-${every}`, r.get.p99]] as const) {
+          if (!firsts.has(key)) firsts.set(key, p99);
+          lasts.set(key, p99);
+        }
         cells.push(`${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`);
-        process.stderr.write(`  ${fmt(length)} events${churn ? ' (churn)' : ''}, ${every ? 'snapshots' : 'no snapshots'}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.commands} commands)\n`);
+        readCells.push(`${r.get.p50.toFixed(2)} / ${r.get.p99.toFixed(2)}${every ? ` (${fmt(r.get.bytes / 1024, 1)} KB)` : ''}`);
+        process.stderr.write(`  ${fmt(length)} events${churn ? ' (churn)' : ''}, ${every ? 'snapshots' : 'no snapshots'}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.commands} commands); GET p50 ${r.get.p50.toFixed(2)} ms, p99 ${r.get.p99.toFixed(2)} ms, ${fmt(r.get.bytes)} bytes\n`);
       }
     }
     rows.push([fmt(length), ...cells]);
+    readRows.push([fmt(length), ...readCells]);
   }
   const growth = (key: string) => `${fmt(lasts.get(key)! / firsts.get(key)!, 2)}×`;
-  rows.push([`p99 ${fmt(STREAMS[STREAMS.length - 1]!)} ÷ ${fmt(STREAMS[0]!)}`, growth('false-100'), growth('false-0'), growth('true-100'), growth('true-0')]);
-  return table(['stream (events)', 'seats accumulating, snapshots: p50 / p99 (ms)', 'no snapshots', 'with churn, snapshots', 'no snapshots'], rows);
+  const ratio = `p99 ${fmt(STREAMS[STREAMS.length - 1]!)} ÷ ${fmt(STREAMS[0]!)}`;
+  rows.push([ratio, growth('false-100'), growth('false-0'), growth('true-100'), growth('true-0')]);
+  readRows.push([ratio, growth('get-false-100'), growth('get-false-0'), growth('get-true-100'), growth('get-true-0')]);
+  return {
+    commands: table(['stream (events)', 'seats accumulating, snapshots: p50 / p99 (ms)', 'no snapshots', 'with churn, snapshots', 'no snapshots'], rows),
+    reads: table(['stream (events)', 'seats accumulating, snapshots: p50 / p99 (ms) (answer)', 'no snapshots', 'with churn, snapshots', 'no snapshots'], readRows),
+  };
 }
 
 async function main(): Promise<void> {
@@ -454,8 +475,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\n### Folding an entitlement's stream — ${machine()}, ${new Date().toISOString().slice(0, 10)}\n\n${folds}\n\n`);
   }
   if (parts.includes('commands')) {
-    const commands = await streamCommandTable();
+    const { commands, reads } = await streamCommandTable();
     process.stdout.write(`\n### Seat commands on a long stream (SQLite event store) — ${machine()}, ${new Date().toISOString().slice(0, 10)}\n\n${commands}\n\n`);
+    process.stdout.write(`\n### GET /v1/entitlements/:id on a long stream (load, view, JSON) — ${machine()}, ${new Date().toISOString().slice(0, 10)}\n\n${reads}\n\n`);
   }
   if (parts.includes('view')) {
     const views = await viewTable();

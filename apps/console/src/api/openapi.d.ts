@@ -1323,7 +1323,10 @@ export interface components {
             /** @description Why it is suspended or revoked */
             statusReason?: string;
             seats: number;
+            /** @description Users holding a seat, in the order assigned: the first 1,000 at most (compare with assignedUserCount; GET /v1/entitlements/{id}/seat-assignments pages through all of them) */
             assignedUsers: string[];
+            /** @description How many users hold a seat (assignedUsers lists the first 1,000 of them at most) */
+            assignedUserCount: number;
             /** @description Active devices */
             devices: Record<string, never>[];
             /** @description null when devices are unlimited */
@@ -1492,7 +1495,10 @@ export interface components {
             /** @description Why it is suspended or revoked */
             statusReason?: string;
             seats: number;
+            /** @description Users holding a seat, in the order assigned: the first 1,000 at most (compare with assignedUserCount; GET /v1/entitlements/{id}/seat-assignments pages through all of them) */
             assignedUsers: string[];
+            /** @description How many users hold a seat (assignedUsers lists the first 1,000 of them at most) */
+            assignedUserCount: number;
             /** @description Active devices */
             devices: Record<string, never>[];
             /** @description null when devices are unlimited */

@@ -100,7 +100,7 @@ function Terms({ e, past = false }: { e: Entitlement; past?: boolean }) {
       <div>
         <dt>Seats</dt>
         <dd>
-          {num(e.assignedUsers.length)} of {num(e.seats)} assigned
+          {num(e.assignedUserCount)} of {num(e.seats)} assigned
         </dd>
       </div>
       <div>
@@ -163,7 +163,7 @@ function Seats({ e, onChanged, onStale }: { e: Entitlement; onChanged: (what: st
   return (
     <section aria-labelledby="seats-h">
       <h2 id="seats-h">
-        Seats <span className="muted">({num(e.assignedUsers.length)} of {num(e.seats)})</span>
+        Seats <span className="muted">({num(e.assignedUserCount)} of {num(e.seats)})</span>
       </h2>
       {manage && (
         <ActionForm

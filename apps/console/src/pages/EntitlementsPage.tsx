@@ -74,7 +74,7 @@ function EntitlementRow({ e }: { e: Entitlement }) {
         {e.statusReason ? <div className="muted small">{e.statusReason}</div> : null}
       </td>
       <td>
-        {num(e.assignedUsers.length)} / {num(e.seats)}
+        {num(e.assignedUserCount)} / {num(e.seats)}
       </td>
       <td>{e.validUntil ? <Time value={e.validUntil} dateOnly /> : 'perpetual'}</td>
       <td>{e.graceEndsAt ? <Time value={e.graceEndsAt} dateOnly /> : `${e.graceDays} days`}</td>

@@ -58,13 +58,18 @@ export class SeatHolders implements Iterable<string> {
 
   /** The users in the order their seats were assigned. */
   toArray(): string[] {
-    const root = this.reroot();
-    if (!root.ordered) {
-      // A user put back by undoing a release went to the end of the Map: restore assignment order.
-      root.users = new Map([...root.users].sort((a, b) => a[1] - b[1]));
-      root.ordered = true;
+    return [...this.orderedRoot().users.keys()];
+  }
+
+  /** The first `count` users in the order their seats were assigned: O(count), however many hold a seat. */
+  first(count: number): string[] {
+    const out: string[] = [];
+    if (count <= 0) return out;
+    for (const user of this.orderedRoot().users.keys()) {
+      out.push(user);
+      if (out.length >= count) break;
     }
-    return [...root.users.keys()];
+    return out;
   }
 
   [Symbol.iterator](): Iterator<string> {
@@ -73,6 +78,16 @@ export class SeatHolders implements Iterable<string> {
 
   toJSON(): string[] {
     return this.toArray();
+  }
+
+  private orderedRoot(): Root {
+    const root = this.reroot();
+    if (!root.ordered) {
+      // A user put back by undoing a release went to the end of the Map: restore assignment order.
+      root.users = new Map([...root.users].sort((a, b) => a[1] - b[1]));
+      root.ordered = true;
+    }
+    return root;
   }
 
   /** The new version owns the root; this one becomes the change that undoes it. */

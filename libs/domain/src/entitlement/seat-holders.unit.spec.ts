@@ -25,6 +25,7 @@ describe('SeatHolders', () => {
     expect([c.size, c.has('bob'), b.has('bob'), a.has('bob')]).toEqual([3, true, false, true]);
     expect(JSON.stringify({ users: c })).toBe('{"users":["ann","cy","bob"]}');
     expect(SeatHolders.from(['x', 'y', 'x']).toArray()).toEqual(['x', 'y']);
+    expect([a.first(2), a.first(0), a.first(-1), a.first(9)]).toEqual([['ann', 'bob'], [], [], ['ann', 'bob', 'cy']]);
   });
 
   it('answers every version as its own list would, whatever order versions are made and read in', () => {
@@ -42,7 +43,8 @@ describe('SeatHolders', () => {
             sets.push(set.without(s.user));
             lists.push(modelWithout(list, s.user));
           } else {
-            expect({ users: set.toArray(), size: set.size, has: set.has(s.user) }).toEqual({ users: list, size: list.length, has: list.includes(s.user) });
+            const count = s.from % 4;
+            expect({ users: set.toArray(), first: set.first(count), size: set.size, has: set.has(s.user) }).toEqual({ users: list, first: list.slice(0, count), size: list.length, has: list.includes(s.user) });
           }
         }
         sets.forEach((set, i) => expect([...set]).toEqual(lists[i]));

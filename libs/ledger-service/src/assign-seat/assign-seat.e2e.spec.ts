@@ -41,4 +41,32 @@ describe('POST /v1/entitlements/:id/seat-assignments', () => {
     expect(view.assignedUsers).toHaveLength(5);
     expect(view.revision).toBe(5);
   });
+
+  it('an answer lists the first 1,000 seat holders and counts them all; the seat-assignments pages list every one', async () => {
+    const id = await grant('ANL-PRO', 1002);
+    const user = (i: number) => `user-${String(i).padStart(4, '0')}`;
+    let last = await t.http('POST', `/v1/entitlements/${id}/seat-assignments`, { userId: user(0) });
+    for (let i = 1; i < 1002; i++) {
+      expect(last.status).toBe(200);
+      last = await t.http('POST', `/v1/entitlements/${id}/seat-assignments`, { userId: user(i) });
+    }
+    expect(last.status).toBe(200);
+    const shown = (e: { assignedUsers: string[]; assignedUserCount: number }) => ({ count: e.assignedUserCount, listed: e.assignedUsers.length, first: e.assignedUsers[0], last: e.assignedUsers.at(-1) });
+    expect(shown(last.body.entitlement)).toEqual({ count: 1002, listed: 1000, first: user(0), last: user(999) });
+    expect(shown((await t.http('GET', `/v1/entitlements/${id}`)).body)).toEqual({ count: 1002, listed: 1000, first: user(0), last: user(999) });
+
+    const released = await t.http('DELETE', `/v1/entitlements/${id}/seat-assignments/${user(0)}`);
+    expect(released.status).toBe(200);
+    expect(shown(released.body.entitlement)).toEqual({ count: 1001, listed: 1000, first: user(1), last: user(1000) });
+
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { items: { userId: string }[]; nextCursor: string | null } } = await t.http('GET', `/v1/entitlements/${id}/seat-assignments?limit=500&minPosition=${released.body.position}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status).toBe(200);
+      all.push(...page.body.items.map((s) => s.userId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(all.sort()).toEqual(Array.from({ length: 1001 }, (_, i) => user(i + 1)));
+  });
 });

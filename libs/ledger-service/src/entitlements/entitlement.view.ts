@@ -1,6 +1,13 @@
 import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { deviceLimit, effectiveFeatures, graceEndsAtOf, statusReasonOf, type Entitlement, type FeatureSet } from '@el/domain';
 
+/**
+ * How many of the users holding a seat an entitlement's answer lists. The answer's size, and the time
+ * it takes, stay bounded however many seats are held (100,000 users made a 1.3 MB answer, 8 ms);
+ * the paged seat-assignments list has them all.
+ */
+export const ASSIGNED_USERS_SHOWN = 1000;
+
 /** What the API shows of an entitlement: its state plus what follows from it. */
 export class EntitlementView {
   @ApiProperty() entitlementId!: string;
@@ -13,7 +20,14 @@ export class EntitlementView {
   @ApiProperty({ enum: ['active', 'suspended', 'expired', 'revoked'] }) status!: Entitlement['status'];
   @ApiPropertyOptional({ description: 'Why it is suspended or revoked' }) statusReason?: string;
   @ApiProperty() seats!: number;
-  @ApiProperty({ type: [String] }) assignedUsers!: readonly string[];
+  @ApiProperty({
+    type: [String],
+    description:
+      `Users holding a seat, in the order assigned: the first ${ASSIGNED_USERS_SHOWN.toLocaleString('en-US')} at most (compare with assignedUserCount; ` +
+      'GET /v1/entitlements/{id}/seat-assignments pages through all of them)',
+  })
+  assignedUsers!: readonly string[];
+  @ApiProperty({ description: 'How many users hold a seat (assignedUsers lists the first 1,000 of them at most)' }) assignedUserCount!: number;
   @ApiProperty({ description: 'Active devices', type: 'array', items: { type: 'object' } }) devices!: readonly { deviceId: string; userId: string | null; activatedAt: string }[];
   @ApiProperty({ nullable: true, type: Number, description: 'null when devices are unlimited' }) deviceLimit!: number | null;
   @ApiProperty() validFrom!: string;
@@ -42,7 +56,8 @@ export function toEntitlementView(e: Entitlement, revision: number): Entitlement
     status: e.status,
     ...(statusReason !== null ? { statusReason } : {}),
     seats: e.seats,
-    assignedUsers: e.assignedUsers.toArray(),
+    assignedUsers: e.assignedUsers.first(ASSIGNED_USERS_SHOWN),
+    assignedUserCount: e.assignedUsers.size,
     devices: Object.values(e.devices),
     deviceLimit: deviceLimit(e),
     validFrom: e.validFrom,
