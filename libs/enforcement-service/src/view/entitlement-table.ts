@@ -109,7 +109,7 @@ function iso(ms: number): string | null {
  *
  * Slots are never freed: the ledger never deletes an entitlement (a revoked one stays, revoked).
  * Columns grow by chunks of 65,536 slots (nothing is copied), and the indexes by id, customer, user
- * and device are ShardedMaps (growing one rehashes a 64th of it): no growth holds the event loop
+ * and device are ShardedMaps (growing one rehashes a 1,024th of it): no growth holds the event loop
  * long at any size, and the table is not bound by a Map's 2^24 entries.
  */
 export class EntitlementTable {
