@@ -1,7 +1,7 @@
 import type { EntitlementV1 } from '@el/contracts';
 import type { CheckSubject, FeatureSet, Members } from '@el/domain';
 import { NumberColumn, ValueColumn } from './chunked-column';
-import { ShardedMap } from './sharded-map';
+import { fnv1a, ShardedMap } from './sharded-map';
 import { trimOldest } from '@el/platform';
 
 type Status = EntitlementV1['status'];
@@ -143,11 +143,18 @@ export class EntitlementTable {
   private readonly profiles: InternedProfile[] = [];
   private readonly profileIndex = new Map<string, number>();
 
-  /** A user's (device's) entitlements: the slot when there is one (most users), a Set of slots when more. */
-  private readonly byUser = new ShardedMap<number | Set<number>>();
+  /**
+   * A user's (device's) entitlements: the slot when there is one (most users), a Set of slots when
+   * more. Users are indexed by a 30-bit hash of their id (`userKey`), not by the id: at ten million
+   * entitlements the ids as keys were twenty million strings, half the heap's objects, and garbage
+   * collection of them held the loop up to 250 ms. Users whose hashes collide share an entry, and
+   * `ofUser` keeps only the slots that hold the user.
+   */
+  private readonly byUser = new ShardedMap<number | Set<number>, number>();
   private readonly byDevice = new ShardedMap<number | Set<number>>();
   private readonly subjectCache = new Map<number, readonly CheckSubject[]>();
 
+  /** How much the table holds; `users` counts index keys (two user ids whose keys collide count once). */
   get size(): { entitlements: number; customers: number; users: number; devices: number; profiles: number } {
     return { entitlements: this.count, customers: this.customerCount, users: this.byUser.size, devices: this.byDevice.size, profiles: this.profiles.length };
   }
@@ -181,7 +188,9 @@ export class EntitlementTable {
   }
 
   ofUser(userId: string): EntitlementV1[] {
-    return slotsIn(this.byUser.get(userId)).map((s) => this.stateAt(s));
+    return slotsIn(this.byUser.get(userKey(userId)))
+      .filter((s) => this.usersAt(s).includes(userId))
+      .map((s) => this.stateAt(s));
   }
 
   ofDevice(deviceId: string): EntitlementV1[] {
@@ -317,7 +326,7 @@ export class EntitlementTable {
 
     const usersBefore = existing === undefined ? NO_STRINGS : this.usersAt(slot);
     this.users.set(slot, users.length === 0 ? undefined : users.some((u) => u.includes(SEP)) ? [...users] : users.join(SEP));
-    reindex(this.byUser, slot, usersBefore, users);
+    if (usersBefore.length > 0 || users.length > 0) reindex(this.byUser, slot, usersBefore.map(userKey), users.map(userKey));
 
     const devicesBefore = this.extras.get(slot)?.devices ?? NO_DEVICES;
     this.extras.set(
@@ -462,7 +471,13 @@ function slotsIn(entry: number | Set<number> | undefined): number[] {
   return entry === undefined ? [] : typeof entry === 'number' ? [entry] : [...entry];
 }
 
-function reindex(index: ShardedMap<number | Set<number>>, slot: number, before: readonly string[], after: readonly string[]): void {
+/** A user's key in the by-user index: a 30-bit hash of the id (a small integer, not a string on the heap). */
+export function userKey(userId: string): number {
+  const h = fnv1a(userId);
+  return (h ^ (h >>> 16)) >>> 2;
+}
+
+function reindex<K extends string | number>(index: ShardedMap<number | Set<number>, K>, slot: number, before: readonly K[], after: readonly K[]): void {
   if (before.length === 0 && after.length === 0) return;
   const now = new Set(after);
   for (const key of before) {

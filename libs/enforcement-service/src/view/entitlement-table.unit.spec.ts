@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { subjectFromV1, type EntitlementV1 } from '@el/contracts';
 import { check, type CheckRequest } from '@el/domain';
-import { EntitlementTable } from './entitlement-table';
+import { EntitlementTable, userKey } from './entitlement-table';
 
 const instantArb = fc.oneof(
   fc.integer({ min: Date.parse('2020-01-01T00:00:00Z'), max: Date.parse('2035-01-01T00:00:00Z') }).map((ms) => new Date(ms).toISOString()),
@@ -118,5 +118,35 @@ describe('EntitlementTable (the enforcement view in columns)', () => {
     expect(check(table.subjectsOf('c')!, { customerId: 'c', feature: 'g', atMs: at }).code).toBe('OK');
     expect(table.ofUser('u17').map((s) => s.entitlementId)).toEqual(['e2']);
     expect(table.size).toMatchObject({ entitlements: 2, customers: 1, profiles: 2 });
+  });
+
+  it('finds a user\'s entitlements only, when another user\'s id has the same index key', () => {
+    // Two ids whose 30-bit keys collide (the first pair among u0, u1, …: about 40,000 in).
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const id = `u${i}`;
+      const other = seen.get(userKey(id));
+      if (other !== undefined) pair = [other, id];
+      else seen.set(userKey(id), id);
+    }
+    const [a, b] = pair;
+    expect(userKey(a)).toBe(userKey(b));
+    const table = new EntitlementTable();
+    const state = (entitlementId: string, assignedUsers: string[], revision: number): EntitlementV1 => ({
+      entitlementId, customerId: 'c', productId: 'p', planId: 'pro', planSku: 'PRO', tier: 2, catalogVersion: 1, status: 'active', statusReason: null, seats: 5,
+      assignedUsers, devices: [], deviceLimit: null, validFrom: '2026-01-01T00:00:00.000Z', validUntil: null, graceDays: 0, graceEndsAt: null, regions: null, features: { f: {} }, addOns: [], revision,
+    });
+    const ids = (user: string) => table.ofUser(user).map((e) => e.entitlementId).sort();
+    table.putIfNewer(state('e1', [a], 1));
+    table.putIfNewer(state('e2', [b], 1));
+    table.putIfNewer(state('e3', [a, b], 1));
+    expect([ids(a), ids(b)]).toEqual([['e1', 'e3'], ['e2', 'e3']]);
+    // One of the two leaves e3: the other still finds it there.
+    table.putIfNewer(state('e3', [b], 2));
+    expect([ids(a), ids(b)]).toEqual([['e1'], ['e2', 'e3']]);
+    table.putIfNewer(state('e2', [], 2));
+    table.putIfNewer(state('e3', [], 3));
+    expect([ids(a), ids(b)]).toEqual([['e1'], []]);
   });
 });

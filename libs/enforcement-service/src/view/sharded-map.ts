@@ -7,35 +7,42 @@ const SHARDS = 1024;
  * index still rehashed 300,000 entries each, one after another: 50 ms holds for six seconds), and
  * the table holds 1,024 times as many. The empty shards cost about 1 MB.
  */
-export class ShardedMap<V> {
-  private readonly shards: Map<string, V>[] = Array.from({ length: SHARDS }, () => new Map<string, V>());
+export class ShardedMap<V, K extends string | number = string> {
+  private readonly shards: Map<K, V>[] = Array.from({ length: SHARDS }, () => new Map<K, V>());
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     return this.shards[shardOf(key)]!.get(key);
   }
 
-  set(key: string, value: V): void {
+  set(key: K, value: V): void {
     const shard = this.shards[shardOf(key)]!;
     const before = shard.size;
     shard.set(key, value);
     this.count += shard.size - before;
   }
 
-  delete(key: string): boolean {
+  delete(key: K): boolean {
     const gone = this.shards[shardOf(key)]!.delete(key);
     if (gone) this.count -= 1;
     return gone;
   }
 }
 
-/** FNV-1a over the key's UTF-16 code units, folded to a shard. */
-function shardOf(key: string): number {
+/** A key's shard: a number key's low bits (it is a hash already), a string's FNV-1a hash folded. */
+function shardOf(key: string | number): number {
+  if (typeof key === 'number') return key & (SHARDS - 1);
+  const h = fnv1a(key);
+  return (h ^ (h >>> 16)) & (SHARDS - 1);
+}
+
+/** FNV-1a over the string's UTF-16 code units (32 bits, signed). */
+export function fnv1a(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h ^ (h >>> 16)) & (SHARDS - 1);
+  return h;
 }
