@@ -260,6 +260,7 @@ async function viewTable(): Promise<string> {
       const file = new SnapshotFile(join(work.dir, 'enforcement-view.json'));
       const saved = await worstHold(() => file.save(view!.snapshotHeader(new Date()), view!.lines()));
       view = null;
+      gc?.(); // this process's garbage collected now, not beside the restore
       const loaded = await restoreInFreshProcess(file.path);
       if (loaded.result !== size) throw new Error(`restored ${loaded.result} of ${size}`);
       const restart = size <= RESTART_MAX ? `${(await restartFromViewSnapshot(size)).toFixed(1)} s` : '—';

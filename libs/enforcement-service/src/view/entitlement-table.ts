@@ -103,7 +103,7 @@ function iso(ms: number): string | null {
 /**
  * Every entitlement's latest state, held by column: one slot per entitlement, numbers in typed
  * arrays, the plan as an interned Profile, users and devices only where there are some. About
- * 250–300 bytes an entitlement instead of an object graph's 1.6–2.5 KB (`npm run bench:scale`).
+ * 230–280 bytes an entitlement instead of an object graph's 1.6–2.5 KB (`npm run bench:scale`).
  * States go in and come out as EntitlementV1, equal to what was put; check subjects are built
  * from the columns when asked, and the latest few thousand customers' kept.
  *
