@@ -292,7 +292,7 @@ async function restoreInFreshProcess(path: string): Promise<{ result: number; se
   const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=16384', __filename], { env: { ...process.env, BENCH_SCALE_RESTORE: path }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve)); // 'close': its stdout read to the end
   if (code !== 0) throw new Error(`restoring ${path} in a new process failed (exit ${code}): ${out}`);
   return JSON.parse(out) as { result: number; seconds: number; holdMs: number };
 }

@@ -29,7 +29,7 @@ export class SeatHolders implements Iterable<string> {
 
   /** The users of `users`, in that order (a user listed twice holds one seat). */
   static from(users: Iterable<string>): SeatHolders {
-    const root: Root = { kind: 'root', users: new Map(), ordered: true, nextSeq: 0 };
+    const root: Root = { kind: 'root', users: new Map(), displaced: new Set(), nextSeq: 0 };
     for (const user of users) if (!root.users.has(user)) root.users.set(user, root.nextSeq++);
     return new SeatHolders(root, root.users.size);
   }
@@ -53,6 +53,7 @@ export class SeatHolders implements Iterable<string> {
     const seq = root.users.get(user);
     if (seq === undefined) return this;
     root.users.delete(user);
+    root.displaced.delete(user);
     return this.handOver(root, { kind: 'change', op: 'add', user, seq, towardsRoot: null! }, this.size - 1);
   }
 
@@ -82,10 +83,10 @@ export class SeatHolders implements Iterable<string> {
 
   private orderedRoot(): Root {
     const root = this.reroot();
-    if (!root.ordered) {
+    if (root.displaced.size > 0) {
       // A user put back by undoing a release went to the end of the Map: restore assignment order.
       root.users = new Map([...root.users].sort((a, b) => a[1] - b[1]));
-      root.ordered = true;
+      root.displaced.clear();
     }
     return root;
   }
@@ -116,10 +117,11 @@ export class SeatHolders implements Iterable<string> {
       const newer = change.towardsRoot;
       if (change.op === 'add') {
         root.users.set(change.user, change.seq);
-        if (change.seq < root.nextSeq - 1) root.ordered = false;
+        if (change.seq < root.nextSeq - 1) root.displaced.add(change.user);
         newer.#node = { kind: 'change', op: 'delete', user: change.user, seq: change.seq, towardsRoot: version };
       } else {
         root.users.delete(change.user);
+        root.displaced.delete(change.user);
         newer.#node = { kind: 'change', op: 'add', user: change.user, seq: change.seq, towardsRoot: version };
       }
       version.#node = root;
@@ -132,8 +134,13 @@ export class SeatHolders implements Iterable<string> {
 interface Root {
   readonly kind: 'root';
   users: Map<string, number>;
-  /** False once a user was put back out of assignment order (the Map's order is then not the users' order). */
-  ordered: boolean;
+  /**
+   * Users put back out of assignment order (by undoing a release) and still there: while there are
+   * some, the Map's order may not be the users' order. Every other user was added last with the
+   * highest number yet, so without them the Map is in order. A release undone and done again (the
+   * state a command loaded, then the same events applied to it again) leaves none behind.
+   */
+  displaced: Set<string>;
   /** The next assignment's sequence number, shared by every version. */
   nextSeq: number;
 }
