@@ -1,7 +1,7 @@
 import type { EntitlementV1 } from '@el/contracts';
 import type { CheckSubject, FeatureSet, Members } from '@el/domain';
 import { NumberColumn, ValueColumn } from './chunked-column';
-import { fnv1a, ShardedMap } from './sharded-map';
+import { ShardedMap, stringHash } from './sharded-map';
 import { trimOldest } from '@el/platform';
 
 type Status = EntitlementV1['status'];
@@ -473,8 +473,7 @@ function slotsIn(entry: number | Set<number> | undefined): number[] {
 
 /** A user's key in the by-user index: a 30-bit hash of the id (a small integer, not a string on the heap). */
 export function userKey(userId: string): number {
-  const h = fnv1a(userId);
-  return (h ^ (h >>> 16)) >>> 2;
+  return stringHash(userId) >>> 2;
 }
 
 function reindex<K extends string | number>(index: ShardedMap<number | Set<number>, K>, slot: number, before: readonly K[], after: readonly K[]): void {

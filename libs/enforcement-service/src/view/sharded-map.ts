@@ -33,16 +33,14 @@ export class ShardedMap<V, K extends string | number = string> {
   }
 }
 
-/** A key's shard: a number key's low bits (it is a hash already), a string's FNV-1a hash folded. */
+/** A key's shard: a number key's low bits (it is a hash already), a string's `stringHash`. */
 function shardOf(key: string | number): number {
-  if (typeof key === 'number') return key & (SHARDS - 1);
-  const h = fnv1a(key);
-  return (h ^ (h >>> 16)) & (SHARDS - 1);
+  return (typeof key === 'number' ? key : stringHash(key)) & (SHARDS - 1);
 }
 
-/** FNV-1a over the string's UTF-16 code units (32 bits, signed). */
-export function fnv1a(key: string): number {
+/** FNV-1a over the string's UTF-16 code units, its high half folded into the low (32 bits, signed). */
+export function stringHash(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h;
+  return h ^ (h >>> 16);
 }

@@ -27,7 +27,7 @@ export class EntitlementView {
       'GET /v1/entitlements/{id}/seat-assignments pages through all of them)',
   })
   assignedUsers!: readonly string[];
-  @ApiProperty({ description: 'How many users hold a seat (assignedUsers lists the first 1,000 of them at most)' }) assignedUserCount!: number;
+  @ApiProperty({ description: `How many users hold a seat (assignedUsers lists the first ${ASSIGNED_USERS_SHOWN.toLocaleString('en-US')} of them at most)` }) assignedUserCount!: number;
   @ApiProperty({ description: 'Active devices', type: 'array', items: { type: 'object' } }) devices!: readonly { deviceId: string; userId: string | null; activatedAt: string }[];
   @ApiProperty({ nullable: true, type: Number, description: 'null when devices are unlimited' }) deviceLimit!: number | null;
   @ApiProperty() validFrom!: string;
