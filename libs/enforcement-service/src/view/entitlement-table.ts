@@ -2,6 +2,9 @@ import type { EntitlementV1 } from '@el/contracts';
 import type { CheckSubject, FeatureSet, Members } from '@el/domain';
 import { NumberColumn, ValueColumn } from './chunked-column';
 import { ShardedMap, stringHash } from './sharded-map';
+import { SlotsByKey } from './slots-by-key';
+import { NO_REF, StringArena } from './string-arena';
+import { StringIndex } from './string-index';
 import { trimOldest } from '@el/platform';
 
 type Status = EntitlementV1['status'];
@@ -46,8 +49,10 @@ const PROFILE_FIELDS = ['productId', 'planId', 'planSku', 'tier', 'catalogVersio
 export type EntitlementRow = readonly [string, string, number, number, string | null, number, number, number | string, number | string | null, number | string | null, readonly string[] | 0, readonly Device[] | 0];
 export type ProfileRow = readonly ['p', number, ...unknown[]];
 
-/** Users held in one string, separated by NUL: a few users cost one small string instead of an array of strings. */
+/** An entitlement's users are kept as one string, separated by NUL. */
 const SEP = '\u0000';
+/** In the users column: the users are kept aside as an array (one of them holds a NUL). */
+const ASIDE = -0.5;
 /** Above this many users, membership is a Set (kept while the entitlement is unchanged). */
 const SET_ABOVE = 16;
 /** Customers whose check subjects are kept built (the most recently checked or changed). */
@@ -102,20 +107,25 @@ function iso(ms: number): string | null {
 
 /**
  * Every entitlement's latest state, held by column: one slot per entitlement, numbers in typed
- * arrays, the plan as an interned Profile, users and devices only where there are some. About
- * 230–280 bytes an entitlement instead of an object graph's 1.6–2.5 KB (`npm run bench:scale`).
+ * arrays, ids and users as UTF-8 bytes in StringArenas, the plan as an interned Profile, devices
+ * only where there are some. About 200–300 bytes an entitlement instead of an object graph's
+ * 1.6–2.5 KB (`npm run bench:scale`), nearly all of it outside the JS heap: the garbage collector
+ * has almost nothing per entitlement to mark or move, so its pauses stay short at ten million.
  * States go in and come out as EntitlementV1, equal to what was put; check subjects are built
  * from the columns when asked, and the latest few thousand customers' kept.
  *
  * Slots are never freed: the ledger never deletes an entitlement (a revoked one stays, revoked).
- * Columns grow by chunks of 65,536 slots (nothing is copied), and the indexes by id, customer, user
- * and device are ShardedMaps (growing one rehashes a 1,024th of it): no growth holds the event loop
- * long at any size, and the table is not bound by a Map's 2^24 entries.
+ * Columns grow by chunks of 65,536 slots (nothing is copied), and the indexes are split 1,024 ways
+ * (growing one rehashes a 1,024th of it): no growth holds the event loop long at any size, and the
+ * table is not bound by a Map's 2^24 entries.
  */
 export class EntitlementTable {
   private count = 0;
-  private readonly ids = new ValueColumn<string>();
-  private readonly slotOf = new ShardedMap<number>();
+  /** Entitlement and customer ids, as bytes outside the heap (never freed: slots and customers never are). */
+  private readonly names = new StringArena();
+  /** By slot: the entitlement id's reference in `names`. */
+  private readonly idRef = new NumberColumn((n) => new Float64Array(n));
+  private readonly slotOf = new StringIndex((slot, id) => this.names.equals(this.idRef.get(slot), id));
   private readonly customerOfSlot = new NumberColumn((n) => new Int32Array(n));
   /** The next slot of the same customer (-1: last): a customer's entitlements as a list through the slots. */
   private readonly nextOfCustomer = new NumberColumn((n) => new Int32Array(n));
@@ -126,31 +136,35 @@ export class EntitlementTable {
   private readonly validFrom = new NumberColumn((n) => new Float64Array(n));
   private readonly validUntil = new NumberColumn((n) => new Float64Array(n));
   private readonly graceEnds = new NumberColumn((n) => new Float64Array(n));
-  /** By slot: users joined by NUL (or the array when a user id holds a NUL); undefined when none. */
-  private readonly users = new ValueColumn<string | readonly string[]>();
+  /** By slot: the users joined by NUL, their reference in `userBytes` (NO_REF: none; ASIDE: in `usersAside`). */
+  private readonly usersRef = new NumberColumn((n) => new Float64Array(n), NO_REF);
+  private readonly userBytes = new StringArena({ refOf: (slot) => this.usersRef.get(slot), moved: (slot, ref) => this.usersRef.set(slot, ref) });
+  /** By slot: users of an entitlement where one user id holds a NUL (rare). */
+  private readonly usersAside = new Map<number, readonly string[]>();
   /** By slot: what few entitlements have (undefined: none of it). */
   private readonly extras = new ValueColumn<Extra>();
   /** Every column by slot: each makes room for a new slot. */
-  private readonly columns: readonly { ensure(slot: number): void }[] = [this.ids, this.users, this.extras, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds];
+  private readonly columns: readonly { ensure(slot: number): void }[] = [this.idRef, this.usersRef, this.extras, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds];
   private readonly reasonPool = new Map<string, string>();
   private readonly userSets = new Map<number, ReadonlySet<string>>();
 
   private customerCount = 0;
-  private readonly customers = new ValueColumn<string>();
-  private readonly customerIndex = new ShardedMap<number>();
+  /** By customer: its id's reference in `names`. */
+  private readonly customerRef = new NumberColumn((n) => new Float64Array(n));
+  private readonly customerIndex = new StringIndex((c, id) => this.names.equals(this.customerRef.get(c), id));
   private readonly firstOfCustomer = new NumberColumn((n) => new Int32Array(n), -1);
 
   private readonly profiles: InternedProfile[] = [];
   private readonly profileIndex = new Map<string, number>();
 
   /**
-   * A user's (device's) entitlements: the slot when there is one (most users), a Set of slots when
-   * more. Users are indexed by a 30-bit hash of their id (`userKey`), not by the id: at ten million
-   * entitlements the ids as keys were twenty million strings, half the heap's objects, and garbage
-   * collection of them held the loop up to 250 ms. Users whose hashes collide share an entry, and
-   * `ofUser` keeps only the slots that hold the user.
+   * A user's entitlements, by a 30-bit hash of the user's id (`userKey`), in typed arrays: neither
+   * the ids nor an entry per user are on the heap (at ten million entitlements, ids as Map keys were
+   * twenty million strings, and collecting them held the loop up to 250 ms). Users whose keys collide
+   * share a key's slots, and `ofUser` keeps only the slots that hold the user.
    */
-  private readonly byUser = new ShardedMap<number | Set<number>, number>();
+  private readonly byUser = new SlotsByKey();
+  /** A device's entitlements: the slot when there is one, a Set of slots when more. */
   private readonly byDevice = new ShardedMap<number | Set<number>>();
   private readonly subjectCache = new Map<number, readonly CheckSubject[]>();
 
@@ -188,7 +202,9 @@ export class EntitlementTable {
   }
 
   ofUser(userId: string): EntitlementV1[] {
-    return slotsIn(this.byUser.get(userKey(userId)))
+    return this.byUser
+      .get(userKey(userId))
+      .sort((a, b) => a - b)
       .filter((s) => this.usersAt(s).includes(userId))
       .map((s) => this.stateAt(s));
   }
@@ -304,8 +320,8 @@ export class EntitlementTable {
       slot = this.count;
       this.grow(slot);
       this.count += 1;
-      this.ids.set(slot, id);
-      this.slotOf.set(id, slot);
+      this.idRef.set(slot, this.names.add(id));
+      this.slotOf.add(id, slot);
       const c = this.customerSlot(customerId);
       this.customerOfSlot.set(slot, c);
       this.nextOfCustomer.set(slot, this.firstOfCustomer.get(c));
@@ -325,8 +341,8 @@ export class EntitlementTable {
     const odd = typeof vf === 'string' || typeof vu === 'string' || typeof ge === 'string' ? ([typeof vf === 'string' ? vf : undefined, typeof vu === 'string' ? vu : undefined, typeof ge === 'string' ? ge : undefined] as const) : null;
 
     const usersBefore = existing === undefined ? NO_STRINGS : this.usersAt(slot);
-    this.users.set(slot, users.length === 0 ? undefined : users.some((u) => u.includes(SEP)) ? [...users] : users.join(SEP));
-    if (usersBefore.length > 0 || users.length > 0) reindex(this.byUser, slot, usersBefore.map(userKey), users.map(userKey));
+    this.putUsers(slot, users);
+    if (usersBefore.length > 0 || users.length > 0) reindexUsers(this.byUser, slot, usersBefore, users);
 
     const devicesBefore = this.extras.get(slot)?.devices ?? NO_DEVICES;
     this.extras.set(
@@ -356,10 +372,10 @@ export class EntitlementTable {
     let c = this.customerIndex.get(customerId);
     if (c === undefined) {
       c = this.customerCount++;
-      this.customers.ensure(c);
+      this.customerRef.ensure(c);
       this.firstOfCustomer.ensure(c); // a new chunk starts at -1: no entitlement yet
-      this.customers.set(c, customerId);
-      this.customerIndex.set(customerId, c);
+      this.customerRef.set(c, this.names.add(customerId));
+      this.customerIndex.add(customerId, c);
     }
     return c;
   }
@@ -370,8 +386,33 @@ export class EntitlementTable {
   }
 
   private usersAt(slot: number): readonly string[] {
-    const u = this.users.get(slot);
-    return u === undefined ? NO_STRINGS : typeof u === 'string' ? u.split(SEP) : u;
+    const ref = this.usersRef.get(slot);
+    return ref === NO_REF ? NO_STRINGS : ref === ASIDE ? this.usersAside.get(slot)! : this.userBytes.get(ref).split(SEP);
+  }
+
+  /** Keeps `users` as the slot's, freeing what it held unless unchanged. */
+  private putUsers(slot: number, users: readonly string[]): void {
+    const before = this.usersRef.get(slot);
+    const aside = users.some((u) => u.includes(SEP));
+    const joined = users.length === 0 || aside ? null : users.join(SEP);
+    if (joined !== null && before !== NO_REF && before !== ASIDE && this.userBytes.equals(before, joined)) return;
+    // The slot names nothing before its bytes are freed: freeing may move the chunk's other strings.
+    this.usersRef.set(slot, NO_REF);
+    if (before === ASIDE) this.usersAside.delete(slot);
+    else if (before !== NO_REF) this.userBytes.free(before);
+    if (joined !== null) this.usersRef.set(slot, this.userBytes.add(joined, slot));
+    else if (aside) {
+      this.usersAside.set(slot, [...users]);
+      this.usersRef.set(slot, ASIDE);
+    }
+  }
+
+  private idAt(slot: number): string {
+    return this.names.get(this.idRef.get(slot));
+  }
+
+  private customerAt(slot: number): string {
+    return this.names.get(this.customerRef.get(this.customerOfSlot.get(slot)));
   }
 
   private instantsAt(slot: number): [string, string | null, string | null] {
@@ -383,8 +424,8 @@ export class EntitlementTable {
     const p = this.profiles[this.profileOf.get(slot)]!;
     const [validFrom, validUntil, graceEndsAt] = this.instantsAt(slot);
     return {
-      entitlementId: this.ids.get(slot)!,
-      customerId: this.customers.get(this.customerOfSlot.get(slot))!,
+      entitlementId: this.idAt(slot),
+      customerId: this.customerAt(slot),
       productId: p.productId,
       planId: p.planId,
       planSku: p.planSku,
@@ -414,8 +455,8 @@ export class EntitlementTable {
     const users = this.usersAt(slot);
     const devices = extra?.devices;
     return [
-      this.ids.get(slot)!,
-      this.customers.get(this.customerOfSlot.get(slot))!,
+      this.idAt(slot),
+      this.customerAt(slot),
       this.profileOf.get(slot),
       this.status.get(slot),
       extra?.reason ?? null,
@@ -435,8 +476,8 @@ export class EntitlementTable {
     const extra = this.extras.get(slot);
     const devices = extra?.devices;
     return {
-      entitlementId: this.ids.get(slot)!,
-      customerId: this.customers.get(this.customerOfSlot.get(slot))!,
+      entitlementId: this.idAt(slot),
+      customerId: this.customerAt(slot),
       productId: p.productId,
       planId: p.planId,
       tier: p.tier,
@@ -476,7 +517,15 @@ export function userKey(userId: string): number {
   return stringHash(userId) >>> 2;
 }
 
-function reindex<K extends string | number>(index: ShardedMap<number | Set<number>, K>, slot: number, before: readonly K[], after: readonly K[]): void {
+/** Moves the slot's entries in the users' index from the users it had to those it has. */
+function reindexUsers(index: SlotsByKey, slot: number, before: readonly string[], after: readonly string[]): void {
+  const was = new Set(before.map(userKey));
+  const now = new Set(after.map(userKey));
+  for (const key of was) if (!now.has(key)) index.delete(key, slot);
+  for (const key of now) if (!was.has(key)) index.add(key, slot);
+}
+
+function reindex(index: ShardedMap<number | Set<number>>, slot: number, before: readonly string[], after: readonly string[]): void {
   if (before.length === 0 && after.length === 0) return;
   const now = new Set(after);
   for (const key of before) {

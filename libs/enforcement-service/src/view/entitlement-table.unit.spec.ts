@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { subjectFromV1, type EntitlementV1 } from '@el/contracts';
 import { check, type CheckRequest } from '@el/domain';
 import { EntitlementTable, userKey } from './entitlement-table';
+import { StringArena } from './string-arena';
 
 const instantArb = fc.oneof(
   fc.integer({ min: Date.parse('2020-01-01T00:00:00Z'), max: Date.parse('2035-01-01T00:00:00Z') }).map((ms) => new Date(ms).toISOString()),
@@ -118,6 +119,25 @@ describe('EntitlementTable (the enforcement view in columns)', () => {
     expect(check(table.subjectsOf('c')!, { customerId: 'c', feature: 'g', atMs: at }).code).toBe('OK');
     expect(table.ofUser('u17').map((s) => s.entitlementId)).toEqual(['e2']);
     expect(table.size).toMatchObject({ entitlements: 2, customers: 1, profiles: 2 });
+  });
+
+  it('keeps every entitlement\'s users through megabytes of changes, while their bytes are moved out of emptied buffers', () => {
+    const emptied = jest.spyOn(StringArena.prototype as unknown as { empty(chunk: number): void }, 'empty');
+    const table = new EntitlementTable();
+    const state = (i: number, round: number): EntitlementV1 => ({
+      entitlementId: `ent-${i}`, customerId: `c${i % 7}`, productId: 'p', planId: 'pro', planSku: 'PRO', tier: 2, catalogVersion: 1, status: 'active', statusReason: null, seats: 5,
+      // Users change every round; every fifth entitlement has none in odd rounds, and every 97th a user id with a NUL in round 7.
+      assignedUsers: i % 5 === 0 && round % 2 === 1 ? [] : round === 7 && i % 97 === 0 ? [`u${i}`, 'nul\u0000user'] : [`u${i}`, `guest-${i}-${round}`, `é-${round % 3}`],
+      devices: [], deviceLimit: null, validFrom: '2026-01-01T00:00:00.000Z', validUntil: null, graceDays: 0, graceEndsAt: null, regions: null, features: { f: {} }, addOns: [], revision: round,
+    });
+    const rounds = 30;
+    for (let round = 1; round <= rounds; round++) for (let i = 0; i < 5_000; i++) table.putIfNewer(state(i, round)); // ≈ 6 MB of users written
+    expect(emptied).toHaveBeenCalled();
+    emptied.mockRestore();
+    for (let i = 0; i < 5_000; i++) expect(table.get(`ent-${i}`)).toStrictEqual(state(i, rounds));
+    expect(table.ofUser('u42').map((e) => e.entitlementId)).toEqual(['ent-42']);
+    expect(table.ofUser('guest-42-29')).toEqual([]);
+    expect(table.ofUser('é-0').length).toBe(5_000);
   });
 
   it('finds a user\'s entitlements only, when another user\'s id has the same index key', () => {
