@@ -1,6 +1,6 @@
 import type { EntitlementV1 } from '@el/contracts';
 import type { CheckSubject, FeatureSet, Members } from '@el/domain';
-import { NumberColumn, ValueColumn } from './chunked-column';
+import { NumberColumn } from './chunked-column';
 import { ShardedMap, stringHash } from './sharded-map';
 import { SlotsByKey } from './slots-by-key';
 import { NO_REF, StringArena } from './string-arena';
@@ -57,12 +57,8 @@ const ASIDE = -0.5;
 const SET_ABOVE = 16;
 /** Customers whose check subjects are kept built (the most recently checked or changed). */
 const SUBJECT_CACHE = 8_192;
-/** Distinct status reasons kept as one string each (reasons repeat: "unpaid invoice"). */
-const REASON_POOL = 10_000;
-
-/** What few entitlements have: a status reason, devices, instants not in toISOString's form ([validFrom, validUntil, graceEndsAt], undefined: in the column). */
+/** What few entitlements have: devices, instants not in toISOString's form ([validFrom, validUntil, graceEndsAt], undefined: in the column). */
 interface Extra {
-  readonly reason: string | null;
   readonly devices: readonly Device[];
   readonly odd: readonly [string | undefined, string | undefined, string | undefined] | null;
 }
@@ -141,11 +137,13 @@ export class EntitlementTable {
   private readonly userBytes = new StringArena({ refOf: (slot) => this.usersRef.get(slot), moved: (slot, ref) => this.usersRef.set(slot, ref) });
   /** By slot: users of an entitlement where one user id holds a NUL (rare). */
   private readonly usersAside = new Map<number, readonly string[]>();
-  /** By slot: what few entitlements have (undefined: none of it). */
-  private readonly extras = new ValueColumn<Extra>();
+  /** By slot: the status reason's reference in `reasonBytes` (NO_REF: none). */
+  private readonly reasonRef = new NumberColumn((n) => new Float64Array(n), NO_REF);
+  private readonly reasonBytes = new StringArena({ refOf: (slot) => this.reasonRef.get(slot), moved: (slot, ref) => this.reasonRef.set(slot, ref) });
+  /** By slot, for the few entitlements that have any: devices, instants in another form. */
+  private readonly extras = new ShardedMap<Extra, number>();
   /** Every column by slot: each makes room for a new slot. */
-  private readonly columns: readonly { ensure(slot: number): void }[] = [this.idRef, this.usersRef, this.extras, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds];
-  private readonly reasonPool = new Map<string, string>();
+  private readonly columns: readonly { ensure(slot: number): void }[] = [this.idRef, this.usersRef, this.reasonRef, this.customerOfSlot, this.nextOfCustomer, this.profileOf, this.status, this.seats, this.revisions, this.validFrom, this.validUntil, this.graceEnds];
   private readonly userSets = new Map<number, ReadonlySet<string>>();
 
   private customerCount = 0;
@@ -344,13 +342,10 @@ export class EntitlementTable {
     this.putUsers(slot, users);
     if (usersBefore.length > 0 || users.length > 0) reindexUsers(this.byUser, slot, usersBefore, users);
 
+    replaceString(this.reasonBytes, this.reasonRef, slot, reason);
     const devicesBefore = this.extras.get(slot)?.devices ?? NO_DEVICES;
-    this.extras.set(
-      slot,
-      reason === null && devices.length === 0 && odd === null
-        ? undefined
-        : { reason: reason === null ? null : this.pooled(reason), devices: devices.length === 0 ? NO_DEVICES : devices.map((d) => ({ deviceId: d.deviceId, userId: d.userId })), odd },
-    );
+    if (devices.length === 0 && odd === null) this.extras.delete(slot);
+    else this.extras.set(slot, { devices: devices.length === 0 ? NO_DEVICES : devices.map((d) => ({ deviceId: d.deviceId, userId: d.userId })), odd });
     if (devicesBefore.length > 0 || devices.length > 0) {
       reindex(
         this.byDevice,
@@ -359,13 +354,6 @@ export class EntitlementTable {
         devices.map((d) => d.deviceId),
       );
     }
-  }
-
-  private pooled(reason: string): string {
-    const kept = this.reasonPool.get(reason);
-    if (kept !== undefined) return kept;
-    if (this.reasonPool.size < REASON_POOL) this.reasonPool.set(reason, reason);
-    return reason;
   }
 
   private customerSlot(customerId: string): number {
@@ -392,19 +380,21 @@ export class EntitlementTable {
 
   /** Keeps `users` as the slot's, freeing what it held unless unchanged. */
   private putUsers(slot: number, users: readonly string[]): void {
-    const before = this.usersRef.get(slot);
-    const aside = users.some((u) => u.includes(SEP));
-    const joined = users.length === 0 || aside ? null : users.join(SEP);
-    if (joined !== null && before !== NO_REF && before !== ASIDE && this.userBytes.equals(before, joined)) return;
-    // The slot names nothing before its bytes are freed: freeing may move the chunk's other strings.
-    this.usersRef.set(slot, NO_REF);
-    if (before === ASIDE) this.usersAside.delete(slot);
-    else if (before !== NO_REF) this.userBytes.free(before);
-    if (joined !== null) this.usersRef.set(slot, this.userBytes.add(joined, slot));
-    else if (aside) {
+    if (this.usersRef.get(slot) === ASIDE) {
+      this.usersAside.delete(slot);
+      this.usersRef.set(slot, NO_REF);
+    }
+    if (!users.some((u) => u.includes(SEP))) replaceString(this.userBytes, this.usersRef, slot, users.length === 0 ? null : users.join(SEP));
+    else {
+      replaceString(this.userBytes, this.usersRef, slot, null);
       this.usersAside.set(slot, [...users]);
       this.usersRef.set(slot, ASIDE);
     }
+  }
+
+  private reasonAt(slot: number): string | null {
+    const ref = this.reasonRef.get(slot);
+    return ref === NO_REF ? null : this.reasonBytes.get(ref);
   }
 
   private idAt(slot: number): string {
@@ -432,7 +422,7 @@ export class EntitlementTable {
       tier: p.tier,
       catalogVersion: p.catalogVersion,
       status: STATUSES[this.status.get(slot)]!,
-      statusReason: this.extras.get(slot)?.reason ?? null,
+      statusReason: this.reasonAt(slot),
       seats: this.seats.get(slot),
       assignedUsers: [...this.usersAt(slot)],
       devices: (this.extras.get(slot)?.devices ?? NO_DEVICES).map((d) => ({ deviceId: d.deviceId, userId: d.userId })),
@@ -459,7 +449,7 @@ export class EntitlementTable {
       this.customerAt(slot),
       this.profileOf.get(slot),
       this.status.get(slot),
-      extra?.reason ?? null,
+      this.reasonAt(slot),
       this.seats.get(slot),
       this.revisions.get(slot),
       odd?.[0] ?? this.validFrom.get(slot),
@@ -482,7 +472,7 @@ export class EntitlementTable {
       planId: p.planId,
       tier: p.tier,
       status: STATUSES[this.status.get(slot)]!,
-      statusReason: extra?.reason ?? null,
+      statusReason: this.reasonAt(slot),
       // The columns hold the instants as epoch ms already, unless the state gave them in another form.
       validFromMs: extra?.odd?.[0] !== undefined ? Date.parse(validFrom) : this.validFrom.get(slot),
       validFrom,
@@ -506,6 +496,19 @@ export class EntitlementTable {
     if (!set) this.userSets.set(slot, (set = new Set(users)));
     return set;
   }
+}
+
+/**
+ * Makes `s` (null: none) the string `column` names for `slot` in `arena`, freeing the one it named
+ * unless it is the same.
+ */
+function replaceString(arena: StringArena, column: NumberColumn, slot: number, s: string | null): void {
+  const before = column.get(slot);
+  if (s !== null && before !== NO_REF && arena.equals(before, s)) return;
+  // The slot names nothing before its bytes are freed: freeing may move the chunk's other strings.
+  column.set(slot, NO_REF);
+  if (before !== NO_REF) arena.free(before);
+  if (s !== null) column.set(slot, arena.add(s, slot));
 }
 
 function slotsIn(entry: number | Set<number> | undefined): number[] {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 const SHARDS = 1024;
 
 /**
@@ -38,9 +40,15 @@ function shardOf(key: string | number): number {
   return (typeof key === 'number' ? key : stringHash(key)) & (SHARDS - 1);
 }
 
-/** FNV-1a over the string's UTF-16 code units, its high half folded into the low (32 bits, signed). */
+/**
+ * This process's hash seed: the indexes are rebuilt at every start (none is stored), and ids chosen
+ * to collide in one process's tables do not collide in another's.
+ */
+const SEED = randomBytes(4).readInt32LE(0);
+
+/** FNV-1a over the string's UTF-16 code units from a per-process seed, its high half folded into the low (32 bits, signed). */
 export function stringHash(key: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 ^ SEED;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h ^ (h >>> 16);
 }

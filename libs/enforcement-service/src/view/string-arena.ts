@@ -79,8 +79,12 @@ export class StringArena {
     const at = ref % this.chunkBytes;
     const bytes = chunk.readUInt32LE(at);
     if (bytes !== s.length) return bytes > s.length && bytes <= 3 * s.length && this.get(ref) === s;
-    // As many bytes as code units: the string held is ASCII, compared byte by code unit without decoding.
-    for (let i = 0, b = at + HEADER; i < bytes; i++, b++) if (chunk[b] !== s.charCodeAt(i)) return false;
+    // As many bytes as code units: equal only if `s` is ASCII (else its UTF-8 is longer), compared
+    // byte by code unit without decoding. ("é" is two bytes, C3 A9: the same count as "Ã©".)
+    for (let i = 0, b = at + HEADER; i < bytes; i++, b++) {
+      const unit = s.charCodeAt(i);
+      if (unit >= 0x80 || chunk[b] !== unit) return false;
+    }
     return true;
   }
 
@@ -96,24 +100,25 @@ export class StringArena {
     const c = Math.floor(ref / this.chunkBytes);
     const chunk = this.chunks[c]!;
     this.live[c]! -= HEADER + chunk.readUInt32LE(ref % this.chunkBytes);
-    if (c !== this.current && this.live[c]! < this.chunkBytes / 4) this.empty(c);
+    if (this.owners && c !== this.current && this.live[c]! < this.chunkBytes / 4) this.empty(c);
   }
 
-  /** Moves the strings still owned in chunk `c` to the current chunk, and drops it. */
+  /** Moves the strings still owned in chunk `c` to the current chunk, and drops it (only an arena with owners frees). */
   private empty(c: number): void {
+    const owners = this.owners!;
     const chunk = this.chunks[c]!;
     const end = this.ends[c]!;
     for (let at = 0; at < end; ) {
       const size = HEADER + chunk.readUInt32LE(at);
       const owner = chunk.readInt32LE(at + 4);
       const ref = c * this.chunkBytes + at;
-      if (owner >= 0 && this.owners && this.owners.refOf(owner) === ref) {
+      if (owner >= 0 && owners.refOf(owner) === ref) {
         const target = this.room(size);
         const to = this.ends[this.current]!;
         chunk.copy(target, to, at, at + size);
         this.ends[this.current] = to + size;
         this.live[this.current]! += size;
-        this.owners.moved(owner, this.current * this.chunkBytes + to);
+        owners.moved(owner, this.current * this.chunkBytes + to);
       }
       at += size;
     }
@@ -133,7 +138,7 @@ export class StringArena {
     this.ends[c] = 0;
     this.current = c;
     // The chunk left behind may be mostly freed already.
-    if (previous >= 0 && this.live[previous]! < this.chunkBytes / 4) this.empty(previous);
+    if (this.owners && previous >= 0 && this.live[previous]! < this.chunkBytes / 4) this.empty(previous);
     return this.chunks[c]!;
   }
 }

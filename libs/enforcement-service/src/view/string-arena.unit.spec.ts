@@ -45,6 +45,9 @@ describe('StringArena (strings as bytes outside the heap)', () => {
             expect(arena.equals(refs[o]!, kept)).toBe(true);
             expect(arena.equals(refs[o]!, `${kept}!`)).toBe(false);
             if (kept.length > 0) expect(arena.equals(refs[o]!, `?${kept.slice(1)}`)).toBe(kept.startsWith('?'));
+            // Its UTF-8 bytes read as Latin-1: as many code units as the bytes held, equal only when ASCII.
+            const misread = Buffer.from(kept, 'utf8').toString('latin1');
+            expect(arena.equals(refs[o]!, misread)).toBe(misread === kept);
           }
         }
       }),
@@ -79,5 +82,7 @@ describe('StringArena (strings as bytes outside the heap)', () => {
     });
     expect(arena.equals(arena.add('é'), 'é')).toBe(true); // two bytes, one code unit
     expect(arena.equals(arena.add('é'), 'e')).toBe(false);
+    expect(arena.equals(arena.add('é'), 'Ã©')).toBe(false); // two code units, the same two bytes read as Latin-1
+    expect(arena.equals(arena.add('日'), '\u00e6\u0097\u00a5')).toBe(false);
   });
 });
