@@ -1,8 +1,5 @@
 import { NumberColumn } from './chunked-column';
-
-const SHARD_BITS = 10;
-const SHARDS = 1 << SHARD_BITS;
-const FIRST = 16;
+import { doubled, emptyShards, full, place, SHARD_BITS, SHARDS } from './int-hash-shards';
 
 /**
  * An index from integer keys (hashes) to sets of slots, in typed arrays only: the keys and their
@@ -15,9 +12,10 @@ const FIRST = 16;
  * `add` takes a pair not in the index (O(1)); `delete` walks the key's chain (O(its slots)).
  */
 export class SlotsByKey {
-  private readonly keys: Int32Array[] = Array.from({ length: SHARDS }, () => new Int32Array(FIRST));
-  private readonly heads: Int32Array[] = Array.from({ length: SHARDS }, () => new Int32Array(FIRST));
-  private readonly counts = new Int32Array(SHARDS);
+  private readonly shards = emptyShards();
+  private readonly keys = this.shards.keys;
+  private readonly heads = this.shards.values;
+  private readonly counts = this.shards.counts;
   private count = 0;
   private readonly nodeSlot = new NumberColumn((n) => new Int32Array(n));
   private readonly nodeNext = new NumberColumn((n) => new Int32Array(n));
@@ -52,7 +50,7 @@ export class SlotsByKey {
       heads[i] = -(this.node(slot, rest) + 1);
       return;
     }
-    if ((this.counts[shard]! + 1) * 3 > this.heads[shard]!.length * 2) this.grow(shard);
+    if (full(this.counts[shard]!, this.heads[shard]!.length)) [this.keys[shard], this.heads[shard]] = doubled(this.keys[shard]!, this.heads[shard]!);
     place(this.keys[shard]!, this.heads[shard]!, key, slot + 1);
     this.counts[shard]! += 1;
     this.count += 1;
@@ -133,22 +131,4 @@ export class SlotsByKey {
     this.nodeNext.set(n, this.freeNode);
     this.freeNode = n;
   }
-
-  private grow(shard: number): void {
-    const oldKeys = this.keys[shard]!;
-    const oldHeads = this.heads[shard]!;
-    const keys = new Int32Array(oldHeads.length * 2);
-    const heads = new Int32Array(oldHeads.length * 2);
-    for (let i = 0; i < oldHeads.length; i++) if (oldHeads[i] !== 0) place(keys, heads, oldKeys[i]!, oldHeads[i]!);
-    this.keys[shard] = keys;
-    this.heads[shard] = heads;
-  }
-}
-
-function place(keys: Int32Array, heads: Int32Array, key: number, head: number): void {
-  const mask = heads.length - 1;
-  let i = (key >>> SHARD_BITS) & mask;
-  while (heads[i] !== 0) i = (i + 1) & mask;
-  keys[i] = key;
-  heads[i] = head;
 }
