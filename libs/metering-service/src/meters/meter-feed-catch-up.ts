@@ -10,9 +10,11 @@ import { METERING_OPTIONS, type MeteringOptions } from '../metering.config';
  * over HTTP refused for good — so usage waits: the Kafka consumer holds its
  * messages, `POST /v1/usage` answers 503 with Retry-After (clients retry).
  *
- * On Kafka the target is each partition's end offset at start; in-process the
- * feed is the local event store, replayed before the first request is served,
- * so it is ready at once.
+ * On Kafka the target is each partition's end offset at start. In-process the
+ * feed is the local event store and its offsets are log positions: the target is
+ * the head at start. (It used to be taken as ready at once, but the process
+ * serves while it replays the log: on a fresh start usage for a customer not yet
+ * read was refused as USAGE.UNKNOWN_CUSTOMER.)
  */
 @Injectable()
 export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy {
@@ -21,6 +23,8 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
   /** Per partition, the next offset to read without a gap from its first message. */
   private readonly next = new Map<number, bigint>();
   private done = false;
+  /** In-process: offsets are log positions, read in order from the first, with gaps (other streams' events). */
+  private positions = false;
   private release!: () => void;
   private abort!: (err: Error) => void;
   /** Resolves once the feed has caught up; rejects when the process stops before (a waiting message is then not acknowledged). */
@@ -57,7 +61,7 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
 
   async onApplicationBootstrap(): Promise<void> {
     const topic = this.options.entitlementsTopic;
-    if ((await this.bus.offsetScope(topic)).startsWith('inprocess:')) return this.finish();
+    this.positions = (await this.bus.offsetScope(topic)).startsWith('inprocess:');
     for (let attempt = 1; ; attempt++) {
       try {
         const [starts, ends] = await Promise.all([this.bus.startOffsets(topic), this.bus.endOffsets(topic)]);
@@ -83,8 +87,8 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
   note(partition: number, offset: string): void {
     const o = BigInt(offset);
     const next = this.next.get(partition);
-    if (next === undefined || o > next) return;
-    if (o === next) this.next.set(partition, o + 1n);
+    if (next === undefined || (o > next && !this.positions)) return;
+    if (o >= next) this.next.set(partition, o + 1n);
     if (!this.done) this.check();
   }
 
