@@ -16,6 +16,19 @@ describe('the meter feed gate in-process (the feed is the local event store)', (
     }
   });
 
+  it('counts what the feed read before the gate knew its target (a small log read before start-up finished)', async () => {
+    const events = tempEventStore();
+    try {
+      await events.store.append('other-1', Array.from({ length: 30 }, (_, j) => ({ id: `e-${j}`, type: 'SomethingHappened', data: { n: j }, metadata: {} })));
+      const gate = new MeterFeedCatchUp(new InProcessIntegrationEvents(events.store), DEFAULT_METERING_OPTIONS);
+      gate.note(0, '30'); // the feed's watermark at the head, handled before onApplicationBootstrap ran
+      await gate.onApplicationBootstrap();
+      expect(gate.isReady).toBe(true);
+    } finally {
+      await events.cleanup();
+    }
+  });
+
   it('stays closed until the feed has read the log up to its head at start, and says how much is left', async () => {
     const events = tempEventStore();
     try {

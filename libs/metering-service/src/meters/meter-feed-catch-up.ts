@@ -25,6 +25,8 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
   private done = false;
   /** In-process: offsets are log positions, read in order from the first, with gaps (other streams' events). */
   private positions = false;
+  /** Per partition, the offset after the highest handled, noted even before the targets are known (used in-process). */
+  private readonly read = new Map<number, bigint>();
   private release!: () => void;
   private abort!: (err: Error) => void;
   /** Resolves once the feed has caught up; rejects when the process stops before (a waiting message is then not acknowledged). */
@@ -67,6 +69,8 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
         const [starts, ends] = await Promise.all([this.bus.startOffsets(topic), this.bus.endOffsets(topic)]);
         this.targets = new Map(Object.entries(ends).map(([p, o]) => [Number(p), BigInt(o)]));
         for (const [p, o] of Object.entries(starts)) if (!this.next.has(Number(p))) this.next.set(Number(p), BigInt(o));
+        // In-process, what the feed read before this is progress too (positions need no gap-free run).
+        if (this.positions) for (const [p, o] of this.read) if (o > (this.next.get(p) ?? 0n)) this.next.set(p, o);
         break;
       } catch (err) {
         // The broker may still be settling; usage waits meanwhile (nothing is refused wrongly).
@@ -82,10 +86,12 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
    * The feed handled the message at `offset` of `partition` (control messages included). Progress
    * counts only read without a gap from the partition's first message: a consumer that joins at its
    * group's committed offsets hands out messages near the end before the seek to the beginning takes
-   * effect, and those alone must not open the gate.
+   * effect, and those alone must not open the gate. In-process the offsets are log positions, read
+   * in order from the first with gaps (other streams' events): progress is the highest read.
    */
   note(partition: number, offset: string): void {
     const o = BigInt(offset);
+    if (o + 1n > (this.read.get(partition) ?? 0n)) this.read.set(partition, o + 1n);
     const next = this.next.get(partition);
     if (next === undefined || (o > next && !this.positions)) return;
     if (o >= next) this.next.set(partition, o + 1n);
