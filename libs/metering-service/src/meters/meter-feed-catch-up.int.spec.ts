@@ -53,11 +53,13 @@ describe('the meter feed gate in-process (the feed is the local event store)', (
         seen.push(m.offset);
         gate.note(m.partition, m.offset);
       }, { fromBeginning: true, dedupe: false });
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([gate.ready, new Promise((_, reject) => setTimeout(() => reject(new Error(`not ready; offsets seen: ${seen.join(',')}`)), 10_000))]);
+        await Promise.race([gate.ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready; offsets seen: ${seen.join(',')}`)), 10_000)))]);
         expect(gate.isReady).toBe(true);
         expect(seen).toContain('1200');
       } finally {
+        clearTimeout(timer);
         await consumer.stop();
       }
     } finally {

@@ -23,7 +23,12 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
   /** Per partition, the next offset to read without a gap from its first message. */
   private readonly next = new Map<number, bigint>();
   private done = false;
-  /** In-process: offsets are log positions, read in order from the first, with gaps (other streams' events). */
+  /**
+   * In-process: offsets are log positions, read in order from the first, with gaps (other streams'
+   * events). Progress need not be gap-free because MeterFeedSubscription's group is new at every
+   * start (its checkpoint 0: the feed reads from the log's first position); a lasting group would
+   * resume near the head and open the gate without the entitlements before it.
+   */
   private positions = false;
   /** Per partition, the offset after the highest handled, noted even before the targets are known (used in-process). */
   private readonly read = new Map<number, bigint>();
