@@ -12,7 +12,7 @@ import { EnforcementModule, enforcementConfigSpec, enforcementErrorTable, Enforc
 import { EVENT_STORE, EventStoreModule, type EventStore } from '@el/event-store';
 import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identity';
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
-import { MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
+import { MeterFeedCatchUp, MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
 import { ACCESS, accessPolicy, Clock, ConsoleModule, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
@@ -114,6 +114,9 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
     await app.init();
     await app.startAllMicroservices();
     await app.getHttpAdapter().getInstance().ready();
+    // Usage waits (503 METERING.CATCHING_UP) until the meter feed has read the log up to its head at
+    // start: a restarted test process is taken as started once it has, as a client would retry until then.
+    await meterFeedCaughtUp(app.get(MeterFeedCatchUp), 30_000);
   } catch (err) {
     // A failed boot must not leave consumers or files open behind it (Jest would wait for them forever).
     await app.close().catch(() => undefined);
@@ -186,4 +189,13 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
       if (!keep) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+async function meterFeedCaughtUp(gate: MeterFeedCatchUp, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([gate.ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the meter feed did not catch up in ${timeoutMs} ms: ${JSON.stringify(gate.behind)} left`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
