@@ -14,7 +14,7 @@ import { API_KEY_DIRECTORY, IdentityModule, type StoreApiKeys } from '@el/identi
 import { adminKeyFile, LedgerModule, ledgerErrorTable, ledgerServiceConfigSpec } from '@el/ledger-service';
 import { MeterFeedCatchUp, MeteringModule, meteringConfigSpec, meteringErrorTable } from '@el/metering-service';
 import { busConfig, connectBus, MessagingModule, RelayModule } from '@el/messaging';
-import { ACCESS, accessPolicy, Clock, ConsoleModule, configReader, configureHttpApp, fastifyAdapter, PlatformModule, type AccessDeclaration } from '@el/platform';
+import { ACCESS, accessPolicy, Clock, ConsoleModule, configReader, configureHttpApp, fastifyAdapter, PlatformModule, withTimeout, type AccessDeclaration } from '@el/platform';
 import { projectorConfigSpec, ProjectorModule, readDbConfig, ReadModelsModule } from '@el/read-models';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
@@ -116,7 +116,10 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
     await app.getHttpAdapter().getInstance().ready();
     // Usage waits (503 METERING.CATCHING_UP) until the meter feed has read the log up to its head at
     // start: a restarted test process is taken as started once it has, as a client would retry until then.
-    await meterFeedCaughtUp(app.get(MeterFeedCatchUp), 30_000);
+    const gate = app.get(MeterFeedCatchUp);
+    await withTimeout(gate.ready, 30_000).catch((err: Error) => {
+      throw new Error(`the meter feed did not catch up (${JSON.stringify(gate.behind)} left): ${err.message}`);
+    });
   } catch (err) {
     // A failed boot must not leave consumers or files open behind it (Jest would wait for them forever).
     await app.close().catch(() => undefined);
@@ -189,13 +192,4 @@ export async function startEmbeddedApp(env: Record<string, string> = {}, existin
       if (!keep) rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function meterFeedCaughtUp(gate: MeterFeedCatchUp, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([gate.ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the meter feed did not catch up in ${timeoutMs} ms: ${JSON.stringify(gate.behind)} left`)), timeoutMs)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

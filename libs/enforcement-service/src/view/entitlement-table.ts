@@ -339,8 +339,7 @@ export class EntitlementTable {
     const odd = typeof vf === 'string' || typeof vu === 'string' || typeof ge === 'string' ? ([typeof vf === 'string' ? vf : undefined, typeof vu === 'string' ? vu : undefined, typeof ge === 'string' ? ge : undefined] as const) : null;
 
     const usersBefore = existing === undefined ? NO_STRINGS : this.usersAt(slot);
-    this.putUsers(slot, users);
-    if (usersBefore.length > 0 || users.length > 0) reindexUsers(this.byUser, slot, usersBefore, users);
+    if (this.putUsers(slot, users)) reindexUsers(this.byUser, slot, usersBefore, users);
 
     replaceString(this.reasonBytes, this.reasonRef, slot, reason);
     const devicesBefore = this.extras.get(slot)?.devices ?? NO_DEVICES;
@@ -378,18 +377,18 @@ export class EntitlementTable {
     return ref === NO_REF ? NO_STRINGS : ref === ASIDE ? this.usersAside.get(slot)! : this.userBytes.get(ref).split(SEP);
   }
 
-  /** Keeps `users` as the slot's, freeing what it held unless unchanged. */
-  private putUsers(slot: number, users: readonly string[]): void {
-    if (this.usersRef.get(slot) === ASIDE) {
+  /** Keeps `users` as the slot's, freeing what it held unless unchanged; false when unchanged (the users' index stands). */
+  private putUsers(slot: number, users: readonly string[]): boolean {
+    const aside = this.usersRef.get(slot) === ASIDE;
+    if (aside) {
       this.usersAside.delete(slot);
       this.usersRef.set(slot, NO_REF);
     }
-    if (!users.some((u) => u.includes(SEP))) replaceString(this.userBytes, this.usersRef, slot, users.length === 0 ? null : users.join(SEP));
-    else {
-      replaceString(this.userBytes, this.usersRef, slot, null);
-      this.usersAside.set(slot, [...users]);
-      this.usersRef.set(slot, ASIDE);
-    }
+    if (!users.some((u) => u.includes(SEP))) return replaceString(this.userBytes, this.usersRef, slot, users.length === 0 ? null : users.join(SEP)) || aside;
+    replaceString(this.userBytes, this.usersRef, slot, null);
+    this.usersAside.set(slot, [...users]);
+    this.usersRef.set(slot, ASIDE);
+    return true;
   }
 
   private reasonAt(slot: number): string | null {
@@ -500,15 +499,16 @@ export class EntitlementTable {
 
 /**
  * Makes `s` (null: none) the string `column` names for `slot` in `arena`, freeing the one it named
- * unless it is the same.
+ * unless it is the same; false when it was the same.
  */
-function replaceString(arena: StringArena, column: NumberColumn, slot: number, s: string | null): void {
+function replaceString(arena: StringArena, column: NumberColumn, slot: number, s: string | null): boolean {
   const before = column.get(slot);
-  if (s !== null && before !== NO_REF && arena.equals(before, s)) return;
+  if (before === NO_REF ? s === null : s !== null && arena.equals(before, s)) return false;
   // The slot names nothing before its bytes are freed: freeing may move the chunk's other strings.
   column.set(slot, NO_REF);
   if (before !== NO_REF) arena.free(before);
   if (s !== null) column.set(slot, arena.add(s, slot));
+  return true;
 }
 
 function slotsIn(entry: number | Set<number> | undefined): number[] {

@@ -1,5 +1,6 @@
 import { TOPICS } from '@el/contracts';
 import { InProcessIntegrationEvents } from '@el/messaging';
+import { withTimeout } from '@el/platform';
 import { tempEventStore } from '@el/read-models/testing';
 import { DEFAULT_METERING_OPTIONS } from '../metering.config';
 import { MeterFeedCatchUp } from './meter-feed-catch-up';
@@ -53,13 +54,13 @@ describe('the meter feed gate in-process (the feed is the local event store)', (
         seen.push(m.offset);
         gate.note(m.partition, m.offset);
       }, { fromBeginning: true, dedupe: false });
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([gate.ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not ready; offsets seen: ${seen.join(',')}`)), 10_000)))]);
+        await withTimeout(gate.ready, 10_000).catch((err: Error) => {
+          throw new Error(`not ready (${err.message}); offsets seen: ${seen.join(',')}`);
+        });
         expect(gate.isReady).toBe(true);
         expect(seen).toContain('1200');
       } finally {
-        clearTimeout(timer);
         await consumer.stop();
       }
     } finally {
