@@ -89,7 +89,14 @@ export class BusServer extends Server implements CustomTransportStrategy {
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       // Several handlers of one topic are several consumers (the enforcement view, metering): each its own subscription.
-      for (const [topic, first] of this.getHandlers()) for (let h: NestMessageHandler | undefined = first; h; h = h.next) await this.subscribe(topic, h);
+      // Nest chains a pattern's event handlers (`next`) and calling the first calls the whole chain: each is unlinked,
+      // or every message of the first handler's consumer would reach the others too (with its pace, priority and offsets).
+      for (const [topic, first] of this.getHandlers()) {
+        const chain: NestMessageHandler[] = [];
+        for (let h: NestMessageHandler | undefined = first; h; h = h.next as NestMessageHandler | undefined) chain.push(h);
+        for (const h of chain) delete h.next;
+        for (const h of chain) await this.subscribe(topic, h);
+      }
       callback();
     } catch (err) {
       callback(err);
