@@ -21,40 +21,55 @@ export interface LogSource {
   readonly turns?: CatchUpTurns;
 }
 
+/** Who reads first while several subscriptions of one log in a process catch up (SubscribeOptions.priority). */
+export type CatchUpPriority = 'normal' | 'deferred' | 'background';
+const RANK: Record<CatchUpPriority, number> = { normal: 0, deferred: 1, background: 2 };
+
 /**
  * Turn-taking among the subscriptions of one log in a process while they catch up. A
  * subscription is catching up from its start until it has handled the head the log had then
  * (or has read an empty page); it stops counting when it stops or its handler fails. A
- * `background` subscription reads on only while none is catching up: on a fresh start the
- * readers that make the process ready (read models, the enforcement view) get the process
- * first, and the audit log's feed follows.
+ * `deferred` subscription reads on only while no `normal` one is catching up, a `background`
+ * one only while neither a `normal` nor a `deferred` one is: on a fresh start the readers that
+ * make the process ready (read models, the enforcement view) get the process first, then the
+ * meter feed (usage waits for it), and the audit log's feed follows.
  */
 export class CatchUpTurns {
-  private readonly catchingUp = new Set<object>();
-  private waiting: (() => void)[] = [];
+  /** Catching up, by rank: `normal`, then `deferred` (a `background` subscription never holds others back). */
+  private readonly catchingUp: Set<object>[] = [new Set(), new Set()];
+  private waiting: { rank: number; resume: () => void }[] = [];
 
-  begin(subscription: object): void {
-    this.catchingUp.add(subscription);
+  begin(subscription: object, priority: CatchUpPriority = 'normal'): void {
+    this.catchingUp[RANK[priority]]?.add(subscription);
   }
 
   end(subscription: object): void {
-    if (!this.catchingUp.delete(subscription) || this.catchingUp.size > 0) return;
+    if (!this.catchingUp.some((set) => set.delete(subscription))) return;
     const waiting = this.waiting;
     this.waiting = [];
-    for (const resume of waiting) resume();
+    for (const w of waiting) {
+      if (this.clearFor(w.rank)) w.resume();
+      else this.waiting.push(w);
+    }
   }
 
-  /** Resolves once no subscription is catching up (at once if none is), or when `signal` aborts. */
-  idle(signal: AbortSignal): Promise<void> {
-    if (this.catchingUp.size === 0 || signal.aborted) return Promise.resolve();
+  /** Resolves once no subscription ahead of `priority` is catching up (at once if none is), or when `signal` aborts. */
+  idle(signal: AbortSignal, priority: CatchUpPriority = 'background'): Promise<void> {
+    const rank = RANK[priority];
+    if (this.clearFor(rank) || signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const resume = () => {
         signal.removeEventListener('abort', resume);
         resolve();
       };
-      this.waiting.push(resume);
+      this.waiting.push({ rank, resume });
       signal.addEventListener('abort', resume);
     });
+  }
+
+  private clearFor(rank: number): boolean {
+    for (let r = 0; r < rank && r < this.catchingUp.length; r++) if (this.catchingUp[r]!.size > 0) return false;
+    return true;
   }
 }
 
@@ -73,16 +88,18 @@ export function catchUpSubscription(source: LogSource, handler: BatchHandler, op
   let stopped = false;
   const abort = new AbortController();
   const turns = source.turns;
-  const background = options.priority === 'background';
+  const priority = options.priority ?? 'normal';
+  // A background subscription holds no other back, so it need not say when it has caught up.
+  const counted = priority !== 'background';
   const self = {};
-  if (turns && !background) turns.begin(self);
+  if (turns && counted) turns.begin(self, priority);
 
   const loop = async (): Promise<void> => {
     // Where catching up ends: the head when it started (unknown if the store cannot say: then at its first empty page).
-    const target = turns && !background && source.headPosition ? await source.headPosition().catch(() => null) : null;
+    const target = turns && counted && source.headPosition ? await source.headPosition().catch(() => null) : null;
     while (!stopped) {
       if (target !== null && position >= target) turns!.end(self);
-      if (background && turns) await turns.idle(abort.signal);
+      if (priority !== 'normal' && turns) await turns.idle(abort.signal, priority);
       if (stopped) return;
       const batch = await source.readAll({ after: position, maxCount: batchSize });
       if (stopped) return;

@@ -13,7 +13,7 @@ export interface CheckpointedOptions {
   readonly checkpointing: 'after-batch' | 'by-handler';
   readonly batchSize?: number;
   /** See SubscribeOptions.priority. */
-  readonly priority?: 'normal' | 'background';
+  readonly priority?: 'normal' | 'deferred' | 'background';
   /** Backoff after a failure: initial and maximum delay. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly onError?: (error: unknown, attempt: number, resumeAfter: number) => void;

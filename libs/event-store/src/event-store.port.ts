@@ -73,11 +73,12 @@ export interface SubscribeOptions {
   /** Most events handed to the handler at once. Default 500. */
   readonly batchSize?: number;
   /**
-   * `background`: while another subscription of the same log in this process is catching up,
-   * this one waits (the audit log's feed in embedded mode: the readers that make the process
-   * ready go first). Default `normal`.
+   * Who reads first while subscriptions of the same log in this process catch up (CatchUpTurns):
+   * `deferred` waits while a `normal` one is catching up (the meter feed in embedded mode: the
+   * readers that make the process ready go first); `background` waits while a `normal` or a
+   * `deferred` one is (the audit log's feed). Default `normal`.
    */
-  readonly priority?: 'normal' | 'background';
+  readonly priority?: 'normal' | 'deferred' | 'background';
 }
 
 export interface Subscription {

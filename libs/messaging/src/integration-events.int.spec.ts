@@ -12,7 +12,7 @@ import { InProcessIntegrationEvents } from './inprocess/in-process-integration-e
 import { jsonOf, typeOf, type IncomingMessage } from './integration-events.port';
 import { KafkaIntegrationEvents } from './kafka/kafka-integration-events';
 import { EntitlementRelay } from './relay/entitlement-relay';
-import { integrationEventsContract, type BusFixture } from './testing/integration-events.contract';
+import { entitlementEventIds, integrationEventsContract, type BusFixture } from './testing/integration-events.contract';
 
 function storeFixture() {
   const dir = mkdtempSync(join(tmpdir(), 'el-bus-'));
@@ -43,6 +43,55 @@ integrationEventsContract('in-process (event store log)', async (): Promise<BusF
   const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
   const bus = new InProcessIntegrationEvents(s.store, topic);
   return { bus, store: s.store, topic, writeHistory: s.writeHistory, start: async () => undefined, cleanup: async () => (await bus.close(), await s.cleanup()) };
+});
+
+describe('in-process bus', () => {
+  it('while catching up saves a consumer\'s checkpoint about once a second, not after every page; on stop where it got to, and at the head after every page', async () => {
+    const s = storeFixture();
+    const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+    const bus = new InProcessIntegrationEvents(s.store, topic);
+    try {
+      await s.writeHistory(500);
+      const head = await s.store.headPosition();
+      const pages = Math.ceil(head / 500);
+      expect(pages).toBeGreaterThanOrEqual(4);
+      const expected = await entitlementEventIds(s.store);
+      const saves = jest.spyOn(s.store.checkpoints, 'save');
+      const saved = (position: number) => saves.mock.calls.some(([, p]) => p === position);
+      const group = `g-${randomUUID()}`;
+      const seen: string[] = [];
+      // The first consumer is stopped in the middle of its catch-up, holding a message of its second page.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const first = await bus.consume(topic, group, async (m) => {
+        if (typeOf(m) === WATERMARK_TYPE) return;
+        seen.push(m.id!);
+        if (seen.length === 400) await held;
+      });
+      await until('the first consumer in its catch-up', () => seen.length === 400);
+      const stopping = first.stop();
+      release();
+      await stopping;
+      const stoppedAt = Number(saves.mock.calls.at(-1)?.[1]);
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(stoppedAt).toBeLessThan(head);
+      // Another consumer of the group goes on from there: nothing twice, nothing lost.
+      const second = await bus.consume(topic, group, async (m) => void (typeOf(m) === WATERMARK_TYPE || seen.push(m.id!)));
+      await until('the second consumer at the head', () => saved(head));
+      expect(seen).toHaveLength(new Set(seen).size);
+      expect(new Set(seen)).toEqual(new Set(expected));
+      // Full pages were saved about once a second (this catch-up takes less than that), not after every page.
+      expect(saves.mock.calls.length).toBeLessThan(pages);
+      // At the head, every page is saved.
+      await s.writeHistory(1);
+      const live = await s.store.headPosition();
+      await until('the live change saved', () => saved(live));
+      await second.stop();
+    } finally {
+      await bus.close();
+      await s.cleanup();
+    }
+  });
 });
 
 describeWithKafka('Kafka', () => {

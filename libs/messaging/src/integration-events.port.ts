@@ -63,6 +63,12 @@ export interface ConsumeOptions {
    * one. The group's only member is assigned them whatever the group's other members ask.
    */
   readonly partitions?: readonly number[];
+  /**
+   * In-process bus, the topic the event store feeds: who reads the log first while its readers in
+   * this process catch up (SubscribeOptions.priority of @el/event-store). Kafka consumers ignore it.
+   * Default `normal`.
+   */
+  readonly priority?: 'normal' | 'deferred' | 'background';
 }
 
 export interface RunningConsumer {

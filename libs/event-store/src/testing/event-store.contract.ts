@@ -349,6 +349,43 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         }
       });
 
+      it('a deferred subscription reads once the normal ones have caught up, and a background one only after it has', async () => {
+        const start = await store.headPosition();
+        for (let i = 0; i < 10; i++) await store.append(s, Array.from({ length: 5 }, (_, j) => ev('D', { i, j })));
+        const head = await store.headPosition();
+        const order: string[] = [];
+        const pause = () => new Promise((r) => setTimeout(r, 2));
+        let firstPageHandled = false;
+        const normal = store.subscribeAll(
+          async () => {
+            order.push('normal');
+            firstPageHandled = true;
+            await pause();
+          },
+          { after: start, batchSize: 10 },
+        );
+        await until('the normal subscription under way', () => firstPageHandled, { timeoutMs: 10_000, intervalMs: 1 });
+        const background = store.subscribeAll(() => void order.push('background'), { after: start, batchSize: 10, priority: 'background' });
+        const deferred = store.subscribeAll(
+          async () => {
+            order.push('deferred');
+            await pause();
+          },
+          { after: start, batchSize: 10, priority: 'deferred' },
+        );
+        try {
+          await until('all three at the head', () => [normal, deferred, background].every((sub) => sub.position() >= head), { timeoutMs: 10_000, intervalMs: 5 });
+          // Each read its whole catch-up in one run of pages, in this order (the pauses gave the others every chance to cut in).
+          const runs = order.filter((who, i) => who !== order[i - 1]);
+          expect(runs).toEqual(['normal', 'deferred', 'background']);
+          expect(order.filter((who) => who === 'deferred')).toHaveLength(5);
+        } finally {
+          await normal.stop();
+          await deferred.stop();
+          await background.stop();
+        }
+      });
+
       it('a background subscription does not wait for one that failed or stopped', async () => {
         const start = await store.headPosition();
         for (let i = 0; i < 10; i++) await store.append(s, [ev('F', { i })]);

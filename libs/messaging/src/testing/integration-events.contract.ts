@@ -23,7 +23,7 @@ export interface BusFixture {
   cleanup(): Promise<void>;
 }
 
-async function entitlementEventIds(store: EventStore): Promise<string[]> {
+export async function entitlementEventIds(store: EventStore): Promise<string[]> {
   const ids: string[] = [];
   for (let after = 0; ; ) {
     const page = await store.readAll({ after, maxCount: 1000 });

@@ -15,7 +15,10 @@ export class MeterFeedSubscription implements BusSubscriptionSource {
   subscription(): BusSubscription {
     // Every message reaches the handler, a republished one too: applying is idempotent (newest revision wins), and the
     // catch-up gate must see the topic's last offsets, whatever they hold.
-    return { group: this.group, topic: this.options.entitlementsTopic, fromBeginning: true, concurrency: 1, dedupe: false };
+    // In-process, it reads the log after the readers that make the process ready (the read models, the enforcement
+    // view) and before the audit log's feed: until it has caught up, usage is answered 503 METERING.CATCHING_UP
+    // (MeterFeedCatchUp), not refused.
+    return { group: this.group, topic: this.options.entitlementsTopic, fromBeginning: true, concurrency: 1, dedupe: false, priority: 'deferred' };
   }
 }
 
