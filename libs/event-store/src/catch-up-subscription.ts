@@ -28,11 +28,11 @@ const RANK: Record<CatchUpPriority, number> = { normal: 0, deferred: 1, backgrou
 /**
  * Turn-taking among the subscriptions of one log in a process while they catch up. A
  * subscription is catching up from its start until it has handled the head the log had then
- * (or has read an empty page); it stops counting when it stops or its handler fails. A
- * `deferred` subscription reads on only while no `normal` one is catching up, a `background`
- * one only while neither a `normal` nor a `deferred` one is: on a fresh start the readers that
- * make the process ready (read models, the enforcement view) get the process first, then the
- * meter feed (usage waits for it), and the audit log's feed follows.
+ * (or has read an empty page); it stops counting when it stops or its handler fails. In its own
+ * catch-up a `deferred` subscription reads on only while no `normal` one is catching up; a
+ * `background` one, always, only while neither a `normal` nor a `deferred` one is. On a fresh
+ * start the readers that make the process ready (read models, the enforcement view) get the
+ * process first, then the meter feed (usage waits for it), and the audit log's feed follows.
  */
 export class CatchUpTurns {
   /** Catching up, by rank: `normal`, then `deferred` (a `background` subscription never holds others back). */
@@ -91,6 +91,10 @@ export function catchUpSubscription(source: LogSource, handler: BatchHandler, op
   const priority = options.priority ?? 'normal';
   // A background subscription holds no other back, so it need not say when it has caught up.
   const counted = priority !== 'background';
+  // A deferred subscription waits its turn only in its own catch-up: once at the head it keeps up like any
+  // other, whatever another reader's retry (which catches up again) does. A background one waits whenever
+  // another is catching up.
+  let deferring = priority === 'deferred';
   const self = {};
   if (turns && counted) turns.begin(self, priority);
 
@@ -98,13 +102,17 @@ export function catchUpSubscription(source: LogSource, handler: BatchHandler, op
     // Where catching up ends: the head when it started (unknown if the store cannot say: then at its first empty page).
     const target = turns && counted && source.headPosition ? await source.headPosition().catch(() => null) : null;
     while (!stopped) {
-      if (target !== null && position >= target) turns!.end(self);
-      if (priority !== 'normal' && turns) await turns.idle(abort.signal, priority);
+      if (target !== null && position >= target) {
+        turns!.end(self);
+        deferring = false;
+      }
+      if (turns && (priority === 'background' || deferring)) await turns.idle(abort.signal, priority);
       if (stopped) return;
       const batch = await source.readAll({ after: position, maxCount: batchSize });
       if (stopped) return;
       if (batch.length === 0) {
         turns?.end(self);
+        deferring = false;
         await source.waitForAppend(position, abort.signal);
         continue;
       }

@@ -52,6 +52,8 @@ export function runCheckpointed(store: EventStore, options: CheckpointedOptions)
     while (!stopped) {
       try {
         const after = await options.checkpoints.load(options.subscriptionId);
+        // Stopped while the checkpoint loaded (a database's load takes a round trip): nothing to subscribe.
+        if (stopped) return;
         position = after;
         current = store.subscribeAll(handler, { after, batchSize: options.batchSize, priority: options.priority });
         await current.done;

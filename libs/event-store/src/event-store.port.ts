@@ -74,9 +74,9 @@ export interface SubscribeOptions {
   readonly batchSize?: number;
   /**
    * Who reads first while subscriptions of the same log in this process catch up (CatchUpTurns):
-   * `deferred` waits while a `normal` one is catching up (the meter feed in embedded mode: the
-   * readers that make the process ready go first); `background` waits while a `normal` or a
-   * `deferred` one is (the audit log's feed). Default `normal`.
+   * `deferred`, in its own catch-up, waits while a `normal` one is catching up (the meter feed in
+   * embedded mode: the readers that make the process ready go first); `background` always waits
+   * while a `normal` or a `deferred` one is (the audit log's feed). Default `normal`.
    */
   readonly priority?: 'normal' | 'deferred' | 'background';
 }

@@ -51,7 +51,7 @@ describe('in-process bus', () => {
     const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
     const bus = new InProcessIntegrationEvents(s.store, topic);
     try {
-      await s.writeHistory(500);
+      await s.writeHistory(1000);
       const head = await s.store.headPosition();
       const pages = Math.ceil(head / 500);
       expect(pages).toBeGreaterThanOrEqual(4);
@@ -87,6 +87,26 @@ describe('in-process bus', () => {
       const live = await s.store.headPosition();
       await until('the live change saved', () => saved(live));
       await second.stop();
+    } finally {
+      await bus.close();
+      await s.cleanup();
+    }
+  });
+
+  it('saves the checkpoint of a catch-up that ends on a full page (the next read, empty, calls no handler)', async () => {
+    const s = storeFixture();
+    const topic = `ledger.entitlements.v1.test-${randomUUID()}`;
+    const bus = new InProcessIntegrationEvents(s.store, topic);
+    try {
+      await s.writeHistory(150);
+      const pad = (500 - ((await s.store.headPosition()) % 500)) % 500;
+      if (pad > 0) await s.store.append('padding', Array.from({ length: pad }, (_, i) => ({ id: randomUUID(), type: 'Padding', data: { i }, metadata: {} })));
+      const head = await s.store.headPosition();
+      expect(head % 500).toBe(0);
+      const saves = jest.spyOn(s.store.checkpoints, 'save');
+      const consumer = await bus.consume(topic, `g-${randomUUID()}`, async () => undefined);
+      await until('the head saved', () => saves.mock.calls.some(([, position]) => position === head), { timeoutMs: 10_000 });
+      await consumer.stop();
     } finally {
       await bus.close();
       await s.cleanup();

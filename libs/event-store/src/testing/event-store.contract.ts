@@ -297,6 +297,24 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
         expect(await checkpoints.load('contract')).toBeGreaterThanOrEqual(runner.position());
       });
 
+      it('runCheckpointed stopped while its checkpoint loads subscribes nothing and stops', async () => {
+        let loaded!: () => void;
+        const loading = new Promise<void>((r) => (loaded = r));
+        let handled = 0;
+        const runner = runCheckpointed(store, {
+          subscriptionId: 'contract-slow-load',
+          checkpoints: { load: () => loading.then(() => 0), save: async () => undefined },
+          checkpointing: 'by-handler',
+          handle: () => void (handled += 1),
+        });
+        const stopping = runner.stop();
+        loaded();
+        await expect(Promise.race([stopping.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still running'), 2_000))])).resolves.toBe('stopped');
+        await store.append(s, [ev('AfterStop')]);
+        await new Promise((r) => setTimeout(r, 50));
+        expect(handled).toBe(0);
+      });
+
       it('gives the event loop a turn between pages while it catches up (a timer fires before the catch-up ends)', async () => {
         const start = await store.headPosition();
         for (let i = 0; i < 20; i++) await store.append(s, Array.from({ length: 10 }, (_, j) => ev('T', { i, j })));
@@ -383,6 +401,32 @@ export function eventStoreContract(name: string, open: () => Promise<ContractFix
           await normal.stop();
           await deferred.stop();
           await background.stop();
+        }
+      });
+
+      it('a deferred subscription waits only in its own catch-up: at the head it keeps up while another catches up', async () => {
+        const deferred = store.subscribeAll(() => undefined, { after: await store.headPosition(), batchSize: 10, priority: 'deferred' });
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((r) => (release = r));
+        let normal: { stop(): Promise<void> } | null = null;
+        try {
+          // The deferred one follows the head. A normal one then starts from the beginning and is held on its first page.
+          await store.append(s, [ev('First')]);
+          const first = await store.headPosition();
+          await until('the deferred subscription at the head', () => deferred.position() >= first, { timeoutMs: 10_000, intervalMs: 5 });
+          let started = false;
+          normal = store.subscribeAll(async () => {
+            started = true;
+            await held;
+          }, { after: 0, batchSize: 1 });
+          await until('the normal subscription catching up', () => started, { timeoutMs: 10_000, intervalMs: 1 });
+          await store.append(s, [ev('Live')]);
+          const live = await store.headPosition();
+          await until('the deferred subscription at the live append', () => deferred.position() >= live, { timeoutMs: 10_000, intervalMs: 5 });
+        } finally {
+          release();
+          await normal?.stop();
+          await deferred.stop();
         }
       });
 

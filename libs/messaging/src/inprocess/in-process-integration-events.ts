@@ -112,9 +112,9 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
     }
     // The checkpoint is a write to the log's file (an fsync): while catching up it is saved about once a
     // second, not after every page (two consumers saving 2,000 pages each spent seconds in fsync, and each
-    // wait for the write handed the next turn to the other readers). At the head (a page shorter than a
-    // full one) it is saved after every page, and on stop. A crash between two saves redelivers at most
-    // that second: delivery is at-least-once either way.
+    // wait for the write handed the next turn to the other readers). A page that reaches the log's head is
+    // saved (so is every page of the live tail), and on stop what was delivered since. A crash while
+    // catching up redelivers at most the last second's pages: delivery is at-least-once either way.
     const batchSize = 500;
     let handled = 0; // the last position delivered by this consumer
     let saved = 0;
@@ -143,7 +143,9 @@ export class InProcessIntegrationEvents implements IntegrationEvents {
         const watermark = watermarkMessageV1(last.position, 0, 1, last.recordedAt);
         await handle(new DecodedMessage(topic, 0, String(last.position), watermark.key, watermark.id, watermark.value, watermark.headers, last.recordedAt));
         handled = last.position;
-        if (batch.length < batchSize || performance.now() - savedAt >= CATCH_UP_CHECKPOINT_EVERY_MS) await save(last.position);
+        const due = batch.length < batchSize || performance.now() - savedAt >= CATCH_UP_CHECKPOINT_EVERY_MS;
+        // A full page may end at the head (then the next read is empty and calls no handler): it is saved too.
+        if (due || last.position >= (await this.store.headPosition())) await save(last.position);
       },
     });
     const rc = {

@@ -79,4 +79,15 @@ describe('BusServer', () => {
     expect(got.first).toEqual(['m1', 'm2', 'm3']);
     expect(got.second).toEqual(['m1', 'm2', 'm3']);
   });
+
+  it('closed and listening again, serves both handlers again', async () => {
+    const server = app.get(BusServer);
+    await server.close();
+    await new Promise<void>((resolve, reject) => void server.listen((err) => (err ? reject(err) : resolve())));
+    await bus.publish(TOPIC, [{ key: 'k4', id: 'm4', value: { n: 4 } }]);
+    expect(got.first.at(-1)).toBe('m4');
+    expect(got.second.at(-1)).toBe('m4');
+    expect(got.first).toHaveLength(4);
+    expect(got.second).toHaveLength(4);
+  });
 });

@@ -75,6 +75,7 @@ export class BusServer extends Server implements CustomTransportStrategy {
   private readonly deadLettered: Counter<'topic'>;
   /** Dead-letter topics known to exist (created on first use). */
   private readonly dlqTopics = new Set<string>();
+  private handlersByTopic: ReadonlyMap<string, readonly NestMessageHandler[]> | null = null;
 
   constructor(
     @Inject(INTEGRATION_EVENTS) private readonly bus: IntegrationEvents,
@@ -88,19 +89,30 @@ export class BusServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      // Several handlers of one topic are several consumers (the enforcement view, metering): each its own subscription.
-      // Nest chains a pattern's event handlers (`next`) and calling the first calls the whole chain: each is unlinked,
-      // or every message of the first handler's consumer would reach the others too (with its pace, priority and offsets).
-      for (const [topic, first] of this.getHandlers()) {
-        const chain: NestMessageHandler[] = [];
-        for (let h: NestMessageHandler | undefined = first; h; h = h.next as NestMessageHandler | undefined) chain.push(h);
-        for (const h of chain) delete h.next;
-        for (const h of chain) await this.subscribe(topic, h);
-      }
+      for (const [topic, handlers] of this.consumers()) for (const h of handlers) await this.subscribe(topic, h);
       callback();
     } catch (err) {
       callback(err);
     }
+  }
+
+  /**
+   * Several handlers of one topic are several consumers (the enforcement view, metering): each its own subscription.
+   * Nest chains a pattern's event handlers (`next`) and calling the first calls the whole chain: each is unlinked, or
+   * every message of the first handler's consumer would reach the others too (with its pace, priority and offsets).
+   * Unlinking leaves Nest's map with the first of each topic only, so the handlers are taken once and kept (a
+   * transport closed and listening again subscribes them all).
+   */
+  private consumers(): ReadonlyMap<string, readonly NestMessageHandler[]> {
+    if (this.handlersByTopic) return this.handlersByTopic;
+    const byTopic = new Map<string, NestMessageHandler[]>();
+    for (const [topic, first] of this.getHandlers()) {
+      const chain: NestMessageHandler[] = [];
+      for (let h: NestMessageHandler | undefined = first; h; h = h.next as NestMessageHandler | undefined) chain.push(h);
+      for (const h of chain) delete h.next;
+      byTopic.set(topic, chain);
+    }
+    return (this.handlersByTopic = byTopic);
   }
 
   private async subscribe(topic: string, handler: NestMessageHandler): Promise<void> {
