@@ -55,7 +55,7 @@ class MeteringLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Up only while the metering store answers: ingestion and the usage API need it. */
   private async report(): Promise<ComponentHealth> {
-    const facts = { db: this.db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position, meterFeed: this.catchUp.isReady ? 'caught up' : { catchingUp: this.catchUp.behind } };
+    const facts = { db: this.db.options.type, entitlements: this.registry.size, usagePosition: this.counters.position, meterFeed: this.catchUp.isReady ? 'caught up' : { catchingUp: this.catchUp.behind, ...(this.catchUp.readsLog ? { reads: 'the log, once the read models and the enforcement view have caught up' } : {}) } };
     try {
       await withTimeout(this.db.query('SELECT 1'), DEPENDENCY_PROBE_MS);
       return { status: 'up', ...facts };

@@ -56,6 +56,11 @@ export class MeterFeedCatchUp implements OnApplicationBootstrap, OnModuleDestroy
     return this.done;
   }
 
+  /** In-process: the feed is the local event store's log, read after the readers that make the process ready. */
+  get readsLog(): boolean {
+    return this.positions;
+  }
+
   /** What is left to read, per partition (for /health). */
   get behind(): Record<number, string> {
     const out: Record<number, string> = {};
